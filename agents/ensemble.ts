@@ -1,0 +1,46 @@
+/**
+ * ensemble {inner, samples}: at every step, draws `samples` actions from the
+ * inner agent and takes the majority (ties: the earliest-drawn). Per-step
+ * ensembling of the Hot Mess paper; it should cut variance, not bias.
+ */
+import { z } from 'zod';
+import { actionKey, defineAgent, HotmessError, type Action } from '../src/core/index.js';
+import { privileged } from './scripted.js';
+
+const Inner = z.union([z.string(), z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()).default({}) })]);
+
+export default defineAgent({
+  kind: 'ensemble',
+  description: 'Majority vote of `samples` draws from an inner scripted agent at every step.',
+  params: z.object({ inner: Inner, samples: z.number().int().min(1).max(101) }).strict(),
+  access: 'privileged',
+  usesHistory: false,
+  create({ inner, samples }, ctx) {
+    const p = privileged(ctx, 'ensemble');
+    const spec = typeof inner === 'string' ? { kind: inner, params: {} } : inner;
+    const agent = p.createInner(spec.kind, spec.params);
+    if (agent.async) throw new HotmessError('agent', `ensemble: inner agent "${spec.kind}" is asynchronous; only scripted inner agents are supported`);
+    const keys: string[] = new Array(samples);
+    const actions: Action[] = new Array(samples);
+    return {
+      async: false,
+      act(obs, history, rng) {
+        for (let i = 0; i < samples; i++) {
+          actions[i] = agent.act(obs, history, rng);
+          keys[i] = actionKey(actions[i]);
+        }
+        let best = 0;
+        let bestCount = 0;
+        for (let i = 0; i < samples; i++) {
+          let c = 0;
+          for (let j = 0; j < samples; j++) if (keys[j] === keys[i]) c++;
+          if (c > bestCount) {
+            bestCount = c;
+            best = i;
+          }
+        }
+        return actions[best];
+      },
+    };
+  },
+});

@@ -1,0 +1,16 @@
+/** oracle: always takes the environment's correct action. Every error term is 0. */
+import { z } from 'zod';
+import { defineAgent, HotmessError } from '../src/core/index.js';
+
+export default defineAgent({
+  kind: 'oracle',
+  description: "Always takes the environment's oracle action.",
+  params: z.object({}).strict(),
+  access: 'privileged',
+  usesHistory: false,
+  create(_params, ctx) {
+    if (ctx.access !== 'privileged') throw new HotmessError('agent', 'oracle agent needs privileged access');
+    const { env } = ctx;
+    return { async: false, act: () => env.oracle(ctx.state()) };
+  },
+});

@@ -1,0 +1,110 @@
+/**
+ * One agent × horizon entry (section G `horizons[]`): the groups' outcome
+ * decompositions pooled as means (incoherence as a ratio of sums), pass
+ * curves, step accuracy, pooled per-step curves with their fits, and 95%
+ * intervals from the cluster bootstrap over instances.
+ */
+import { createRng, deriveSeed } from '../core/index.js';
+import {
+  ERROR_FLOOR,
+  MAX_K,
+  clusterBootstrap,
+  fitAgreement,
+  fitGrowth,
+  fitHazardSlope,
+  h50Observed,
+  h50Predicted,
+  incoherence,
+  passAtK,
+  passCurve,
+  passHatK,
+  stepAccuracy,
+  type RatioStat,
+} from '../metrics/index.js';
+import type { HorizonSummary } from './document.js';
+import type { GroupResult } from './group.js';
+import { poolSteps } from './pool.js';
+
+export interface HorizonOptions {
+  readonly resamples: number;
+  readonly seed: string;
+}
+
+const meanOf = (xs: readonly number[]): number | null => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+
+export function summarizeHorizon(agent: string, horizon: number, groups: readonly GroupResult[], options: HorizonOptions): HorizonSummary {
+  const sums = groups.map((g) => g.summary);
+  const valid = groups.filter((g) => g.outcome !== null);
+  const rollouts = sums.reduce((s, g) => s + g.n, 0);
+  const vSum = valid.reduce((s, g) => s + g.outcome!.variance, 0);
+  const eSum = valid.reduce((s, g) => s + g.outcome!.error, 0);
+  const corr = valid.map((g) => g.summary.outcome.corrected).filter((c) => c.variance !== null && c.biasSq !== null);
+  const cvSum = corr.reduce((s, c) => s + c.variance!, 0);
+  const ceSum = valid.filter((g) => g.summary.outcome.corrected.variance !== null).reduce((s, g) => s + g.outcome!.error, 0);
+  const zo = sums.map((g) => g.outcome.zeroOne).filter((z) => z.bias !== null);
+  const passGroups = sums.filter((g) => g.n > 0).map((g) => ({ successes: g.successes, n: g.n }));
+  const matches = groups.reduce((s, g) => s + g.curves.matches, 0);
+  const oracleSteps = groups.reduce((s, g) => s + g.curves.oracleSteps, 0);
+  const p = stepAccuracy(matches, oracleSteps);
+  const steps = poolSteps(
+    groups.map((g) => ({ steps: g.summary.steps, n: g.summary.n })),
+    p,
+  );
+  const lengthTotal = sums.reduce((s, g) => s + (g.meanLength ?? 0) * g.n, 0);
+  return {
+    agent,
+    horizon,
+    groups: groups.length,
+    rollouts,
+    errored: sums.reduce((s, g) => s + g.errored, 0),
+    meanLength: rollouts > 0 ? lengthTotal / rollouts : null,
+    outcomeKind: sums.find((g) => g.n > 0)?.outcome.kind ?? null,
+    biasSq: meanOf(valid.map((g) => g.outcome!.biasSq)),
+    variance: meanOf(valid.map((g) => g.outcome!.variance)),
+    error: meanOf(valid.map((g) => g.outcome!.error)),
+    incoherence: valid.length > 0 ? incoherence(vSum, eSum, valid.length) : null,
+    corrected: {
+      biasSq: meanOf(corr.map((c) => c.biasSq!)),
+      variance: meanOf(corr.map((c) => c.variance!)),
+      incoherence: corr.length > 0 ? incoherence(cvSum, ceSum, corr.length) : null,
+    },
+    zeroOne: { bias: meanOf(zo.map((z) => z.bias!)), variance: meanOf(zo.map((z) => z.variance!)) },
+    ci: bootstrapIntervals(agent, horizon, groups, options),
+    passK: passCurve(passGroups, passHatK),
+    passAtK: passCurve(passGroups, passAtK),
+    stepAccuracy: p,
+    h50Observed: h50Observed(steps.map((s) => s.taskAccuracy)),
+    h50Predicted: h50Predicted(p),
+    ...fitAgreement(steps.map((s) => s.survival)),
+    ...fitGrowth(steps.map((s) => s.stateDivergence)),
+    hazardSlope: fitHazardSlope(steps.map((s) => s.hazard)),
+    steps,
+  };
+}
+
+/**
+ * Cluster bootstrap over the horizon's groups (one instance each). Every
+ * statistic is a ratio of column sums, so a resample is G row additions.
+ */
+function bootstrapIntervals(agent: string, horizon: number, groups: readonly GroupResult[], options: HorizonOptions) {
+  const K = Math.min(MAX_K, Math.max(0, ...groups.map((g) => g.summary.n)));
+  const rows = groups.map((g) => {
+    const o = g.outcome;
+    const row = [o ? o.biasSq : 0, o ? o.variance : 0, o ? o.error : 0, o ? 1 : 0, g.curves.matches, g.curves.oracleSteps];
+    for (let k = 1; k <= K; k++) {
+      const v = passHatK(g.summary.successes, g.summary.n, k);
+      row.push(v ?? 0, v === null ? 0 : 1);
+    }
+    return row;
+  });
+  const stats: RatioStat[] = [
+    { name: 'incoherence', num: 1, den: 2, minDen: ERROR_FLOOR * groups.length },
+    { name: 'biasSq', num: 0, den: 3 },
+    { name: 'variance', num: 1, den: 3 },
+    { name: 'error', num: 2, den: 3 },
+    { name: 'stepAccuracy', num: 4, den: 5 },
+  ];
+  for (let k = 1; k <= K; k++) stats.push({ name: `passK.${k}`, num: 4 + 2 * k, den: 5 + 2 * k });
+  const rng = createRng(deriveSeed(options.seed, 'bootstrap', agent, horizon));
+  return clusterBootstrap(rows, stats, options.resamples, rng);
+}

@@ -1,0 +1,77 @@
+/**
+ * Pooled per-step curves of an agent × horizon: each group's curve is
+ * combined at every t. A group whose rollouts have all ended by t keeps its
+ * last survival, prefix counts, state divergence and task accuracy (nothing
+ * changes after the end) but contributes no action or measure values.
+ */
+import { hazard, incoherence, predictedAccuracy } from '../metrics/index.js';
+import type { GroupStep, PooledStep } from './document.js';
+
+interface Pooled {
+  readonly steps: readonly GroupStep[];
+  readonly n: number;
+}
+
+const mean = (xs: readonly (number | null)[]): number | null => {
+  let s = 0;
+  let k = 0;
+  for (const x of xs) {
+    if (x === null) continue;
+    s += x;
+    k++;
+  }
+  return k > 0 ? s / k : null;
+};
+
+export function poolSteps(groups: readonly Pooled[], stepAccuracy: number | null): PooledStep[] {
+  const T = Math.max(0, ...groups.map((g) => g.steps.length));
+  const out: PooledStep[] = [];
+  let prevS: number | null = groups.some((g) => g.n >= 2) ? 1 : null;
+  for (let t = 1; t <= T; t++) {
+    const live: GroupStep[] = [];
+    const held: { step: GroupStep; n: number }[] = [];
+    for (const g of groups) {
+      if (g.steps.length === 0) continue;
+      const step = t <= g.steps.length ? g.steps[t - 1] : g.steps[g.steps.length - 1];
+      if (t <= g.steps.length) live.push(step);
+      held.push({ step, n: g.n });
+    }
+    const survival = mean(held.map((h) => h.step.survival));
+    let accN = 0;
+    let accOk = 0;
+    for (const h of held) {
+      if (h.step.taskAccuracy === null) continue;
+      accN += h.n;
+      accOk += h.step.taskAccuracy * h.n;
+    }
+    let v = 0;
+    let e = 0;
+    let k = 0;
+    for (const s of live) {
+      if (s.variance === null || s.error === null) continue;
+      v += s.variance;
+      e += s.error;
+      k++;
+    }
+    out.push({
+      t,
+      groups: live.length,
+      alive: live.reduce((a, s) => a + s.alive, 0),
+      survival,
+      hazard: hazard(prevS, survival),
+      actionAgreement: mean(live.map((s) => s.actionAgreement)),
+      actionEntropy: mean(live.map((s) => s.actionEntropy)),
+      distinctPrefixes: mean(held.map((h) => h.step.distinctPrefixes)),
+      modalShare: mean(held.map((h) => h.step.modalShare)),
+      stateDivergence: mean(held.map((h) => h.step.stateDivergence)),
+      taskAccuracy: accN > 0 ? accOk / accN : null,
+      predictedAccuracy: predictedAccuracy(stepAccuracy, t),
+      biasSq: mean(live.map((s) => s.biasSq)),
+      variance: k > 0 ? v / k : null,
+      error: k > 0 ? e / k : null,
+      incoherence: k > 0 ? incoherence(v, e, k) : null,
+    });
+    prevS = survival;
+  }
+  return out;
+}

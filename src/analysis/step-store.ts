@@ -1,0 +1,164 @@
+/**
+ * Per-group storage of the step data the curves need, filled line by line
+ * from steps.jsonl. Everything is numeric and typed: action keys are interned
+ * per group, state hashes become 53-bit numbers, measures and features go in
+ * flat Float64Arrays. Memory is O(steps of the group); a group is released as
+ * soon as its last rollout's steps are in.
+ */
+import { HotmessError, canonicalJson, hashString } from '../core/index.js';
+
+/** The fields of a step line the analysis reads. */
+export interface StepLine {
+  readonly rollout: string;
+  readonly t: number;
+  readonly action: unknown;
+  readonly oracle?: unknown;
+  readonly state?: unknown;
+  readonly measure?: unknown;
+  readonly target?: unknown;
+  readonly features?: unknown;
+  readonly replayed?: unknown;
+}
+
+/** Interned key of a step the log does not hold (a gap): shared, so gaps never create divergence. */
+const MISSING_ACTION = '\u0000missing';
+
+export class RolloutSteps {
+  len = 0;
+  actions: Int32Array;
+  states: Float64Array;
+  measures: Float64Array | null = null;
+  features: Float64Array | null = null;
+  firstMismatch = Infinity;
+  matches = 0;
+  oracleSteps = 0;
+  /** Last step replayed from a fork prefix (0 when none). */
+  replayed = 0;
+  complete = false;
+  constructor(capacity: number) {
+    this.actions = new Int32Array(Math.max(1, capacity));
+    this.states = new Float64Array(Math.max(1, capacity));
+  }
+}
+
+function grow<T extends Int32Array | Float64Array>(arr: T, needed: number, fill = 0): T {
+  if (arr.length >= needed) return arr;
+  const next = new (arr.constructor as { new (n: number): T })(Math.max(needed, arr.length * 2));
+  next.set(arr);
+  if (fill !== 0) next.fill(fill, arr.length);
+  return next;
+}
+
+/** State hashes (14 hex digits from hashString, < 2^53) as exact numbers; other strings are hashed first. */
+export function stateNumber(s: unknown): number {
+  if (typeof s !== 'string') return NaN;
+  const v = Number('0x' + s);
+  return Number.isSafeInteger(v) ? v : Number('0x' + hashString(s));
+}
+
+function vectorOf(v: unknown): readonly number[] | null {
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v)) return v as number[];
+  return null;
+}
+
+export class GroupSteps {
+  readonly rollouts: RolloutSteps[];
+  readonly actionIds = new Map<string, number>();
+  measureDim = -1;
+  featureDim = -1;
+  /** Per-step targets, row-major by t; NaN marks one not (yet) seen. */
+  targets = new Float64Array(0);
+  /** Rollouts whose steps are not all in yet. */
+  private pending = 0;
+
+  /** `expected[slot]` is the length the rollout line records. */
+  constructor(
+    private readonly expected: readonly number[],
+    private readonly file: string,
+  ) {
+    this.rollouts = expected.map((l) => new RolloutSteps(l));
+    this.rollouts.forEach((r, i) => {
+      if (expected[i] === 0) r.complete = true;
+      else this.pending++;
+    });
+  }
+
+  get isComplete(): boolean {
+    return this.pending === 0;
+  }
+
+  private actionId(key: string): number {
+    let id = this.actionIds.get(key);
+    if (id === undefined) {
+      id = this.actionIds.size;
+      this.actionIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** Add one step line of the rollout in `slot`. `line` names the place in errors. */
+  add(slot: number, rec: StepLine, line: number): void {
+    const r = this.rollouts[slot];
+    const t = rec.t;
+    if (t <= r.len) {
+      if (t !== 1) throw new HotmessError('log', `${this.file}:${line}: step t=${t} of ${rec.rollout} repeats or goes back (after t=${r.len})`);
+      // The rollout starts over (an earlier attempt): keep only the new one.
+      this.rollouts[slot] = new RolloutSteps(this.expected[slot]);
+      if (r.complete) this.pending++;
+      return this.add(slot, rec, line);
+    }
+    const from = r.len;
+    r.actions = grow(r.actions, t);
+    r.states = grow(r.states, t, NaN);
+    if (t > from + 1) {
+      const gap = this.actionId(MISSING_ACTION);
+      for (let i = from; i < t - 1; i++) {
+        r.actions[i] = gap;
+        r.states[i] = NaN;
+      }
+    }
+    const key = canonicalJson(rec.action);
+    r.actions[t - 1] = this.actionId(key);
+    if (rec.oracle !== undefined) {
+      r.oracleSteps++;
+      if (canonicalJson(rec.oracle) === key) r.matches++;
+      else if (r.firstMismatch === Infinity) r.firstMismatch = t;
+    }
+    r.states[t - 1] = stateNumber(rec.state);
+    if (rec.replayed === true) r.replayed = t;
+    const m = rec.measure === undefined ? null : vectorOf(rec.measure);
+    if (m) this.storeMeasure(r, t, m, vectorOf(rec.target), rec.rollout, line);
+    const f = rec.features === undefined ? null : vectorOf(rec.features);
+    if (f) this.storeFeatures(r, t, f, rec.rollout, line);
+    r.len = t;
+    if (!r.complete && t >= this.expected[slot]) {
+      r.complete = true;
+      this.pending--;
+    }
+  }
+
+  private storeMeasure(r: RolloutSteps, t: number, m: readonly number[], target: readonly number[] | null, id: string, line: number): void {
+    const d = m.length;
+    if (this.measureDim === -1) this.measureDim = d;
+    if (d !== this.measureDim || (target !== null && target.length !== d)) {
+      throw new HotmessError('log', `${this.file}:${line}: measure of ${id} has ${d} values, target ${target?.length ?? 0}, expected ${this.measureDim}`);
+    }
+    if (!r.measures) r.measures = new Float64Array(Math.max(r.actions.length, t) * d).fill(NaN);
+    r.measures = grow(r.measures, t * d, NaN);
+    for (let j = 0; j < d; j++) r.measures[(t - 1) * d + j] = m[j];
+    if (target !== null) {
+      this.targets = grow(this.targets, t * d, NaN);
+      if (Number.isNaN(this.targets[(t - 1) * d])) for (let j = 0; j < d; j++) this.targets[(t - 1) * d + j] = target[j];
+    }
+  }
+
+  private storeFeatures(r: RolloutSteps, t: number, f: readonly number[], id: string, line: number): void {
+    const d = f.length;
+    if (this.featureDim === -1) this.featureDim = d;
+    if (d !== this.featureDim) throw new HotmessError('log', `${this.file}:${line}: features of ${id} have ${d} values, expected ${this.featureDim}`);
+    if (!r.features) r.features = new Float64Array(Math.max(r.actions.length, t) * d).fill(NaN);
+    r.features = grow(r.features, t * d, NaN);
+    for (let j = 0; j < d; j++) r.features[(t - 1) * d + j] = f[j];
+  }
+}

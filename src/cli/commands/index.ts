@@ -1,0 +1,12 @@
+/**
+ * The command registry: each command is one file exporting `register`.
+ * Adding a command means one file plus one line here.
+ */
+import type { Command } from 'commander';
+import { register as run } from './run.js';
+import { register as catalog } from './catalog.js';
+import { register as scenario } from './scenario.js';
+import { register as report } from './report.js';
+import { register as importCommand } from './import.js';
+
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, catalog, scenario, report, importCommand];

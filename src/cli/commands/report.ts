@@ -1,0 +1,33 @@
+/**
+ * `hotmess report RUN [--out FILE] [--json]`: write RUN/report.md with SVG
+ * and PNG plots in RUN/plots/, analysing the run first when analysis.json is
+ * missing. vega and resvg load lazily, so other commands never pay for them.
+ */
+import type { Command } from 'commander';
+import { printJson } from '../output.js';
+
+interface ReportFlags {
+  out?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('Write RUN/report.md with plots (SVG and PNG in RUN/plots/); runs the analysis first if needed')
+    .argument('<run>', 'run directory')
+    .option('--out <file>', 'write the markdown here instead of RUN/report.md (plots stay in RUN/plots/)')
+    .option('--json', 'print the written paths as JSON')
+    .action(async (run: string, flags: ReportFlags) => {
+      const { writeReport } = await import('../../report/index.js');
+      const result = await writeReport(run, { out: flags.out });
+      if (flags.json) {
+        printJson(result);
+        return;
+      }
+      for (const w of result.warnings) process.stderr.write(`hotmess: warning: ${w}\n`);
+      if (result.analyzed) process.stdout.write(`analysis: ${run}/analysis.json (was missing; analysed first)\n`);
+      process.stdout.write(`report: ${result.reportPath}\n`);
+      process.stdout.write(`plots: ${result.plots.length} (SVG + PNG) in ${run}/plots/${result.skipped.length ? `; not drawn: ${result.skipped.map((s) => s.id).join(', ')}` : ''}\n`);
+    });
+}

@@ -1,0 +1,85 @@
+/** `hotmess scenario validate|describe|new|graph`: designing long-horizon scenarios. */
+import type { Command } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import { didYouMean, HotmessError } from '../../core/index.js';
+import { loadScenario } from '../../engine/index.js';
+import { defaultParams, describeParams } from '../describe-params.js';
+import { printJson } from '../output.js';
+import { REGISTRY } from '../registry.js';
+import { describeScenario } from '../describe-scenario.js';
+
+export function scenarioTemplate(envName: string): string {
+  const env = REGISTRY.environments[envName];
+  if (!env) throw new HotmessError('usage', `unknown environment "${envName}";${didYouMean(envName, Object.keys(REGISTRY.environments))}`);
+  const params = defaultParams(env.params);
+  const paramsYaml = Object.keys(params).length ? toYaml({ params }).trimEnd() : 'params: {}';
+  return `# Scenario for ${envName}: ${env.description}
+# Validate with: npm run -s hotmess -- scenario validate FILE
+name: ${envName}-sweep
+# A registered environment (hotmess envs) or a path to your own module, relative to this file.
+environment: ${envName}
+# Environment parameters: ${describeParams(env.params)}
+${paramsYaml}
+# Horizons to sweep (${env.horizonMeaning}).
+horizons: [4, 8, 16]
+# Environment instances per horizon; every rollout of a group shares one instance.
+instances: 4
+# Rollouts per group (agent × horizon × instance). The spec warns below 30 for stable estimates.
+rollouts: 8
+# Base seed: every rollout's env and agent seeds derive from it and its coordinates.
+seed: 1
+# Rollouts in flight at once (matters for model-backed agents).
+concurrency: 1
+agents:
+  - { name: oracle, kind: oracle }
+  - { name: noisy-10, kind: noisy, params: { epsilon: 0.1 } }
+  - { name: biased, kind: biased, params: { rate: 0.2 } }
+`;
+}
+
+export function register(program: Command): void {
+  const scenario = program.command('scenario').description('Design scenarios: validate, describe, template, statechart.');
+  scenario
+    .command('validate')
+    .description('Check a scenario file; prints one line per problem and exits 2 when invalid.')
+    .argument('<file>', 'scenario YAML file')
+    .action(async (file: string) => {
+      const s = await loadScenario(file, REGISTRY);
+      const n = s.agents.length * s.spec.horizons.length * s.spec.instances * s.spec.rollouts;
+      process.stdout.write(`${file}: valid (${s.env.name}; ${s.agents.length} agents × ${s.spec.horizons.length} horizons × ${s.spec.instances} instances × ${s.spec.rollouts} rollouts = ${n} rollouts)\n`);
+    });
+  scenario
+    .command('describe')
+    .description('Per horizon: the oracle trajectory length, the mean number of legal actions, and what the outcome measures.')
+    .argument('<file>', 'scenario YAML file')
+    .option('--json', 'print as JSON')
+    .action(async (file: string, flags: { json?: boolean }) => {
+      const s = await loadScenario(file, REGISTRY);
+      const d = describeScenario(s);
+      if (flags.json) return printJson(d);
+      process.stdout.write(`${d.name}: ${d.environment}\noutcome: ${d.outcome}\nmeasure: ${d.measure ?? 'none'}\n`);
+      process.stdout.write('horizon  oracle length  mean legal actions  oracle success\n');
+      for (const h of d.horizons)
+        process.stdout.write(`${String(h.horizon).padStart(7)}  ${h.oracleLength.toFixed(1).padStart(13)}  ${(h.meanLegalActions === null ? 'continuous' : h.meanLegalActions.toFixed(2)).padStart(18)}  ${(h.oracleSuccess * 100).toFixed(0).padStart(13)}%\n`);
+    });
+  scenario
+    .command('new')
+    .description('Print a commented scenario template for an environment.')
+    .argument('<env>', 'environment name (see: hotmess envs)')
+    .action((envName: string) => {
+      process.stdout.write(scenarioTemplate(envName));
+    });
+  scenario
+    .command('graph')
+    .description("Print the environment's statechart as Mermaid (xstate-authored environments such as workflow).")
+    .argument('<file>', 'scenario YAML file')
+    .option('--horizon <h>', 'horizon to draw (default: the first)')
+    .action(async (file: string, flags: { horizon?: string }) => {
+      const s = await loadScenario(file, REGISTRY);
+      const env = s.env;
+      if (!env.chart) throw new HotmessError('usage', `${file}: environment ${env.name} is not authored as a statechart; graph works for xstate-authored environments such as workflow`);
+      const h = flags.horizon === undefined ? s.spec.horizons[0] : Number(flags.horizon);
+      if (!Number.isInteger(h) || h < 1) throw new HotmessError('usage', `--horizon: expected a positive integer, got "${flags.horizon}"`);
+      process.stdout.write(env.chart(s.envParams, h) + '\n');
+    });
+}

@@ -1,0 +1,68 @@
+/**
+ * How the CLI talks to people: one-line errors, TTY detection, progress.
+ * Interactivity is decided once, here: a TTY and not CI.
+ */
+import { HotmessError, isHotmessError } from '../core/index.js';
+
+export const isInteractive = (): boolean => process.stdout.isTTY === true && !process.env.CI;
+
+/** Print an error as one line (never a stack trace) and return its exit code. */
+export function reportError(e: unknown): number {
+  if (isHotmessError(e)) {
+    process.stderr.write(`hotmess: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`hotmess: internal error: ${msg.split('\n')[0]}\n`);
+  if (process.env.HOTMESS_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Progress for long work: a redrawn bar on a TTY (stderr), plain periodic
+ * lines otherwise, so logs of CI runs stay readable.
+ */
+export function createProgress(label: string, initialTotal: number, stream: NodeJS.WriteStream = process.stderr) {
+  let total = initialTotal;
+  const tty = stream.isTTY === true && !process.env.CI;
+  let done = 0;
+  let lastPlain = 0;
+  let lastDraw = 0;
+  const start = Date.now();
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (tty) {
+      if (!force && now - lastDraw < 80) return;
+      lastDraw = now;
+      const width = 30;
+      const frac = total > 0 ? done / total : 1;
+      const filled = Math.round(frac * width);
+      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+      stream.write(`\r${label} ${bar} ${done}/${total} ${(frac * 100).toFixed(0)}%  ${((now - start) / 1000).toFixed(1)}s`);
+    } else if (force || now - lastPlain >= 2000) {
+      lastPlain = now;
+      stream.write(`${label}: ${done}/${total} (${((now - start) / 1000).toFixed(1)}s)\n`);
+    }
+  };
+  return {
+    tick(n = 1) {
+      done += n;
+      draw();
+    },
+    update(n: number, newTotal: number) {
+      done = n;
+      total = newTotal;
+      draw();
+    },
+    finish() {
+      draw(true);
+      if (tty) stream.write('\n');
+    },
+  };
+}
+
+export { HotmessError };

@@ -1,0 +1,95 @@
+/**
+ * The agent contract. An agent is created once per rollout from its params
+ * and a context; `act` is called once per step. Scripted agents are
+ * synchronous so the hot path pays for no promise machinery; model-backed
+ * agents are async and declare it.
+ */
+import type { z } from 'zod';
+import type { Action, ActionSpace, AnyEnvironment, Json, Observation } from './environment.js';
+import type { Rng } from './rng.js';
+
+/** One past step as an agent may see it. */
+export interface HistoryEntry {
+  readonly t: number;
+  readonly observation: Observation;
+  readonly action: Action;
+  readonly reward: number;
+  /** Why the action was refused, when it was (invalid or illegal). */
+  readonly feedback?: string;
+}
+export type History = readonly HistoryEntry[];
+
+/**
+ * What an agent may consult besides the observation. Only agents declaring
+ * `access: 'privileged'` (scripted ones) see the environment and true state;
+ * model-backed agents see the legal actions, i.e. their tools.
+ */
+export type AgentContext = PrivilegedContext | ObservationContext;
+
+export interface ObservationContext {
+  readonly access: 'observation';
+  /** Legal actions at the current state. */
+  legal(): ActionSpace;
+  readonly envName: string;
+  /** Stable identifiers for cache namespacing and logs. */
+  readonly rollout: RolloutCoordinates;
+}
+
+export interface PrivilegedContext {
+  readonly access: 'privileged';
+  legal(): ActionSpace;
+  readonly envName: string;
+  readonly rollout: RolloutCoordinates;
+  readonly env: AnyEnvironment;
+  /** The true current state. */
+  state(): unknown;
+  /** Build another agent from the registry (ensembles wrap inner agents). */
+  createInner(kind: string, params: unknown): Agent;
+}
+
+export interface RolloutCoordinates {
+  readonly id: string;
+  readonly agent: string;
+  readonly horizon: number;
+  readonly instance: number;
+  readonly index: number;
+  readonly agentSeed: string;
+}
+
+/** Per-step data an agent wants logged: `info` is deterministic, `timing` is wall-clock. */
+export interface StepReport {
+  readonly info?: { [key: string]: Json };
+  readonly timing?: { [key: string]: Json };
+}
+
+export interface SyncAgent {
+  readonly async: false;
+  act(observation: Observation, history: History, rng: Rng): Action;
+  /** Called once after each act, when present. */
+  report?(): StepReport | undefined;
+}
+
+export interface AsyncAgent {
+  readonly async: true;
+  act(observation: Observation, history: History, rng: Rng, signal: AbortSignal): Promise<Action>;
+  report?(): StepReport | undefined;
+  /** Release resources at the end of a rollout. */
+  close?(): Promise<void>;
+}
+
+export type Agent = SyncAgent | AsyncAgent;
+
+export interface AgentDefinition<P> {
+  /** The kind named in scenarios. */
+  readonly kind: string;
+  readonly description: string;
+  readonly params: z.ZodType<P>;
+  readonly access: 'privileged' | 'observation';
+  /** Whether `act` reads the history; when false the engine keeps none. */
+  readonly usesHistory: boolean;
+  create(params: P, ctx: AgentContext): Agent;
+}
+
+export type AnyAgentDefinition = AgentDefinition<any>;
+
+export const defineAgent = <P>(def: AgentDefinition<P>): AgentDefinition<P> => def;

@@ -1,0 +1,68 @@
+/**
+ * Canonical serialisation and hashing. Actions are compared by their canonical
+ * key; states and observations are logged by hash. Pure; no I/O.
+ */
+
+/** Stable JSON: object keys sorted, no whitespace. Numbers as JSON.stringify prints them. */
+export function canonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+      return 'null';
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let s = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) s += ',';
+          s += canonicalJson(value[i]);
+        }
+        return s + ']';
+      }
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj).sort();
+      let s = '{';
+      let first = true;
+      for (const k of keys) {
+        if (obj[k] === undefined) continue;
+        if (!first) s += ',';
+        first = false;
+        s += JSON.stringify(k) + ':' + canonicalJson(obj[k]);
+      }
+      return s + '}';
+    }
+    default:
+      throw new TypeError(`cannot serialise a ${typeof value}`);
+  }
+}
+
+/**
+ * 53-bit string hash (cyrb53), rendered as 14 hex digits. Not cryptographic:
+ * it names states, observations and action prefixes, where speed matters.
+ */
+export function hashString(str: string, seed = 0): string {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  const n = 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return n.toString(16).padStart(14, '0');
+}
+
+/** Hash of a value's canonical JSON. */
+export const hashValue = (value: unknown): string => hashString(canonicalJson(value));
+
+/** The canonical key by which two actions are compared. */
+export const actionKey = (action: unknown): string => canonicalJson(action);

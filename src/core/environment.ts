@@ -1,0 +1,145 @@
+/**
+ * The environment contract (Gymnasium-shaped, with ground truth for the
+ * metrics). An environment is defined once with `defineEnvironment`: its
+ * transition is written against an immer draft, so every step yields the
+ * patches that the log stores instead of full states.
+ *
+ * Pure: no I/O, no clock, randomness only through the Rng passed to reset.
+ */
+import { enablePatches, produceWithPatches, setAutoFreeze, type Draft, type Patch } from 'immer';
+import type { z } from 'zod';
+import { canonicalJson, hashString } from './canonical.js';
+import type { Rng } from './rng.js';
+
+enablePatches();
+// States are never mutated outside a draft; freezing every step costs time on the hot path.
+setAutoFreeze(false);
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Action = Json;
+
+/** Legal actions at a state: a finite list, or a zod schema for numeric actions. */
+export type ActionSpace<A extends Action = Action> =
+  | { readonly kind: 'discrete'; readonly actions: readonly A[] }
+  | { readonly kind: 'continuous'; readonly schema: z.ZodType<A>; readonly description: string };
+
+/** The outcome kinds of the metrics spec (section B). */
+export type OutcomeKind = 'squared' | 'brier' | 'kl' | 'coverage';
+export const OUTCOME_KINDS: readonly OutcomeKind[] = ['squared', 'brier', 'kl', 'coverage'];
+
+/**
+ * A measured value against its target, as vectors (scalars are length 1).
+ * squared: real vectors; brier/kl: probability vectors, target one-hot;
+ * coverage: 0/1 items, target all ones.
+ */
+export interface Outcome {
+  readonly kind: OutcomeKind;
+  readonly value: number[];
+  readonly target: number[];
+  /** Whether the rollout counts as a success for pass^k. */
+  readonly success: boolean;
+}
+
+/** Per-step ground truth: the agent's value y(t) against the reference trajectory's y*(t). */
+export interface Measure {
+  readonly value: number[];
+  readonly target: number[];
+}
+
+export interface Observation {
+  /** Structured form, for programs. */
+  readonly data: Json;
+  /** The rendering an LLM reads. */
+  readonly text: string;
+}
+
+export type TransitionResult = { reward: number; terminated: boolean } | { illegal: string };
+
+export type StepResult<S> =
+  | { readonly kind: 'ok'; readonly state: S; readonly patches: Patch[]; readonly reward: number; readonly terminated: boolean }
+  | { readonly kind: 'illegal'; readonly reason: string };
+
+/** What an environment author writes. */
+export interface EnvironmentDefinition<P, S, A extends Action> {
+  readonly name: string;
+  readonly description: string;
+  /** Parameters with defaults; a scenario's `params` are parsed with it. */
+  readonly params: z.ZodType<P>;
+  /** How the horizon maps onto the task, for `envs` and `scenario describe`. */
+  readonly horizonMeaning: string;
+  /** Returns a message when the horizon is not valid for these params. */
+  checkHorizon?(horizon: number, params: P): string | null;
+  /** Create an instance: everything random about it comes from `rng`. */
+  reset(params: P, horizon: number, rng: Rng): S;
+  actions(state: S): ActionSpace<A>;
+  /** Mutate the draft. Return `{illegal}` to reject the action (the draft is then discarded). */
+  transition(draft: Draft<S>, action: A): TransitionResult;
+  observe(state: S): Observation;
+  /**
+   * Instance-level text that does not change during a rollout (rules, the
+   * dictionary...). Model-backed agents put it in the cached prompt prefix.
+   */
+  instructions?(state: S): string;
+  /** The correct action at any state. */
+  oracle(state: S): A;
+  /** Per-step value and target, at the state reached after step t. */
+  measure?(state: S, t: number): Measure;
+  readonly measureKind?: OutcomeKind;
+  /** The final outcome: what the headline bias/variance split is computed on. */
+  outcome(state: S): Outcome;
+  readonly outcomeKind: OutcomeKind;
+  /** Further named outcomes (e.g. maze: remaining distance), logged under `outcomes`. */
+  secondaryOutcomes?(state: S): Record<string, Outcome>;
+  /** What the outcome measures, in words. */
+  readonly outcomeMeaning: string;
+  /** Numeric state features for state divergence. */
+  features?(state: S): number[];
+  /** Canonical hash of the dynamic part of the state; defaults to the whole state. */
+  hash?(state: S): string;
+  /** A random wrong action, for noisy agents on continuous action spaces. */
+  perturb?(state: S, rng: Rng): A;
+  /** The systematic wrong action a biased agent takes here (deterministic). */
+  systematicError?(state: S): A;
+  /** Mermaid statechart, for environments authored as xstate machines. */
+  chart?(params: P, horizon: number): string;
+}
+
+/** The runtime environment the engine drives. */
+export interface Environment<P = unknown, S = unknown, A extends Action = Action>
+  extends Omit<EnvironmentDefinition<P, S, A>, 'transition' | 'hash'> {
+  step(state: S, action: A): StepResult<S>;
+  hash(state: S): string;
+}
+
+export type AnyEnvironment = Environment<any, any, any>;
+
+export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefinition<P, S, A>): Environment<P, S, A> {
+  const transition = def.transition;
+  const step = (state: S, action: A): StepResult<S> => {
+    let result: TransitionResult = { illegal: 'no transition' };
+    const [next, patches] = produceWithPatches(state, (draft: Draft<S>) => {
+      result = transition(draft, action);
+    });
+    if ('illegal' in result) return { kind: 'illegal', reason: (result as { illegal: string }).illegal };
+    const r = result as { reward: number; terminated: boolean };
+    return { kind: 'ok', state: next as S, patches, reward: r.reward, terminated: r.terminated };
+  };
+  const hash = def.hash ?? ((state: S) => hashString(canonicalJson(state)));
+  return { ...def, step, hash };
+}
+
+/** Whether `action` belongs to the action space; returns the reason when it does not. */
+export function checkAction<A extends Action>(space: ActionSpace<A>, action: unknown): string | null {
+  if (space.kind === 'continuous') {
+    const parsed = space.schema.safeParse(action);
+    return parsed.success ? null : `not a valid action (${space.description}): ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+  }
+  const acts = space.actions;
+  // Identity first: scripted agents return an element of the list itself.
+  for (let i = 0; i < acts.length; i++) if (acts[i] === action) return null;
+  if (typeof action === 'object' && action !== null) {
+    const key = canonicalJson(action);
+    for (let i = 0; i < acts.length; i++) if (canonicalJson(acts[i]) === key) return null;
+  }
+  return `not a legal action: ${canonicalJson(action)}`;
+}

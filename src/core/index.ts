@@ -1,0 +1,7 @@
+/** Core types and pure helpers: the bottom layer. Imports nothing from other layers. */
+export * from './errors.js';
+export * from './canonical.js';
+export * from './rng.js';
+export * from './environment.js';
+export * from './agent.js';
+export * from './check.js';

@@ -1,0 +1,108 @@
+/**
+ * One planned rollout end to end: build the session and agent, run the
+ * rollout machine, and produce the rollout record. Failures of the agent or
+ * environment end the rollout in `error`; they never escape.
+ */
+import { HotmessError, type Agent, type AgentContext, type AnyEnvironment, type Action } from '../core/index.js';
+import type { StepBuffer } from '../log/index.js';
+import { RolloutSession } from './session.js';
+import { runRollout, type RolloutEnd } from './rollout.js';
+import type { PlannedRollout } from './plan.js';
+import { resolveAgent, type Registry } from './registry.js';
+
+export interface ExecuteInput {
+  readonly planned: PlannedRollout;
+  readonly env: AnyEnvironment;
+  readonly envParams: unknown;
+  readonly registry: Registry;
+  readonly sink: StepBuffer;
+  readonly signal?: AbortSignal;
+  /** Actions replayed before the agent takes over (fork). */
+  readonly prefix?: readonly Action[];
+}
+
+export interface ExecuteResult {
+  readonly end: RolloutEnd;
+  /** The rollout line, without a newline. */
+  readonly line: string;
+}
+
+export function buildAgent(session: RolloutSession, planned: PlannedRollout, registry: Registry, envName: string): Agent {
+  const { agent } = planned;
+  const rollout = { id: planned.id, agent: agent.name, horizon: planned.horizon, instance: planned.instance, index: planned.index, agentSeed: planned.seeds.agent };
+  const legal = () => session.env.actions(session.state);
+  const ctx: AgentContext =
+    agent.def.access === 'privileged'
+      ? {
+          access: 'privileged',
+          legal,
+          envName,
+          rollout,
+          env: session.env,
+          state: () => session.state,
+          createInner: (kind: string, params: unknown) => {
+            const def = resolveAgent(registry, kind, `agent ${agent.name}: inner`);
+            const parsed = def.params.safeParse(params ?? {});
+            if (!parsed.success) throw new HotmessError('scenario', `agent ${agent.name}: inner ${kind} params: ${parsed.error.issues[0]?.message}`);
+            return def.create(parsed.data, ctx);
+          },
+        }
+      : { access: 'observation', legal, envName, rollout };
+  return agent.def.create(agent.params, ctx);
+}
+
+export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult> {
+  const { planned, env, sink } = input;
+  const started = Date.now();
+  let session: RolloutSession | null = null;
+  let end: RolloutEnd;
+  try {
+    session = new RolloutSession({
+      id: planned.id,
+      env,
+      params: input.envParams,
+      horizon: planned.horizon,
+      seeds: planned.seeds,
+      sink,
+      keepHistory: planned.agent.def.usesHistory,
+      prefix: input.prefix,
+    });
+    session.agent = buildAgent(session, planned, input.registry, env.name);
+    const r = runRollout(session, input.signal);
+    end = r instanceof Promise ? await r : r;
+  } catch (e) {
+    end = { termination: 'error', error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    const agent = session?.agent;
+    if (agent?.async && agent.close) await agent.close().catch(() => undefined);
+  }
+  const record: Record<string, unknown> = {
+    rollout: planned.id,
+    agent: planned.agent.name,
+    horizon: planned.horizon,
+    instance: planned.instance,
+    index: planned.index,
+    seeds: planned.seeds,
+    length: session?.t ?? 0,
+    termination: end.termination,
+  };
+  if (end.termination === 'error') {
+    record.error = end.error;
+    record.outcome = null;
+  } else if (session) {
+    try {
+      const { outcome, outcomes } = session.outcome();
+      record.outcome = outcome;
+      if (outcomes) record.outcomes = outcomes;
+    } catch (e) {
+      end = { termination: 'error', error: `outcome: ${e instanceof Error ? e.message : String(e)}` };
+      record.termination = 'error';
+      record.error = end.error;
+      record.outcome = null;
+    }
+  }
+  record.return = session?.totalReward ?? 0;
+  if (input.prefix && input.prefix.length > 0) record.forkedAt = input.prefix.length;
+  record.timing = { ms: Date.now() - started };
+  return { end, line: JSON.stringify(record) };
+}

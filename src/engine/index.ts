@@ -1,0 +1,8 @@
+/** The engine: scenarios, the rollout machine and the batch runner. */
+export { rolloutMachine, runRollout, type RolloutEnd } from './rollout.js';
+export { RolloutSession, type StepSink } from './session.js';
+export { planRollouts, type PlannedRollout } from './plan.js';
+export { executeRollout, buildAgent } from './execute.js';
+export { runScenario, buildManifest, type RunOptions, type RunSummary } from './runner.js';
+export { loadScenario, loadScenarioFile, parseScenario, resolveScenario, ScenarioSchema, type ResolvedScenario, type ResolvedAgent, type ScenarioFile, type AgentSpec } from './scenario.js';
+export { resolveEnvironment, resolveAgent, type Registry } from './registry.js';

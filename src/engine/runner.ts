@@ -1,0 +1,167 @@
+/**
+ * The batch runner: every rollout of a scenario into one run directory.
+ * Resumable: `resume` recovers the directory (see log/recover.ts) and runs
+ * only the rollouts that are not yet committed, so an interrupted run ends
+ * with exactly the rollouts an uninterrupted one would have had.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { HotmessError } from '../core/index.js';
+import { FILES, RUN_SCHEMA, RunWriter, readManifest, recoverRun, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
+import { executeRollout } from './execute.js';
+import { planRollouts, type PlannedRollout } from './plan.js';
+import type { Registry } from './registry.js';
+import type { ResolvedScenario } from './scenario.js';
+
+export interface RunOptions {
+  readonly out: string;
+  readonly registry: Registry;
+  readonly version: string;
+  readonly resume?: boolean;
+  /** Rollouts in flight at once (async agents); overrides the scenario's. */
+  readonly concurrency?: number;
+  /** Aborting stops new rollouts and cancels in-flight ones; the run can be resumed. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Checked before each rollout starts; a reason stops the run cleanly (e.g. a cost budget). */
+  readonly shouldStop?: () => string | null;
+  /** Extra manifest fields (fork metadata, notes). */
+  readonly manifestExtra?: Partial<Manifest>;
+  /** Actions to replay before the agent takes over, per rollout (fork). */
+  readonly prefixFor?: (planned: PlannedRollout) => readonly unknown[] | undefined;
+}
+
+export interface RunSummary {
+  readonly dir: string;
+  readonly status: Manifest['status'];
+  readonly total: number;
+  /** Already committed before this invocation (resume). */
+  readonly skipped: number;
+  readonly ran: number;
+  readonly terminations: Record<Termination, number>;
+  readonly stoppedBecause: string | null;
+  readonly recovered?: { readonly retired: number; readonly droppedSteps: number; readonly tornLines: number };
+}
+
+const LLM_SEED_NOTE =
+  'Model-backed agents: the Anthropic API takes no seed; their reproducibility comes from the response cache and `run --replay`, not from the agent seed.';
+
+export function buildManifest(s: ResolvedScenario, version: string, status: Manifest['status'], extra?: Partial<Manifest>, timing?: Record<string, unknown>): Manifest {
+  return {
+    schema: RUN_SCHEMA,
+    status,
+    name: s.spec.name,
+    version,
+    source: 'hotmess run',
+    scenario: s.spec as unknown as Record<string, unknown>,
+    scenarioHash: s.hash,
+    environment: {
+      name: s.env.name,
+      outcomeKind: s.env.outcomeKind,
+      measureKind: s.env.measure ? (s.env.measureKind ?? 'squared') : null,
+      hasFeatures: typeof s.env.features === 'function',
+    },
+    agents: s.agents.map((a) => ({ name: a.name, kind: a.kind, params: a.params })),
+    horizons: s.spec.horizons,
+    instances: s.spec.instances,
+    rollouts: s.spec.rollouts,
+    seed: s.spec.seed,
+    seeds: {
+      env: 'derive(seed, "env", horizon, instance)',
+      agent: 'derive(seed, "agent", agent, horizon, instance, index)',
+      note: 'each rollout line records its own derived seeds',
+    },
+    expectedRollouts: s.agents.length * s.spec.horizons.length * s.spec.instances * s.spec.rollouts,
+    notes: s.agents.some((a) => a.def.access === 'observation') ? [LLM_SEED_NOTE] : [],
+    ...extra,
+    ...(timing ? { timing } : {}),
+  };
+}
+
+function prepareDirectory(s: ResolvedScenario, opts: RunOptions): { finishedBefore: Set<string>; resumed: boolean } {
+  const dir = opts.out;
+  const manifestPath = join(dir, FILES.manifest);
+  if (existsSync(manifestPath)) {
+    if (!opts.resume) throw new HotmessError('usage', `${dir}: a run already exists here; pass --resume to continue it, or choose another --out`);
+    const m = readManifest(dir);
+    if (m.scenarioHash !== s.hash) throw new HotmessError('usage', `${dir}: was written by a different scenario (hash ${m.scenarioHash} ≠ ${s.hash}); refusing to mix runs`);
+    return { finishedBefore: new Set(), resumed: true };
+  }
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new HotmessError('usage', `${dir}: exists and is not a run directory; choose another --out`);
+  mkdirSync(dir, { recursive: true });
+  return { finishedBefore: new Set(), resumed: false };
+}
+
+export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunSummary> {
+  const dir = opts.out;
+  const { resumed } = prepareDirectory(s, opts);
+  let recovered: RunSummary['recovered'];
+  let finished: ReadonlySet<string> = new Set();
+  if (resumed) {
+    const r = await recoverRun(dir);
+    finished = r.finished;
+    recovered = { retired: r.retired, droppedSteps: r.droppedSteps, tornLines: r.tornLines };
+  }
+  const startedAt = new Date().toISOString();
+  writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, 'running', opts.manifestExtra, { startedAt }));
+
+  const plan = planRollouts(s);
+  const todo = plan.filter((p) => !finished.has(p.id));
+  const total = plan.length;
+  let done = plan.length - todo.length;
+  const terminations: Record<Termination, number> = { terminated: 0, truncated: 0, error: 0 };
+  const writer = new RunWriter(dir);
+  const concurrency = Math.max(1, opts.concurrency ?? s.spec.concurrency);
+  const inflight = new Set<Promise<void>>();
+  let stoppedBecause: string | null = null;
+  let ran = 0;
+  let lastYield = Date.now();
+  opts.onProgress?.(done, total);
+
+  const runOne = async (planned: PlannedRollout) => {
+    const sink = writer.stepBuffer();
+    const prefix = opts.prefixFor?.(planned) as never;
+    const result = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: opts.registry, sink, signal: opts.signal, prefix });
+    if (opts.signal?.aborted) {
+      // Not committed: an interrupted rollout is re-run on resume, never half-counted.
+      sink.discard();
+      return;
+    }
+    writer.commit(sink, result.line);
+    terminations[result.end.termination]++;
+    ran++;
+    done++;
+    opts.onProgress?.(done, total);
+  };
+
+  try {
+    for (const planned of todo) {
+      if (opts.signal?.aborted) {
+        stoppedBecause = 'interrupted';
+        break;
+      }
+      const reason = opts.shouldStop?.() ?? null;
+      if (reason) {
+        stoppedBecause = reason;
+        break;
+      }
+      const p = runOne(planned);
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      if (inflight.size >= concurrency) await Promise.race(inflight);
+      // Scripted rollouts finish synchronously; let signals and timers through now and then.
+      if (Date.now() - lastYield > 50) {
+        await yieldToLoop();
+        lastYield = Date.now();
+      }
+    }
+    await Promise.all(inflight);
+  } finally {
+    writer.close();
+  }
+  if (opts.signal?.aborted && !stoppedBecause) stoppedBecause = 'interrupted';
+  const status: Manifest['status'] = stoppedBecause ? 'interrupted' : 'finished';
+  writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, status, opts.manifestExtra, { startedAt, finishedAt: new Date().toISOString() }));
+  return { dir, status, total, skipped: plan.length - todo.length, ran, terminations, stoppedBecause, ...(recovered ? { recovered } : {}) };
+}

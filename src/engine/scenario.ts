@@ -1,0 +1,122 @@
+/**
+ * Scenario files: YAML validated with zod. Validation reports every problem
+ * at once, one line each, naming the file and the field path. Resolution
+ * then checks the names and params against the registries.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { canonicalJson, hashString, HotmessError, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
+import { resolveAgent, resolveEnvironment, scenarioDir, type Registry } from './registry.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export const AgentSpecSchema = z
+  .object({
+    name: z.string().regex(NAME, 'letters, digits, "_", "." and "-" only (it is part of rollout ids)'),
+    kind: z.string().min(1),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().regex(NAME, 'letters, digits, "_", "." and "-" only'),
+    description: z.string().optional(),
+    environment: z.string().min(1),
+    params: z.record(z.string(), z.unknown()).default({}),
+    horizons: z.array(z.number().int().min(1)).min(1),
+    instances: z.number().int().min(1).default(1),
+    rollouts: z.number().int().min(1),
+    seed: z.union([z.number().int().nonnegative(), z.string().min(1)]),
+    agents: z.array(AgentSpecSchema).min(1),
+    concurrency: z.number().int().min(1).max(1024).default(1),
+  })
+  .strict();
+
+export type ScenarioFile = z.infer<typeof ScenarioSchema>;
+export type AgentSpec = z.infer<typeof AgentSpecSchema>;
+
+/** A scenario with its plugins resolved and every params object parsed. */
+export interface ResolvedScenario {
+  readonly file: string | null;
+  readonly spec: ScenarioFile;
+  readonly env: AnyEnvironment;
+  readonly envParams: unknown;
+  readonly agents: readonly ResolvedAgent[];
+  /** Hash of the canonical spec: a resumed run must match it. */
+  readonly hash: string;
+}
+
+export interface ResolvedAgent {
+  readonly name: string;
+  readonly kind: string;
+  readonly def: AnyAgentDefinition;
+  readonly params: unknown;
+}
+
+function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
+}
+
+/** Read and parse a scenario file (structure only). */
+export function loadScenarioFile(file: string): ScenarioFile {
+  if (!existsSync(file)) throw new HotmessError('scenario', `${file}: scenario file not found`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const msg = e instanceof YAMLParseError ? `${e.message.split('\n')[0]}` : String(e);
+    throw new HotmessError('scenario', `${file}: invalid YAML: ${msg}`);
+  }
+  return parseScenario(raw, file);
+}
+
+export function parseScenario(raw: unknown, file = '<scenario>'): ScenarioFile {
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) throw new HotmessError('scenario', formatIssues(file, parsed.error.issues));
+  return parsed.data;
+}
+
+/** Resolve plugins and params; all problems are reported together. */
+export async function resolveScenario(spec: ScenarioFile, registry: Registry, file: string | null): Promise<ResolvedScenario> {
+  const where = file ?? '<scenario>';
+  const problems: string[] = [];
+  const push = (e: unknown) => problems.push(e instanceof HotmessError ? e.message : String(e));
+  let env: AnyEnvironment | null = null;
+  let envParams: unknown = null;
+  try {
+    env = await resolveEnvironment(registry, spec.environment, file ? scenarioDir(file) : process.cwd(), `${where}: environment`);
+    const p = env.params.safeParse(spec.params);
+    if (!p.success) problems.push(...p.error.issues.map((i) => `${where}: params.${i.path.join('.')}: ${i.message}`));
+    else {
+      envParams = p.data;
+      spec.horizons.forEach((h, i) => {
+        const msg = env!.checkHorizon?.(h, envParams);
+        if (msg) problems.push(`${where}: horizons.${i}: ${msg}`);
+      });
+    }
+  } catch (e) {
+    push(e);
+  }
+  const agents: ResolvedAgent[] = [];
+  const names = new Set<string>();
+  spec.agents.forEach((a, i) => {
+    if (names.has(a.name)) problems.push(`${where}: agents.${i}.name: duplicate agent name "${a.name}"`);
+    names.add(a.name);
+    try {
+      const def = resolveAgent(registry, a.kind, `${where}: agents.${i}.kind`);
+      const p = def.params.safeParse(a.params);
+      if (!p.success) problems.push(...p.error.issues.map((iss) => `${where}: agents.${i}.params${iss.path.length ? '.' + iss.path.join('.') : ''}: ${iss.message}`));
+      else agents.push({ name: a.name, kind: a.kind, def, params: p.data });
+    } catch (e) {
+      push(e);
+    }
+  });
+  if (problems.length > 0 || !env) throw new HotmessError('scenario', problems.join('\n'));
+  return { file, spec, env, envParams, agents, hash: hashString(canonicalJson(spec)) };
+}
+
+export async function loadScenario(file: string, registry: Registry): Promise<ResolvedScenario> {
+  return resolveScenario(loadScenarioFile(file), registry, file);
+}

@@ -1,0 +1,161 @@
+/**
+ * The mutable shell of one rollout: it holds the current state and performs
+ * the effects the rollout machine asks for (observe, decide, act, record).
+ * The environment and the agent stay pure; all I/O goes through `sink`.
+ */
+import {
+  checkAction,
+  canonicalJson,
+  createRng,
+  hashString,
+  type Action,
+  type Agent,
+  type AnyEnvironment,
+  type HistoryEntry,
+  type Json,
+  type Observation,
+  type Outcome,
+  type Rng,
+} from '../core/index.js';
+
+/** Where a rollout's step lines go. */
+export interface StepSink {
+  step(line: string): void;
+}
+
+export interface SessionInit {
+  readonly id: string;
+  readonly env: AnyEnvironment;
+  readonly params: unknown;
+  readonly horizon: number;
+  readonly seeds: { readonly env: string; readonly agent: string };
+  readonly sink: StepSink;
+  /** Whether the agent reads history; when false none is kept. */
+  readonly keepHistory: boolean;
+  /** Steps replayed from a log before the agent takes over (fork). */
+  readonly prefix?: readonly Action[];
+}
+
+const NO_HISTORY: readonly HistoryEntry[] = Object.freeze([]);
+
+export class RolloutSession {
+  readonly id: string;
+  readonly env: AnyEnvironment;
+  readonly horizon: number;
+  readonly agentRng: Rng;
+  state: unknown;
+  t = 0;
+  totalReward = 0;
+  observation!: Observation;
+  action: Action = null;
+  terminated = false;
+  failure: string | null = null;
+  agent!: Agent;
+  private readonly sink: StepSink;
+  private readonly history: HistoryEntry[] | null;
+  private readonly prefix: readonly Action[];
+  private readonly idJson: string;
+  private pendingReport: { info?: { [k: string]: Json }; timing?: { [k: string]: Json } } | undefined;
+
+  constructor(init: SessionInit) {
+    this.id = init.id;
+    this.idJson = JSON.stringify(init.id);
+    this.env = init.env;
+    this.horizon = init.horizon;
+    this.sink = init.sink;
+    this.history = init.keepHistory ? [] : null;
+    this.prefix = init.prefix ?? [];
+    // Separate streams: the instance depends only on the env seed.
+    this.state = init.env.reset(init.params, init.horizon, createRng(init.seeds.env));
+    this.agentRng = createRng(init.seeds.agent);
+  }
+
+  get historyView(): readonly HistoryEntry[] {
+    return this.history ?? NO_HISTORY;
+  }
+
+  /** Whether the next action comes from the logged prefix rather than the agent. */
+  get replaying(): boolean {
+    return this.t < this.prefix.length;
+  }
+
+  observe(): void {
+    this.observation = this.env.observe(this.state);
+  }
+
+  decideSync(): void {
+    if (this.replaying) {
+      this.action = this.prefix[this.t];
+      return;
+    }
+    const agent = this.agent;
+    if (agent.async) throw new Error('decideSync called for an async agent');
+    this.action = agent.act(this.observation, this.historyView, this.agentRng);
+    this.pendingReport = agent.report?.();
+  }
+
+  async decideAsync(signal: AbortSignal): Promise<Action> {
+    if (this.replaying) return this.prefix[this.t];
+    const agent = this.agent;
+    const action = agent.async ? await agent.act(this.observation, this.historyView, this.agentRng, signal) : agent.act(this.observation, this.historyView, this.agentRng);
+    this.pendingReport = agent.report?.();
+    return action;
+  }
+
+  /** Apply the chosen action, then write its step line. Failures become `failure`. */
+  actAndRecord(): void {
+    const env = this.env;
+    const before = this.state;
+    const action = this.action;
+    const t = this.t + 1;
+    let line = '{"rollout":' + this.idJson + ',"t":' + t + ',"action":' + canonicalJson(action);
+    try {
+      line += ',"oracle":' + canonicalJson(env.oracle(before)) + ',"obs":"' + hashString(this.observation.text) + '"';
+      const invalid = checkAction(env.actions(before), action);
+      let reward = 0;
+      let patches: Json = [];
+      let refused: string | null = null;
+      if (invalid !== null) {
+        refused = invalid;
+      } else {
+        const r = env.step(before, action);
+        if (r.kind === 'illegal') refused = r.reason;
+        else {
+          this.state = r.state;
+          reward = r.reward;
+          patches = r.patches as unknown as Json;
+          this.terminated = r.terminated;
+        }
+      }
+      this.t = t;
+      this.totalReward += reward;
+      const after = this.state;
+      line += ',"state":"' + env.hash(after) + '","reward":' + reward + ',"patches":' + JSON.stringify(patches);
+      if (env.measure) {
+        const m = env.measure(after, t);
+        line += ',"measure":' + JSON.stringify(m.value) + ',"target":' + JSON.stringify(m.target);
+      }
+      if (env.features) line += ',"features":' + JSON.stringify(env.features(after));
+      if (refused !== null) line += (invalid !== null ? ',"invalid":' : ',"illegal":') + JSON.stringify(refused);
+      if (t <= this.prefix.length) line += ',"replayed":true';
+      const report = this.pendingReport;
+      if (report !== undefined) {
+        if (report.info) line += ',"info":' + canonicalJson(report.info);
+        if (report.timing) line += ',"timing":' + JSON.stringify(report.timing);
+        this.pendingReport = undefined;
+      }
+      if (this.history) this.history.push({ t, observation: this.observation, action, reward, ...(refused !== null ? { feedback: refused } : {}) });
+    } catch (e) {
+      this.failure = `step ${t}: ${e instanceof Error ? e.message : String(e)}`;
+      return;
+    }
+    this.sink.step(line + '}\n');
+  }
+
+  outcome(): { outcome: Outcome; outcomes?: Record<string, Outcome> } {
+    const outcome = this.env.outcome(this.state);
+    const outcomes = this.env.secondaryOutcomes?.(this.state);
+    return outcomes ? { outcome, outcomes } : { outcome };
+  }
+}
+

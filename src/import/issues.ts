@@ -1,0 +1,87 @@
+/**
+ * One-line descriptions of bad input: a zod issue becomes `field "a.b[2]":
+ * expected X, got Y`, a JSON syntax error gets a line and column. Pure.
+ */
+import type { z } from 'zod';
+
+/** `a.b[2].c`, the way jq would spell it. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? String(p) : `.${String(p)}`;
+  return s;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+/** A short rendering of an offending value, never more than ~60 characters. */
+export function preview(v: unknown): string {
+  let s: string;
+  try {
+    s = v === undefined ? 'nothing' : JSON.stringify(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+const EXPECTED: Record<string, string> = {
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  array: 'an array',
+  object: 'an object',
+  record: 'an object',
+  boolean: 'true or false',
+};
+const expected = (name: string): string => EXPECTED[name] ?? name;
+
+/** Describe the first issue of a failed parse of `input`, as one line. */
+export function describeIssue(error: z.ZodError, input: unknown): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'invalid record';
+  const path = issue.path as PropertyKey[];
+  const where = path.length > 0 ? `field "${fieldPath(path)}"` : 'record';
+  const got = valueAt(input, path);
+  if (got === undefined && path.length > 0) return `missing field "${fieldPath(path)}"`;
+  if (issue.code === 'invalid_type') return `${where}: expected ${expected(issue.expected)}, got ${preview(got)}`;
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const options = issue.errors.map((branch) => branch[0]).filter((i) => i?.code === 'invalid_type' && i.path.length === 0);
+    if (options.length === issue.errors.length) {
+      return `${where}: expected ${options.map((i) => expected((i as { expected: string }).expected)).join(' or ')}, got ${preview(got)}`;
+    }
+  }
+  return `${where}: ${issue.message.replace(/^Invalid input: /, '')}, got ${preview(got)}`;
+}
+
+/** Line and column (1-based) of a character offset in `text`. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+/**
+ * A JSON.parse failure as one line. V8 messages may quote the source (with
+ * its newlines), so only the reason is kept, plus a position when V8 gave one.
+ */
+export function describeJsonError(e: unknown, text: string): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const pos = /at position (\d+)/.exec(msg);
+  const reason = msg.split(/, "|\n| in JSON at position/)[0].replace(/\s+/g, ' ').slice(0, 100);
+  if (pos) {
+    const { line, column } = lineColumn(text, Number(pos[1]));
+    return text.includes('\n') ? `${reason} (line ${line}, column ${column})` : `${reason} (column ${column})`;
+  }
+  return reason;
+}

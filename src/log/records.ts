@@ -1,0 +1,116 @@
+/**
+ * The run directory's file format. `manifest.json` describes the run,
+ * `rollouts.jsonl` holds one line per finished rollout and `steps.jsonl` one
+ * line per step. Wall-clock values live only under `timing` keys, so a
+ * determinism check drops them in one step. An incompatible change bumps
+ * the schema version; readers refuse versions they do not know.
+ */
+import { z } from 'zod';
+import type { Json, OutcomeKind } from '../core/index.js';
+
+export const RUN_SCHEMA = 'hotmess.run/1';
+export const KNOWN_RUN_SCHEMAS = [RUN_SCHEMA] as const;
+
+export const FILES = {
+  manifest: 'manifest.json',
+  rollouts: 'rollouts.jsonl',
+  steps: 'steps.jsonl',
+  /** Rollouts that ended in `error` and were re-run on resume: kept, never silently dropped. */
+  retired: 'retired.jsonl',
+  analysis: 'analysis.json',
+  report: 'report.md',
+} as const;
+
+export type Termination = 'terminated' | 'truncated' | 'error';
+
+export const OutcomeSchema = z.object({
+  kind: z.enum(['squared', 'brier', 'kl', 'coverage']),
+  value: z.union([z.number(), z.array(z.number())]),
+  target: z.union([z.number(), z.array(z.number())]),
+  success: z.boolean().optional(),
+});
+export type LoggedOutcome = z.infer<typeof OutcomeSchema>;
+
+const RolloutBase = z.object({
+  rollout: z.string().min(1),
+  agent: z.string().min(1),
+  horizon: z.number().int().nonnegative(),
+  instance: z.union([z.number().int().nonnegative(), z.string().min(1)]),
+  index: z.number().int().nonnegative(),
+  seeds: z.object({ env: z.string(), agent: z.string() }).partial().optional(),
+  length: z.number().int().nonnegative(),
+  return: z.number().optional(),
+  info: z.record(z.string(), z.unknown()).optional(),
+  timing: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** One finished rollout: a union on `termination`. */
+export const RolloutRecordSchema = z.discriminatedUnion('termination', [
+  RolloutBase.extend({ termination: z.literal('terminated'), outcome: OutcomeSchema }),
+  RolloutBase.extend({ termination: z.literal('truncated'), outcome: OutcomeSchema }),
+  RolloutBase.extend({ termination: z.literal('error'), error: z.string(), outcome: OutcomeSchema.nullable().optional() }),
+]);
+export type RolloutRecord = z.infer<typeof RolloutRecordSchema>;
+
+/**
+ * One step. `action` is what the agent chose; `oracle` the correct action at
+ * the agent's own state before the step. `illegal`/`invalid` carry the reason
+ * the action was refused (the state is then unchanged).
+ */
+export interface StepRecord {
+  rollout: string;
+  t: number;
+  action: Json;
+  oracle?: Json;
+  /** Hash of the observation text the agent saw. */
+  obs?: string;
+  /** Hash of the state after the step. */
+  state?: string;
+  reward?: number;
+  patches?: Json;
+  measure?: number[] | number;
+  target?: number[] | number;
+  features?: number[];
+  illegal?: string;
+  invalid?: string;
+  /** Free text kept out of the action key (e.g. an imported assistant message). */
+  text?: string;
+  info?: { [key: string]: Json };
+  timing?: { [key: string]: Json };
+}
+
+export const ManifestSchema = z.object({
+  schema: z.string(),
+  status: z.enum(['running', 'finished', 'interrupted', 'failed']),
+  name: z.string(),
+  version: z.string().optional(),
+  source: z.string().optional(),
+  scenario: z.record(z.string(), z.unknown()).optional(),
+  scenarioHash: z.string().optional(),
+  environment: z.object({
+    name: z.string(),
+    outcomeKind: z.enum(['squared', 'brier', 'kl', 'coverage']).optional(),
+    measureKind: z.enum(['squared', 'brier', 'kl', 'coverage']).nullable().optional(),
+    hasFeatures: z.boolean().optional(),
+  }),
+  agents: z.array(z.object({ name: z.string(), kind: z.string(), params: z.unknown().optional() })),
+  horizons: z.array(z.number()),
+  instances: z.number().optional(),
+  rollouts: z.number().optional(),
+  seed: z.union([z.string(), z.number()]).optional(),
+  seeds: z.record(z.string(), z.unknown()).optional(),
+  expectedRollouts: z.number().optional(),
+  fork: z.record(z.string(), z.unknown()).optional(),
+  notes: z.array(z.string()).optional(),
+  timing: z.record(z.string(), z.unknown()).optional(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export type { OutcomeKind };
+
+/** Rollout id: `agent:horizon:instance:index`, readable in jq and sortable. */
+export const rolloutId = (agent: string, horizon: number, instance: number | string, index: number): string =>
+  `${agent}:${horizon}:${instance}:${index}`;
+
+/** Group id: `agent:horizon:instance`. */
+export const groupId = (agent: string, horizon: number, instance: number | string): string => `${agent}:${horizon}:${instance}`;

@@ -1,0 +1,61 @@
+/**
+ * Divergence between rollouts at one step (spec A), from class counts.
+ * Pure; each function is O(n) in the rollouts counted.
+ */
+
+/** Σ_k n_k(n_k−1) / (n(n−1)): the chance two distinct rollouts share a class. Null when n < 2. */
+export function pairAgreement(counts: Iterable<number>, n: number): number | null {
+  if (n < 2) return null;
+  let s = 0;
+  for (const c of counts) s += c * (c - 1);
+  return s / (n * (n - 1));
+}
+
+/** −Σ (n_k/n) log₂(n_k/n), in bits. Null when n = 0. */
+export function entropyBits(counts: Iterable<number>, n: number): number | null {
+  if (n < 1) return null;
+  let h = 0;
+  for (const c of counts) if (c > 0) h -= (c / n) * Math.log2(c / n);
+  return h === 0 ? 0 : h;
+}
+
+/** h(t) = 1 − S(t)/S(t−1); null when S(t−1) is 0 or unknown. */
+export function hazard(prev: number | null, current: number | null): number | null {
+  if (prev === null || current === null || !(prev > 0)) return null;
+  return 1 - current / prev;
+}
+
+/** Counts of equal keys (numbers) among `keys[i]` for the listed indices. */
+export function countKeys(keys: ArrayLike<number>, scratch: Map<number, number> = new Map()): Map<number, number> {
+  scratch.clear();
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    scratch.set(k, (scratch.get(k) ?? 0) + 1);
+  }
+  return scratch;
+}
+
+/**
+ * Mean squared distance over distinct pairs of n feature vectors (dimension
+ * d, row-major), computed as 2 Σ_j Var_j with the (n−1) sample variance,
+ * which equals the pairwise mean exactly. Null when n < 2.
+ */
+export function featureDivergence(values: ArrayLike<number>, n: number, d: number): number | null {
+  if (n < 2) return null;
+  let total = 0;
+  for (let j = 0; j < d; j++) {
+    let mean = 0;
+    for (let r = 0; r < n; r++) mean += values[r * d + j];
+    mean /= n;
+    let ss = 0;
+    for (let r = 0; r < n; r++) ss += (values[r * d + j] - mean) ** 2;
+    total += ss / (n - 1);
+  }
+  return 2 * total;
+}
+
+/** Fraction of distinct pairs whose state hashes differ. Null when n < 2. */
+export function hashDivergence(hashes: ArrayLike<number>): number | null {
+  const agree = pairAgreement(countKeys(hashes).values(), hashes.length);
+  return agree === null ? null : 1 - agree;
+}

@@ -1,0 +1,83 @@
+/**
+ * Prefix survival (spec A): rollouts are grouped by their whole action
+ * prefix a(1..t), the class chained step by step from the class at t−1 and
+ * the action at t. Class ids are assigned exactly, so the chained "hash" is
+ * collision-free. After a rollout ends its action is END, so two rollouts
+ * that ended at the same step with the same prefix stay together. Pure.
+ */
+import { pairAgreement } from './divergence.js';
+
+/** The action id of a rollout that has ended. */
+export const END = -1;
+
+export interface PrefixStep {
+  /** S(t) = Σ_g m_g(m_g−1) / (N(N−1)); null when N < 2. */
+  readonly survival: number | null;
+  readonly distinctPrefixes: number;
+  /** Largest class over N; null when N = 0. */
+  readonly modalShare: number | null;
+}
+
+export class PrefixTracker {
+  private cls: Int32Array;
+  private nextCls: Int32Array;
+  private readonly ids = new Map<number, number>();
+  private readonly sizes: number[] = [];
+
+  /** `actionIds` bounds the action ids passed to `step` (ids in [0, actionIds) or END). */
+  constructor(
+    readonly n: number,
+    private readonly actionIds: number,
+  ) {
+    if (n * (actionIds + 1) > Number.MAX_SAFE_INTEGER) throw new RangeError('too many prefix classes to key exactly');
+    this.cls = new Int32Array(n);
+    this.nextCls = new Int32Array(n);
+  }
+
+  /** Advance one step: `actions[r]` is rollout r's action id at t, or END. */
+  step(actions: ArrayLike<number>): PrefixStep {
+    const { n, ids, sizes } = this;
+    const width = this.actionIds + 1;
+    ids.clear();
+    sizes.length = 0;
+    for (let r = 0; r < n; r++) {
+      const key = this.cls[r] * width + (actions[r] + 1);
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = sizes.length;
+        ids.set(key, id);
+        sizes.push(0);
+      }
+      sizes[id]++;
+      this.nextCls[r] = id;
+    }
+    [this.cls, this.nextCls] = [this.nextCls, this.cls];
+    let modal = 0;
+    for (const m of sizes) if (m > modal) modal = m;
+    return { survival: pairAgreement(sizes, n), distinctPrefixes: sizes.length, modalShare: n > 0 ? modal / n : null };
+  }
+}
+
+/**
+ * Survival curve of whole action sequences (canonical keys), t = 1..max length.
+ * A convenience over PrefixTracker for small inputs and tests.
+ */
+export function prefixCurve(sequences: readonly (readonly string[])[]): PrefixStep[] {
+  const ids = new Map<string, number>();
+  const coded = sequences.map((seq) =>
+    seq.map((a) => {
+      let id = ids.get(a);
+      if (id === undefined) ids.set(a, (id = ids.size));
+      return id;
+    }),
+  );
+  const T = Math.max(0, ...coded.map((s) => s.length));
+  const tracker = new PrefixTracker(coded.length, Math.max(1, ids.size));
+  const out: PrefixStep[] = [];
+  const row = new Int32Array(coded.length);
+  for (let t = 1; t <= T; t++) {
+    coded.forEach((s, r) => (row[r] = t <= s.length ? s[t - 1] : END));
+    out.push(tracker.step(row));
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * Divergence against step: survival S(t), hazard h(t), action agreement and
+ * state divergence, one chart per measure, one panel per agent, colour =
+ * horizon. Null points are dropped. Pure.
+ */
+import type { AnalysisDocument, PooledStep } from '../../analysis/index.js';
+import { HORIZON_COLOR, isNum, perAgent, STEP_X, type Chart, type ChartFamily } from './common.js';
+
+interface Measure {
+  readonly id: string;
+  readonly field: keyof PooledStep;
+  readonly axis: string;
+  readonly title: string;
+  readonly caption: string;
+  readonly unitInterval: boolean;
+}
+
+const MEASURES: readonly Measure[] = [
+  {
+    id: 'survival',
+    field: 'survival',
+    axis: 'survival S(t)',
+    title: 'Survival: chance two rollouts have not diverged by step t',
+    caption: 'S(t) is the fraction of rollout pairs with identical action prefixes through step t. Memoryless noise gives a straight line on a log scale; faster-than-geometric decay means errors compound.',
+    unitInterval: true,
+  },
+  {
+    id: 'hazard',
+    field: 'hazard',
+    axis: 'hazard h(t)',
+    title: 'Hazard: chance a pair still together at t−1 splits at t',
+    caption: 'h(t) = 1 − S(t)/S(t−1). A flat hazard is memoryless noise; a rising hazard means early errors make later ones likelier.',
+    unitInterval: true,
+  },
+  {
+    id: 'action-agreement',
+    field: 'actionAgreement',
+    axis: 'action agreement',
+    title: 'Action agreement among alive rollouts at step t',
+    caption: 'The chance that two distinct rollouts alive at t took the same action at t.',
+    unitInterval: true,
+  },
+  {
+    id: 'state-divergence',
+    field: 'stateDivergence',
+    axis: 'state divergence',
+    title: 'State divergence at step t',
+    caption: 'Mean pairwise squared distance between state features, or the fraction of pairs whose states differ when the environment gives only a hash.',
+    unitInterval: false,
+  },
+];
+
+export function divergenceCharts(doc: AnalysisDocument): ChartFamily {
+  const out: ChartFamily = { charts: [], skipped: [] };
+  for (const m of MEASURES) {
+    const values: { agent: string; horizon: number; t: number; value: number }[] = [];
+    for (const row of doc.horizons) {
+      for (const s of row.steps) {
+        const v = s[m.field];
+        if (isNum(v)) values.push({ agent: row.agent, horizon: row.horizon, t: s.t, value: v });
+      }
+    }
+    if (values.length === 0) {
+      out.skipped.push({ id: m.id, title: m.title, reason: `no ${m.axis} values` });
+      continue;
+    }
+    const chart: Chart = {
+      id: m.id,
+      title: m.title,
+      caption: m.caption,
+      spec: perAgent(m.title, values, {
+        mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
+        encoding: {
+          x: STEP_X,
+          y: {
+            field: 'value',
+            type: 'quantitative',
+            title: m.axis,
+            ...(m.unitInterval ? { scale: { domain: [0, 1] } } : {}),
+          },
+          color: HORIZON_COLOR,
+        },
+      }),
+    };
+    out.charts.push(chart);
+  }
+  return out;
+}

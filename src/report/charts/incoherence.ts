@@ -1,0 +1,108 @@
+/**
+ * Incoherence, bias² and variance against the horizon (with bootstrap CIs),
+ * and per-step incoherence against t. Null points and null interval ends are
+ * dropped. Pure.
+ */
+import type { AnalysisDocument, HorizonSummary } from '../../analysis/index.js';
+import { HORIZON_COLOR, isNum, perAgent, STEP_X, type ChartFamily } from './common.js';
+import type { ChartSpec } from '../render.js';
+
+const SWEEP: ReadonlyArray<[field: 'incoherence' | 'biasSq' | 'variance', label: string]> = [
+  ['incoherence', 'incoherence'],
+  ['biasSq', 'bias²'],
+  ['variance', 'variance'],
+];
+
+interface SweepPoint {
+  agent: string;
+  horizon: number;
+  measure: string;
+  value: number;
+  lo?: number;
+  hi?: number;
+}
+
+function sweepPoints(rows: readonly HorizonSummary[]): SweepPoint[] {
+  const out: SweepPoint[] = [];
+  for (const row of rows) {
+    for (const [field, label] of SWEEP) {
+      const value = row[field];
+      if (!isNum(value)) continue;
+      const p: SweepPoint = { agent: row.agent, horizon: row.horizon, measure: label, value };
+      const ci = row.ci[field];
+      if (ci && isNum(ci[0]) && isNum(ci[1])) {
+        p.lo = ci[0];
+        p.hi = ci[1];
+      }
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
+  const out: ChartFamily = { charts: [], skipped: [] };
+
+  const points = sweepPoints(doc.horizons);
+  const sweepTitle = 'Incoherence, bias² and variance against the horizon';
+  if (points.length === 0) {
+    out.skipped.push({ id: 'horizon-sweep', title: sweepTitle, reason: 'no incoherence, bias² or variance values' });
+  } else {
+    const x = { field: 'horizon', type: 'quantitative' as const, title: 'horizon H' };
+    const color = { field: 'agent', type: 'nominal' as const, title: 'agent', scale: { scheme: 'tableau10' } };
+    const spec: ChartSpec = {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: sweepTitle,
+      data: { values: points },
+      facet: { field: 'measure', type: 'nominal', title: null, sort: SWEEP.map(([, l]) => l) },
+      columns: 3,
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: 240,
+        height: 180,
+        layer: [
+          {
+            mark: { type: 'line', point: true, strokeWidth: 1.5 },
+            encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value' }, color },
+          },
+          {
+            // Interval rows only: points without a CI get no error bar.
+            transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+            mark: { type: 'rule', strokeWidth: 1.2 },
+            encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+          },
+        ],
+      },
+    };
+    out.charts.push({
+      id: 'horizon-sweep',
+      title: sweepTitle,
+      caption: 'The headline sweep. Incoherence = variance / error (0: all error is bias, 1: all variance). Bars are 95% cluster-bootstrap intervals over environment instances.',
+      spec,
+    });
+  }
+
+  const steps: { agent: string; horizon: number; t: number; value: number }[] = [];
+  for (const row of doc.horizons) {
+    for (const s of row.steps) if (isNum(s.incoherence)) steps.push({ agent: row.agent, horizon: row.horizon, t: s.t, value: s.incoherence });
+  }
+  const stepTitle = 'Per-step incoherence against step t';
+  if (steps.length === 0) {
+    out.skipped.push({ id: 'step-incoherence', title: stepTitle, reason: 'no per-step measure values (the environment has no measure, or every step had zero error)' });
+  } else {
+    out.charts.push({
+      id: 'step-incoherence',
+      title: stepTitle,
+      caption: 'Incoherence of the per-step measured values, pooled over instances as a ratio of sums at each t.',
+      spec: perAgent(stepTitle, steps, {
+        mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
+        encoding: {
+          x: STEP_X,
+          y: { field: 'value', type: 'quantitative', title: 'incoherence', scale: { domain: [0, 1] } },
+          color: HORIZON_COLOR,
+        },
+      }),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+/**
+ * Read what the report needs from a run directory: analysis.json (checked
+ * against the analyzer's zod schema) and manifest.json (optional: the analysis document's `run`
+ * block stands in for it). Bad input is a one-line HotmessError naming the file.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HotmessError } from '../core/index.js';
+import { FILES, ManifestSchema, type Manifest } from '../log/index.js';
+import { ANALYSIS_SCHEMA, AnalysisDocumentSchema, type AnalysisDocument } from '../analysis/index.js';
+
+export function checkRunDir(runDir: string): void {
+  if (!existsSync(runDir)) throw new HotmessError('input', `${runDir}: no such run directory`);
+  if (!statSync(runDir).isDirectory()) throw new HotmessError('input', `${runDir}: not a directory (expected a run directory)`);
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new HotmessError('input', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HotmessError('log', `${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Check an analysis document against the analyzer's schema; the first problem names its field. */
+export function parseAnalysis(value: unknown, file: string): AnalysisDocument {
+  const schema = (value as { schema?: unknown } | null)?.schema;
+  if (schema !== ANALYSIS_SCHEMA) {
+    throw new HotmessError('log', `${file}: unknown schema ${JSON.stringify(schema ?? null)} (this hotmess reads ${ANALYSIS_SCHEMA}; re-run hotmess analyze)`);
+  }
+  const parsed = AnalysisDocumentSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HotmessError('log', `${file}: ${issue?.path.join('.') || 'document'}: ${issue?.message ?? 'invalid'} (re-run hotmess analyze)`);
+  }
+  return parsed.data;
+}
+
+export function readAnalysis(runDir: string): AnalysisDocument {
+  const file = join(runDir, FILES.analysis);
+  if (!existsSync(file)) throw new HotmessError('input', `${file}: missing (run hotmess analyze ${runDir} first)`);
+  return parseAnalysis(readJson(file), file);
+}
+
+/** The manifest, or null with a warning when it is missing or does not parse. */
+export function readManifest(runDir: string, warnings: string[]): Manifest | null {
+  const file = join(runDir, FILES.manifest);
+  if (!existsSync(file)) {
+    warnings.push(`${file} is missing: the scenario shown comes from analysis.json alone`);
+    return null;
+  }
+  const parsed = ManifestSchema.safeParse(readJson(file));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    warnings.push(`${file}: ${issue?.path.join('.') || 'manifest'}: ${issue?.message ?? 'invalid'}; the scenario shown comes from analysis.json alone`);
+    return null;
+  }
+  return parsed.data;
+}

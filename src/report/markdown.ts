@@ -1,0 +1,166 @@
+/**
+ * The report as markdown: what was run (so a reader can reproduce it), the
+ * analysis table, then every plot with its caption. Pure: text in, text out.
+ */
+import { stringify } from 'yaml';
+import type { Manifest } from '../log/index.js';
+import type { Chart } from './charts/index.js';
+import type { AnalysisDocument, HorizonSummary } from '../analysis/index.js';
+import type { Num } from './charts/index.js';
+
+export interface PlotLink {
+  readonly chart: Chart;
+  /** Link targets relative to the report file, with forward slashes. */
+  readonly svg: string;
+  readonly png: string | null;
+}
+
+export interface ReportContent {
+  /** The run directory as the reader should type it. */
+  readonly runDir: string;
+  readonly doc: AnalysisDocument;
+  readonly manifest: Manifest | null;
+  readonly plots: readonly PlotLink[];
+  readonly skipped: readonly { id: string; title: string; reason: string }[];
+  readonly warnings: readonly string[];
+}
+
+/** A number for a table cell: 3 significant digits, '—' for null. */
+export function fmt(v: Num | undefined): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return '—';
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(3)));
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const json = (v: unknown) => (v === undefined ? '{}' : JSON.stringify(v));
+const link = (p: string) => encodeURI(p);
+const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+function setup(c: ReportContent): string[] {
+  const run = c.doc.run;
+  const m = c.manifest;
+  const envParams = (m?.scenario as { params?: unknown } | undefined)?.params ?? run.environment.params;
+  const source = m?.source ?? run.source;
+  const hash = m?.scenarioHash ?? run.scenarioHash;
+  const agents = m?.agents ?? run.agents;
+  const lines = [
+    '## What was run',
+    '',
+    `- **Scenario:** ${m?.name ?? run.name}${source ? ` (\`${source}\`)` : ''}${hash ? `, hash \`${hash}\`` : ''}`,
+    `- **Environment:** \`${run.environment.name}\` with params \`${json(envParams)}\``,
+    `- **Seed:** \`${m?.seed ?? run.seed ?? 'none recorded'}\`. Each instance seed derives from (seed, horizon, instance) and each agent seed from (seed, agent, horizon, instance, rollout), so the run is a function of this seed alone.`,
+    `- **Horizons:** ${(m?.horizons ?? run.horizons).join(', ') || '—'}; **instances:** ${fmt(m?.instances ?? run.instances)}; **rollouts per group:** ${fmt(m?.rollouts ?? run.rollouts)}`,
+    `- **Analysis:** ${c.doc.settings.bootstrap} bootstrap resamples (seed \`${c.doc.settings.bootstrapSeed}\`), ${c.doc.settings.buckets} length buckets; ${c.doc.counts.rollouts} rollouts (${c.doc.counts.errored} errored, excluded), ${c.doc.counts.stepLines} step lines.`,
+    '',
+    '| agent | kind | params |',
+    '|---|---|---|',
+    ...agents.map((a) => `| ${cell(a.name)} | ${cell(a.kind)} | \`${cell(json(a.params))}\` |`),
+    '',
+    '### Reproduce',
+    '',
+  ];
+  if (m?.scenario) {
+    lines.push(`The resolved scenario, as recorded in \`manifest.json\`${source ? ` (\`${source}\` when this run was made)` : ''}:`, '', '```yaml', stringify(m.scenario).trimEnd(), '```', '');
+  }
+  const file = source ?? 'scenario.yaml';
+  lines.push(
+    '```sh',
+    `npm run -s hotmess -- run ${shellQuote(file)} --out ${shellQuote(c.runDir)}`,
+    `npm run -s hotmess -- analyze ${shellQuote(c.runDir)} --bootstrap ${c.doc.settings.bootstrap} --buckets ${c.doc.settings.buckets}`,
+    `npm run -s hotmess -- report ${shellQuote(c.runDir)}`,
+    '```',
+    '',
+  );
+  return lines;
+}
+
+function passChain(row: HorizonSummary): string {
+  const ks = Object.keys(row.passK)
+    .map(Number)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  return ks.length === 0 ? '—' : ks.map((k) => fmt(row.passK[String(k)])).join(' → ');
+}
+
+function ciText(row: HorizonSummary): string {
+  const ci = row.ci.incoherence;
+  return ci ? ` [${fmt(ci[0])}, ${fmt(ci[1])}]` : '';
+}
+
+/** One row per agent × horizon, the columns of `hotmess analyze`. */
+export function analysisTable(rows: readonly HorizonSummary[]): string[] {
+  const head = ['agent', 'H', 'groups', 'rollouts', 'incoherence [95% CI]', 'bias²', 'variance', 'error', 'pass^k (k=1…)', 'p̂', 'H50 obs', 'H50 pred', 'q̂', 't½', 'growth b', 'hazard slope'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    const cells = [
+      cell(r.agent),
+      String(r.horizon),
+      fmt(r.groups),
+      fmt(r.rollouts),
+      fmt(r.incoherence) + ciText(r),
+      fmt(r.biasSq),
+      fmt(r.variance),
+      fmt(r.error),
+      passChain(r),
+      fmt(r.stepAccuracy),
+      fmt(r.h50Observed),
+      fmt(r.h50Predicted),
+      fmt(r.q),
+      fmt(r.halfLife),
+      fmt(r.growthExponent),
+      fmt(r.hazardSlope),
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  return out;
+}
+
+/** Incoherence per length bucket and per median-split half (spec D2, D3). */
+function lengthTables(doc: AnalysisDocument): string[] {
+  const out: string[] = [];
+  if (doc.buckets.length > 0) {
+    out.push('### Incoherence by rollout length', '', '| agent | bucket | groups | mean length | incoherence | bias² | variance |', '|---|---|---|---|---|---|---|');
+    for (const b of doc.buckets) out.push(`| ${cell(b.agent)} | ${b.bucket} | ${b.groups} | ${fmt(b.meanLength)} | ${fmt(b.incoherence)} | ${fmt(b.biasSq)} | ${fmt(b.variance)} |`);
+    out.push('');
+  }
+  if (doc.medianSplit.agents.length > 0) {
+    out.push(`### Median split (${doc.medianSplit.rule})`, '', '| agent | groups | short: mean length | short: incoherence | long: mean length | long: incoherence |', '|---|---|---|---|---|---|');
+    for (const a of doc.medianSplit.agents) {
+      out.push(`| ${cell(a.agent)} | ${a.groups} | ${fmt(a.short.meanLength)} | ${fmt(a.short.incoherence)} | ${fmt(a.long.meanLength)} | ${fmt(a.long.incoherence)} |`);
+    }
+    out.push('');
+  }
+  const f = doc.fork;
+  if (f) {
+    out.push('### Fork', '', `Forked from \`${f.sourceRollout ?? 'unknown'}\` at step ${f.step}: ${fmt(f.inherited)} of pairs had already split inside the shared prefix, ${fmt(f.createdAfter)} split after it.`, '');
+  }
+  return out;
+}
+
+export function reportMarkdown(c: ReportContent): string {
+  const title = c.manifest?.name ?? c.doc.run.name;
+  const lines = [`# hotmess report: ${title}`, ''];
+  for (const w of [...c.warnings, ...c.doc.warnings]) lines.push(`> **Warning:** ${w}`, '');
+  lines.push(...setup(c));
+  lines.push('## Analysis', '');
+  if (c.doc.horizons.length === 0) lines.push('No agent × horizon had any rollouts to analyse.', '');
+  else lines.push(...analysisTable(c.doc.horizons), '');
+  lines.push(
+    'Incoherence = variance / error over all groups of a horizon (a ratio of sums): 0 when all error is bias, 1 when all is variance. ' +
+      'p̂ is per-step accuracy against the oracle; H50 is where task accuracy falls below one half; q̂ is the per-step pair agreement and t½ its half-life.',
+    '',
+    ...lengthTables(c.doc),
+  );
+  lines.push('## Plots', '');
+  for (const p of c.plots) {
+    lines.push(`### ${p.chart.title}`, '', p.chart.caption, '', `![${p.chart.title}](${link(p.svg)})`, '');
+    if (p.png) lines.push(`PNG: [${p.png}](${link(p.png)})`, '');
+  }
+  if (c.skipped.length > 0) {
+    lines.push('### Not drawn', '');
+    for (const s of c.skipped) lines.push(`- ${s.title}: ${s.reason}.`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

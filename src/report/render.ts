@@ -1,0 +1,107 @@
+/**
+ * Render a vega-lite spec to SVG (vega, headless: renderer 'none') and the
+ * SVG to PNG (resvg; no browser). Text in the PNG needs a system font; when
+ * none is found the PNG is still written, without text, and `fontWarning`
+ * says what to install.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export type ChartSpec = TopLevelSpec;
+
+/** Shared look: white background, readable sizes, one font family for SVG and PNG. */
+export const CHART_CONFIG = {
+  background: 'white',
+  font: 'sans-serif',
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+  title: { fontSize: 14, anchor: 'start' },
+} as const;
+
+/** Compile and render one chart to SVG text. Deterministic for a given spec. */
+export async function renderSvg(spec: ChartSpec): Promise<string> {
+  const { spec: vg } = compile({ config: CHART_CONFIG, ...spec } as ChartSpec);
+  const view = new vega.View(vega.parse(vg), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', join(homedir(), '.fonts'), join(homedir(), '.local/share/fonts')];
+/** Preferred sans-serif families, by a file each ships (Debian package in the comment). */
+const SANS_CANDIDATES: ReadonlyArray<[file: string, family: string]> = [
+  ['DejaVuSans.ttf', 'DejaVu Sans'], // fonts-dejavu-core
+  ['LiberationSans-Regular.ttf', 'Liberation Sans'], // fonts-liberation
+  ['NotoSans-Regular.ttf', 'Noto Sans'], // fonts-noto-core
+  ['FreeSans.ttf', 'FreeSans'], // fonts-freefont-ttf
+];
+
+export interface FontSetup {
+  readonly options: NonNullable<ResvgRenderOptions['font']>;
+  /** Font files found under the usual directories (bounded scan). */
+  readonly fileCount: number;
+  /** The family 'sans-serif' maps to, when a known one was found. */
+  readonly family: string | null;
+}
+
+let cachedFonts: FontSetup | null = null;
+
+/** Find system fonts once per process and build resvg's font options. */
+export function fontSetup(): FontSetup {
+  if (cachedFonts) return cachedFonts;
+  const dirs = FONT_DIRS.filter((d) => existsSync(d));
+  const files: string[] = [];
+  for (const d of dirs) collectFonts(d, files, 4);
+  let family: string | null = null;
+  for (const [file, fam] of SANS_CANDIDATES) {
+    if (files.some((f) => f.endsWith('/' + file))) {
+      family = fam;
+      break;
+    }
+  }
+  const options: FontSetup['options'] = { loadSystemFonts: true, fontDirs: dirs, defaultFontSize: 12 };
+  if (family) Object.assign(options, { sansSerifFamily: family, defaultFontFamily: family });
+  cachedFonts = { options, fileCount: files.length, family };
+  return cachedFonts;
+}
+
+function collectFonts(dir: string, out: string[], depth: number): void {
+  if (depth < 0 || out.length > 5000) return;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return; // unreadable directory: not our concern, fonts are best effort
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) collectFonts(p, out, depth - 1);
+    else if (/\.(ttf|otf|ttc)$/i.test(e.name)) out.push(p);
+  }
+}
+
+/** A one-line warning when PNG text cannot render, else null. */
+export function fontWarning(): string | null {
+  return fontSetup().fileCount > 0
+    ? null
+    : 'no system fonts found: PNG plots will have no text (install fonts-dejavu-core); the SVG plots are unaffected';
+}
+
+/** Rasterise SVG text to PNG bytes at `scale` × the SVG's size, on white. */
+export function svgToPng(svg: string, scale = 2): Buffer {
+  const resvg = new Resvg(svg, {
+    font: fontSetup().options,
+    background: 'white',
+    fitTo: { mode: 'zoom', value: scale },
+    logLevel: 'off',
+  });
+  return resvg.render().asPng();
+}
