@@ -63,5 +63,6 @@ export function systematicAction(ctx: PrivilegedContext, correct: Action): Actio
 
 /** A deterministic fraction in [0, 1) from a state hash: the same state always gives the same value. */
 export function stateFraction(stateHash: string, salt: string): number {
-  return parseInt(hashString(stateHash, salt.length * 7919 + 17).slice(0, 8), 16) / 0x100000000;
+  // The low 32 bits: the top hex digit of a 53-bit hash is only 0 or 1.
+  return parseInt(hashString(stateHash, salt.length * 7919 + 17).slice(-8), 16) / 0x100000000;
 }

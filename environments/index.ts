@@ -4,9 +4,19 @@
  * type-check in code and gets "did you mean" at run time.
  */
 import kvSum from './kv-sum.js';
+import maze from './maze.js';
+import hanoi from './hanoi.js';
+import quadratic from './quadratic.js';
+import workflow from './workflow/index.js';
+import inventory from './inventory.js';
 
 export const ENVIRONMENTS = {
   'kv-sum': kvSum,
+  maze,
+  hanoi,
+  quadratic,
+  workflow,
+  inventory,
 } as const;
 
 export type EnvironmentName = keyof typeof ENVIRONMENTS;

@@ -1,2 +1,6 @@
-/** The analysis layer: run directory → AnalysisDocument (metrics spec, section G), and its table. */
+/** The analysis layer: run directory → AnalysisDocument (metrics spec, section G), and its tables. */
 export * from './document.js';
+export { analyzeRun, writeAnalysis, MIN_SETTLED_N, type AnalyzeOptions } from './analyze.js';
+export { nullNonFinite } from './finite.js';
+export { renderAnalysisTable, renderColumns, fmt, fmtInterval } from './table.js';
+export { compareAnalyses, compareValue, renderComparison, NOISE_FLOOR_RULE, COMPARE_SCHEMA, type Comparison, type ComparisonRow } from './compare.js';

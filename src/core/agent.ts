@@ -33,13 +33,21 @@ export interface ObservationContext {
   readonly envName: string;
   /** Stable identifiers for cache namespacing and logs. */
   readonly rollout: RolloutCoordinates;
+  /** The instance's stable text (rules, dictionary) for the cached prompt prefix, when the environment has one. */
+  instructions?(): string | undefined;
+  /** Run-scoped services from the caller of the run (e.g. an LLM response cache); opaque to the engine. */
+  readonly services?: AgentServices;
 }
+
+/** Run-scoped services keyed by name; each consumer validates its own entry. */
+export type AgentServices = Readonly<Record<string, unknown>>;
 
 export interface PrivilegedContext {
   readonly access: 'privileged';
   legal(): ActionSpace;
   readonly envName: string;
   readonly rollout: RolloutCoordinates;
+  readonly services?: AgentServices;
   readonly env: AnyEnvironment;
   /** The true current state. */
   state(): unknown;
@@ -62,17 +70,26 @@ export interface StepReport {
   readonly timing?: { [key: string]: Json };
 }
 
+/** Per-rollout totals an agent wants on its rollout record (e.g. tokens, cost); merged into the record's `info`. */
+export interface RolloutReport {
+  readonly info?: { [key: string]: Json };
+}
+
 export interface SyncAgent {
   readonly async: false;
   act(observation: Observation, history: History, rng: Rng): Action;
   /** Called once after each act, when present. */
   report?(): StepReport | undefined;
+  /** Called once when the rollout ends, whatever the ending. */
+  summary?(): RolloutReport | undefined;
 }
 
 export interface AsyncAgent {
   readonly async: true;
   act(observation: Observation, history: History, rng: Rng, signal: AbortSignal): Promise<Action>;
   report?(): StepReport | undefined;
+  /** Called once when the rollout ends, whatever the ending (an error included). */
+  summary?(): RolloutReport | undefined;
   /** Release resources at the end of a rollout. */
   close?(): Promise<void>;
 }

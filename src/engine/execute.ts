@@ -3,7 +3,7 @@
  * rollout machine, and produce the rollout record. Failures of the agent or
  * environment end the rollout in `error`; they never escape.
  */
-import { HotmessError, type Agent, type AgentContext, type AnyEnvironment, type Action } from '../core/index.js';
+import { HotmessError, type Agent, type AgentContext, type AgentServices, type AnyEnvironment, type Action } from '../core/index.js';
 import type { StepBuffer } from '../log/index.js';
 import { RolloutSession } from './session.js';
 import { runRollout, type RolloutEnd } from './rollout.js';
@@ -19,6 +19,8 @@ export interface ExecuteInput {
   readonly signal?: AbortSignal;
   /** Actions replayed before the agent takes over (fork). */
   readonly prefix?: readonly Action[];
+  /** Run-scoped services handed to agents (see AgentContext.services). */
+  readonly services?: AgentServices;
 }
 
 export interface ExecuteResult {
@@ -27,7 +29,7 @@ export interface ExecuteResult {
   readonly line: string;
 }
 
-export function buildAgent(session: RolloutSession, planned: PlannedRollout, registry: Registry, envName: string): Agent {
+export function buildAgent(session: RolloutSession, planned: PlannedRollout, registry: Registry, envName: string, services?: AgentServices): Agent {
   const { agent } = planned;
   const rollout = { id: planned.id, agent: agent.name, horizon: planned.horizon, instance: planned.instance, index: planned.index, agentSeed: planned.seeds.agent };
   const legal = () => session.env.actions(session.state);
@@ -38,6 +40,7 @@ export function buildAgent(session: RolloutSession, planned: PlannedRollout, reg
           legal,
           envName,
           rollout,
+          services,
           env: session.env,
           state: () => session.state,
           createInner: (kind: string, params: unknown) => {
@@ -47,7 +50,7 @@ export function buildAgent(session: RolloutSession, planned: PlannedRollout, reg
             return def.create(parsed.data, ctx);
           },
         }
-      : { access: 'observation', legal, envName, rollout };
+      : { access: 'observation', legal, envName, rollout, services, instructions: () => session.env.instructions?.(session.state) };
   return agent.def.create(agent.params, ctx);
 }
 
@@ -67,7 +70,7 @@ export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult
       keepHistory: planned.agent.def.usesHistory,
       prefix: input.prefix,
     });
-    session.agent = buildAgent(session, planned, input.registry, env.name);
+    session.agent = buildAgent(session, planned, input.registry, env.name, input.services);
     const r = runRollout(session, input.signal);
     end = r instanceof Promise ? await r : r;
   } catch (e) {
@@ -102,6 +105,12 @@ export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult
     }
   }
   record.return = session?.totalReward ?? 0;
+  try {
+    const summary = session?.agent?.summary?.();
+    if (summary?.info) record.info = summary.info;
+  } catch {
+    // Totals are best effort: a finished rollout is never failed over them.
+  }
   if (input.prefix && input.prefix.length > 0) record.forkedAt = input.prefix.length;
   record.timing = { ms: Date.now() - started };
   return { end, line: JSON.stringify(record) };

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { HotmessError } from '../core/index.js';
+import { HotmessError, type AgentServices } from '../core/index.js';
 import { FILES, RUN_SCHEMA, RunWriter, readManifest, recoverRun, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
 import { executeRollout } from './execute.js';
 import { planRollouts, type PlannedRollout } from './plan.js';
@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly manifestExtra?: Partial<Manifest>;
   /** Actions to replay before the agent takes over, per rollout (fork). */
   readonly prefixFor?: (planned: PlannedRollout) => readonly unknown[] | undefined;
+  /** Run-scoped services handed to every agent (e.g. the LLM response cache and cost meter). */
+  readonly services?: AgentServices;
 }
 
 export interface RunSummary {
@@ -122,7 +124,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const runOne = async (planned: PlannedRollout) => {
     const sink = writer.stepBuffer();
     const prefix = opts.prefixFor?.(planned) as never;
-    const result = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: opts.registry, sink, signal: opts.signal, prefix });
+    const result = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: opts.registry, sink, signal: opts.signal, prefix, services: opts.services });
     if (opts.signal?.aborted) {
       // Not committed: an interrupted rollout is re-run on resume, never half-counted.
       sink.discard();

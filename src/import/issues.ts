@@ -71,17 +71,35 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column: offset - start + 1 };
 }
 
+/** V8 quotes about ten characters either side of an unexpected token, with `...` where it cut. */
+const V8_CONTEXT = 10;
+const UNEXPECTED = /^(Unexpected token '.+?'), (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/;
+
+/** Where V8's message puts the error: an explicit position, or one recovered from its quoted context. */
+function errorOffset(msg: string, text: string): number | null {
+  const pos = /at position (\d+)/.exec(msg);
+  if (pos) return Number(pos[1]);
+  const m = UNEXPECTED.exec(msg);
+  if (!m) return null;
+  const [, , before, context, after] = m;
+  if (before) {
+    const at = text.indexOf(context);
+    return at === -1 ? null : at + V8_CONTEXT;
+  }
+  return after ? context.length - V8_CONTEXT : null;
+}
+
 /**
  * A JSON.parse failure as one line. V8 messages may quote the source (with
- * its newlines), so only the reason is kept, plus a position when V8 gave one.
+ * its newlines), so only the reason is kept, plus a line and column when the
+ * message locates the error.
  */
 export function describeJsonError(e: unknown, text: string): string {
   const msg = e instanceof Error ? e.message : String(e);
-  const pos = /at position (\d+)/.exec(msg);
-  const reason = msg.split(/, "|\n| in JSON at position/)[0].replace(/\s+/g, ' ').slice(0, 100);
-  if (pos) {
-    const { line, column } = lineColumn(text, Number(pos[1]));
-    return text.includes('\n') ? `${reason} (line ${line}, column ${column})` : `${reason} (column ${column})`;
-  }
-  return reason;
+  const unexpected = UNEXPECTED.exec(msg);
+  const reason = (unexpected ? unexpected[1] : msg.replace(/ (in JSON )?at position \d+.*$/s, '')).replace(/\s+/g, ' ').slice(0, 100);
+  const offset = errorOffset(msg, text);
+  if (offset === null) return reason;
+  const { line, column } = lineColumn(text, offset);
+  return text.includes('\n') ? `${reason} (line ${line}, column ${column})` : `${reason} (column ${column})`;
 }

@@ -23,11 +23,20 @@ export interface JsonlOptions {
   readonly version?: string;
 }
 
-const sameVector = (a: number | number[], b: number | number[]): boolean => {
-  const x = Array.isArray(a) ? a : [a];
-  const y = Array.isArray(b) ? b : [b];
-  return x.length === y.length && x.every((v, i) => v === y[i]);
-};
+const asVector = (v: number | number[]): number[] => (Array.isArray(v) ? v : [v]);
+const argmax = (v: readonly number[]): number => v.reduce((best, x, i) => (x > v[best] ? i : best), 0);
+
+/**
+ * Success when a line gives none, by the analysis's own rule: for a
+ * distribution (brier, kl) the most likely class is the gold one; otherwise
+ * the value equals the target exactly.
+ */
+function defaultSuccess(o: { kind: OutcomeKind; value: number | number[]; target: number | number[] }): boolean {
+  const value = asVector(o.value);
+  const target = asVector(o.target);
+  if (o.kind === 'brier' || o.kind === 'kl') return argmax(value) === argmax(target);
+  return value.every((x, i) => x === target[i]);
+}
 
 /** Read, validate and write. Throws a one-line HotmessError naming `file:line` on bad input. */
 export async function importJsonl(file: string, opts: JsonlOptions): Promise<ImportSummary> {
@@ -69,7 +78,7 @@ export async function importJsonl(file: string, opts: JsonlOptions): Promise<Imp
       const o = r.outcome!; // the scan guarantees one per rollout
       const base = { rollout: rolloutId(r.agent, horizon, r.group, r.index), agent: r.agent, horizon, instance: r.group, index: r.index, length: r.length };
       const outcome: LoggedOutcome | undefined = o.outcome
-        ? { ...o.outcome, success: o.success ?? sameVector(o.outcome.value, o.outcome.target) }
+        ? { ...o.outcome, success: o.success ?? defaultSuccess(o.outcome) }
         : undefined;
       const info = o.info !== undefined ? { info: o.info } : {};
       if (o.termination === 'error') rollouts.push({ ...base, termination: 'error', error: o.error ?? '', outcome: outcome ?? null, ...info });

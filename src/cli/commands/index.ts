@@ -8,5 +8,7 @@ import { register as catalog } from './catalog.js';
 import { register as scenario } from './scenario.js';
 import { register as report } from './report.js';
 import { register as importCommand } from './import.js';
+import { register as analyze } from './analyze.js';
+import { register as compare } from './compare.js';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, catalog, scenario, report, importCommand];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, catalog, scenario, report, importCommand, analyze, compare];

@@ -1,0 +1,226 @@
+/**
+ * hanoi: the Tower of Hanoi with n disks.
+ *
+ * - Models: a long plan whose every step is forced; one slip costs a detour.
+ * - Horizon H: the optimal number of moves, 2ⁿ−1, so n = log₂(H+1); other
+ *   horizons are refused by checkHorizon. The seed picks which peg is the
+ *   source and which the target (pegs A, B, C).
+ * - Actions: all 6 moves {from, to} between distinct pegs are always listed;
+ *   moving from an empty peg or onto a smaller disk is illegal (the state is
+ *   unchanged and the engine logs the refusal).
+ * - Oracle: the optimal move from ANY legal state, not just the canonical
+ *   sequence: the largest disk not yet on its required peg must move there,
+ *   so every smaller disk is required on the third peg, recursively; the move
+ *   is that of the smallest misplaced disk. This is optimal for reaching a
+ *   full tower from any configuration.
+ * - Ground truth: per step, each disk's peg as a one-hot triple (3n numbers)
+ *   against the canonical optimal solution at step t, so the squared distance
+ *   is twice the number of disks on a different peg than the reference.
+ * - Outcome: coverage over disks: 1 for each disk on the target peg.
+ */
+import { z } from 'zod';
+import { defineEnvironment, hashString, type ActionSpace, type Rng } from '../src/core/index.js';
+
+const MAX_DISKS = 30;
+const Params = z.object({});
+type Params = z.infer<typeof Params>;
+
+type Peg = 'A' | 'B' | 'C';
+const PEGS: readonly Peg[] = ['A', 'B', 'C'];
+const PEG_INDEX: Record<string, number> = { A: 0, B: 1, C: 2 };
+type Move = {
+  readonly from: Peg;
+  readonly to: Peg;
+};
+const MOVES: readonly Move[] = [
+  { from: 'A', to: 'B' },
+  { from: 'A', to: 'C' },
+  { from: 'B', to: 'A' },
+  { from: 'B', to: 'C' },
+  { from: 'C', to: 'A' },
+  { from: 'C', to: 'B' },
+];
+/** MOVE_AT[from * 3 + to]: the shared Move object, so the oracle allocates nothing. */
+const MOVE_AT: Move[] = [];
+for (const m of MOVES) MOVE_AT[PEG_INDEX[m.from] * 3 + PEG_INDEX[m.to]] = m;
+const SPACE: ActionSpace<Move> = { kind: 'discrete', actions: MOVES };
+
+/** Per-instance data; a class instance, so immer never drafts it. */
+class Tower {
+  constructor(
+    readonly disks: number,
+    /** Canonical peg c (0 source, 1 spare, 2 target) → actual peg index. */
+    readonly pegOf: readonly number[],
+  ) {}
+  get source(): number {
+    return this.pegOf[0];
+  }
+  get target(): number {
+    return this.pegOf[2];
+  }
+}
+
+interface State {
+  readonly instance: Tower;
+  /** Peg index (0..2) of each disk; disk 0 is the smallest. */
+  readonly pegs: number[];
+}
+
+/** The horizon for n disks and back; null when H is not 2ⁿ−1. */
+export function disksForHorizon(h: number): number | null {
+  const n = Math.log2(h + 1);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_DISKS ? n : null;
+}
+
+/** The disk on top of `peg`, or -1 when it is empty. */
+function top(pegs: readonly number[], peg: number): number {
+  for (let d = 0; d < pegs.length; d++) if (pegs[d] === peg) return d;
+  return -1;
+}
+
+/**
+ * The optimal move towards a full tower on `target`: walk from the largest
+ * disk down; each misplaced disk sends the smaller ones to the third peg.
+ */
+export function optimalMove(pegs: readonly number[], target: number): Move | null {
+  let want = target;
+  let move: Move | null = null;
+  for (let d = pegs.length - 1; d >= 0; d--) {
+    if (pegs[d] === want) continue;
+    move = MOVE_AT[pegs[d] * 3 + want];
+    want = 3 - pegs[d] - want;
+  }
+  return move;
+}
+
+/** Optimal number of moves from `pegs` to a full tower on `target`. */
+export function movesToGo(pegs: readonly number[], target: number): number {
+  let want = target;
+  let n = 0;
+  for (let d = pegs.length - 1; d >= 0; d--) {
+    if (pegs[d] === want) continue;
+    n += 2 ** d; // disk d moves once after the d smaller disks (2^d − 1 moves) are parked
+    want = 3 - pegs[d] - want;
+  }
+  return n;
+}
+
+/**
+ * Canonical peg (0 source, 1 spare, 2 target) of disk d after t moves of the
+ * optimal n-disk solution: disk d moves every 2^(d+1) moves starting at move
+ * 2^d, cycling 0→2→1 when n−d is odd and 0→1→2 when it is even.
+ */
+export function referencePeg(n: number, d: number, t: number): number {
+  const moves = Math.floor((t + 2 ** d) / 2 ** (d + 1));
+  const step = (n - d) % 2 === 1 ? 2 : 1;
+  return (moves * step) % 3;
+}
+
+function describe(pegs: readonly number[]): string {
+  const rows = PEGS.map((name, p) => {
+    const on: number[] = [];
+    for (let d = pegs.length - 1; d >= 0; d--) if (pegs[d] === p) on.push(d + 1);
+    return `${name}: ${on.length ? on.join(' ') : '(empty)'}`;
+  });
+  return rows.join(' | ');
+}
+
+function legalMoves(pegs: readonly number[]): Move[] {
+  return MOVES.filter((m) => {
+    const a = top(pegs, PEG_INDEX[m.from]);
+    const b = top(pegs, PEG_INDEX[m.to]);
+    return a >= 0 && (b < 0 || a < b);
+  });
+}
+
+/** One-hot per disk of its actual peg: 3n numbers. */
+function oneHot(pegs: readonly number[]): number[] {
+  const v = new Array<number>(3 * pegs.length).fill(0);
+  for (let d = 0; d < pegs.length; d++) v[3 * d + pegs[d]] = 1;
+  return v;
+}
+
+function pickPegs(rng: Rng): number[] {
+  const source = rng.int(3);
+  const target = (source + 1 + rng.int(2)) % 3;
+  return [source, 3 - source - target, target];
+}
+
+export default defineEnvironment<Params, State, Move>({
+  name: 'hanoi',
+  description: 'Tower of Hanoi: move n disks to the target peg in the optimal 2^n - 1 moves.',
+  params: Params,
+  horizonMeaning: 'optimal number of moves, 2^n - 1 for n disks (1, 3, 7, 15, ...)',
+  checkHorizon(h) {
+    if (disksForHorizon(h) !== null) return null;
+    const valid = Array.from({ length: 10 }, (_, i) => 2 ** (i + 1) - 1).join(', ');
+    return `hanoi horizons must be 2^n - 1 for n = 1..${MAX_DISKS} disks; ${h} is not. Valid horizons: ${valid}, ...`;
+  },
+  reset(_params, horizon, rng) {
+    const n = disksForHorizon(horizon);
+    if (n === null) throw new Error(`hanoi: horizon ${horizon} is not 2^n - 1`);
+    const tower = new Tower(n, pickPegs(rng));
+    return { instance: tower, pegs: new Array<number>(n).fill(tower.source) };
+  },
+  actions: () => SPACE,
+  transition(draft, action) {
+    const from = PEG_INDEX[action.from];
+    const to = PEG_INDEX[action.to];
+    if (from === undefined || to === undefined || from === to) return { illegal: `not a move between two pegs: ${action.from} to ${action.to}` };
+    const pegs = draft.pegs;
+    const d = top(pegs, from);
+    if (d < 0) return { illegal: `peg ${action.from} is empty` };
+    const onto = top(pegs, to);
+    if (onto >= 0 && onto < d) return { illegal: `disk ${d + 1} cannot go on smaller disk ${onto + 1}` };
+    pegs[d] = to;
+    const target = draft.instance.target;
+    let done = true;
+    for (let i = 0; i < pegs.length; i++) if (pegs[i] !== target) done = false;
+    return { reward: done ? 1 : 0, terminated: done };
+  },
+  instructions(s) {
+    const n = s.instance.disks;
+    return (
+      `Tower of Hanoi with ${n} disks numbered 1 (smallest) to ${n} (largest) on pegs A, B and C. ` +
+      `Move the whole tower from peg ${PEGS[s.instance.source]} to peg ${PEGS[s.instance.target]}. ` +
+      'Move one top disk at a time and never put a larger disk on a smaller one. ' +
+      'Reply with a move as {"from": "A", "to": "C"}.'
+    );
+  },
+  observe(s) {
+    return {
+      data: { pegs: s.pegs.map((p) => PEGS[p]), target: PEGS[s.instance.target] },
+      text: `Pegs (bottom to top): ${describe(s.pegs)}. Target peg: ${PEGS[s.instance.target]}. Legal moves: ${legalMoves(s.pegs)
+        .map((m) => m.from + '->' + m.to)
+        .join(', ')}.`,
+    };
+  },
+  oracle: (s) => optimalMove(s.pegs, s.instance.target) ?? MOVES[0],
+  measure(s, t) {
+    const { disks: n, pegOf } = s.instance;
+    const target = new Array<number>(3 * n).fill(0);
+    const tt = Math.min(t, 2 ** n - 1);
+    for (let d = 0; d < n; d++) target[3 * d + pegOf[referencePeg(n, d, tt)]] = 1;
+    return { value: oneHot(s.pegs), target };
+  },
+  measureKind: 'squared',
+  outcome(s) {
+    const target = s.instance.target;
+    const value = s.pegs.map((p) => (p === target ? 1 : 0));
+    return { kind: 'coverage', value, target: value.map(() => 1), success: value.every((v) => v === 1) };
+  },
+  outcomeKind: 'coverage',
+  secondaryOutcomes(s) {
+    const left = movesToGo(s.pegs, s.instance.target);
+    return { movesToGo: { kind: 'squared', value: [left], target: [0], success: left === 0 } };
+  },
+  outcomeMeaning: 'coverage over disks: which disks ended on the target peg; secondary: optimal moves still needed',
+  features: (s) => oneHot(s.pegs),
+  hash: (s) => hashString(s.pegs.join('')),
+  systematicError(s) {
+    // A fixed habit: the first legal move in list order that is not the optimal one.
+    const best = optimalMove(s.pegs, s.instance.target);
+    for (const m of legalMoves(s.pegs)) if (m !== best) return m;
+    return best ?? MOVES[0];
+  },
+});

@@ -1,0 +1,221 @@
+/**
+ * Run directory → AnalysisDocument. Streams steps.jsonl line by line into
+ * per-group accumulators and releases each group once its steps are all in,
+ * so memory follows the groups in flight, not the file. The library entry
+ * point behind `hotmess analyze`.
+ */
+import { join } from 'node:path';
+import { HotmessError } from '../core/index.js';
+import { FILES, readJsonl, readManifest, writeJsonAtomic, type Manifest } from '../log/index.js';
+import { DEFAULT_KL_DELTA, DEFAULT_RESAMPLES } from '../metrics/index.js';
+import { ANALYSIS_SCHEMA, type AnalysisDocument, type ForkSummary, type RunInfo } from './document.js';
+import { nullNonFinite } from './finite.js';
+import { summarizeGroup, type GroupResult } from './group.js';
+import { ensembles, lengthBuckets, medianSplit } from './groupings.js';
+import { summarizeHorizon } from './horizon.js';
+import { readRollouts, type GroupInfo } from './rollouts.js';
+import { groupCurves } from './step-curves.js';
+import { GroupSteps, type StepLine } from './step-store.js';
+
+export interface AnalyzeOptions {
+  /** Bootstrap resamples (default 1000). */
+  readonly resamples?: number;
+  /** Length buckets (default 5). */
+  readonly buckets?: number;
+  /** Bootstrap seed; default: the run's seed. */
+  readonly seed?: string;
+  readonly klDelta?: number;
+  /** Called for each warning as it arises (the CLI prints them on stderr). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Below this many rollouts per instance the paper found pooled estimates unsettled. */
+export const MIN_SETTLED_N = 30;
+
+export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Promise<AnalysisDocument> {
+  const manifest = readManifest(dir);
+  const warnings: string[] = [];
+  const warn = (msg: string) => {
+    warnings.push(msg);
+    options.onWarning?.(msg);
+  };
+  const klDelta = options.klDelta ?? DEFAULT_KL_DELTA;
+  const decOpts = { klDelta };
+  const measureKind = manifest.environment.measureKind ?? null;
+
+  const index = await readRollouts(dir);
+  index.warnings.forEach(warn);
+  const results = new Map<string, GroupResult>();
+  const finish = (group: GroupInfo, gs: GroupSteps) => results.set(group.key, summarizeGroup(group, groupCurves(gs, measureKind, decOpts), decOpts, warn));
+
+  const stepsFile = join(dir, FILES.steps);
+  const stores = new Map<string, GroupSteps>();
+  let stepLines = 0;
+  let ignored = 0;
+  let late = 0;
+  let torn = index.tornLines;
+  await readJsonl(
+    stepsFile,
+    (raw, { line }) => {
+      stepLines++;
+      const rec = raw as StepLine;
+      if (typeof rec !== 'object' || rec === null || typeof rec.rollout !== 'string') {
+        throw new HotmessError('log', `${stepsFile}:${line}: a step line needs a string "rollout"`);
+      }
+      if (!Number.isSafeInteger(rec.t) || rec.t < 1) throw new HotmessError('log', `${stepsFile}:${line}: "t" must be an integer ≥ 1, got ${JSON.stringify(rec.t)}`);
+      const at = index.slots.get(rec.rollout);
+      if (!at) {
+        ignored++;
+        return;
+      }
+      const { group, slot } = at;
+      if (results.has(group.key)) {
+        late++;
+        return;
+      }
+      let gs = stores.get(group.key);
+      if (!gs) {
+        gs = new GroupSteps(
+          group.members.map((m) => m.length),
+          stepsFile,
+        );
+        stores.set(group.key, gs);
+      }
+      gs.add(slot, rec, line);
+      if (gs.isComplete) {
+        finish(group, gs);
+        stores.delete(group.key);
+      }
+    },
+    {
+      onTorn: ({ line }) => {
+        torn++;
+        warn(`${stepsFile}:${line}: torn last line (crashed run?) skipped`);
+      },
+    },
+  );
+  for (const group of index.groups.values()) {
+    if (!results.has(group.key)) finish(group, stores.get(group.key) ?? new GroupSteps(group.members.map(() => 0), stepsFile));
+  }
+  stores.clear();
+
+  const agentOrder = orderAgents(manifest, index.groups);
+  const ordered = [...results.values()].sort((a, b) => compareGroups(a.info, b.info, agentOrder));
+  const cells = cellsOf(ordered);
+
+  const usedRollouts = ordered.reduce((s, g) => s + g.summary.n, 0);
+  const errored = ordered.reduce((s, g) => s + g.summary.errored, 0);
+  if (usedRollouts === 0) warn(`${dir}: no finished rollouts to analyse`);
+  if (errored > 0) warn(`${errored} rollout(s) ended in error: excluded from the metrics`);
+  if (ignored > 0) warn(`${stepsFile}: ${ignored} step line(s) of rollouts not in ${FILES.rollouts} (or ended in error) ignored`);
+  if (late > 0) warn(`${stepsFile}: ${late} step line(s) arrived after their group was complete; ignored`);
+  const short = ordered.reduce((s, g) => s + g.curves.shortRollouts, 0);
+  if (short > 0) warn(`${short} rollout(s) have fewer step lines than their recorded length`);
+  for (const c of cells) {
+    const minN = Math.min(...c.groups.map((g) => g.summary.n));
+    if (minN < MIN_SETTLED_N) warn(`${c.agent} @ H=${c.horizon}: N = ${minN} rollouts per instance (< ${MIN_SETTLED_N}; the paper found pooled estimates settle at about 30)`);
+  }
+
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  const seed = options.seed ?? String(manifest.seed ?? 0);
+  const doc: AnalysisDocument = {
+    schema: ANALYSIS_SCHEMA,
+    run: runInfo(manifest),
+    settings: { bootstrap: resamples, bootstrapSeed: seed, buckets: options.buckets ?? 5, klDelta, confidence: 0.95 },
+    counts: { rollouts: usedRollouts, errored, stepLines, ignoredStepLines: ignored + late, tornLines: torn },
+    warnings,
+    horizons: cells.map((c) => summarizeHorizon(c.agent, c.horizon, c.groups, { resamples, seed })),
+    groups: ordered.map((g) => g.summary),
+    buckets: lengthBuckets(agentOrder, ordered, options.buckets ?? 5),
+    medianSplit: medianSplit(agentOrder, ordered, decOpts),
+    ensembles: ensembles(cells, decOpts),
+    fork: forkSummary(manifest, ordered),
+  };
+  const replaced = nullNonFinite(doc);
+  if (replaced > 0) warn(`${replaced} non-finite value(s) replaced by null`);
+  return doc;
+}
+
+/** Write RUN/analysis.json atomically; returns its path. */
+export function writeAnalysis(dir: string, doc: AnalysisDocument): string {
+  const path = join(dir, FILES.analysis);
+  writeJsonAtomic(path, doc);
+  return path;
+}
+
+function orderAgents(manifest: Manifest, groups: Map<string, GroupInfo>): string[] {
+  const names = manifest.agents.map((a) => a.name);
+  const extra = new Set<string>();
+  for (const g of groups.values()) if (!names.includes(g.agent)) extra.add(g.agent);
+  return [...names, ...[...extra].sort()];
+}
+
+function compareGroups(a: GroupInfo, b: GroupInfo, agents: readonly string[]): number {
+  const ai = agents.indexOf(a.agent);
+  const bi = agents.indexOf(b.agent);
+  if (ai !== bi) return ai - bi;
+  if (a.horizon !== b.horizon) return a.horizon - b.horizon;
+  if (typeof a.instance === 'number' && typeof b.instance === 'number') return a.instance - b.instance;
+  return String(a.instance) < String(b.instance) ? -1 : String(a.instance) > String(b.instance) ? 1 : 0;
+}
+
+/** Consecutive runs of (agent, horizon) in the ordered groups. */
+function cellsOf(ordered: readonly GroupResult[]) {
+  const cells: { agent: string; horizon: number; groups: GroupResult[] }[] = [];
+  for (const g of ordered) {
+    const last = cells[cells.length - 1];
+    if (last && last.agent === g.info.agent && last.horizon === g.info.horizon) last.groups.push(g);
+    else cells.push({ agent: g.info.agent, horizon: g.info.horizon, groups: [g] });
+  }
+  return cells;
+}
+
+function runInfo(m: Manifest): RunInfo {
+  const scenarioEnv = (m.scenario as { environment?: { params?: unknown } } | undefined)?.environment;
+  return {
+    name: m.name,
+    status: m.status,
+    seed: m.seed ?? null,
+    version: m.version ?? null,
+    source: m.source ?? null,
+    scenarioHash: m.scenarioHash ?? null,
+    environment: {
+      name: m.environment.name,
+      ...(scenarioEnv && typeof scenarioEnv === 'object' && 'params' in scenarioEnv ? { params: scenarioEnv.params } : {}),
+      outcomeKind: m.environment.outcomeKind ?? null,
+      measureKind: m.environment.measureKind ?? null,
+      hasFeatures: m.environment.hasFeatures ?? false,
+    },
+    agents: m.agents.map((a) => ({ name: a.name, kind: a.kind, ...(a.params !== undefined ? { params: a.params } : {}) })),
+    horizons: m.horizons,
+    instances: m.instances ?? null,
+    rollouts: m.rollouts ?? null,
+  };
+}
+
+/**
+ * Fork runs share a replayed prefix of K steps: divergence present at K was
+ * inherited (1 − S(K)); what splits after K was created by the continuations.
+ */
+function forkSummary(m: Manifest, groups: readonly GroupResult[]): ForkSummary | null {
+  const declared = m.fork as { sourceRollout?: unknown; source?: unknown; step?: unknown; K?: unknown; at?: unknown } | undefined;
+  const logged = Math.max(0, ...groups.map((g) => g.curves.forkStep));
+  const step = [declared?.step, declared?.K, declared?.at].find((v): v is number => typeof v === 'number') ?? logged;
+  if (!declared && logged === 0) return null;
+  const at = (g: GroupResult, t: number) => (t < 1 ? (g.summary.n >= 2 ? 1 : null) : (g.summary.steps[Math.min(t, g.summary.steps.length) - 1]?.survival ?? null));
+  const mean = (xs: (number | null)[]) => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length > 0 ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  const sK = mean(groups.map((g) => at(g, step)));
+  const sT = mean(groups.map((g) => at(g, g.summary.steps.length)));
+  const source = [declared?.sourceRollout, declared?.source].find((v): v is string => typeof v === 'string') ?? null;
+  return {
+    sourceRollout: source,
+    step,
+    survivalAtFork: sK,
+    survivalFinal: sT,
+    inherited: sK === null ? null : 1 - sK,
+    createdAfter: sK === null || sT === null ? null : sK - sT,
+  };
+}

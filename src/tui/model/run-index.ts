@@ -1,0 +1,166 @@
+/**
+ * The replay index of a run directory: every committed rollout with its
+ * outcome and the byte ranges of its step lines, so replay reads one
+ * group's lines by offset instead of the whole log. Built in one streaming
+ * pass and cached in RUN/.replay-index.json; the cache is used only while
+ * steps.jsonl and rollouts.jsonl keep the size and mtime it records.
+ */
+import { existsSync, renameSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { canonicalJson, HotmessError } from '../../core/index.js';
+import { FILES, RolloutRecordSchema, readJsonl } from '../../log/index.js';
+import { argmax } from '../../metrics/index.js';
+import { scanSteps } from './scan-steps.js';
+
+export const INDEX_FILE = '.replay-index.json';
+const INDEX_VERSION = 1;
+
+const Stamp = z.object({ size: z.number(), mtimeMs: z.number() });
+type Stamp = z.infer<typeof Stamp>;
+
+export const IndexedRolloutSchema = z.object({
+  id: z.string(),
+  agent: z.string(),
+  horizon: z.number(),
+  instance: z.union([z.number(), z.string()]),
+  index: z.number(),
+  length: z.number(),
+  termination: z.enum(['terminated', 'truncated', 'error']),
+  /** null for rollouts ending in error (no outcome). */
+  success: z.boolean().nullable(),
+  return: z.number().nullable(),
+  error: z.string().nullable(),
+  envSeed: z.string().nullable(),
+  /** Step lines found in steps.jsonl. */
+  steps: z.number(),
+  /** Flat [start, end, lines, …] byte ranges in steps.jsonl. */
+  ranges: z.array(z.number()),
+});
+export type IndexedRollout = z.infer<typeof IndexedRolloutSchema>;
+
+const RunIndexSchema = z.object({
+  version: z.literal(INDEX_VERSION),
+  stamps: z.object({ steps: Stamp, rollouts: Stamp }),
+  stepLines: z.number(),
+  /** Step lines of rollouts absent from rollouts.jsonl (uncommitted): never shown. */
+  orphanLines: z.number(),
+  tornLines: z.number(),
+  rollouts: z.array(IndexedRolloutSchema),
+});
+export type RunIndex = z.infer<typeof RunIndexSchema>;
+
+export interface OpenIndexOptions {
+  /** Reuse and write RUN/.replay-index.json (default true). */
+  readonly cache?: boolean;
+  readonly onProgress?: (bytes: number, total: number) => void;
+}
+
+const stampOf = (file: string): Stamp => {
+  const st = statSync(file);
+  return { size: st.size, mtimeMs: st.mtimeMs };
+};
+const sameStamp = (a: Stamp, b: Stamp) => a.size === b.size && a.mtimeMs === b.mtimeMs;
+
+/** Open the index of `dir`: from the cache when it is current, else by scanning the logs. */
+export async function openIndex(dir: string, opts: OpenIndexOptions = {}): Promise<{ index: RunIndex; fromCache: boolean }> {
+  const stepsFile = join(dir, FILES.steps);
+  const rolloutsFile = join(dir, FILES.rollouts);
+  for (const f of [rolloutsFile, stepsFile]) if (!existsSync(f)) throw new HotmessError('log', `${f}: missing; ${dir} is not a complete run directory`);
+  const stamps = { steps: stampOf(stepsFile), rollouts: stampOf(rolloutsFile) };
+  const cacheFile = join(dir, INDEX_FILE);
+  if (opts.cache !== false) {
+    const cached = readCache(cacheFile);
+    if (cached && sameStamp(cached.stamps.steps, stamps.steps) && sameStamp(cached.stamps.rollouts, stamps.rollouts)) return { index: cached, fromCache: true };
+  }
+  const index = await buildIndex(dir, stamps, opts.onProgress);
+  if (opts.cache !== false) writeCache(cacheFile, index);
+  return { index, fromCache: false };
+}
+
+function readCache(file: string): RunIndex | null {
+  if (!existsSync(file)) return null;
+  try {
+    const parsed = RunIndexSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    // A damaged cache is rebuilt, never an error.
+    return null;
+  }
+}
+
+function writeCache(file: string, index: RunIndex): void {
+  try {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(index));
+    renameSync(tmp, file);
+  } catch {
+    // A read-only run directory still replays; it just re-indexes next time.
+  }
+}
+
+async function buildIndex(dir: string, stamps: RunIndex['stamps'], onProgress?: OpenIndexOptions['onProgress']): Promise<RunIndex> {
+  const rolloutsFile = join(dir, FILES.rollouts);
+  const byId = new Map<string, IndexedRollout>();
+  let torn = 0;
+  await readJsonl(
+    rolloutsFile,
+    (raw, { line }) => {
+      const parsed = RolloutRecordSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new HotmessError('log', `${rolloutsFile}:${line}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      }
+      const r = parsed.data;
+      // A rollout re-run after an error: the later line counts (as in the analysis).
+      byId.delete(r.rollout);
+      byId.set(r.rollout, {
+        id: r.rollout,
+        agent: r.agent,
+        horizon: r.horizon,
+        instance: r.instance,
+        index: r.index,
+        length: r.length,
+        termination: r.termination,
+        success: r.outcome ? successOf(r.outcome) : null,
+        return: typeof r.return === 'number' ? r.return : null,
+        error: r.termination === 'error' ? r.error : null,
+        envSeed: r.seeds?.env ?? null,
+        steps: 0,
+        ranges: [],
+      });
+    },
+    { onTorn: () => void torn++ },
+  );
+  const total = stamps.steps.size;
+  const scan = await scanSteps(join(dir, FILES.steps), onProgress ? (b) => onProgress(b, total) : undefined);
+  let orphans = 0;
+  for (const [id, ranges] of scan.ranges) {
+    const r = byId.get(id);
+    let lines = 0;
+    for (let i = 2; i < ranges.length; i += 3) lines += ranges[i];
+    if (!r) {
+      orphans += lines;
+      continue;
+    }
+    r.ranges = ranges;
+    r.steps = lines;
+  }
+  return {
+    version: INDEX_VERSION,
+    stamps,
+    stepLines: scan.lines,
+    orphanLines: orphans,
+    tornLines: torn + scan.tornLines,
+    rollouts: [...byId.values()],
+  };
+}
+
+/** The analysis's rule: the logged flag, else the answer equals the target's. */
+function successOf(o: { kind: string; value: number | number[]; target: number | number[]; success?: boolean }): boolean {
+  if (o.success !== undefined) return o.success;
+  const v = Array.isArray(o.value) ? o.value : [o.value];
+  const t = Array.isArray(o.target) ? o.target : [o.target];
+  if (o.kind === 'brier' || o.kind === 'kl') return argmax(v) === argmax(t);
+  return canonicalJson(v) === canonicalJson(t);
+}

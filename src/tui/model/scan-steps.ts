@@ -1,0 +1,133 @@
+/**
+ * One streaming pass over steps.jsonl that records, per rollout, the byte
+ * ranges of its lines: runs of consecutive lines of one rollout, as flat
+ * triples [start, end, lines]. The engine writes a rollout's steps together
+ * (in 1 MB chunks), so a rollout usually has one range. Lines are not parsed
+ * when they start with the writer's `{"rollout":"…"` prefix; the id bytes
+ * are compared in place with the previous line's, so a million lines scan
+ * at disk speed. Other lines (other writers) are parsed to find their id.
+ */
+import { open } from 'node:fs/promises';
+import { HotmessError } from '../../core/index.js';
+
+export interface StepScan {
+  /** Rollout id → flat [start, end, lines, start, end, lines, …] byte ranges. */
+  readonly ranges: Map<string, number[]>;
+  readonly lines: number;
+  /** A final line without newline that is not JSON (a crash mid-write): skipped. */
+  readonly tornLines: number;
+}
+
+const PREFIX = Buffer.from('{"rollout":"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+const CHUNK = 4 << 20;
+
+export async function scanSteps(file: string, onProgress?: (bytes: number) => void): Promise<StepScan> {
+  const ranges = new Map<string, number[]>();
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch {
+    throw new HotmessError('log', `${file}: file not found`);
+  }
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let bufPos = 0; // file offset of buf[0]
+  let have = 0;
+  let lineNo = 0;
+  let torn = 0;
+  // The run being extended: its id bytes and its triple inside `ranges`.
+  let curId = Buffer.alloc(0);
+  let cur: number[] | null = null;
+  let curAt = -1;
+
+  const startRun = (id: string, idBytes: Buffer, start: number, end: number) => {
+    let list = ranges.get(id);
+    if (!list) ranges.set(id, (list = []));
+    // Adjacent to its own previous range (a line of another writer in between is impossible here): merge.
+    if (list.length > 0 && list[list.length - 2] === start) {
+      list[list.length - 2] = end;
+      list[list.length - 1]++;
+    } else list.push(start, end, 1);
+    cur = list;
+    curAt = list.length - 3;
+    curId = Buffer.from(idBytes);
+  };
+
+  const line = (view: Buffer, s: number, e: number, last: boolean) => {
+    lineNo++;
+    if (e === s) return;
+    const start = bufPos + s;
+    const end = bufPos + e + (last ? 0 : 1);
+    const idStart = s + PREFIX.length;
+    if (e > idStart && view.compare(PREFIX, 0, PREFIX.length, s, idStart) === 0) {
+      const q = view.indexOf(QUOTE, idStart);
+      const bs = view.indexOf(BACKSLASH, idStart);
+      if (q !== -1 && q < e && (bs === -1 || bs > q)) {
+        if (cur !== null && q - idStart === curId.length && view.compare(curId, 0, curId.length, idStart, q) === 0 && cur[curAt + 1] === start) {
+          cur[curAt + 1] = end;
+          cur[curAt + 2]++;
+          if (!last || isJson(view, s, e)) return;
+          // A torn final line of the current rollout: undo.
+          cur[curAt + 1] = start;
+          cur[curAt + 2]--;
+          torn++;
+          return;
+        }
+        if (last && !isJson(view, s, e)) return void torn++;
+        startRun(view.toString('utf8', idStart, q), view.subarray(idStart, q), start, end);
+        return;
+      }
+    }
+    let rec: unknown;
+    try {
+      rec = JSON.parse(view.toString('utf8', s, e));
+    } catch {
+      if (last) return void torn++;
+      throw new HotmessError('log', `${file}:${lineNo}: corrupt line (not JSON): ${view.toString('utf8', s, Math.min(e, s + 60))}`);
+    }
+    const id = (rec as { rollout?: unknown } | null)?.rollout;
+    if (typeof id !== 'string') throw new HotmessError('log', `${file}:${lineNo}: a step line needs a string "rollout"`);
+    startRun(id, Buffer.from(id), start, end);
+  };
+
+  try {
+    for (;;) {
+      if (have === buf.length) {
+        // One line longer than the buffer: grow it.
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      const { bytesRead } = await fh.read(buf, have, buf.length - have, bufPos + have);
+      if (bytesRead === 0) break;
+      have += bytesRead;
+      const view = buf.subarray(0, have);
+      let pos = 0;
+      let nl = view.indexOf(NEWLINE, pos);
+      while (nl !== -1) {
+        line(view, pos, nl, false);
+        pos = nl + 1;
+        nl = view.indexOf(NEWLINE, pos);
+      }
+      buf.copy(buf, 0, pos, have);
+      bufPos += pos;
+      have -= pos;
+      onProgress?.(bufPos);
+    }
+    if (have > 0) line(buf.subarray(0, have), 0, have, true);
+  } finally {
+    await fh.close();
+  }
+  return { ranges, lines: lineNo, tornLines: torn };
+}
+
+function isJson(view: Buffer, s: number, e: number): boolean {
+  try {
+    JSON.parse(view.toString('utf8', s, e));
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, normalisedLines, readJsonlFile, tempDir } from '../helpers/run-dir.js';
+
+/** A scenario big enough that a kill lands mid-run. */
+const SCENARIO = `name: resume
+environment: kv-sum
+params: { dictSize: 32, keysPerStep: 1 }
+horizons: [50, 200]
+instances: 4
+rollouts: 40
+seed: 5
+agents:
+  - { name: noisy, kind: noisy, params: { epsilon: 0.2 } }
+  - { name: sc, kind: self-conditioning, params: { epsilon0: 0.05, growth: 0.1 } }
+`;
+
+const runCli = (args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+
+async function waitFor(pred: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('crash safety', () => {
+  it('resumes after kill -9 with exactly the rollouts of an uninterrupted run', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'resume.yaml');
+    writeFileSync(file, SCENARIO);
+    const reference = join(dir, 'reference');
+    expect(runCli(['run', file, '--out', reference]).status).toBe(0);
+
+    const crashed = join(dir, 'crashed');
+    // Its own process group, so kill -9 reaches the node process under tsx too.
+    const child = spawn(CLI[0], [CLI[1], 'run', file, '--out', crashed], { stdio: 'ignore', detached: true, env: { ...process.env, CI: '1' } });
+    const rolloutsFile = join(crashed, 'rollouts.jsonl');
+    await waitFor(() => existsSync(rolloutsFile) && statSync(rolloutsFile).size > 20_000, 60_000);
+    const exited = new Promise((r) => child.once('exit', r));
+    process.kill(-child.pid!, 'SIGKILL');
+    await exited;
+    await new Promise((r) => setTimeout(r, 200));
+    const before = readJsonlFile(rolloutsFile).length;
+    expect(before).toBeLessThan(640);
+    // Simulate the worst moment too: a torn half-line at the end of both logs.
+    appendFileSync(rolloutsFile, '{"rollout":"noisy:200:3:39","agent":"noi');
+    appendFileSync(join(crashed, 'steps.jsonl'), '{"rollout":"noisy:200:3:39","t":1,"act');
+
+    const resumed = runCli(['run', file, '--out', crashed, '--resume']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/already done/);
+    for (const f of ['rollouts.jsonl', 'steps.jsonl']) {
+      expect(normalisedLines(join(crashed, f))).toEqual(normalisedLines(join(reference, f)));
+    }
+    const manifest = JSON.parse(readFileSync(join(crashed, 'manifest.json'), 'utf8'));
+    expect(manifest.status).toBe('finished');
+    // Resuming a finished run is a no-op.
+    const again = runCli(['run', file, '--out', crashed, '--resume']);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/0 rollouts run, 640 already done/);
+  }, 120_000);
+
+  it('refuses to overwrite an existing run without --resume, and a different scenario with it', () => {
+    const dir = tempDir();
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, SCENARIO.replace('rollouts: 40', 'rollouts: 2').replace('[50, 200]', '[5]'));
+    const out = join(dir, 'run');
+    expect(runCli(['run', file, '--out', out]).status).toBe(0);
+    const again = runCli(['run', file, '--out', out]);
+    expect(again.status).toBe(2);
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
+    expect(again.stderr).toMatch(/already exists.*--resume/);
+    writeFileSync(file, SCENARIO.replace('rollouts: 40', 'rollouts: 3').replace('[50, 200]', '[5]'));
+    const other = runCli(['run', file, '--out', out, '--resume']);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/different scenario/);
+  }, 60_000);
+});

@@ -1,0 +1,34 @@
+/** Test helpers for run directories: normalised content for determinism checks. */
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const tempDir = (prefix = 'hotmess-test-'): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** Drop every `timing` key (at any depth): the only wall-clock data a log may hold. */
+export function dropTiming(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropTiming);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (k !== 'timing') out[k] = dropTiming(v);
+    return out;
+  }
+  return value;
+}
+
+/** A JSONL file's lines without timing, sorted by (rollout, t): the determinism contract's view. */
+export function normalisedLines(file: string): string[] {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const recs = lines.map((l) => JSON.parse(l) as { rollout: string; t?: number });
+  recs.sort((a, b) => (a.rollout < b.rollout ? -1 : a.rollout > b.rollout ? 1 : (a.t ?? 0) - (b.t ?? 0)));
+  return recs.map((r) => JSON.stringify(dropTiming(r)));
+}
+
+export function readJsonlFile<T = Record<string, unknown>>(file: string): T[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as T);
+}
+
+export const CLI = ['node_modules/.bin/tsx', 'src/cli/main.ts'] as const;
