@@ -116,21 +116,29 @@ export function referencePeg(n: number, d: number, t: number): number {
   return (moves * step) % 3;
 }
 
+/** The top disk of each peg (-1 when empty), in one pass. */
+function tops(pegs: readonly number[]): [number, number, number] {
+  const t: [number, number, number] = [-1, -1, -1];
+  for (let d = pegs.length - 1; d >= 0; d--) t[pegs[d]] = d;
+  return t;
+}
+
+function isLegal(t: readonly number[], m: Move): boolean {
+  const a = t[PEG_INDEX[m.from]];
+  const b = t[PEG_INDEX[m.to]];
+  return a >= 0 && (b < 0 || a < b);
+}
+
 function describe(pegs: readonly number[]): string {
-  const rows = PEGS.map((name, p) => {
-    const on: number[] = [];
-    for (let d = pegs.length - 1; d >= 0; d--) if (pegs[d] === p) on.push(d + 1);
-    return `${name}: ${on.length ? on.join(' ') : '(empty)'}`;
-  });
+  const rows = ['A:', 'B:', 'C:'];
+  for (let d = pegs.length - 1; d >= 0; d--) rows[pegs[d]] += ' ' + (d + 1);
+  for (let p = 0; p < 3; p++) if (rows[p].length === 2) rows[p] += ' (empty)';
   return rows.join(' | ');
 }
 
 function legalMoves(pegs: readonly number[]): Move[] {
-  return MOVES.filter((m) => {
-    const a = top(pegs, PEG_INDEX[m.from]);
-    const b = top(pegs, PEG_INDEX[m.to]);
-    return a >= 0 && (b < 0 || a < b);
-  });
+  const t = tops(pegs);
+  return MOVES.filter((m) => isLegal(t, m));
 }
 
 /** One-hot per disk of its actual peg: 3n numbers. */

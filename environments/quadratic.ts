@@ -22,7 +22,7 @@
  *   plane of the first two coordinates.
  */
 import { z } from 'zod';
-import { defineEnvironment, hashString, HotmessError, type ActionSpace, type Rng } from '../src/core/index.js';
+import { defineEnvironment, HotmessError, type ActionSpace, type Rng } from '../src/core/index.js';
 
 export const DIM = 4;
 const Params = z.object({
@@ -229,14 +229,23 @@ export default defineEnvironment<Params, State, Vec>({
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 
-/** Hash of (t, exact bits of x) without formatting floats as decimal text. */
+/**
+ * Hash of (t, exact bits of x), 14 hex digits like hashString, mixing the
+ * float words directly instead of formatting them as text (hot path).
+ */
 function hashPoint(t: number, x: readonly number[]): string {
-  let s = `${t}`;
+  let h1 = 0xdeadbeef ^ t;
+  let h2 = 0x41c6ce57 ^ t;
   for (let i = 0; i < DIM; i++) {
     F64[0] = x[i];
-    s += ':' + U32[0].toString(36) + '.' + U32[1].toString(36);
+    for (let w = 0; w < 2; w++) {
+      h1 = Math.imul(h1 ^ U32[w], 2654435761);
+      h2 = Math.imul(h2 ^ U32[w], 1597334677);
+    }
   }
-  return hashString(s);
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
 }
 
 function fmt(v: number): string {

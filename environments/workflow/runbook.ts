@@ -9,10 +9,11 @@
  * | template    | shortest path                  | what can go wrong                                  |
  * |-------------|--------------------------------|----------------------------------------------------|
  * | acknowledge | ACKNOWLEDGE (1)                | SNOOZE wastes a step                               |
- * | diagnose    | CHECK_LOGS, fix (2)            | the wrong fix for the seeded cause: REVERT, again  |
+ * | diagnose    | CHECK_LOGS, fix (2)            | CHECK_DASHBOARD wastes a step; the wrong fix for   |
+ * |             |                                | the seeded cause needs a REVERT                    |
  * | verify      | RUN_CHECKS, RETRY × k (1 + k)  | checks fail the first k times (seeded); ESCALATE   |
  * | notify      | the right channel (1)          | the wrong channel for the seeded severity: REVISE  |
- * | handover    | SUBMIT_HANDOVER (1)            | — (always last)                                    |
+ * | handover    | SUBMIT_HANDOVER (1)            | CHECK_DASHBOARD wastes a step (always last)        |
  *
  * Branches are guarded transitions whose guards read the seeded instance
  * flags in the context (`causeIs`, `severityIs`, `checksPass`); retries
@@ -160,7 +161,7 @@ function stageConfig(kind: StageKind, i: number, next: string) {
         states: {
           investigating: { on: { CHECK_LOGS: 'diagnosed', CHECK_DASHBOARD: 'investigating' } },
           diagnosed: { on: { ROLLBACK_DEPLOY: fix('deploy'), FAILOVER_DB: fix('database'), SCALE_OUT: fix('traffic') } },
-          mitigationFailed: { on: { REVERT: 'diagnosed' } },
+          mitigationFailed: { on: { REVERT: 'diagnosed', CHECK_DASHBOARD: 'mitigationFailed' } },
           mitigated: { type: 'final' as const },
         },
       };
@@ -207,7 +208,7 @@ function stageConfig(kind: StageKind, i: number, next: string) {
         initial: 'writing',
         onDone: next,
         states: {
-          writing: { on: { SUBMIT_HANDOVER: 'submitted' } },
+          writing: { on: { SUBMIT_HANDOVER: 'submitted', CHECK_DASHBOARD: 'writing' } },
           submitted: { type: 'final' as const },
         },
       };

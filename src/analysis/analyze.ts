@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { HotmessError } from '../core/index.js';
-import { FILES, readJsonl, readManifest, writeJsonAtomic, type Manifest } from '../log/index.js';
+import { FILES, readManifest, writeJsonAtomic, type Manifest } from '../log/index.js';
 import { DEFAULT_KL_DELTA, DEFAULT_RESAMPLES } from '../metrics/index.js';
 import { ANALYSIS_SCHEMA, type AnalysisDocument, type ForkSummary, type RunInfo } from './document.js';
 import { nullNonFinite } from './finite.js';
@@ -15,7 +15,8 @@ import { ensembles, lengthBuckets, medianSplit } from './groupings.js';
 import { summarizeHorizon } from './horizon.js';
 import { readRollouts, type GroupInfo } from './rollouts.js';
 import { groupCurves } from './step-curves.js';
-import { GroupSteps, type StepLine } from './step-store.js';
+import { readStepLines } from './step-reader.js';
+import { GroupSteps } from './step-store.js';
 
 export interface AnalyzeOptions {
   /** Bootstrap resamples (default 1000). */
@@ -54,11 +55,10 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
   let ignored = 0;
   let late = 0;
   let torn = index.tornLines;
-  await readJsonl(
+  await readStepLines(
     stepsFile,
-    (raw, { line }) => {
+    (rec, line) => {
       stepLines++;
-      const rec = raw as StepLine;
       if (typeof rec !== 'object' || rec === null || typeof rec.rollout !== 'string') {
         throw new HotmessError('log', `${stepsFile}:${line}: a step line needs a string "rollout"`);
       }
@@ -78,6 +78,7 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
         gs = new GroupSteps(
           group.members.map((m) => m.length),
           stepsFile,
+          !manifest.environment.hasFeatures,
         );
         stores.set(group.key, gs);
       }
@@ -87,11 +88,9 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
         stores.delete(group.key);
       }
     },
-    {
-      onTorn: ({ line }) => {
-        torn++;
-        warn(`${stepsFile}:${line}: torn last line (crashed run?) skipped`);
-      },
+    (line) => {
+      torn++;
+      warn(`${stepsFile}:${line}: torn last line (crashed run?) skipped`);
     },
   );
   for (const group of index.groups.values()) {

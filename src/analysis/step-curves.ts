@@ -49,7 +49,7 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
     if (r.replayed > forkStep) forkStep = r.replayed;
   }
   const hasOracle = oracleSteps > 0;
-  const tracker = new PrefixTracker(N, Math.max(1, gs.actionIds.size));
+  const tracker = new PrefixTracker(N, Math.max(1, gs.actionCount));
   const row = new Int32Array(N);
   const counts = new Map<number, number>();
   const df = gs.featureDim;

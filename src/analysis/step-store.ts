@@ -64,7 +64,11 @@ function vectorOf(v: unknown): readonly number[] | null {
 
 export class GroupSteps {
   readonly rollouts: RolloutSteps[];
+  /** Action ids by canonical key; string and number actions skip canonicalisation (the hot path). */
   readonly actionIds = new Map<string, number>();
+  private readonly stringIds = new Map<string, number>();
+  private readonly numberIds = new Map<number, number>();
+  private nextAction = 0;
   measureDim = -1;
   featureDim = -1;
   /** Per-step targets, row-major by t; NaN marks one not (yet) seen. */
@@ -73,9 +77,11 @@ export class GroupSteps {
   private pending = 0;
 
   /** `expected[slot]` is the length the rollout line records. */
+  /** `useStates`: read state hashes (when the environment gives no features). */
   constructor(
     private readonly expected: readonly number[],
     private readonly file: string,
+    private readonly useStates = true,
   ) {
     this.rollouts = expected.map((l) => new RolloutSteps(l));
     this.rollouts.forEach((r, i) => {
@@ -88,13 +94,25 @@ export class GroupSteps {
     return this.pending === 0;
   }
 
-  private actionId(key: string): number {
-    let id = this.actionIds.get(key);
+  /** Number of distinct actions seen (ids are 0..actionCount−1). */
+  get actionCount(): number {
+    return this.nextAction;
+  }
+
+  private idIn<K>(map: Map<K, number>, key: K): number {
+    let id = map.get(key);
     if (id === undefined) {
-      id = this.actionIds.size;
-      this.actionIds.set(key, id);
+      id = this.nextAction++;
+      map.set(key, id);
     }
     return id;
+  }
+
+  /** The id of an action; equal ids ⇔ equal canonical keys. */
+  private actionId(action: unknown): number {
+    if (typeof action === 'string') return this.idIn(this.stringIds, action);
+    if (typeof action === 'number' && Number.isFinite(action)) return this.idIn(this.numberIds, action === 0 ? 0 : action);
+    return this.idIn(this.actionIds, canonicalJson(action));
   }
 
   /** Add one step line of the rollout in `slot`. `line` names the place in errors. */
@@ -112,20 +130,22 @@ export class GroupSteps {
     r.actions = grow(r.actions, t);
     r.states = grow(r.states, t, NaN);
     if (t > from + 1) {
-      const gap = this.actionId(MISSING_ACTION);
+      const gap = this.idIn(this.actionIds, MISSING_ACTION);
       for (let i = from; i < t - 1; i++) {
         r.actions[i] = gap;
         r.states[i] = NaN;
       }
     }
-    const key = canonicalJson(rec.action);
-    r.actions[t - 1] = this.actionId(key);
-    if (rec.oracle !== undefined) {
+    const action = rec.action;
+    r.actions[t - 1] = this.actionId(action);
+    const oracle = rec.oracle;
+    if (oracle !== undefined) {
       r.oracleSteps++;
-      if (canonicalJson(rec.oracle) === key) r.matches++;
+      const same = typeof action === 'object' || typeof oracle === 'object' ? canonicalJson(action) === canonicalJson(oracle) : action === oracle;
+      if (same) r.matches++;
       else if (r.firstMismatch === Infinity) r.firstMismatch = t;
     }
-    r.states[t - 1] = stateNumber(rec.state);
+    r.states[t - 1] = this.useStates ? stateNumber(rec.state) : NaN;
     if (rec.replayed === true) r.replayed = t;
     const m = rec.measure === undefined ? null : vectorOf(rec.measure);
     if (m) this.storeMeasure(r, t, m, vectorOf(rec.target), rec.rollout, line);

@@ -123,7 +123,7 @@ interface Where {
 interface OracleRun {
   readonly resetHash: string;
   readonly resetText: string;
-  readonly instructions: string | null;
+  readonly instructions: string;
   readonly actionKeys: string[];
   readonly hashes: string[];
   readonly firstAction: Action;
@@ -139,15 +139,11 @@ function runOracle(env: AnyEnvironment, params: unknown, h: number, seed: string
   let state: unknown = guard(sink, at(0), 'step', 'reset', () => env.reset(params, h, createRng(seed)));
   if (state === null) return null;
   const s0 = state;
-  const run = guard(sink, at(0), 'observation', 'hash/observe/instructions', (): OracleRun => ({
-    resetHash: env.hash(s0),
-    resetText: env.observe(s0).text,
-    instructions: env.instructions ? env.instructions(s0) : null,
-    actionKeys: [],
-    hashes: [],
-    firstAction: null,
-  }));
-  if (run === null || !checkState(env, state, 0, at(0), sink, false)) return null;
+  if (!checkState(env, s0, 0, at(0), sink, false)) return null;
+  const resetHash = guard(sink, at(0), 'determinism', 'hash', () => env.hash(s0));
+  const instructions = guard(sink, at(0), 'observation', 'instructions', () => (env.instructions ? env.instructions(s0) : ''));
+  if (resetHash === null || instructions === null) return null;
+  const run: OracleRun = { resetHash, resetText: env.observe(s0).text, instructions, actionKeys: [], hashes: [], firstAction: null };
   let terminated = false;
   let systematicDiffers = false;
   for (let t = 1; t <= h; t++) {
@@ -208,7 +204,9 @@ function checkState(env: AnyEnvironment, state: unknown, t: number, where: Where
   }
   const data = guard(sink, where, 'observation', 'canonicalJson(observe().data)', () => canonicalJson(obs.data));
   if (data === null) return false;
-  if (typeof env.hash(state) !== 'string') sink.push({ check: 'determinism', ...where, message: 'hash(state) is not a string' });
+  const hash = guard(sink, where, 'determinism', 'hash', () => env.hash(state));
+  if (hash === null) return false;
+  if (typeof hash !== 'string') sink.push({ check: 'determinism', ...where, message: 'hash(state) is not a string' });
   if ((env.measure === undefined) !== (env.measureKind === undefined)) {
     sink.push({ check: 'measure', ...where, message: 'measure and measureKind must be given together' });
   }

@@ -20,9 +20,9 @@ export interface ImportSummary {
 }
 
 /** Agent names become part of rollout ids (`agent:horizon:instance:index`), so no colons. */
-export function checkAgentName(name: string, where: string): string {
+export function checkAgentName(name: string, where: string, code: 'usage' | 'input' = 'usage'): string {
   if (name.length === 0 || name.includes(':') || /\s/.test(name)) {
-    throw new HotmessError('usage', `${where}: agent name ${JSON.stringify(name)} must be non-empty, without colons or spaces`);
+    throw new HotmessError(code, `${where}: agent name ${JSON.stringify(name)} must be non-empty, without colons or spaces`);
   }
   return name;
 }

@@ -16,14 +16,19 @@ export interface NumberedLine {
   readonly record: ImportLine;
 }
 
-/** Parse one line's text, or throw a one-line HotmessError naming `where` (`file:line`). */
-export function parseLine(text: string, where: string): ImportLine {
+/**
+ * Parse one line's text, or throw a one-line HotmessError naming `where`
+ * (`file:line`). With `validate` false the shape is trusted: only for a
+ * line already validated by an earlier pass.
+ */
+export function parseLine(text: string, where: string, validate = true): ImportLine {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     throw new HotmessError('input', `${where}: not valid JSON: ${describeJsonError(e, text)}`);
   }
+  if (!validate) return raw as ImportLine;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new HotmessError('input', `${where}: expected a JSON object, got ${preview(raw)}`);
   }
@@ -38,8 +43,12 @@ export function parseLine(text: string, where: string): ImportLine {
 const readError = (file: string, e: unknown): HotmessError =>
   e instanceof HotmessError ? e : new HotmessError('input', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
 
-/** Every non-blank line of `file`, parsed. I/O errors become HotmessErrors naming the file. */
-export async function* readImportLines(file: string): AsyncGenerator<NumberedLine> {
+/**
+ * Every non-blank line of `file`, parsed, and validated unless `validate` is
+ * false (a second pass over a file the first pass validated). I/O errors
+ * become HotmessErrors naming the file.
+ */
+export async function* readImportLines(file: string, validate = true): AsyncGenerator<NumberedLine> {
   const input = createReadStream(file, { encoding: 'utf8' });
   // Surface a missing file as our error before readline sees the stream.
   await new Promise<void>((res, rej) => {
@@ -53,7 +62,7 @@ export async function* readImportLines(file: string): AsyncGenerator<NumberedLin
       n++;
       if (n === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       if (text.trim() === '') continue;
-      yield { line: n, record: parseLine(text, `${file}:${n}`) };
+      yield { line: n, record: parseLine(text, `${file}:${n}`, validate) };
     }
   } catch (e) {
     throw readError(file, e);

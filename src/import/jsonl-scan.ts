@@ -51,13 +51,17 @@ export async function scanJsonl(file: string, defaultAgent: string): Promise<Sca
     steps: 0,
   };
   const groupTypes = new Map<string, string>();
+  // The default agent (from --agent or the file name) is checked only if some line relies on it.
+  let fallback: string | undefined;
+  const fallbackAgent = (where: string): string =>
+    (fallback ??= checkAgentName(defaultAgent, `${where}: no "agent" field, and the default agent from --agent or the file name`));
   let kindLine = 0;
   let featureDim = -1;
   let first = true;
 
   const rolloutOf = (rec: StepLine | OutcomeLine, line: number): RolloutScan => {
     const where = `${file}:${line}`;
-    const agent = rec.agent !== undefined ? checkAgentName(rec.agent, `${where}: field "agent"`) : defaultAgent;
+    const agent = rec.agent !== undefined ? checkAgentName(rec.agent, `${where}: field "agent"`, 'input') : fallbackAgent(where);
     const g = String(rec.group);
     const t = groupTypes.get(g);
     if (t !== undefined && t !== typeof rec.group) throw new HotmessError('input', `${where}: field "group": ${JSON.stringify(rec.group)} is used both as a number and as a string`);

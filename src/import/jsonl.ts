@@ -41,7 +41,8 @@ function defaultSuccess(o: { kind: OutcomeKind; value: number | number[]; target
 /** Read, validate and write. Throws a one-line HotmessError naming `file:line` on bad input. */
 export async function importJsonl(file: string, opts: JsonlOptions): Promise<ImportSummary> {
   const stem = basename(file).replace(/\.jsonl?$/i, '');
-  const defaultAgent = checkAgentName(opts.agent ?? stem, opts.agent !== undefined ? '--agent' : `${file} (agent name from the file name; pass --agent)`);
+  const defaultAgent = opts.agent ?? stem;
+  if (opts.agent !== undefined) checkAgentName(opts.agent, '--agent');
   const scan = await scanJsonl(file, defaultAgent);
   const horizon = opts.horizon ?? scan.run?.horizon ?? scan.maxLength;
   if (horizon < scan.maxLength) {
@@ -52,8 +53,10 @@ export async function importJsonl(file: string, opts: JsonlOptions): Promise<Imp
 
   return withRunDir(opts.out, opts.force ?? false, async (dir) => {
     const steps = await dir.lines(FILES.steps);
-    for await (const { record } of readImportLines(file)) {
+    // The first pass validated every line; this one trusts the shapes and checks only that the file is unchanged.
+    for await (const { line, record } of readImportLines(file, false)) {
       if (record.type !== 'step') continue;
+      if (steps.count >= scan.steps) throw new HotmessError('input', `${file}:${line}: the file changed during the import`);
       const agent = record.agent ?? defaultAgent;
       await steps.write(
         stepLine({
@@ -73,6 +76,7 @@ export async function importJsonl(file: string, opts: JsonlOptions): Promise<Imp
       );
     }
 
+    if (steps.count !== scan.steps) throw new HotmessError('input', `${file}: the file changed during the import`);
     const rollouts: RolloutRecord[] = [];
     for (const r of scan.rollouts.values()) {
       const o = r.outcome!; // the scan guarantees one per rollout
@@ -117,9 +121,9 @@ export async function importJsonl(file: string, opts: JsonlOptions): Promise<Imp
   });
 }
 
-/** The run line's measureKind, else the outcome kind when any step carries a measure. */
+/** Null when no step carries a measure; else the run line's measureKind, else the outcome kind. */
 function measureKindOf(scan: Scan, file: string): OutcomeKind | null {
-  if (scan.measureSteps === 0) return scan.run?.measureKind ?? null;
+  if (scan.measureSteps === 0) return null;
   const kind = scan.run?.measureKind ?? scan.outcomeKind;
   if (kind === null) throw new HotmessError('input', `${file}:${scan.firstMeasureLine}: steps carry "measure" but no kind is known: add "measureKind" to the run line`);
   return kind;

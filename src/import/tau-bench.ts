@@ -51,7 +51,8 @@ function parseRecords(data: unknown, file: string): Parsed[] {
     const parsed = TauRecordSchema.safeParse(raw);
     if (!parsed.success) throw new HotmessError('input', `${label(file, index, raw)}: ${describeIssue(parsed.error, raw)}`);
     const record = parsed.data;
-    const key = `${typeof record.task_id}:${record.task_id}:${record.trial}`;
+    // Keyed as the rollout id spells it, so task 1 and task "1" collide here rather than in the log.
+    const key = `${record.task_id}:${record.trial}`;
     const first = seen.get(key);
     if (first !== undefined) throw new HotmessError('input', `${label(file, index, raw)}: same task_id and trial as record [${first}]`);
     seen.set(key, index);
@@ -94,7 +95,8 @@ export async function importTauBench(file: string, opts: TauBenchOptions): Promi
   const parsed = parseRecords(data, file);
   const domain = pickDomain(parsed, file, opts.domain);
   const stem = basename(file).replace(/\.json$/i, '');
-  const agent = checkAgentName(opts.agent ?? (stem.endsWith(`-${domain}`) && stem.length > domain.length + 1 ? stem.slice(0, -domain.length - 1) : stem), '--agent');
+  const fromName = stem.endsWith(`-${domain}`) && stem.length > domain.length + 1 ? stem.slice(0, -domain.length - 1) : stem;
+  const agent = checkAgentName(opts.agent ?? fromName, opts.agent !== undefined ? '--agent' : `${file}: the agent name from the file name (pass --agent)`);
 
   const longest = parsed.reduce((a, p) => (p.turns.steps.length > a.turns.steps.length ? p : a));
   const maxLen = longest.turns.steps.length;

@@ -1,12 +1,13 @@
 /**
  * Read what the report needs from a run directory: analysis.json (checked
- * against the analyzer's zod schema) and manifest.json (optional: the analysis document's `run`
- * block stands in for it). Bad input is a one-line HotmessError naming the file.
+ * against the analyzer's zod schema) and manifest.json (optional: the
+ * analysis document's `run` block stands in for it). Bad input is a one-line
+ * HotmessError naming the file.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotmessError } from '../core/index.js';
-import { FILES, ManifestSchema, type Manifest } from '../log/index.js';
+import { HotmessError, isHotmessError } from '../core/index.js';
+import { FILES, readManifest, type Manifest } from '../log/index.js';
 import { ANALYSIS_SCHEMA, AnalysisDocumentSchema, type AnalysisDocument } from '../analysis/index.js';
 
 export function checkRunDir(runDir: string): void {
@@ -48,18 +49,16 @@ export function readAnalysis(runDir: string): AnalysisDocument {
   return parseAnalysis(readJson(file), file);
 }
 
-/** The manifest, or null with a warning when it is missing or does not parse. */
-export function readManifest(runDir: string, warnings: string[]): Manifest | null {
-  const file = join(runDir, FILES.manifest);
-  if (!existsSync(file)) {
-    warnings.push(`${file} is missing: the scenario shown comes from analysis.json alone`);
+/**
+ * The manifest, or null with a warning when it is missing or invalid: the
+ * report can still be drawn from analysis.json, whose `run` block stands in.
+ */
+export function readManifestOrNull(runDir: string, warnings: string[]): Manifest | null {
+  try {
+    return readManifest(runDir);
+  } catch (e) {
+    if (!isHotmessError(e)) throw e;
+    warnings.push(`${e.message}; the scenario shown comes from analysis.json alone`);
     return null;
   }
-  const parsed = ManifestSchema.safeParse(readJson(file));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    warnings.push(`${file}: ${issue?.path.join('.') || 'manifest'}: ${issue?.message ?? 'invalid'}; the scenario shown comes from analysis.json alone`);
-    return null;
-  }
-  return parsed.data;
 }

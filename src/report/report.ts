@@ -3,12 +3,12 @@
  * → RUN/plots/<id>.svg + .png → RUN/report.md (or `out`). Effects live here;
  * chart building and the markdown are pure.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { analyzeRun, writeAnalysis, type AnalysisDocument, type AnalyzeOptions } from '../analysis/index.js';
 import { FILES } from '../log/index.js';
 import { buildCharts } from './charts/index.js';
-import type { AnalysisDocument } from '../analysis/index.js';
-import { checkRunDir, readAnalysis, readManifest } from './load.js';
+import { checkRunDir, readAnalysis, readManifestOrNull } from './load.js';
 import { reportMarkdown, type PlotLink } from './markdown.js';
 import { fontWarning, renderSvg, svgToPng } from './render.js';
 
@@ -17,8 +17,8 @@ export const PLOTS_DIR = 'plots';
 export interface ReportOptions {
   /** Where to write the markdown; default RUN/report.md. Plots always go to RUN/plots/. */
   readonly out?: string;
-  /** Produce the analysis when RUN/analysis.json is missing (it writes the file). */
-  readonly analyze?: (runDir: string) => Promise<AnalysisDocument>;
+  /** Options for the analysis run when RUN/analysis.json is missing (it is then written). */
+  readonly analysis?: AnalyzeOptions;
   /** PNG scale relative to the SVG size; default 2. */
   readonly pngScale?: number;
 }
@@ -41,18 +41,36 @@ function writeAtomic(file: string, data: string | Buffer): void {
   renameSync(tmp, file);
 }
 
+/** A warning when a log file changed after analysis.json was written (e.g. a resumed run). */
+function staleness(runDir: string): string | null {
+  const analysed = statSync(join(runDir, FILES.analysis)).mtimeMs;
+  for (const f of [FILES.rollouts, FILES.steps]) {
+    const p = join(runDir, f);
+    if (existsSync(p) && statSync(p).mtimeMs > analysed) return `${p} is newer than ${FILES.analysis}: re-run hotmess analyze ${runDir} for an up-to-date report`;
+  }
+  return null;
+}
+
+/**
+ * Write the report and its plots. Reads RUN/analysis.json, or analyses the
+ * run (and writes analysis.json) when it is missing. Deterministic: the same
+ * analysis gives byte-identical SVG and markdown.
+ */
 export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
   checkRunDir(runDir);
   const warnings: string[] = [];
-  let analyzed = false;
+  const analysisFile = join(runDir, FILES.analysis);
+  const analyzed = !existsSync(analysisFile);
   let doc: AnalysisDocument;
-  if (existsSync(join(runDir, FILES.analysis)) || !opts.analyze) {
-    doc = readAnalysis(runDir);
+  if (analyzed) {
+    doc = await analyzeRun(runDir, opts.analysis);
+    writeAnalysis(runDir, doc);
   } else {
-    doc = await opts.analyze(runDir);
-    analyzed = true;
+    doc = readAnalysis(runDir);
+    const stale = staleness(runDir);
+    if (stale) warnings.push(stale);
   }
-  const manifest = readManifest(runDir, warnings);
+  const manifest = readManifestOrNull(runDir, warnings);
 
   const reportPath = resolve(opts.out ?? join(runDir, FILES.report));
   const plotsDir = resolve(runDir, PLOTS_DIR);

@@ -97,13 +97,15 @@ function writeKv(out: Bytes, kv: Kv): void {
 }
 
 /** Token types of llama.cpp's vocabulary. */
+const TOKEN_NORMAL = 1;
 const TOKEN_UNKNOWN = 2;
 const TOKEN_CONTROL = 3;
 const TOKEN_BYTE = 6;
 
 function vocabulary(): { tokens: string[]; scores: number[]; types: number[] } {
-  const tokens = ['<unk>', '<s>', '</s>'];
-  const types = [TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_CONTROL];
+  // '▁' is SentencePiece's space: as a normal token it detokenizes to ' '.
+  const tokens = ['<unk>', '<s>', '</s>', '\u2581'];
+  const types = [TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_CONTROL, TOKEN_NORMAL];
   for (let b = 0; b < 256; b++) {
     tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
     types.push(TOKEN_BYTE);

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hashString, hashValue } from '../../src/core/index.js';
 import { RolloutRecordSchema } from '../../src/log/index.js';
 import { importJsonl } from '../../src/import/index.js';
+import { analyzeRun } from '../../src/analysis/index.js';
 import { REPO, cleanup, readRun, survival, tempDir } from './helpers.js';
 
 const lines = (records: unknown[]): string => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -91,6 +92,18 @@ describe('import jsonl: survival by hand on a synthetic group', () => {
     expect(ids).toEqual(['synthetic:3:g:0', 'synthetic:3:g:1', 'synthetic:3:g:2', 'synthetic:3:g:3']);
     expect([1, 2, 3].map((t) => survival(steps, ids, t))).toEqual([1, 1 / 2, 1 / 6]);
     expect(rollouts.map((r) => r.length)).toEqual([3, 3, 2, 3]);
+
+    const doc = await analyzeRun(out, { resamples: 20 });
+    expect(doc.groups).toHaveLength(1);
+    const curve = doc.groups[0].steps;
+    expect(curve.map((x) => x.t)).toEqual([1, 2, 3]);
+    [1, 1 / 2, 1 / 6].forEach((S, i) => expect(curve[i].survival).toBeCloseTo(S, 12));
+    [0, 1 / 2, 2 / 3].forEach((h, i) => expect(curve[i].hazard).toBeCloseTo(h, 12));
+    expect(curve.map((x) => x.alive)).toEqual([4, 4, 3]);
+    expect(curve[2].actionAgreement).toBeCloseTo(1 / 3, 12);
+    // pass^1 = 2 successes / 4, pass^2 = C(2,2)/C(4,2) = 1/6.
+    expect(doc.horizons[0].passK['1']).toBeCloseTo(1 / 2, 12);
+    expect(doc.horizons[0].passK['2']).toBeCloseTo(1 / 6, 12);
   });
 });
 
@@ -163,6 +176,16 @@ describe('import jsonl: optional fields and several agents', () => {
     await importJsonl(file, { out, horizon: 9 });
     expect(readRun(out).rollouts[0].rollout).toBe('trials:9:g:0');
     await expect(importJsonl(file, { out: join(tempDir(), 'x'), horizon: 1 })).rejects.toThrow(/--horizon 1 is shorter than the rollout starting at .*trials\.jsonl:2, which has 2 steps/);
+  });
+
+  it('checks the file-name agent only when a line relies on it', async () => {
+    const named = lines([{ ...step('g', 0, 1, 'a'), agent: 'm' }, { ...outcome('g', 0, 1), agent: 'm' }]);
+    const out = join(tempDir(), 'run');
+    await importJsonl(write(named, 'my trials.jsonl'), { out });
+    expect(readRun(out).rollouts[0].rollout).toBe('m:1:g:0');
+    await expect(importJsonl(write(lines([outcome('g', 0, 1)]), 'my trials.jsonl'), { out: join(tempDir(), 'x') })).rejects.toThrow(
+      /my trials\.jsonl:1: no "agent" field, and the default agent from --agent or the file name: agent name "my trials" must be non-empty, without colons or spaces/,
+    );
   });
 
   it.each([

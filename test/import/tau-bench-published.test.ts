@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, hashString } from '../../src/core/index.js';
 import { FILES, ManifestSchema, RolloutRecordSchema } from '../../src/log/index.js';
 import { importTauBench } from '../../src/import/index.js';
+import { analyzeRun } from '../../src/analysis/index.js';
 import { HAVE_TAU, TAU_FILE, cleanup, passK, readRun, tempDir, type RunFiles } from './helpers.js';
 
 if (!HAVE_TAU) console.warn(`[test/import] SKIPPED the published-figures test: ${TAU_FILE} is absent`);
@@ -28,6 +29,20 @@ describe.skipIf(!HAVE_TAU)('import tau-bench: the shipped gpt-4o airline file', 
   it('reproduces the published pass^1..4 to 3 decimals', () => {
     const published = [0.42, 0.273, 0.22, 0.2];
     published.forEach((p, i) => expect(passK(run.rollouts, i + 1)).toBeCloseTo(p, 3));
+  });
+
+  it('gives the published pass^k through the analyzer too, with divergence curves for the one horizon', async () => {
+    const doc = await analyzeRun(dir, { resamples: 20 });
+    expect(doc.horizons).toHaveLength(1);
+    const h = doc.horizons[0];
+    expect(h).toMatchObject({ agent: 'gpt-4o', horizon: 30, groups: 50, rollouts: 200 });
+    [0.42, 0.273, 0.22, 0.2].forEach((p, i) => expect(h.passK[String(i + 1)]).toBeCloseTo(p, 3));
+    expect(doc.groups).toHaveLength(50);
+    // Every group starts together (S(0) = 1) and survival never rises.
+    for (const g of doc.groups) {
+      const s = g.steps.map((x) => x.survival ?? 0);
+      for (let i = 1; i < s.length; i++) expect(s[i]).toBeLessThanOrEqual(s[i - 1]);
+    }
   });
 
   it('writes a finished manifest for tau-bench-airline with one agent and one horizon', () => {

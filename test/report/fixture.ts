@@ -144,7 +144,7 @@ export function fixtureDocument(): AnalysisDocument {
       ],
     },
     ensembles: [1, 2, 4].flatMap((E) => [
-      { agent: 'noisy-0.1', horizon: 4, E, groups: 2, ensembles: 4 / E, biasSq: 0.2, variance: 0.5 / E, error: 0.2 + 0.5 / E, incoherence: 0.5 / E / (0.2 + 0.5 / E), closedForm: 0.5 / (E * 0.2 + 0.5) },
+      { agent: 'noisy-0.1', horizon: 4, E, groups: 2, ensembles: 4 / E, biasSq: 0.2, variance: 0.5 / E, error: 0.2 + 0.5 / E, incoherence: 0.5 / E / (0.2 + 0.5 / E) + 0.02 * (E - 1), closedForm: 0.5 / (E * 0.2 + 0.5) },
       { agent: 'noisy-0.1', horizon: 8, E, groups: 2, ensembles: 4 / E, biasSq: 0.3, variance: 1.1 / E, error: 0.3 + 1.1 / E, incoherence: E === 4 ? null : 1.1 / E / (0.3 + 1.1 / E), closedForm: 1.1 / (E * 0.3 + 1.1) },
     ]),
     fork: null,

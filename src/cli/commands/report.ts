@@ -20,7 +20,10 @@ export function register(program: Command): void {
     .option('--json', 'print the written paths as JSON')
     .action(async (run: string, flags: ReportFlags) => {
       const { writeReport } = await import('../../report/index.js');
-      const result = await writeReport(run, { out: flags.out });
+      const result = await writeReport(run, {
+        out: flags.out,
+        analysis: { onWarning: (w) => process.stderr.write(`hotmess: warning: ${w}\n`) },
+      });
       if (flags.json) {
         printJson(result);
         return;

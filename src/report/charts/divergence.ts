@@ -21,7 +21,7 @@ const MEASURES: readonly Measure[] = [
     field: 'survival',
     axis: 'survival S(t)',
     title: 'Survival: chance two rollouts have not diverged by step t',
-    caption: 'S(t) is the fraction of rollout pairs with identical action prefixes through step t. Memoryless noise gives a straight line on a log scale; faster-than-geometric decay means errors compound.',
+    caption: 'S(t) is the fraction of rollout pairs with identical action prefixes through step t. Memoryless noise gives geometric decay S(t) = qᵗ; a faster fall means errors compound.',
     unitInterval: true,
   },
   {

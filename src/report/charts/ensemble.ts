@@ -27,6 +27,8 @@ function closedAt(p: EnsembleSummary, all: readonly EnsembleSummary[]): number |
   return single ? closedForm(p.E, single.biasSq, single.variance) : null;
 }
 
+const E_X = { field: 'E', type: 'quantitative' as const, title: 'ensemble size E', scale: { type: 'log' as const, base: 2 }, axis: { tickMinStep: 1, format: 'd' } };
+
 export function ensembleCharts(doc: AnalysisDocument): ChartFamily {
   const title = 'Ensembling: incoherence against ensemble size E';
   const pts = doc.ensembles;
@@ -45,14 +47,23 @@ export function ensembleCharts(doc: AnalysisDocument): ChartFamily {
         title,
         caption: 'Outcomes averaged over disjoint ensembles of E rollouts. Averaging cuts variance about as 1/E and leaves bias, so incoherence should follow the dashed closed form.',
         spec: perAgent(title, values, {
-          mark: { type: 'line', point: true, strokeWidth: 1.5 },
-          encoding: {
-            x: { field: 'E', type: 'quantitative', title: 'ensemble size E', scale: { type: 'log', base: 2 }, axis: { tickMinStep: 1, format: 'd' } },
-            y: { field: 'value', type: 'quantitative', title: 'incoherence', scale: { domain: [0, 1] } },
-            color: HORIZON_COLOR,
-            strokeDash: { field: 'series', type: 'nominal', title: 'curve', sort: [MEASURED, CLOSED_FORM] },
-            detail: { field: 'horizon', type: 'ordinal' },
-          },
+          layer: [
+            {
+              mark: { type: 'line', strokeWidth: 1.5 },
+              encoding: {
+                x: E_X,
+                y: { field: 'value', type: 'quantitative', title: 'incoherence', scale: { domain: [0, 1] } },
+                color: HORIZON_COLOR,
+                strokeDash: { field: 'series', type: 'nominal', title: 'curve', sort: [MEASURED, CLOSED_FORM], legend: { symbolType: 'stroke' } },
+              },
+            },
+            {
+              // Points on the measured curve only: they are the data; the closed form is a reference.
+              transform: [{ filter: { field: 'series', equal: MEASURED } }],
+              mark: { type: 'point', filled: true, size: 30 },
+              encoding: { x: E_X, y: { field: 'value', type: 'quantitative' }, color: HORIZON_COLOR },
+            },
+          ],
         }),
       },
     ],

@@ -40,6 +40,24 @@ function sweepPoints(rows: readonly HorizonSummary[]): SweepPoint[] {
   return out;
 }
 
+/**
+ * The horizon axis: ticks at the horizons swept; a log scale when they span
+ * a factor of 8 or more (typical doubling sweeps), else linear.
+ */
+export function horizonAxis(horizons: readonly number[]) {
+  const values = [...new Set(horizons)].sort((a, b) => a - b);
+  const lo = values[0] ?? 1;
+  const hi = values[values.length - 1] ?? 1;
+  const log = lo > 0 && hi / lo >= 8;
+  return {
+    field: 'horizon',
+    type: 'quantitative' as const,
+    title: 'horizon H',
+    scale: log ? { type: 'log' as const, base: 2, nice: false, padding: 12 } : { nice: false, padding: 12, zero: false },
+    axis: { values, format: 'd' },
+  };
+}
+
 export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
   const out: ChartFamily = { charts: [], skipped: [] };
 
@@ -48,7 +66,7 @@ export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
   if (points.length === 0) {
     out.skipped.push({ id: 'horizon-sweep', title: sweepTitle, reason: 'no incoherence, bias² or variance values' });
   } else {
-    const x = { field: 'horizon', type: 'quantitative' as const, title: 'horizon H' };
+    const x = horizonAxis(doc.horizons.map((r) => r.horizon));
     const color = { field: 'agent', type: 'nominal' as const, title: 'agent', scale: { scheme: 'tableau10' } };
     const spec: ChartSpec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -63,7 +81,7 @@ export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
         layer: [
           {
             mark: { type: 'line', point: true, strokeWidth: 1.5 },
-            encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value' }, color },
+            encoding: { x, y: { field: 'value', type: 'quantitative', title: null }, color },
           },
           {
             // Interval rows only: points without a CI get no error bar.

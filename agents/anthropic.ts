@@ -1,0 +1,112 @@
+/**
+ * anthropic: Claude through the Messages API (@anthropic-ai/sdk, loaded on
+ * the first call). The legal actions are the `act` tool; each step sends
+ * the observation and the history window and validates the tool call it
+ * gets back. Replies are cached per rollout under the run directory, so a
+ * resumed run re-reads instead of re-buying and `run --replay` repeats a run
+ * without calls. The API takes no seed: the agent seed only names the
+ * rollout's cache namespace.
+ */
+import { z } from 'zod';
+import { canonicalJson } from '../src/core/index.js';
+import {
+  actionTool,
+  AnthropicSession,
+  apiKeyFrom,
+  approxTokens,
+  assumedOutputTokens,
+  defineModelAgent,
+  FEEDBACK_TOKENS,
+  HistoryWindowSchema,
+  llmRuntimeOf,
+  priceFor,
+  REPLY_TOKENS,
+  systemBlocks,
+  TOOL_PROMPT_TOKENS,
+} from '../src/llm/index.js';
+
+const Rate = z.number().nonnegative();
+
+const Params = z
+  .object({
+    /** Model id, e.g. claude-sonnet-5-5. */
+    model: z.string().min(1),
+    maxTokens: z.number().int().min(1).max(128_000).default(1024),
+    temperature: z.number().min(0).max(1).optional(),
+    topP: z.number().gt(0).max(1).optional(),
+    /** Replaces the default system prompt; the instance's instructions still follow it. */
+    system: z.string().min(1).optional(),
+    /** A thinking budget in tokens (extended thinking), 'adaptive', or 'disabled'; omitted: the model's default. */
+    thinking: z.union([z.literal('adaptive'), z.literal('disabled'), z.number().int().min(1024)]).optional(),
+    effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).optional(),
+    /** Past steps shown: 'full' or the last K. */
+    history: HistoryWindowSchema.default('full'),
+    promptCaching: z.boolean().default(true),
+    /** Re-asks within a step after an invalid tool call, before the step is logged invalid. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** 'any' forces a tool call; some models refuse forced tool use (and none allow it with thinking). */
+    toolChoice: z.enum(['auto', 'any']).default('auto'),
+    /** The SDK's own retries (connection errors, timeouts, 408/409/429/5xx; honours retry-after). */
+    maxRetries: z.number().int().min(0).max(20).default(4),
+    /** Per-attempt request timeout. */
+    timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000),
+    /** Defaults to ANTHROPIC_BASE_URL, then the public API. */
+    baseURL: z.url().optional(),
+    /** The environment variable holding the API key (the key itself never goes in a scenario). */
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('ANTHROPIC_API_KEY'),
+    /** USD per million tokens, overriding the price table (needed for models it does not list). */
+    price: z.object({ input: Rate, output: Rate, cacheWrite: Rate.optional(), cacheWrite1h: Rate.optional(), cacheRead: Rate.optional() }).strict().optional(),
+    /** Output tokens per call assumed by `--dry-run` (default: 60, plus thinking). */
+    expectedOutputTokens: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const thinks = p.thinking !== undefined && p.thinking !== 'disabled';
+    if (typeof p.thinking === 'number' && p.thinking >= p.maxTokens) ctx.addIssue({ code: 'custom', path: ['thinking'], message: `the thinking budget (${p.thinking}) must be below maxTokens (${p.maxTokens})` });
+    if (thinks && (p.temperature !== undefined || p.topP !== undefined)) ctx.addIssue({ code: 'custom', path: ['thinking'], message: 'the API refuses temperature/topP together with thinking; drop one' });
+    if (thinks && p.toolChoice === 'any') ctx.addIssue({ code: 'custom', path: ['toolChoice'], message: 'the API refuses forced tool use (toolChoice: any) with thinking' });
+  });
+
+type Params = z.infer<typeof Params>;
+
+export default defineModelAgent<Params>({
+  kind: 'anthropic',
+  description: 'Claude via the Messages API: legal actions as a tool, cached replies, cost per step.',
+  params: Params,
+  access: 'observation',
+  usesHistory: true,
+  create(p, ctx) {
+    const runtime = llmRuntimeOf(ctx);
+    const { model, maxTokens, temperature, topP, system, thinking, effort, toolChoice, promptCaching, history } = p;
+    return new AnthropicSession({
+      settings: { model, maxTokens, temperature, topP, system, thinking, effort, toolChoice, promptCaching, history },
+      retries: p.retries,
+      price: priceFor(model, p.price),
+      config: () => ({ apiKey: apiKeyFrom(process.env, p.apiKeyEnv), baseURL: p.baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs }),
+      runtime,
+      ctx,
+    });
+  },
+  llm: {
+    provider: 'anthropic',
+    preflight(p, env) {
+      if (!env[p.apiKeyEnv]) return `${p.apiKeyEnv} is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)`;
+      return null;
+    },
+    estimate(p, sample) {
+      const tool = actionTool(sample.space);
+      const system = systemBlocks(sample.envName, p.system, sample.instructions).join('\n\n');
+      const observationTokens = approxTokens(sample.observation.text);
+      return {
+        model: p.model,
+        price: priceFor(p.model, p.price),
+        prefixTokens: TOOL_PROMPT_TOKENS + approxTokens(canonicalJson(tool)) + approxTokens(system),
+        observationTokens,
+        turnTokens: observationTokens + REPLY_TOKENS + FEEDBACK_TOKENS,
+        outputTokens: p.expectedOutputTokens ?? assumedOutputTokens(p.thinking, p.maxTokens),
+        history: p.history,
+        promptCaching: p.promptCaching,
+      };
+    },
+  },
+});

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: every benchmark case, one after another. Each prints its
+ * own `bench ...` lines. Cases that are not present are skipped with a note.
+ */
+const CASES = ['./engine.js', './analyze.js', './replay.js', './llm.js'];
+
+for (const path of CASES) {
+  let mod: { main?: () => Promise<void> };
+  try {
+    mod = (await import(path)) as { main?: () => Promise<void> };
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(path.slice(2, -3))) {
+      process.stdout.write(`bench ${path.slice(2, -3)} skipped (not present)\n`);
+      continue;
+    }
+    throw e;
+  }
+  await mod.main?.();
+}

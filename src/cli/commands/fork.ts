@@ -1,0 +1,93 @@
+/** `hotmess fork RUN --rollout ID --step K --samples M`: replay a logged prefix, then sample M continuations. */
+import type { Command } from 'commander';
+import { basename, join } from 'node:path';
+import { HotmessError } from '../../core/index.js';
+import { forkRun, type ForkSummary } from '../../engine/index.js';
+import { createProgress, printJson } from '../output.js';
+import { REGISTRY } from '../registry.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { afterRun } from '../after-run.js';
+
+export interface ForkFlags {
+  rollout: string;
+  step: string;
+  samples: string;
+  out?: string;
+  concurrency?: string;
+  analyze?: boolean;
+  json?: boolean;
+}
+
+const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+function integer(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new HotmessError('usage', `${flag}: expected an integer ≥ ${min}, got "${v}"`);
+  return n;
+}
+
+export async function forkCommand(run: string, flags: ForkFlags): Promise<ForkSummary> {
+  const step = integer('--step', flags.step, 0)!;
+  const samples = integer('--samples', flags.samples, 1)!;
+  const out = flags.out ?? join('runs', `${basename(run.replace(/\/+$/, ''))}-fork-${stamp(new Date())}`);
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nhotmess: interrupting; finished continuations are kept (Ctrl-C again to force)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const progress = flags.json ? null : createProgress(`fork ${flags.rollout}@${step}`, samples);
+  try {
+    const summary = await forkRun({
+      run,
+      rollout: flags.rollout,
+      step,
+      samples,
+      out,
+      registry: REGISTRY,
+      version: PACKAGE_VERSION,
+      concurrency: integer('--concurrency', flags.concurrency, 1),
+      signal: controller.signal,
+      onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
+    });
+    progress?.finish();
+    return summary;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('fork')
+    .description("Replay a rollout's first K logged steps (no agent calls), then sample M fresh continuations into a new run directory.")
+    .argument('<run>', 'source run directory')
+    .requiredOption('--rollout <id>', 'rollout id to fork (agent:horizon:instance:index)')
+    .requiredOption('--step <k>', 'steps replayed from the log before the agent takes over (0..length)')
+    .requiredOption('--samples <m>', 'continuations to sample')
+    .option('--out <dir>', 'run directory (default: runs/<run>-fork-<timestamp>)')
+    .option('--concurrency <n>', 'continuations in flight at once (overrides the scenario)')
+    .option('--analyze', 'analyse the fork run when it finishes')
+    .option('--json', 'print the summary as JSON')
+    .action(async (run: string, flags: ForkFlags) => {
+      const summary = await forkCommand(run, flags);
+      if (flags.json) printJson(summary);
+      else {
+        const t = summary.terminations;
+        process.stdout.write(
+          `fork written to ${summary.dir} (${summary.status}): ${summary.ran} continuations of ${summary.fork.sourceRollout} after step ${summary.fork.step}; ` +
+            `${t.terminated} terminated, ${t.truncated} truncated, ${t.error} error\n`,
+        );
+      }
+      if (summary.status === 'interrupted') {
+        process.stderr.write(`hotmess: fork stopped (${summary.stoppedBecause})\n`);
+        process.exitCode = 130;
+        return;
+      }
+      if (flags.analyze) await afterRun(summary.dir, { json: flags.json === true });
+    });
+}

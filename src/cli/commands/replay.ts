@@ -1,0 +1,68 @@
+/**
+ * `hotmess replay RUN`: step through a run's rollouts side by side in the
+ * terminal. Plain text with --plain or when stdout is not a terminal. The
+ * TUI (ink, react) loads lazily, so other commands never pay for it.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { REGISTRY } from '../registry.js';
+
+interface ReplayFlags {
+  plain?: boolean;
+  group?: string;
+  rollout?: number;
+  failed?: boolean;
+  diverging?: boolean;
+  indexCache?: boolean;
+}
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a non-negative integer.');
+  return Number(value);
+}
+
+/** Buffered stdout: few large writes, and a closed pipe (`| head`) ends quietly. */
+function stdoutWriter(): { write: (s: string) => void; flush: () => void } {
+  let pending = '';
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  const flush = () => {
+    if (pending.length > 0) process.stdout.write(pending);
+    pending = '';
+  };
+  return {
+    write: (s) => {
+      pending += s;
+      if (pending.length >= 1 << 16) flush();
+    },
+    flush,
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('replay')
+    .description('Step through the rollouts of a run side by side: where they split, and how (plain text when not a terminal)')
+    .argument('<run>', 'run directory')
+    .option('--plain', 'print text instead of the interactive view (automatic when stdout is not a terminal)')
+    .option('--group <id>', 'open this group: AGENT:HORIZON:INSTANCE')
+    .option('--rollout <index>', 'with --plain --group: the rollout whose steps are listed (default: the first shown)', nonNegativeInt)
+    .option('--failed', 'only failed rollouts')
+    .option('--diverging', 'only steps where rollouts diverge')
+    .option('--no-index-cache', 'do not read or write RUN/.replay-index.json')
+    .addHelpText('after', '\nExamples:\n  hotmess replay runs/demo\n  hotmess replay runs/demo --plain --group noisy-5:16:0')
+    .action(async (run: string, flags: ReplayFlags) => {
+      const { ReplayModel, renderPlain, runReplayApp } = await import('../../tui/index.js');
+      const resolveEnvironment = (name: string) => (REGISTRY.environments as Record<string, (typeof REGISTRY.environments)[string] | undefined>)[name];
+      const model = await ReplayModel.open(run, { resolveEnvironment, cache: flags.indexCache });
+      const options = { group: flags.group, failedOnly: flags.failed === true, divergentOnly: flags.diverging === true };
+      if (flags.plain || process.stdout.isTTY !== true) {
+        const out = stdoutWriter();
+        await renderPlain(model, { ...options, rollout: flags.rollout }, out.write);
+        out.flush();
+        return;
+      }
+      await runReplayApp(model, options);
+    });
+}

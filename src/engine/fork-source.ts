@@ -1,0 +1,103 @@
+/**
+ * What a fork starts from: the source run's scenario rebuilt from its
+ * manifest, the rollout's record, and its first K logged actions, checked
+ * by replaying them against the environment. Reads only; every problem is
+ * a one-line HotmessError naming the run, rollout or step.
+ */
+import { join } from 'node:path';
+import { checkAction, createRng, rolloutSeeds, HotmessError, type Action } from '../core/index.js';
+import { FILES, RolloutRecordSchema, readJsonl, readLines, readManifest, type RolloutRecord } from '../log/index.js';
+import type { Registry } from './registry.js';
+import { parseScenario, resolveScenario, type ResolvedAgent, type ResolvedScenario } from './scenario.js';
+
+export interface ForkSource {
+  readonly scenario: ResolvedScenario;
+  readonly record: RolloutRecord & { instance: number };
+  readonly agent: ResolvedAgent;
+  /** The source rollout's environment seed: the fork continues the same instance. */
+  readonly envSeed: string;
+  /** The logged actions of steps 1..K, in order. */
+  readonly prefix: readonly Action[];
+}
+
+interface LoggedStep {
+  readonly t: number;
+  readonly action: Action;
+  readonly state?: string;
+}
+
+async function findRollout(run: string, id: string): Promise<RolloutRecord> {
+  const file = join(run, FILES.rollouts);
+  let found: unknown = null;
+  const ids: string[] = [];
+  await readJsonl(file, (rec) => {
+    const r = rec as { rollout?: unknown };
+    if (r.rollout === id) found = rec;
+    else if (typeof r.rollout === 'string' && ids.length < 6) ids.push(r.rollout);
+  });
+  if (found === null) throw new HotmessError('usage', `--rollout: ${run} has no rollout "${id}" (ids look like ${ids.slice(0, 3).join(', ') || 'nothing: the run has no finished rollouts'})`);
+  const parsed = RolloutRecordSchema.safeParse(found);
+  if (!parsed.success) throw new HotmessError('log', `${file}: rollout "${id}": ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** Steps 1..k of rollout `id`, streaming steps.jsonl and parsing only that rollout's lines. */
+async function readPrefix(run: string, id: string, k: number): Promise<LoggedStep[]> {
+  const file = join(run, FILES.steps);
+  const head = '{"rollout":' + JSON.stringify(id) + ',';
+  const byT = new Map<number, LoggedStep>();
+  if (k === 0) return [];
+  await readLines(file, (text, line) => {
+    // The writer puts the rollout id first, so other rollouts' lines are skipped unparsed.
+    if (text.startsWith('{"rollout":') && !text.startsWith(head)) return;
+    let rec: { rollout?: unknown; t?: unknown; action?: unknown; state?: unknown };
+    try {
+      rec = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (rec.rollout !== id || typeof rec.t !== 'number' || rec.t > k) return;
+    if (byT.has(rec.t)) throw new HotmessError('log', `${file}:${line}: rollout "${id}" has two lines for step ${rec.t}`);
+    byT.set(rec.t, { t: rec.t, action: rec.action as Action, ...(typeof rec.state === 'string' ? { state: rec.state } : {}) });
+  });
+  const steps: LoggedStep[] = [];
+  for (let t = 1; t <= k; t++) {
+    const s = byT.get(t);
+    if (!s) throw new HotmessError('log', `${file}: rollout "${id}" has no line for step ${t}; cannot replay its first ${k} steps`);
+    steps.push(s);
+  }
+  return steps;
+}
+
+/** Replay the prefix against the environment; the logged state hashes must match. */
+function verifyReplay(run: string, s: ResolvedScenario, record: RolloutRecord, envSeed: string, steps: readonly LoggedStep[]): void {
+  const env = s.env;
+  let state = env.reset(s.envParams, record.horizon, createRng(envSeed));
+  for (const step of steps) {
+    if (checkAction(env.actions(state), step.action) === null) {
+      const r = env.step(state, step.action);
+      if (r.kind === 'ok') state = r.state;
+    }
+    const hash = env.hash(state);
+    if (step.state !== undefined && hash !== step.state)
+      throw new HotmessError('log', `${run}: replaying "${record.rollout}" diverges from its log at step ${step.t} (state ${hash} ≠ logged ${step.state}); the environment or its params changed since the run`);
+  }
+}
+
+export async function readForkSource(run: string, id: string, k: number, registry: Registry): Promise<ForkSource> {
+  const manifest = readManifest(run);
+  const where = join(run, FILES.manifest);
+  if (!manifest.scenario) throw new HotmessError('usage', `${where}: has no scenario (imported runs cannot be forked: there is no environment to continue)`);
+  const spec = parseScenario(manifest.scenario, `${where}: scenario`);
+  const scenario = await resolveScenario(spec, registry, null);
+  const record = await findRollout(run, id);
+  if (!Number.isInteger(k) || k < 0) throw new HotmessError('usage', `--step: expected a non-negative integer, got ${k}`);
+  if (k > record.length) throw new HotmessError('usage', `--step ${k}: rollout "${id}" has only ${record.length} steps`);
+  if (typeof record.instance !== 'number') throw new HotmessError('log', `${run}: rollout "${id}" has a non-numeric instance; it was not written by hotmess run`);
+  const agent = scenario.agents.find((a) => a.name === record.agent);
+  if (!agent) throw new HotmessError('log', `${where}: rollout "${id}" names agent "${record.agent}", which the scenario does not define`);
+  const envSeed = record.seeds?.env ?? rolloutSeeds(spec.seed, record.agent, record.horizon, record.instance, record.index).env;
+  const steps = await readPrefix(run, id, k);
+  verifyReplay(run, scenario, record, envSeed, steps);
+  return { scenario, record: record as RolloutRecord & { instance: number }, agent, envSeed, prefix: steps.map((s) => s.action) };
+}

@@ -1,0 +1,137 @@
+/**
+ * Fork from a step: rebuild a logged run's scenario, replay one rollout's
+ * first K actions from its log (no agent calls), then let the agent sample
+ * M fresh continuations. The result is an ordinary run directory holding
+ * one group (the source rollout's agent, horizon and instance) whose
+ * manifest carries `fork: {sourceRun, sourceRollout, step, samples}`.
+ *
+ * Every continuation shares the prefix, so S(t) = 1 for t ≤ K by
+ * construction; divergence after K is created by the agent alone. Each
+ * continuation gets its own agent seed, derive(seed, "fork", rollout, K,
+ * index), and the source rollout's environment seed (the same instance).
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { deriveSeed, HotmessError, type Action } from '../core/index.js';
+import { FILES, RunWriter, rolloutId, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
+import { executeRollout } from './execute.js';
+import { readForkSource, type ForkSource } from './fork-source.js';
+import type { PlannedRollout } from './plan.js';
+import type { Registry } from './registry.js';
+import { buildManifest, type RunSummary } from './runner.js';
+import type { ResolvedScenario } from './scenario.js';
+
+export interface ForkOptions {
+  /** The source run directory. */
+  readonly run: string;
+  /** The rollout id to fork (`agent:horizon:instance:index`). */
+  readonly rollout: string;
+  /** K: the number of logged steps replayed before the agent takes over (0 ≤ K ≤ length). */
+  readonly step: number;
+  /** M: continuations sampled. */
+  readonly samples: number;
+  readonly out: string;
+  readonly registry: Registry;
+  readonly version: string;
+  readonly concurrency?: number;
+  /** Aborting stops new continuations and cancels in-flight ones (status `interrupted`). */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface ForkInfo {
+  readonly sourceRun: string;
+  readonly sourceRollout: string;
+  readonly step: number;
+  readonly samples: number;
+  /** How the continuations' agent seeds were derived. */
+  readonly seeds: string;
+}
+
+export interface ForkSummary extends RunSummary {
+  readonly fork: ForkInfo;
+}
+
+/** The continuations' plan: one group, the source's coordinates, fresh agent seeds. */
+export function planFork(src: ForkSource, samples: number): PlannedRollout[] {
+  const { record, agent, scenario } = src;
+  const plan: PlannedRollout[] = [];
+  for (let index = 0; index < samples; index++) {
+    plan.push({
+      id: rolloutId(agent.name, record.horizon, record.instance, index),
+      agent,
+      horizon: record.horizon,
+      instance: record.instance,
+      index,
+      seeds: { env: src.envSeed, agent: deriveSeed(scenario.spec.seed, 'fork', record.rollout, src.prefix.length, index) },
+    });
+  }
+  return plan;
+}
+
+/** The scenario as the fork ran it: one agent, the source's horizon, M rollouts. */
+function forkScenario(src: ForkSource, samples: number): ResolvedScenario {
+  const s = src.scenario;
+  const agentSpec = s.spec.agents.find((a) => a.name === src.agent.name)!;
+  const spec = { ...s.spec, horizons: [src.record.horizon], instances: 1, rollouts: samples, agents: [agentSpec] };
+  return { ...s, spec, agents: [src.agent] };
+}
+
+function prepareOut(out: string): void {
+  if (existsSync(join(out, FILES.manifest))) throw new HotmessError('usage', `${out}: a run already exists here; choose another --out`);
+  if (existsSync(out) && readdirSync(out).length > 0) throw new HotmessError('usage', `${out}: exists and is not empty; choose another --out`);
+  mkdirSync(out, { recursive: true });
+}
+
+export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
+  if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new HotmessError('usage', `--samples: expected a positive integer, got ${opts.samples}`);
+  // Validates the source (run, rollout id, K) and replays the prefix before anything is written.
+  const src = await readForkSource(opts.run, opts.rollout, opts.step, opts.registry);
+  prepareOut(opts.out);
+  const fork: ForkInfo = {
+    sourceRun: opts.run,
+    sourceRollout: opts.rollout,
+    step: opts.step,
+    samples: opts.samples,
+    seeds: 'env: the source rollout\'s; agent: derive(seed, "fork", sourceRollout, step, index)',
+  };
+  const scenario = forkScenario(src, opts.samples);
+  const extra: Partial<Manifest> = { source: 'hotmess fork', fork: fork as unknown as Record<string, unknown> };
+  const startedAt = new Date().toISOString();
+  const manifestPath = join(opts.out, FILES.manifest);
+  writeJsonAtomic(manifestPath, buildManifest(scenario, opts.version, 'running', extra, { startedAt }));
+
+  const plan = planFork(src, opts.samples);
+  const prefix: readonly Action[] = src.prefix;
+  const writer = new RunWriter(opts.out);
+  const terminations: Record<Termination, number> = { terminated: 0, truncated: 0, error: 0 };
+  const concurrency = Math.max(1, opts.concurrency ?? scenario.spec.concurrency);
+  const inflight = new Set<Promise<void>>();
+  let ran = 0;
+  opts.onProgress?.(0, plan.length);
+  const runOne = async (planned: PlannedRollout) => {
+    const sink = writer.stepBuffer();
+    const result = await executeRollout({ planned, env: scenario.env, envParams: scenario.envParams, registry: opts.registry, sink, signal: opts.signal, prefix });
+    if (opts.signal?.aborted) return sink.discard();
+    writer.commit(sink, result.line);
+    terminations[result.end.termination]++;
+    ran++;
+    opts.onProgress?.(ran, plan.length);
+  };
+  try {
+    for (const planned of plan) {
+      if (opts.signal?.aborted) break;
+      const p = runOne(planned);
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      if (inflight.size >= concurrency) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+  } finally {
+    writer.close();
+  }
+  const stoppedBecause = opts.signal?.aborted ? 'interrupted' : null;
+  const status: Manifest['status'] = stoppedBecause ? 'interrupted' : 'finished';
+  writeJsonAtomic(manifestPath, buildManifest(scenario, opts.version, status, extra, { startedAt, finishedAt: new Date().toISOString() }));
+  return { dir: opts.out, status, total: plan.length, skipped: 0, ran, terminations, stoppedBecause, fork };
+}

@@ -1,0 +1,83 @@
+/**
+ * The Messages API through the official SDK, loaded on first use (scripted
+ * runs never import it). Every HTTP attempt, the SDK's own retries included,
+ * passes through the process-wide limiter; the SDK's `maxRetries` and
+ * `timeout` are set from the agent's params and honour `retry-after`.
+ * Errors come out as one-line `HotmessError`s with the API key scrubbed.
+ */
+import type { Middleware } from '@anthropic-ai/sdk';
+import { HotmessError, type Json } from '../../core/index.js';
+import { retryAfterMs, type RequestLimiter } from '../limiter.js';
+
+export interface AnthropicConfig {
+  readonly apiKey: string;
+  /** Defaults to ANTHROPIC_BASE_URL, then the public API. */
+  readonly baseURL?: string;
+  readonly maxRetries: number;
+  readonly timeoutMs: number;
+}
+
+/** One Messages API reply as the cache stores it. */
+export interface MessagesReply {
+  readonly requestId: string | null;
+  readonly message: Json;
+}
+
+export interface MessagesCaller {
+  create(request: Record<string, unknown>, signal: AbortSignal): Promise<MessagesReply>;
+}
+
+export async function createMessagesCaller(config: AnthropicConfig, limiter: RequestLimiter): Promise<MessagesCaller> {
+  let Anthropic: typeof import('@anthropic-ai/sdk').default;
+  try {
+    Anthropic = (await import('@anthropic-ai/sdk')).default;
+  } catch (e) {
+    throw new HotmessError('agent', `anthropic: cannot load @anthropic-ai/sdk (${firstLine(e)}); run npm install`);
+  }
+  const gate: Middleware = async (request, next) => {
+    await limiter.acquire(request.signal);
+    try {
+      const response = await next(request);
+      if (response.status === 429 || response.status === 529) limiter.overloaded(retryAfterMs(response.headers));
+      else if (response.ok) limiter.succeeded();
+      return response;
+    } finally {
+      limiter.release();
+    }
+  };
+  const client = new Anthropic({
+    apiKey: config.apiKey,
+    ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+    maxRetries: config.maxRetries,
+    timeout: config.timeoutMs,
+    middleware: [gate],
+  });
+  const scrub = (s: string) => (config.apiKey.length > 0 ? s.split(config.apiKey).join('[redacted]') : s);
+  return {
+    async create(request, signal) {
+      try {
+        const message = await client.messages.create(request as never, { signal });
+        const requestId = (message as { _request_id?: string | null })._request_id ?? null;
+        return { requestId, message: JSON.parse(JSON.stringify(message)) as Json };
+      } catch (e) {
+        if (signal.aborted) throw e;
+        throw new HotmessError('network', scrub(describeError(e, config)));
+      }
+    },
+  };
+}
+
+function describeError(e: unknown, config: AnthropicConfig): string {
+  const err = e as { name?: string; status?: number; requestID?: string | null; error?: { error?: { type?: string; message?: string } } };
+  const tries = `after ${config.maxRetries} SDK retr${config.maxRetries === 1 ? 'y' : 'ies'}`;
+  if (err?.name === 'APIConnectionTimeoutError') return `anthropic: request timed out (timeout ${config.timeoutMs} ms, ${tries})`;
+  if (err?.name === 'APIConnectionError') return `anthropic: connection failed ${tries}: ${firstLine(e)}`;
+  if (typeof err?.status === 'number') {
+    const detail = err.error?.error;
+    const what = detail?.type ? `${detail.type}: ${detail.message ?? ''}` : firstLine(e);
+    return `anthropic: HTTP ${err.status} ${what.trim()}${err.requestID ? ` (request ${err.requestID})` : ''}${err.status === 429 || err.status >= 500 ? ` ${tries}` : ''}`;
+  }
+  return `anthropic: ${firstLine(e)}`;
+}
+
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];

@@ -1,0 +1,129 @@
+/**
+ * The Messages API request for one step, built from the rollout so far.
+ * Pure and deterministic: the same history and replies give the same
+ * request, byte for byte, which is what lets the response cache replay a run.
+ *
+ * Layout: tools (the `act` tool), then system blocks (prompt, instance
+ * instructions), then the conversation: each shown past step is a user turn
+ * (tool results for the previous reply, then the observation) and the
+ * assistant reply that acted on it. With prompt caching, a breakpoint closes
+ * the stable prefix (tools + system); with the full history a second one
+ * closes the conversation, so the next step reads it back from the cache.
+ */
+import type { ActionSpace, History, HistoryEntry, Json, Observation } from '../../core/index.js';
+import { omittedNote, retryFeedback, stepFeedback, systemBlocks, windowStart, type HistoryWindow } from '../prompt.js';
+import { ACTION_TOOL_NAME, actionTool } from '../tools.js';
+
+export type ThinkingSetting = 'adaptive' | 'disabled' | number;
+
+export interface RequestSettings {
+  readonly model: string;
+  readonly maxTokens: number;
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly system?: string;
+  readonly thinking?: ThinkingSetting;
+  readonly effort?: string;
+  readonly toolChoice: 'auto' | 'any';
+  readonly promptCaching: boolean;
+  readonly history: HistoryWindow;
+}
+
+/** An invalid reply within the current step and why it was refused. */
+export interface RetryTurn {
+  readonly content: readonly Json[];
+  readonly reason: string;
+}
+
+export interface StepRequestInput {
+  readonly settings: RequestSettings;
+  readonly envName: string;
+  readonly instructions: string | undefined;
+  readonly space: ActionSpace;
+  readonly history: History;
+  /** The assistant content (param form) that produced the action of step t, by t. */
+  readonly turns: ReadonlyMap<number, readonly Json[]>;
+  readonly observation: Observation;
+  readonly retries: readonly RetryTurn[];
+}
+
+type Block = { [key: string]: Json };
+type Message = { role: 'user' | 'assistant'; content: Block[] };
+
+const EPHEMERAL: Block = { type: 'ephemeral' };
+
+export function buildRequest(input: StepRequestInput): Record<string, Json> {
+  const s = input.settings;
+  const tool = actionTool(input.space);
+  const system: Block[] = systemBlocks(input.envName, s.system, input.instructions).map((text) => ({ type: 'text', text }));
+  if (s.promptCaching) system[system.length - 1].cache_control = EPHEMERAL;
+
+  const messages = conversation(input);
+  if (s.promptCaching && s.history === 'full') {
+    const last = messages[messages.length - 1].content;
+    last[last.length - 1] = { ...last[last.length - 1], cache_control: EPHEMERAL };
+  }
+
+  const request: Record<string, Json> = {
+    model: s.model,
+    max_tokens: s.maxTokens,
+    system,
+    tools: [{ name: tool.name, description: tool.description, input_schema: tool.inputSchema }],
+    messages: messages as unknown as Json,
+  };
+  if (s.toolChoice === 'any') request.tool_choice = { type: 'any' };
+  if (s.temperature !== undefined) request.temperature = s.temperature;
+  if (s.topP !== undefined) request.top_p = s.topP;
+  if (typeof s.thinking === 'number') request.thinking = { type: 'enabled', budget_tokens: s.thinking };
+  else if (s.thinking !== undefined) request.thinking = { type: s.thinking };
+  if (s.effort !== undefined) request.output_config = { effort: s.effort };
+  return request;
+}
+
+function conversation(input: StepRequestInput): Message[] {
+  const { history } = input;
+  const start = windowStart(history.length, input.settings.history);
+  const note = omittedNote(start);
+  const messages: Message[] = [];
+  let carried: Block[] = [];
+  for (let i = start; i <= history.length; i++) {
+    const entry: HistoryEntry | undefined = history[i];
+    const obs = entry ? entry.observation : input.observation;
+    const text = i === start && note ? `${note}\n\n${obs.text}` : obs.text;
+    messages.push({ role: 'user', content: [...carried, { type: 'text', text }] });
+    if (!entry) break;
+    const content = (input.turns.get(entry.t) ?? syntheticTurn(entry)) as Block[];
+    messages.push({ role: 'assistant', content: [...content] });
+    const fb = stepFeedback(entry);
+    carried = resultsFor(content, fb.text, fb.refused);
+  }
+  for (const retry of input.retries) {
+    const content = retry.content as Block[];
+    messages.push({ role: 'assistant', content: [...content] });
+    const text = retryFeedback(retry.reason);
+    const results = resultsFor(content, text, true);
+    messages.push({ role: 'user', content: results.length > 0 ? results : [{ type: 'text', text }] });
+  }
+  return messages;
+}
+
+/**
+ * Tool results answering every tool call in a reply: the first carries the
+ * feedback, any others are refused (one action per step). A reply without
+ * a tool call gets the feedback as text instead.
+ */
+function resultsFor(content: readonly Block[], feedback: string, refused: boolean): Block[] {
+  const uses = content.filter((b) => b.type === 'tool_use');
+  if (uses.length === 0) return [{ type: 'text', text: `Your previous reply made no tool call. ${feedback}` }];
+  return uses.map((b, k) => ({
+    type: 'tool_result',
+    tool_use_id: b.id as string,
+    content: k === 0 ? feedback : 'Ignored: one action per step.',
+    ...(k === 0 && !refused ? {} : { is_error: true }),
+  }));
+}
+
+/** A past step with no recorded reply (replayed from a log): the action as a tool call. */
+function syntheticTurn(entry: HistoryEntry): Block[] {
+  return [{ type: 'tool_use', id: `toolu_hm_${entry.t}`, name: ACTION_TOOL_NAME, input: { action: entry.action } }];
+}

@@ -1,0 +1,119 @@
+/**
+ * The response cache: model replies on disk, one JSONL file per rollout
+ * under the run directory (`RUN/cache/<agent seed>.jsonl`, one
+ * `{"key", "value"}` line per reply).
+ *
+ * Keys name the model, the full request, the rollout's agent seed and index,
+ * the step and the attempt. The seed is unique to a rollout, so two rollouts
+ * of a group never share an entry even when their requests are identical
+ * (they are, at step 1): a shared entry would fake zero divergence. The step
+ * and attempt keep a rollout that meets the same prompt twice from replaying
+ * its first answer.
+ *
+ * A run writes its own cache as it goes, so a resumed run re-reads instead of
+ * re-buying. A replay reads another run's cache, copies what it uses into its
+ * own, and treats a miss as an error: it makes no calls.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { canonicalJson, HotmessError, type Json } from '../core/index.js';
+
+export interface CacheKeyParts {
+  readonly model: string;
+  /** The request exactly as sent (canonicalised here). */
+  readonly request: unknown;
+  readonly agentSeed: string;
+  readonly index: number;
+  /** Step (1-based) and attempt within the step (0-based). */
+  readonly t: number;
+  readonly attempt: number;
+}
+
+export function cacheKey(p: CacheKeyParts): string {
+  const material = canonicalJson({ model: p.model, request: p.request, agentSeed: p.agentSeed, index: p.index, t: p.t, attempt: p.attempt });
+  return createHash('sha256').update(material).digest('hex');
+}
+
+export class CacheMissError extends HotmessError {
+  constructor(what: string) {
+    super('log', `replay: no cached response for ${what}; the source run's cache does not hold this request`);
+  }
+}
+
+export class ResponseCache {
+  /**
+   * @param dir where this run's entries are written (null: keep nothing on disk)
+   * @param replayFrom another run's cache directory to replay from (read only)
+   */
+  constructor(
+    readonly dir: string | null,
+    readonly replayFrom: string | null = null,
+  ) {}
+
+  get replaying(): boolean {
+    return this.replayFrom !== null;
+  }
+
+  /** The entries of one rollout; load once per rollout. */
+  forRollout(agentSeed: string): RolloutCache {
+    const name = /^[A-Za-z0-9_-]{1,128}$/.test(agentSeed) ? agentSeed : createHash('sha256').update(agentSeed).digest('hex');
+    const file = this.dir ? join(this.dir, `${name}.jsonl`) : null;
+    const source = this.replayFrom ? join(this.replayFrom, `${name}.jsonl`) : file;
+    return new RolloutCache(source ? load(source) : new Map(), file, this.replayFrom !== null, file && source !== file ? load(file) : null);
+  }
+}
+
+export class RolloutCache {
+  constructor(
+    private readonly entries: Map<string, Json>,
+    private readonly file: string | null,
+    readonly replaying: boolean,
+    /** In a replay, what this run's own cache already holds (so hits are copied once). */
+    private readonly own: Map<string, Json> | null,
+  ) {}
+
+  get(key: string): Json | undefined {
+    const v = this.entries.get(key);
+    if (v !== undefined && this.own && !this.own.has(key)) {
+      this.own.set(key, v);
+      this.append(key, v);
+    }
+    return v;
+  }
+
+  put(key: string, value: Json): void {
+    if (this.replaying) throw new HotmessError('internal', 'replay: a response cache in replay mode cannot take new entries');
+    this.entries.set(key, value);
+    this.append(key, value);
+  }
+
+  private append(key: string, value: Json): void {
+    if (!this.file) return;
+    const dir = dirname(this.file);
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+    // One synchronous append per reply: a crash loses at most the reply in flight.
+    appendFileSync(this.file, JSON.stringify({ key, value }) + '\n');
+  }
+}
+
+function load(file: string): Map<string, Json> {
+  const map = new Map<string, Json>();
+  if (!existsSync(file)) return map;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i];
+    if (text.length === 0) continue;
+    let entry: { key?: unknown; value?: unknown };
+    try {
+      entry = JSON.parse(text);
+    } catch {
+      // A torn last line is what a crash mid-append leaves; anything else is corruption.
+      if (i >= lines.length - 2) continue;
+      throw new HotmessError('log', `${file}:${i + 1}: corrupt cache line (not JSON)`);
+    }
+    if (typeof entry.key !== 'string' || entry.value === undefined) throw new HotmessError('log', `${file}:${i + 1}: cache line without "key" and "value"`);
+    map.set(entry.key, entry.value as Json);
+  }
+  return map;
+}

@@ -1,0 +1,31 @@
+/**
+ * Shared infrastructure of model-backed agents (`anthropic`, `local`): tool
+ * schemas from action spaces and validation of tool replies, prompt text,
+ * the response cache, the request limiter, token and cost accounting, the
+ * price table, dry-run estimates, and the run-scoped runtime. Imports only
+ * src/core; provider SDKs load lazily inside.
+ */
+export { ACTION_TOOL_NAME, actionSchema, actionTool, describeSpace, readToolInput, type JsonSchema, type ToolReply, type ToolSpec } from './tools.js';
+export { HistoryWindowSchema, windowStart, defaultSystemPrompt, systemBlocks, stepFeedback, omittedNote, retryFeedback, NO_TOOL_CALL, type HistoryWindow } from './prompt.js';
+export { addUsage, promptTokens, usageFromAnthropic, ZERO_USAGE, type TokenUsage } from './usage.js';
+export { PRICES, PRICES_CHECKED, priceFor, costUsd, roundUsd, type Price, type Rates } from './prices.js';
+export { Tally, CostMeter } from './meter.js';
+export { cacheKey, CacheMissError, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
+export { RequestLimiter, retryAfterMs, sharedLimiter, type LimiterOptions, type LimiterStats } from './limiter.js';
+export { LlmRuntime, createLlmRuntime, llmRuntimeOf, LLM_SERVICE, COST_FILE, type LlmRuntimeOptions } from './runtime.js';
+export {
+  defineModelAgent,
+  isModelAgent,
+  hasModelAgents,
+  preflightModelAgents,
+  type CallShape,
+  type ModelAgentDefinition,
+  type ModelAgentHooks,
+  type PromptSample,
+  type ScenarioAgent,
+} from './model-agent.js';
+export { approxTokens, assumedOutputTokens, REPLY_TOKENS, FEEDBACK_TOKENS, callTokens, rolloutTokens, rolloutCost, estimateRun, ESTIMATE_METHOD, TOOL_PROMPT_TOKENS, type EstimateInput, type EstimateRow, type RunEstimate } from './estimate.js';
+export { buildRequest, type RequestSettings, type RetryTurn, type StepRequestInput, type ThinkingSetting } from './anthropic/request.js';
+export { parseReply, type ParsedReply } from './anthropic/response.js';
+export type { AnthropicConfig, MessagesCaller, MessagesReply } from './anthropic/client.js';
+export { AnthropicSession, apiKeyFrom, type SessionInit } from './anthropic/session.js';

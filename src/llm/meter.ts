@@ -1,0 +1,60 @@
+/**
+ * Cost accounting. A `Tally` sums calls, tokens and USD; a rollout keeps one
+ * over every reply it used (cached or not: deterministic, so a replay logs
+ * the same totals), and the run's `CostMeter` keeps one over the calls
+ * actually paid for in this process, which is what `--max-cost` bounds.
+ */
+import type { Json } from '../core/index.js';
+import { roundUsd } from './prices.js';
+import { addUsage, ZERO_USAGE, type TokenUsage } from './usage.js';
+
+export class Tally {
+  calls = 0;
+  usage: TokenUsage = ZERO_USAGE;
+  costUsd = 0;
+  /** Calls whose model has no price: their cost is unknown, not zero. */
+  unpriced = 0;
+
+  add(usage: TokenUsage, cost: number | null): void {
+    this.calls++;
+    this.usage = addUsage(this.usage, usage);
+    if (cost === null) this.unpriced++;
+    else this.costUsd = roundUsd(this.costUsd + cost);
+  }
+
+  /** Flat fields for a log line; `costUsd` is null when any call was unpriced. */
+  toInfo(): { [key: string]: Json } {
+    return {
+      calls: this.calls,
+      inputTokens: this.usage.input,
+      outputTokens: this.usage.output,
+      cacheReadTokens: this.usage.cacheRead,
+      cacheWriteTokens: this.usage.cacheWrite,
+      costUsd: this.unpriced > 0 ? null : this.costUsd,
+    };
+  }
+}
+
+export class CostMeter {
+  /** Calls sent to a provider and paid for. */
+  readonly paid = new Tally();
+  /** Replies served from the response cache (free). */
+  cacheHits = 0;
+
+  recordCall(usage: TokenUsage, cost: number | null): void {
+    this.paid.add(usage, cost);
+  }
+
+  recordHit(): void {
+    this.cacheHits++;
+  }
+
+  /** USD spent by paid calls so far (unpriced calls count as zero; see `paid.unpriced`). */
+  get spentUsd(): number {
+    return this.paid.costUsd;
+  }
+
+  toJson(): { [key: string]: Json } {
+    return { ...this.paid.toInfo(), unpricedCalls: this.paid.unpriced, cacheHits: this.cacheHits };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Model-backed agent kinds: an agent definition plus the hooks the CLI needs
+ * before any rollout starts: a preflight check (API key, model file) and a
+ * cost estimate for `--dry-run`. Both are pure functions of the params.
+ */
+import { HotmessError, type ActionSpace, type AgentDefinition, type AnyAgentDefinition, type Observation } from '../core/index.js';
+import type { HistoryWindow } from './prompt.js';
+import type { Price } from './prices.js';
+
+/** What the first request of a rollout would hold, for estimates. */
+export interface PromptSample {
+  readonly envName: string;
+  readonly instructions: string | undefined;
+  readonly observation: Observation;
+  readonly space: ActionSpace;
+}
+
+/** The shape of a rollout's calls, in approximate tokens (see estimate.ts for the method). */
+export interface CallShape {
+  readonly model: string;
+  /** Null when the model is unknown and no price override is given. */
+  readonly price: Price | null;
+  /** Tools + system prompt + instructions: the stable prefix. */
+  readonly prefixTokens: number;
+  /** The current observation. */
+  readonly observationTokens: number;
+  /** One past step as shown again later: observation, reply, feedback. */
+  readonly turnTokens: number;
+  /** Output per call. */
+  readonly outputTokens: number;
+  readonly history: HistoryWindow;
+  readonly promptCaching: boolean;
+}
+
+export interface ModelAgentHooks<P> {
+  /** The provider or engine, for messages ("anthropic", "local"). */
+  readonly provider: string;
+  /** A reason the run cannot start (missing API key, model file), or null. Not called for replays. */
+  preflight(params: P, env: NodeJS.ProcessEnv): string | null;
+  /** The call shape for a rollout whose first request would hold `sample`. */
+  estimate(params: P, sample: PromptSample): CallShape;
+}
+
+export interface ModelAgentDefinition<P> extends AgentDefinition<P> {
+  readonly llm: ModelAgentHooks<P>;
+}
+
+export const defineModelAgent = <P>(def: ModelAgentDefinition<P>): ModelAgentDefinition<P> => def;
+
+export function isModelAgent(def: AnyAgentDefinition): def is ModelAgentDefinition<any> {
+  const llm = (def as { llm?: Partial<ModelAgentHooks<unknown>> }).llm;
+  return !!llm && typeof llm.preflight === 'function' && typeof llm.estimate === 'function';
+}
+
+/** An agent as a resolved scenario lists it. */
+export interface ScenarioAgent {
+  readonly name: string;
+  readonly kind: string;
+  readonly def: AnyAgentDefinition;
+  readonly params: unknown;
+}
+
+/**
+ * Check every model-backed agent before a run starts; all problems are
+ * reported together as one `HotmessError` (one line per agent).
+ */
+export function preflightModelAgents(agents: readonly ScenarioAgent[], env: NodeJS.ProcessEnv = process.env): void {
+  const problems: string[] = [];
+  for (const a of agents) {
+    if (!isModelAgent(a.def)) continue;
+    const msg = a.def.llm.preflight(a.params, env);
+    if (msg) problems.push(`agent "${a.name}" (${a.kind}): ${msg}`);
+  }
+  if (problems.length > 0) throw new HotmessError('agent', problems.join('\n'));
+}
+
+export const hasModelAgents = (agents: readonly ScenarioAgent[]): boolean => agents.some((a) => isModelAgent(a.def));

@@ -1,0 +1,105 @@
+/**
+ * The price table: USD per million tokens, the one place prices live.
+ *
+ * Source: the Claude pricing and model-overview pages (platform.claude.com),
+ * checked 2026-10-24. Cache writes use the 5-minute rate unless the API
+ * reports one-hour writes. Prices change: a scenario can override a model's
+ * rates with the agent's `price` param, and an unknown model has no price
+ * (its cost is logged as null and `--max-cost` refuses to run it).
+ */
+import { promptTokens, type TokenUsage } from './usage.js';
+
+export interface Rates {
+  readonly input: number;
+  readonly output: number;
+  /** 5-minute cache write. */
+  readonly cacheWrite: number;
+  readonly cacheWrite1h: number;
+  /** Cache hit (read). */
+  readonly cacheRead: number;
+}
+
+export interface Price extends Rates {
+  /** Prompts (input + cache reads + writes) above `threshold` tokens pay `rates` on every token of the call. */
+  readonly long?: { readonly threshold: number; readonly rates: Rates };
+}
+
+export const PRICES_CHECKED = '2026-10-24';
+
+const rates = (input: number, output: number, cacheRead: number): Rates => ({
+  input,
+  output,
+  cacheWrite: input * 1.25,
+  cacheWrite1h: input * 2,
+  cacheRead,
+});
+
+const OPUS_45 = rates(5, 25, 0.5);
+const OPUS_41 = rates(15, 75, 1.5);
+const SONNET_4 = rates(3, 15, 0.3);
+
+/** Keyed by model id without a date suffix ("claude-haiku-4-5-20251001" finds "claude-haiku-4-5"). */
+export const PRICES: Readonly<Record<string, Price>> = {
+  'claude-fable-5-1': rates(10, 50, 0.25),
+  'claude-mythos-5-1': rates(10, 50, 0.25),
+  'claude-fable-5': rates(10, 50, 1),
+  'claude-mythos-5': rates(10, 50, 1),
+  'claude-opus-5-5': rates(4, 20, 0.2),
+  'claude-opus-5': OPUS_45,
+  'claude-opus-4-8': OPUS_45,
+  'claude-opus-4-7': OPUS_45,
+  'claude-opus-4-6': OPUS_45,
+  'claude-opus-4-5': OPUS_45,
+  'claude-opus-4-1': OPUS_41,
+  'claude-opus-4': OPUS_41,
+  'claude-sonnet-5-5': rates(2, 10, 0.1),
+  'claude-sonnet-5': rates(2, 10, 0.2),
+  'claude-sonnet-4-6': SONNET_4,
+  'claude-sonnet-4-5': SONNET_4,
+  'claude-sonnet-4': SONNET_4,
+  'claude-3-7-sonnet': SONNET_4,
+  'claude-haiku-5-5': { ...rates(0.1, 0.5, 0.01), long: { threshold: 100_000, rates: rates(0.5, 2.5, 0.05) } },
+  'claude-haiku-4-5': rates(1, 5, 0.1),
+  'claude-3-5-haiku': rates(0.8, 4, 0.08),
+  'claude-3-haiku': { input: 0.25, output: 1.25, cacheWrite: 0.3, cacheWrite1h: 0.5, cacheRead: 0.03 },
+};
+
+const DATE_SUFFIX = /^-\d{8}$/;
+
+/**
+ * The price of a model: the table entry whose key is the model id, or the id
+ * minus a `-YYYYMMDD` suffix; `override` replaces individual rates (cache
+ * rates default from the input rate when only input/output are given).
+ * Null when the model is unknown and no full override is given.
+ */
+export function priceFor(model: string, override?: Partial<Rates>): Price | null {
+  let base: Price | null = PRICES[model] ?? null;
+  if (!base) {
+    for (const key of Object.keys(PRICES)) {
+      if (model.startsWith(key) && DATE_SUFFIX.test(model.slice(key.length))) base = PRICES[key];
+    }
+  }
+  if (!override) return base;
+  const input = override.input ?? base?.input;
+  const output = override.output ?? base?.output;
+  if (input === undefined || output === undefined) return null;
+  // An override is the user's word for the whole price: no long-prompt tier survives it.
+  return {
+    input,
+    output,
+    cacheWrite: override.cacheWrite ?? (override.input !== undefined || !base ? input * 1.25 : base.cacheWrite),
+    cacheWrite1h: override.cacheWrite1h ?? (override.input !== undefined || !base ? input * 2 : base.cacheWrite1h),
+    cacheRead: override.cacheRead ?? (override.input !== undefined || !base ? input * 0.1 : base.cacheRead),
+  };
+}
+
+/** USD cost of a call (or of a total whose calls all sat in one tier), rounded to 1e-10. */
+export function costUsd(price: Price, usage: TokenUsage): number {
+  const r = price.long && promptTokens(usage) > price.long.threshold ? price.long.rates : price;
+  const write5m = usage.cacheWrite - usage.cacheWrite1h;
+  const micro = usage.input * r.input + usage.output * r.output + usage.cacheRead * r.cacheRead + write5m * r.cacheWrite + usage.cacheWrite1h * r.cacheWrite1h;
+  return roundUsd(micro / 1e6);
+}
+
+/** Costs are rounded to 1e-10 USD so sums print without float noise. */
+export const roundUsd = (usd: number): number => Math.round(usd * 1e10) / 1e10;

@@ -1,0 +1,146 @@
+/**
+ * One group's step lines, loaded by byte offset from the index: per lane
+ * (rollout) the interned action and oracle of every step and where its line
+ * is, so the detail pane re-reads a single line on demand. Memory is a few
+ * typed arrays per step of this group, never the parsed records.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { canonicalJson, HotmessError } from '../../core/index.js';
+import type { GroupRef } from './groups.js';
+import { analyseLanes, type Divergence } from './lanes.js';
+import type { IndexedRollout } from './run-index.js';
+
+export const FLAG = { illegal: 1, invalid: 2, replayed: 4, missing: 8 } as const;
+
+/** Key of a step the log does not hold (a gap): shared, so gaps never create divergence. */
+export const MISSING_KEY = '\u0000missing';
+
+export interface Lane {
+  readonly rollout: IndexedRollout;
+  /** Steps loaded: t = 1..len. */
+  len: number;
+  /** Interned action key per step (index t−1). */
+  actions: Int32Array;
+  /** Interned oracle key per step, −1 when none was logged. */
+  oracle: Int32Array;
+  flags: Uint8Array;
+  /** Byte offset and length of each step's line in steps.jsonl. */
+  offsets: Float64Array;
+  sizes: Int32Array;
+}
+
+export interface GroupData {
+  readonly ref: GroupRef;
+  readonly lanes: readonly Lane[];
+  /** Interned id → canonical action key. */
+  readonly keys: readonly string[];
+  /** The longest lane. */
+  readonly T: number;
+  readonly divergence: Divergence;
+}
+
+const MAX_READ = 8 << 20;
+
+function newLane(rollout: IndexedRollout): Lane {
+  const n = Math.max(1, rollout.length, rollout.steps);
+  return { rollout, len: 0, actions: new Int32Array(n), oracle: new Int32Array(n).fill(-1), flags: new Uint8Array(n), offsets: new Float64Array(n), sizes: new Int32Array(n) };
+}
+
+function ensure(l: Lane, t: number): void {
+  if (l.actions.length >= t) return;
+  const n = Math.max(t, l.actions.length * 2);
+  const grow = <T extends Int32Array | Uint8Array | Float64Array>(a: T, fill = 0): T => {
+    const b = new (a.constructor as new (n: number) => T)(n);
+    b.set(a);
+    if (fill !== 0) b.fill(fill, a.length);
+    return b;
+  };
+  l.actions = grow(l.actions);
+  l.oracle = grow(l.oracle, -1);
+  l.flags = grow(l.flags);
+  l.offsets = grow(l.offsets);
+  l.sizes = grow(l.sizes);
+}
+
+export async function loadGroup(stepsFile: string, ref: GroupRef): Promise<GroupData> {
+  const ids = new Map<string, number>();
+  const keys: string[] = [];
+  const intern = (key: string): number => {
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = keys.length;
+      ids.set(key, id);
+      keys.push(key);
+    }
+    return id;
+  };
+  const fh = await open(stepsFile, 'r');
+  const lanes: Lane[] = [];
+  try {
+    for (const r of ref.members) {
+      let lane = newLane(r);
+      for (let i = 0; i < r.ranges.length; i += 3) {
+        await readRange(fh, r.ranges[i], r.ranges[i + 1], (text, offset, size) => {
+          let rec: { t?: unknown; action?: unknown; oracle?: unknown; illegal?: unknown; invalid?: unknown; replayed?: unknown };
+          try {
+            rec = JSON.parse(text);
+          } catch {
+            throw new HotmessError('log', `${stepsFile}: corrupt step line at byte ${offset} (the run changed since it was indexed? delete RUN/.replay-index.json)`);
+          }
+          const t = rec.t;
+          if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1) throw new HotmessError('log', `${stepsFile}: step line at byte ${offset} of ${r.id}: "t" must be an integer ≥ 1`);
+          // A rollout that starts over (an earlier attempt): keep only the new one.
+          if (t <= lane.len) lane = newLane(r);
+          ensure(lane, t);
+          for (let g = lane.len; g < t - 1; g++) {
+            lane.actions[g] = intern(MISSING_KEY);
+            lane.flags[g] = FLAG.missing;
+          }
+          lane.actions[t - 1] = intern(canonicalJson(rec.action));
+          lane.oracle[t - 1] = rec.oracle === undefined ? -1 : intern(canonicalJson(rec.oracle));
+          lane.flags[t - 1] = (rec.illegal !== undefined ? FLAG.illegal : 0) | (rec.invalid !== undefined ? FLAG.invalid : 0) | (rec.replayed === true ? FLAG.replayed : 0);
+          lane.offsets[t - 1] = offset;
+          lane.sizes[t - 1] = size;
+          lane.len = t;
+        });
+      }
+      lanes.push(lane);
+    }
+  } finally {
+    await fh.close();
+  }
+  const T = lanes.reduce((m, l) => Math.max(m, l.len), 0);
+  // Rollouts that ended in error are shown but, as in the analysis, never counted.
+  const counted = lanes.filter((l) => l.rollout.termination !== 'error');
+  return { ref, lanes, keys, T, divergence: analyseLanes(counted, keys.length, T) };
+}
+
+/** Call `onLine` for each line in [start, end), reading at most MAX_READ bytes at a time. */
+async function readRange(fh: FileHandle, start: number, end: number, onLine: (text: string, offset: number, size: number) => void): Promise<void> {
+  let pos = start;
+  let buf = Buffer.allocUnsafe(Math.min(MAX_READ, end - start));
+  while (pos < end) {
+    const want = Math.min(buf.length, end - pos);
+    const { bytesRead } = await fh.read(buf, 0, want, pos);
+    if (bytesRead === 0) throw new HotmessError('log', `steps.jsonl is shorter than its index (byte ${pos}); delete RUN/.replay-index.json`);
+    const view = buf.subarray(0, bytesRead);
+    let s = 0;
+    let nl = view.indexOf(0x0a, s);
+    while (nl !== -1) {
+      if (nl > s) onLine(view.toString('utf8', s, nl), pos + s, nl - s);
+      s = nl + 1;
+      nl = view.indexOf(0x0a, s);
+    }
+    if (pos + bytesRead >= end && s < bytesRead) {
+      // The range ends without a newline (the file's last line).
+      onLine(view.toString('utf8', s, bytesRead), pos + s, bytesRead - s);
+      s = bytesRead;
+    }
+    if (s === 0) {
+      // A line longer than the buffer.
+      buf = Buffer.allocUnsafe(buf.length * 2);
+      continue;
+    }
+    pos += s;
+  }
+}

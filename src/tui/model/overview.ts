@@ -1,0 +1,79 @@
+/**
+ * The run overview: one row per agent × horizon with the analysis's
+ * incoherence, bias², variance and pooled survival curve S(t), next to
+ * counts from the index. The analysis comes from RUN/analysis.json, or is
+ * computed in memory by the analyzer when that file is absent.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AnalysisDocumentSchema, analyzeRun, type AnalysisDocument } from '../../analysis/index.js';
+import { FILES } from '../../log/index.js';
+import type { Cell } from './groups.js';
+
+export interface OverviewRow {
+  readonly agent: string;
+  readonly horizon: number;
+  readonly groups: number;
+  readonly rollouts: number;
+  /** Rollouts without success (errored ones included). */
+  readonly failed: number;
+  readonly errored: number;
+  readonly incoherence: number | null;
+  readonly biasSq: number | null;
+  readonly variance: number | null;
+  /** Pooled S(t), t = 1..; empty without an analysis. */
+  readonly survival: readonly (number | null)[];
+}
+
+export type AnalysisState =
+  | { readonly status: 'loading'; readonly note: string }
+  | { readonly status: 'ready'; readonly doc: AnalysisDocument; readonly note: string | null }
+  | { readonly status: 'unavailable'; readonly note: string };
+
+export function overviewRows(cells: readonly Cell[], doc: AnalysisDocument | null): OverviewRow[] {
+  return cells.map((c) => {
+    let rollouts = 0;
+    let failed = 0;
+    let errored = 0;
+    for (const g of c.groups)
+      for (const m of g.members) {
+        rollouts++;
+        if (m.success !== true) failed++;
+        if (m.termination === 'error') errored++;
+      }
+    const h = doc?.horizons.find((x) => x.agent === c.agent && x.horizon === c.horizon) ?? null;
+    return {
+      agent: c.agent,
+      horizon: c.horizon,
+      groups: c.groups.length,
+      rollouts,
+      failed,
+      errored,
+      incoherence: h?.incoherence ?? null,
+      biasSq: h?.biasSq ?? null,
+      variance: h?.variance ?? null,
+      survival: h ? h.steps.map((s) => s.survival) : [],
+    };
+  });
+}
+
+/** RUN/analysis.json when present and valid; otherwise the analyzer's result, computed now. */
+export async function loadAnalysis(dir: string): Promise<AnalysisState> {
+  const file = join(dir, FILES.analysis);
+  let note: string | null = null;
+  if (existsSync(file)) {
+    try {
+      const parsed = AnalysisDocumentSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      if (parsed.success) return { status: 'ready', doc: parsed.data, note: null };
+      note = `${file} does not match this hotmess's analysis schema; recomputed in memory (re-run hotmess analyze)`;
+    } catch {
+      note = `${file} is not valid JSON; recomputed in memory (re-run hotmess analyze)`;
+    }
+  }
+  try {
+    const doc = await analyzeRun(dir, { resamples: 200 });
+    return { status: 'ready', doc, note: note ?? `analysis.json is missing: computed in memory (hotmess analyze ${dir} saves it)` };
+  } catch (e) {
+    return { status: 'unavailable', note: `analysis unavailable: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
+  }
+}

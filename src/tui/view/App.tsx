@@ -1,0 +1,179 @@
+/**
+ * The replay app: holds the navigation state, loads the open group and the
+ * selected step's detail, and draws snapshots with the view components.
+ * Keys are read only when stdin supports raw mode; otherwise the first
+ * screen is drawn once and the app ends (it never waits on a missing TTY).
+ */
+import { Box, Text, useApp, useInput, useStdin } from 'ink';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { GroupData } from '../model/group-data.js';
+import { loadAnalysis, overviewRows, type AnalysisState } from '../model/overview.js';
+import type { ReplayModel, StepView } from '../model/replay-model.js';
+import { callInfo } from '../model/step-info.js';
+import { describePatches } from '../model/patches.js';
+import { Detail } from './Detail.js';
+import { Help } from './Help.js';
+import { commandFor } from './keys.js';
+import { Lanes } from './Lanes.js';
+import { laneWindow } from './layout.js';
+import { initialNav, reduce, settle, type NavState } from './nav.js';
+import { Overview } from './Overview.js';
+import { useTerminalSize } from './use-terminal-size.js';
+
+export interface ReplayAppProps {
+  readonly model: ReplayModel;
+  readonly initial?: Partial<NavState>;
+  /** Supply the analysis instead of reading/computing it (tests). */
+  readonly analysis?: AnalysisState;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+export function ReplayApp({ model, initial, analysis: givenAnalysis }: ReplayAppProps) {
+  const { exit } = useApp();
+  const { isRawModeSupported } = useStdin();
+  const { columns, rows } = useTerminalSize();
+  const [nav, setNav] = useState<NavState>(() => initialNav(initial));
+  const [data, setData] = useState<GroupData | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [analysis, setAnalysis] = useState<AnalysisState>(givenAnalysis ?? { status: 'loading', note: 'analysing the run…' });
+  const [view, setView] = useState<{ key: string; view: StepView | null } | null>(null);
+
+  const ref = model.groups[nav.group] ?? null;
+  const current = data && ref && data.ref.key === ref.key ? data : null;
+  const currentRef = useRef<GroupData | null>(null);
+  currentRef.current = current;
+
+  useEffect(() => {
+    if (givenAnalysis) return;
+    let live = true;
+    void loadAnalysis(model.dir).then((a) => live && setAnalysis(a));
+    return () => {
+      live = false;
+    };
+  }, [model, givenAnalysis]);
+
+  useEffect(() => {
+    if (nav.screen !== 'group' || !ref) return;
+    let live = true;
+    model.group(ref.key).then(
+      (d) => {
+        if (!live) return;
+        setData(d);
+        setNav((s) => settle(s, d));
+      },
+      (e) => live && setError(message(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [model, ref, nav.screen]);
+
+  useInput(
+    (input, key) => {
+      const cmd = commandFor(input, key);
+      if (cmd) setNav((s) => reduce(s, cmd, { cells: model.cells, groups: model.groups, data: currentRef.current }));
+    },
+    { isActive: isRawModeSupported === true },
+  );
+
+  useEffect(() => {
+    if (nav.quit) exit();
+  }, [nav.quit, exit]);
+  useEffect(() => {
+    // Without raw mode no key can arrive: draw once and end instead of hanging.
+    if (isRawModeSupported !== true) {
+      const timer = setTimeout(() => exit(), 0);
+      return () => clearTimeout(timer);
+    }
+  }, [isRawModeSupported, exit]);
+
+  const lane = current && nav.screen === 'group' ? (current.lanes[nav.lane] ?? null) : null;
+  const detailKey = current && lane ? `${current.ref.key}|${nav.lane}|${nav.t}` : null;
+  const record = useMemo(() => {
+    if (!current || !lane) return null;
+    try {
+      return model.readStep(lane, nav.t);
+    } catch (e) {
+      setError(message(e));
+      return null;
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [detailKey]);
+  useEffect(() => {
+    if (!detailKey || !current || !lane) return;
+    const ac = new AbortController();
+    model.stepView(current, lane, nav.t, ac.signal).then(
+      (v) => !ac.signal.aborted && setView({ key: detailKey, view: v }),
+      (e) => !ac.signal.aborted && setError(message(e)),
+    );
+    return () => ac.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [detailKey]);
+
+  const m = model.manifest;
+  const title = `hotmess replay · ${m.name} · ${m.environment.name} · ${model.index.rollouts.length} rollouts · ${model.groups.length} groups · ${model.index.stepLines} steps`;
+  const keysNote = isRawModeSupported === true ? null : 'stdin is not a terminal: keys are off (use --plain for text)';
+  const status = error ? <Text color="red">{`error: ${error}`}</Text> : keysNote ? <Text color="yellow">{keysNote}</Text> : null;
+
+  if (nav.help)
+    return (
+      <Box flexDirection="column">
+        <Help />
+        {status}
+      </Box>
+    );
+
+  if (nav.screen === 'overview') {
+    const doc = analysis.status === 'ready' ? analysis.doc : null;
+    return (
+      <Box flexDirection="column">
+        <Overview title={title} rows={overviewRows(model.cells, doc)} selected={nav.row} note={analysis.note} width={columns} height={rows - 2} />
+        {status}
+      </Box>
+    );
+  }
+
+  if (!ref) return <Text>no groups in this run</Text>;
+  const header = `group ${ref.key} (${nav.group + 1}/${model.groups.length}) · ${ref.members.length} rollouts`;
+  if (!current)
+    return (
+      <Box flexDirection="column">
+        <Text bold>{header}</Text>
+        <Text color="gray">loading the group's steps…</Text>
+        {status}
+      </Box>
+    );
+
+  const detailHeight = rows >= 40 ? 14 : 9;
+  const laneRows = Math.max(2, rows - detailHeight - 9);
+  const w = laneWindow(current, nav, columns, laneRows);
+  const div = current.divergence;
+  const failedCount = current.lanes.filter((l) => l.rollout.success !== true).length;
+  const v = view && view.key === detailKey ? view.view : null;
+  const filters = [nav.failedOnly ? 'failed rollouts only' : null, nav.divergentOnly ? 'divergence steps only' : null].filter(Boolean).join(' · ');
+  return (
+    <Box flexDirection="column">
+      <Text bold wrap="truncate-end">
+        {header} · {failedCount} failed · {div.first === null ? 'no divergence' : `first divergence t=${div.first}`} · {div.steps.length} divergence steps · t={nav.t}/{current.T}
+      </Text>
+      <Text color="gray" wrap="truncate-end">
+        {filters ? `filter: ${filters} · ` : ''}←/→ step · n/p divergence · ↑/↓ rollout · [/] group · f failed · d diverging · Esc overview · ? help · q quit
+      </Text>
+      <Lanes window={w} t={nav.t} firstDivergence={div.first} divergenceSteps={new Set(div.steps)} />
+      {lane ? (
+        <Detail
+          rollout={lane.rollout}
+          t={nav.t}
+          record={record}
+          observation={v ? v.observation : null}
+          changes={v ? v.changes : record ? describePatches(record.patches) : []}
+          call={record ? callInfo(record) : null}
+          width={columns}
+          height={detailHeight}
+        />
+      ) : null}
+      {status}
+    </Box>
+  );
+}
