@@ -8,6 +8,9 @@ import noisy from './noisy.js';
 import biased from './biased.js';
 import selfConditioning from './self-conditioning.js';
 import ensemble from './ensemble.js';
+import anthropic from './anthropic.js';
+import local from './local.js';
+import human from './human.js';
 
 export const AGENTS = {
   oracle,
@@ -16,6 +19,9 @@ export const AGENTS = {
   biased,
   'self-conditioning': selfConditioning,
   ensemble,
+  anthropic,
+  local,
+  human,
 } as const;
 
 export type AgentKind = keyof typeof AGENTS;

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { HotmessError } from '../src/core/index.js';
-import type { Llama, LlamaModel } from 'node-llama-cpp';
+import type { Llama, LlamaJsonSchemaGrammar, LlamaModel } from 'node-llama-cpp';
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -31,6 +31,7 @@ export function assertInstalled(): void {
 let lib: Promise<NodeLlamaCpp> | null = null;
 let llama: Promise<Llama> | null = null;
 const models = new Map<string, Promise<LlamaModel>>();
+const grammars = new Map<string, Promise<LlamaJsonSchemaGrammar<any>>>();
 let exitHook = false;
 
 export function loadLibrary(): Promise<NodeLlamaCpp> {
@@ -71,10 +72,31 @@ export function loadModel(path: string): Promise<LlamaModel> {
   return m;
 }
 
+/**
+ * The grammar admitting a JSON schema, compiled once per schema (maze's
+ * `{action: N|E|S|W}` is compiled once for a whole run). Grammars are
+ * definitions; each generation keeps its own evaluation state.
+ */
+export function grammarFor(schema: object): Promise<LlamaJsonSchemaGrammar<any>> {
+  const key = JSON.stringify(schema);
+  let g = grammars.get(key);
+  if (!g) {
+    g = getRuntime().then((l) =>
+      l.createGrammarForJsonSchema(schema as never).catch((e: unknown) => {
+        grammars.delete(key);
+        throw new HotmessError('agent', `local: cannot build a grammar for the action schema ${key.slice(0, 80)}: ${firstLine(e)}`);
+      }),
+    );
+    grammars.set(key, g);
+  }
+  return g;
+}
+
 /** Dispose every cached model and the runtime. Safe to call more than once. */
 export async function disposeLocalModels(): Promise<void> {
   const loaded = [...models.values()];
   models.clear();
+  grammars.clear();
   for (const m of loaded) await m.then((model) => model.dispose()).catch(() => undefined);
   const l = llama;
   llama = null;

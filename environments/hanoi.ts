@@ -19,7 +19,7 @@
  * - Outcome: coverage over disks: 1 for each disk on the target peg.
  */
 import { z } from 'zod';
-import { defineEnvironment, hashString, type ActionSpace, type Rng } from '../src/core/index.js';
+import { defineEnvironment, hashString, HotmessError, type ActionSpace, type Rng } from '../src/core/index.js';
 
 const MAX_DISKS = 30;
 const Params = z.object({});
@@ -166,7 +166,7 @@ export default defineEnvironment<Params, State, Move>({
   },
   reset(_params, horizon, rng) {
     const n = disksForHorizon(horizon);
-    if (n === null) throw new Error(`hanoi: horizon ${horizon} is not 2^n - 1`);
+    if (n === null) throw new HotmessError('scenario', `hanoi: horizon ${horizon} is not 2^n - 1 (see checkHorizon)`);
     const tower = new Tower(n, pickPegs(rng));
     return { instance: tower, pegs: new Array<number>(n).fill(tower.source) };
   },

@@ -31,12 +31,12 @@ const Params = z.object({
   baseDemand: z.number().positive().max(1000).default(8),
   elasticity: z.number().nonnegative().max(10).default(2),
   /** Starting cash, in cents. */
-  startCash: z.number().int().nonnegative().default(2000),
+  startCash: z.number().int().nonnegative().max(1e9).default(2000),
   capacity: z.number().int().min(20).max(10000).default(40),
   /** Overnight fee per unsold unit, in cents. */
-  holdingCost: z.number().int().nonnegative().default(10),
+  holdingCost: z.number().int().nonnegative().max(10000).default(10),
   /** The oracle's order-up-to level. */
-  orderUpTo: z.number().int().nonnegative().default(14),
+  orderUpTo: z.number().int().nonnegative().max(10000).default(14),
 });
 type Params = z.infer<typeof Params>;
 
@@ -175,7 +175,7 @@ export default defineEnvironment<Params, State, Order>({
     const r = RESTOCKS.indexOf(action.restock);
     const p = PRICE_INDEX[action.price];
     if (r < 0 || p === undefined) return { illegal: `not an order: restock must be one of ${RESTOCKS.join(', ')} and price low, mid or high` };
-    if (action.restock * UNIT_COST > draft.cash) return { illegal: `cannot afford ${action.restock} units with ${dollars(draft.cash)}` };
+    if (action.restock > 0 && action.restock * UNIT_COST > draft.cash) return { illegal: `cannot afford ${action.restock} units with ${dollars(draft.cash)}` };
     if (draft.stock + action.restock > shop.params.capacity) return { illegal: `storage holds ${shop.params.capacity} units` };
     const before = worth(draft);
     runDay(shop, draft, action.restock, p);

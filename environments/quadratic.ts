@@ -157,7 +157,10 @@ function build(params: Params, horizon: number, rng: Rng): { bowl: Bowl; x0: Vec
     }
     if (aDistance(bowl, x) <= tolerance) return { bowl, x0 };
   }
-  throw new HotmessError('internal', `quadratic: the teacher missed the tolerance from 100 start directions (condition ${params.condition}, startFraction ${params.startFraction})`);
+  throw new HotmessError(
+    'scenario',
+    `quadratic: the teacher misses the success tolerance at H=${horizon} from 100 start directions (condition ${params.condition}, startFraction ${params.startFraction}); lower params.startFraction`,
+  );
 }
 
 export default defineEnvironment<Params, State, Vec>({

@@ -9,6 +9,7 @@
  * Generic: nothing here knows about the runbook. Pure; no I/O.
  */
 import { getStateNodes, initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { HotmessError } from '../../src/core/index.js';
 
 export interface CompiledChart {
   /** Number of reachable configurations; configuration 0 is the initial one. */
@@ -27,9 +28,17 @@ export interface CompiledChart {
   readonly final: Uint8Array;
 }
 
-/** The key that identifies a configuration: its state value and its context. */
-export function configurationKey(s: AnyMachineSnapshot): string {
-  return JSON.stringify(s.value) + '|' + JSON.stringify(s.context);
+/**
+ * The key that identifies a configuration: its state value and its context.
+ * Context fields still identical (===) to the initial context's are written
+ * as `#`, so a large constant field (the instance flags) is not serialised
+ * for every configuration.
+ */
+export function configurationKey(s: AnyMachineSnapshot, initialContext: Record<string, unknown>): string {
+  const ctx = s.context as Record<string, unknown>;
+  let key = JSON.stringify(s.value);
+  for (const field of Object.keys(ctx)) key += '|' + field + '=' + (ctx[field] === initialContext[field] ? '#' : JSON.stringify(ctx[field]));
+  return key;
 }
 
 /**
@@ -38,11 +47,15 @@ export function configurationKey(s: AnyMachineSnapshot): string {
  * xstate's internal events (done.state, after, ...) are excluded.
  */
 export function acceptedEvents(machine: AnyStateMachine, s: AnyMachineSnapshot): string[] {
+  return candidateEvents(machine, s).filter((type) => s.can({ type }));
+}
+
+/** Event types with transitions on the active state nodes, in declaration order (guards not evaluated). */
+function candidateEvents(machine: AnyStateMachine, s: AnyMachineSnapshot): string[] {
   const out: string[] = [];
   for (const node of getStateNodes(machine.root, s.value)) {
     for (const type of node.ownEvents) {
-      if (type.startsWith('xstate.') || type === '*' || out.includes(type)) continue;
-      if (s.can({ type })) out.push(type);
+      if (!type.startsWith('xstate.') && type !== '*' && !out.includes(type)) out.push(type);
     }
   }
   return out;
@@ -55,7 +68,8 @@ export function acceptedEvents(machine: AnyStateMachine, s: AnyMachineSnapshot):
  */
 export function compileChart(machine: AnyStateMachine, input: unknown, maxConfigurations = 200_000): CompiledChart {
   const [initial] = initialTransition(machine, input);
-  const index = new Map<string, number>([[configurationKey(initial), 0]]);
+  const initialContext = initial.context as Record<string, unknown>;
+  const index = new Map<string, number>([[configurationKey(initial, initialContext), 0]]);
   const snapshots: AnyMachineSnapshot[] = [initial];
   const events: string[][] = [];
   const nextLists: number[][] = [];
@@ -65,10 +79,12 @@ export function compileChart(machine: AnyStateMachine, input: unknown, maxConfig
     const targets: number[] = [];
     for (const type of accepted) {
       const [n] = transition(machine, s, { type });
-      const key = configurationKey(n);
+      const key = configurationKey(n, initialContext);
       let k = index.get(key);
       if (k === undefined) {
-        if (snapshots.length >= maxConfigurations) throw new Error(`statechart ${machine.id}: more than ${maxConfigurations} reachable configurations`);
+        if (snapshots.length >= maxConfigurations) {
+          throw new HotmessError('scenario', `statechart ${machine.id}: more than ${maxConfigurations} reachable configurations (is a context field unbounded?)`);
+        }
         k = snapshots.length;
         index.set(key, k);
         snapshots.push(n);

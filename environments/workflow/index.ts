@@ -55,7 +55,7 @@ interface State {
 
 const MACHINES = new Map<string, ReturnType<typeof buildRunbook>>();
 const COMPILED = new Map<string, Runbook>();
-const MEMO_LIMIT = 32;
+const MEMO_LIMIT = 64;
 
 function machineFor(stages: readonly StageKind[]): ReturnType<typeof buildRunbook> {
   const key = stages.join(',');

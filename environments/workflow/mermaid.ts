@@ -87,7 +87,7 @@ function renderChildren(node: AnyStateNode, edges: Map<AnyStateNode, Edge[]>, li
       renderChildren(child, edges, lines, indent + '  ');
       lines.push(`${indent}}`);
     } else {
-      lines.push(`${indent}state ${id}`);
+      lines.push(`${indent}${id}`);
     }
     if (child.description) lines.push(`${indent}${id} : ${child.description.replace(/[\n;]/g, ' ')}`);
     if (child.type === 'final') lines.push(`${indent}${id} --> [*]`);

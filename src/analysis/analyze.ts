@@ -50,6 +50,8 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
   const finish = (group: GroupInfo, gs: GroupSteps) => results.set(group.key, summarizeGroup(group, groupCurves(gs, measureKind, decOpts), decOpts, warn));
 
   const stepsFile = join(dir, FILES.steps);
+  // With features, state divergence uses them; state hashes are then not read.
+  const useStates = !manifest.environment.hasFeatures;
   const stores = new Map<string, GroupSteps>();
   let stepLines = 0;
   let ignored = 0;
@@ -78,7 +80,7 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
         gs = new GroupSteps(
           group.members.map((m) => m.length),
           stepsFile,
-          !manifest.environment.hasFeatures,
+          useStates,
         );
         stores.set(group.key, gs);
       }
@@ -92,6 +94,7 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
       torn++;
       warn(`${stepsFile}:${line}: torn last line (crashed run?) skipped`);
     },
+    { readState: useStates },
   );
   for (const group of index.groups.values()) {
     if (!results.has(group.key)) finish(group, stores.get(group.key) ?? new GroupSteps(group.members.map(() => 0), stepsFile));

@@ -39,6 +39,8 @@ export const GroupStepSchema = z.object({
   stateDivergence: Num,
   /** A(t) for this group; null when no oracle actions are logged. */
   taskAccuracy: Num,
+  /** Share of the alive rollouts whose action at t matched the oracle (p̂ at step t). */
+  stepAccuracy: Num,
   biasSq: Num,
   variance: Num,
   error: Num,
@@ -64,6 +66,8 @@ export const PooledStepSchema = z.object({
   taskAccuracy: Num,
   /** p̂ᵗ, the task accuracy predicted from step accuracy. */
   predictedAccuracy: Num,
+  /** Oracle matches over oracle-judged actions at t, pooled over the groups' alive rollouts. */
+  stepAccuracy: Num,
   biasSq: Num,
   variance: Num,
   error: Num,
@@ -77,6 +81,13 @@ export const FitsSchema = z.object({
   growthExponent: Num,
   growthR2: Num,
   hazardSlope: Num,
+  /**
+   * Least-squares slope of the per-step error rate 1 − p̂(t) against t.
+   * Flat for memoryless errors; positive when errors make later errors
+   * likelier (self-conditioning), which the pair hazard cannot show when
+   * pairs that stay together have made no errors.
+   */
+  errorRateSlope: Num,
 });
 
 export const GroupSchema = z.object({

@@ -9,6 +9,7 @@ import {
   decompose,
   fitAgreement,
   fitGrowth,
+  fitErrorRateSlope,
   fitHazardSlope,
   h50Observed,
   incoherence,
@@ -79,6 +80,7 @@ export function summarizeGroup(info: GroupInfo, curves: GroupCurves, options: De
     ...fitAgreement(survival),
     ...fitGrowth(curves.steps.map((s) => s.stateDivergence)),
     hazardSlope: fitHazardSlope(curves.steps.map((s) => s.hazard)),
+    errorRateSlope: fitErrorRateSlope(curves.steps.map((s) => s.stepAccuracy)),
     steps: curves.steps,
   };
   return { info, summary, outcome: dec, curves, values, target };

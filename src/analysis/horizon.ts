@@ -11,6 +11,7 @@ import {
   clusterBootstrap,
   fitAgreement,
   fitGrowth,
+  fitErrorRateSlope,
   fitHazardSlope,
   h50Observed,
   h50Predicted,
@@ -78,6 +79,7 @@ export function summarizeHorizon(agent: string, horizon: number, groups: readonl
     ...fitAgreement(steps.map((s) => s.survival)),
     ...fitGrowth(steps.map((s) => s.stateDivergence)),
     hazardSlope: fitHazardSlope(steps.map((s) => s.hazard)),
+    errorRateSlope: fitErrorRateSlope(steps.map((s) => s.stepAccuracy)),
     steps,
   };
 }

@@ -4,3 +4,4 @@ export { analyzeRun, writeAnalysis, MIN_SETTLED_N, type AnalyzeOptions } from '.
 export { nullNonFinite } from './finite.js';
 export { renderAnalysisTable, renderColumns, fmt, fmtInterval } from './table.js';
 export { compareAnalyses, compareValue, renderComparison, NOISE_FLOOR_RULE, COMPARE_SCHEMA, type Comparison, type ComparisonRow } from './compare.js';
+export { runCalibration, checkCalibration, calibrationScenario, type CalibrationCheck, type CalibrationResult, type CalibrationOptions } from './calibrate.js';

@@ -44,6 +44,13 @@ export function poolSteps(groups: readonly Pooled[], stepAccuracy: number | null
       accN += h.n;
       accOk += h.step.taskAccuracy * h.n;
     }
+    let stepOk = 0;
+    let stepN = 0;
+    for (const s of live) {
+      if (s.stepAccuracy === null) continue;
+      stepOk += s.stepAccuracy * s.alive;
+      stepN += s.alive;
+    }
     let v = 0;
     let e = 0;
     let k = 0;
@@ -66,6 +73,7 @@ export function poolSteps(groups: readonly Pooled[], stepAccuracy: number | null
       stateDivergence: mean(held.map((h) => h.step.stateDivergence)),
       taskAccuracy: accN > 0 ? accOk / accN : null,
       predictedAccuracy: predictedAccuracy(stepAccuracy, t),
+      stepAccuracy: stepN > 0 ? stepOk / stepN : null,
       biasSq: mean(live.map((s) => s.biasSq)),
       variance: k > 0 ? v / k : null,
       error: k > 0 ? e / k : null,

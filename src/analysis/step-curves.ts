@@ -109,11 +109,19 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
       if (k >= 2) dec = decompose(measureKind, measBuf, k, dm, gs.targets.subarray((t - 1) * dm, t * dm), options);
     }
 
+    let ok = 0;
+    let judged = 0;
+    for (const r of rs) {
+      if (r.len < t) continue;
+      const o = r.oracle[t - 1];
+      if (o !== 0) judged++;
+      if (o === 1) ok++;
+    }
     let taskAccuracy: number | null = null;
     if (hasOracle && N > 0) {
-      let ok = 0;
-      for (const r of rs) if (r.firstMismatch > t) ok++;
-      taskAccuracy = ok / N;
+      let clean = 0;
+      for (const r of rs) if (r.firstMismatch > t) clean++;
+      taskAccuracy = clean / N;
     }
 
     steps.push({
@@ -127,6 +135,7 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
       modalShare: prefix.modalShare,
       stateDivergence,
       taskAccuracy,
+      stepAccuracy: judged > 0 ? ok / judged : null,
       biasSq: dec ? dec.biasSq : null,
       variance: dec ? dec.variance : null,
       error: dec ? dec.error : null,

@@ -77,6 +77,8 @@ const isNumChar = (c: number) => (c >= 48 && c <= 57) || c === 45 || c === 43 ||
 const FALLBACK = Symbol('fallback');
 
 class Scanner {
+  /** `readState`: materialise `state` (skipped when the analysis uses features instead). */
+  constructor(private readonly readState: boolean) {}
   private readonly ids = new StringCache(4);
   private readonly actions = new StringCache(16);
   b: Buffer = Buffer.alloc(0);
@@ -249,7 +251,7 @@ class Scanner {
         if (b[this.p++] !== COLON) throw FALLBACK;
         this.ws();
         if (this.p >= end) throw FALLBACK;
-        if (k >= 0) rec[WANTED[k] as Wanted] = this.value(k === 0 ? this.ids : k === 2 || k === 3 ? this.actions : null);
+        if (k >= 0 && (k !== 4 || this.readState)) rec[WANTED[k] as Wanted] = this.value(k === 0 ? this.ids : k === 2 || k === 3 ? this.actions : null);
         else this.skipValue();
         this.ws();
         const d = b[this.p++];
@@ -267,10 +269,15 @@ class Scanner {
  * 1-based line number. Blank lines are skipped; a torn final line (no
  * newline, not JSON) goes to `onTorn`; a corrupt line elsewhere is an error.
  */
-export async function readStepLines(file: string, onStep: (rec: StepLine, line: number) => void, onTorn: (line: number) => void): Promise<void> {
+export async function readStepLines(
+  file: string,
+  onStep: (rec: StepLine, line: number) => void,
+  onTorn: (line: number) => void,
+  options: { readState?: boolean } = {},
+): Promise<void> {
   if (!existsSync(file)) throw new HotmessError('log', `${file}: file not found`);
   const fh = await open(file, 'r');
-  const scanner = new Scanner();
+  const scanner = new Scanner(options.readState ?? true);
   let buf = Buffer.allocUnsafe(CHUNK);
   let filled = 0;
   let lineNo = 0;
@@ -282,8 +289,8 @@ export async function readStepLines(file: string, onStep: (rec: StepLine, line: 
     let rec: StepLine;
     try {
       rec = scanner.line(buf, s, end);
-    } catch (e) {
-      if (e !== FALLBACK) throw e;
+    } catch {
+      // Anything the scanner cannot take (FALLBACK, or a value JSON.parse refused) is judged by JSON.parse on the whole line.
       const text = buf.toString('utf8', start, end);
       try {
         rec = JSON.parse(text) as StepLine;

@@ -27,6 +27,8 @@ export class RolloutSteps {
   len = 0;
   actions: Int32Array;
   states: Float64Array;
+  /** Per step: 0 no oracle logged, 1 the action matched the oracle, 2 it did not. */
+  oracle: Uint8Array;
   measures: Float64Array | null = null;
   features: Float64Array | null = null;
   firstMismatch = Infinity;
@@ -38,10 +40,11 @@ export class RolloutSteps {
   constructor(capacity: number) {
     this.actions = new Int32Array(Math.max(1, capacity));
     this.states = new Float64Array(Math.max(1, capacity));
+    this.oracle = new Uint8Array(Math.max(1, capacity));
   }
 }
 
-function grow<T extends Int32Array | Float64Array>(arr: T, needed: number, fill = 0): T {
+function grow<T extends Int32Array | Float64Array | Uint8Array>(arr: T, needed: number, fill = 0): T {
   if (arr.length >= needed) return arr;
   const next = new (arr.constructor as { new (n: number): T })(Math.max(needed, arr.length * 2));
   next.set(arr);
@@ -129,11 +132,13 @@ export class GroupSteps {
     const from = r.len;
     r.actions = grow(r.actions, t);
     r.states = grow(r.states, t, NaN);
+    r.oracle = grow(r.oracle, t);
     if (t > from + 1) {
       const gap = this.idIn(this.actionIds, MISSING_ACTION);
       for (let i = from; i < t - 1; i++) {
         r.actions[i] = gap;
         r.states[i] = NaN;
+        r.oracle[i] = 0;
       }
     }
     const action = rec.action;
@@ -144,7 +149,8 @@ export class GroupSteps {
       const same = typeof action === 'object' || typeof oracle === 'object' ? canonicalJson(action) === canonicalJson(oracle) : action === oracle;
       if (same) r.matches++;
       else if (r.firstMismatch === Infinity) r.firstMismatch = t;
-    }
+      r.oracle[t - 1] = same ? 1 : 2;
+    } else r.oracle[t - 1] = 0;
     r.states[t - 1] = this.useStates ? stateNumber(rec.state) : NaN;
     if (rec.replayed === true) r.replayed = t;
     const m = rec.measure === undefined ? null : vectorOf(rec.measure);

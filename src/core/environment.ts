@@ -116,6 +116,7 @@ export type AnyEnvironment = Environment<any, any, any>;
 export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefinition<P, S, A>): Environment<P, S, A> {
   const transition = def.transition;
   const step = (state: S, action: A): StepResult<S> => {
+    if (state === undefined || state === null) throw new Error(`${def.name}: step called before reset (no state)`);
     let result: TransitionResult = { illegal: 'no transition' };
     const [next, patches] = produceWithPatches(state, (draft: Draft<S>) => {
       result = transition(draft, action);

@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { deriveSeed, HotmessError, type Action } from '../core/index.js';
+import { deriveSeed, HotmessError, type Action, type AgentServices } from '../core/index.js';
 import { FILES, RunWriter, rolloutId, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
 import { executeRollout } from './execute.js';
 import { readForkSource, type ForkSource } from './fork-source.js';
@@ -37,6 +37,12 @@ export interface ForkOptions {
   /** Aborting stops new continuations and cancels in-flight ones (status `interrupted`). */
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Checked before each continuation starts; a reason stops the fork cleanly (e.g. a cost budget). */
+  readonly shouldStop?: () => string | null;
+  /** Run-scoped services handed to the agent (e.g. the LLM response cache and cost meter). */
+  readonly services?: AgentServices;
+  /** The source, when the caller has already read it with `readForkSource` (same run, rollout and step). */
+  readonly source?: ForkSource;
 }
 
 export interface ForkInfo {
@@ -69,8 +75,8 @@ export function planFork(src: ForkSource, samples: number): PlannedRollout[] {
   return plan;
 }
 
-/** The scenario as the fork ran it: one agent, the source's horizon, M rollouts. */
-function forkScenario(src: ForkSource, samples: number): ResolvedScenario {
+/** The scenario as the fork runs it: one agent, the source's horizon, M rollouts. */
+export function forkScenario(src: ForkSource, samples: number): ResolvedScenario {
   const s = src.scenario;
   const agentSpec = s.spec.agents.find((a) => a.name === src.agent.name)!;
   const spec = { ...s.spec, horizons: [src.record.horizon], instances: 1, rollouts: samples, agents: [agentSpec] };
@@ -86,7 +92,8 @@ function prepareOut(out: string): void {
 export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
   if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new HotmessError('usage', `--samples: expected a positive integer, got ${opts.samples}`);
   // Validates the source (run, rollout id, K) and replays the prefix before anything is written.
-  const src = await readForkSource(opts.run, opts.rollout, opts.step, opts.registry);
+  const src = opts.source ?? (await readForkSource(opts.run, opts.rollout, opts.step, opts.registry));
+  if (src.record.rollout !== opts.rollout || src.prefix.length !== opts.step) throw new HotmessError('internal', 'forkRun: `source` was read for another rollout or step');
   prepareOut(opts.out);
   const fork: ForkInfo = {
     sourceRun: opts.run,
@@ -108,10 +115,11 @@ export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
   const concurrency = Math.max(1, opts.concurrency ?? scenario.spec.concurrency);
   const inflight = new Set<Promise<void>>();
   let ran = 0;
+  let stoppedBecause: string | null = null;
   opts.onProgress?.(0, plan.length);
   const runOne = async (planned: PlannedRollout) => {
     const sink = writer.stepBuffer();
-    const result = await executeRollout({ planned, env: scenario.env, envParams: scenario.envParams, registry: opts.registry, sink, signal: opts.signal, prefix });
+    const result = await executeRollout({ planned, env: scenario.env, envParams: scenario.envParams, registry: opts.registry, sink, signal: opts.signal, prefix, services: opts.services });
     if (opts.signal?.aborted) return sink.discard();
     writer.commit(sink, result.line);
     terminations[result.end.termination]++;
@@ -120,7 +128,8 @@ export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
   };
   try {
     for (const planned of plan) {
-      if (opts.signal?.aborted) break;
+      stoppedBecause = opts.signal?.aborted ? 'interrupted' : (opts.shouldStop?.() ?? null);
+      if (stoppedBecause) break;
       const p = runOne(planned);
       inflight.add(p);
       void p.finally(() => inflight.delete(p));
@@ -130,7 +139,7 @@ export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
   } finally {
     writer.close();
   }
-  const stoppedBecause = opts.signal?.aborted ? 'interrupted' : null;
+  if (opts.signal?.aborted && !stoppedBecause) stoppedBecause = 'interrupted';
   const status: Manifest['status'] = stoppedBecause ? 'interrupted' : 'finished';
   writeJsonAtomic(manifestPath, buildManifest(scenario, opts.version, status, extra, { startedAt, finishedAt: new Date().toISOString() }));
   return { dir: opts.out, status, total: plan.length, skipped: 0, ran, terminations, stoppedBecause, fork };

@@ -6,5 +6,5 @@ export { executeRollout, buildAgent } from './execute.js';
 export { runScenario, buildManifest, type RunOptions, type RunSummary } from './runner.js';
 export { loadScenario, loadScenarioFile, parseScenario, resolveScenario, ScenarioSchema, type ResolvedScenario, type ResolvedAgent, type ScenarioFile, type AgentSpec } from './scenario.js';
 export { resolveEnvironment, resolveAgent, type Registry } from './registry.js';
-export { forkRun, planFork, type ForkOptions, type ForkSummary, type ForkInfo } from './fork.js';
+export { forkRun, forkScenario, planFork, type ForkOptions, type ForkSummary, type ForkInfo } from './fork.js';
 export { readForkSource, type ForkSource } from './fork-source.js';

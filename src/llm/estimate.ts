@@ -13,7 +13,9 @@
  *   rollout's first call writes the prefix (1.25× input price), later calls
  *   read it (cache-read price). With the full history the conversation is
  *   cached too: step t reads step t-1's prompt and writes the difference.
- *   The minimum cacheable length is ignored.
+ *   A prefix shorter than the model's minimum cacheable length (price
+ *   table) is not cached: it is billed as input. Rollouts of a group share
+ *   an instance, hence a prefix, but each is assumed to write its own.
  * Pure: it resets environments to observe them, and calls nothing.
  */
 import { createRng, rolloutSeeds, type AnyEnvironment, type SeedPart } from '../core/index.js';
@@ -40,18 +42,28 @@ export function assumedOutputTokens(thinking: 'adaptive' | 'disabled' | number |
   return Math.min(maxTokens, 60 + think);
 }
 
+/** The minimum cacheable length assumed for a model without a price entry (the largest published). */
+const MIN_CACHE_UNKNOWN = 4096;
+
 /** Tokens of the call at step t (1-based) of a rollout. */
 export function callTokens(shape: CallShape, t: number): TokenUsage {
   const window = shape.history === 'full' ? Infinity : shape.history;
   const promptAt = (s: number) => shape.prefixTokens + Math.min(s - 1, window) * shape.turnTokens + shape.observationTokens;
   const prompt = promptAt(t);
   const output = shape.outputTokens;
-  if (!shape.promptCaching) return { input: prompt, output, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0 };
+  const uncached: TokenUsage = { input: prompt, output, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0 };
+  if (!shape.promptCaching) return uncached;
+  const min = shape.price?.minCacheTokens ?? MIN_CACHE_UNKNOWN;
+  const prefixCached = shape.prefixTokens >= min;
   if (shape.history === 'full') {
-    if (t === 1) return { input: 0, output, cacheRead: 0, cacheWrite: prompt, cacheWrite1h: 0 };
-    const previous = promptAt(t - 1);
-    return { input: 0, output, cacheRead: previous, cacheWrite: prompt - previous, cacheWrite1h: 0 };
+    // Breakpoints after the prefix and after the newest turn; each caches only when long enough.
+    const previous = t > 1 ? promptAt(t - 1) : 0;
+    const read = t > 1 && previous >= min ? previous : t > 1 && prefixCached ? shape.prefixTokens : 0;
+    const end = prompt >= min ? prompt : prefixCached ? shape.prefixTokens : read;
+    const write = end - read;
+    return { input: prompt - read - write, output, cacheRead: read, cacheWrite: write, cacheWrite1h: 0 };
   }
+  if (!prefixCached) return uncached;
   const rest = prompt - shape.prefixTokens;
   return t === 1
     ? { input: rest, output, cacheRead: 0, cacheWrite: shape.prefixTokens, cacheWrite1h: 0 }
@@ -102,7 +114,7 @@ export interface EstimateInput {
 }
 
 export const ESTIMATE_METHOD =
-  '1 token per 3 characters (+350 for tool use); instance 0 stands for all; every rollout runs all H steps with no re-asks; cache writes at 1.25x input, reads at the cache-read price';
+  '1 token per 3 characters (+350 for tool use); instance 0 stands for all; every rollout runs all H steps with no re-asks; cache writes at 1.25x input and reads at the cache-read price, above the model minimum cacheable length';
 
 export function estimateRun(input: EstimateInput): RunEstimate {
   const rows: EstimateRow[] = [];

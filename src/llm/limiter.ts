@@ -59,6 +59,7 @@ export class RequestLimiter {
     if (!(max >= 1)) throw new RangeError(`request limit must be at least 1, got ${max}`);
     this.maxLimit = max;
     this.current = max;
+    this.lastCut = -Infinity;
     this.pump();
   }
 

@@ -22,6 +22,12 @@ export interface Rates {
 export interface Price extends Rates {
   /** Prompts (input + cache reads + writes) above `threshold` tokens pay `rates` on every token of the call. */
   readonly long?: { readonly threshold: number; readonly rates: Rates };
+  /**
+   * The shortest prefix the API caches; shorter ones are billed as plain
+   * input. Not a price, but it decides which price applies (dry-run uses
+   * it). Absent: assumed 4096, the largest published minimum.
+   */
+  readonly minCacheTokens?: number;
 }
 
 export const PRICES_CHECKED = '2026-10-24';
@@ -34,34 +40,40 @@ const rates = (input: number, output: number, cacheRead: number): Rates => ({
   cacheRead,
 });
 
+const price = (r: Rates, minCacheTokens: number): Price => ({ ...r, minCacheTokens });
+
+/** Minimum cacheable lengths are published per model; for the newest models they are assumed from the family. */
 const OPUS_45 = rates(5, 25, 0.5);
-const OPUS_41 = rates(15, 75, 1.5);
-const SONNET_4 = rates(3, 15, 0.3);
+const OPUS_41 = price(rates(15, 75, 1.5), 1024);
+const SONNET_4 = price(rates(3, 15, 0.3), 1024);
+
+/** Used when a price override names a model the table does not know: the largest published minimum. */
+const UNKNOWN_MIN_CACHE = 4096;
 
 /** Keyed by model id without a date suffix ("claude-haiku-4-5-20251001" finds "claude-haiku-4-5"). */
 export const PRICES: Readonly<Record<string, Price>> = {
-  'claude-fable-5-1': rates(10, 50, 0.25),
-  'claude-mythos-5-1': rates(10, 50, 0.25),
-  'claude-fable-5': rates(10, 50, 1),
-  'claude-mythos-5': rates(10, 50, 1),
-  'claude-opus-5-5': rates(4, 20, 0.2),
-  'claude-opus-5': OPUS_45,
-  'claude-opus-4-8': OPUS_45,
-  'claude-opus-4-7': OPUS_45,
-  'claude-opus-4-6': OPUS_45,
-  'claude-opus-4-5': OPUS_45,
+  'claude-fable-5-1': price(rates(10, 50, 0.25), 512),
+  'claude-mythos-5-1': price(rates(10, 50, 0.25), 512),
+  'claude-fable-5': price(rates(10, 50, 1), 512),
+  'claude-mythos-5': price(rates(10, 50, 1), 512),
+  'claude-opus-5-5': price(rates(4, 20, 0.2), 512),
+  'claude-opus-5': price(OPUS_45, 512),
+  'claude-opus-4-8': price(OPUS_45, 1024),
+  'claude-opus-4-7': price(OPUS_45, 4096),
+  'claude-opus-4-6': price(OPUS_45, 4096),
+  'claude-opus-4-5': price(OPUS_45, 4096),
   'claude-opus-4-1': OPUS_41,
   'claude-opus-4': OPUS_41,
-  'claude-sonnet-5-5': rates(2, 10, 0.1),
-  'claude-sonnet-5': rates(2, 10, 0.2),
-  'claude-sonnet-4-6': SONNET_4,
+  'claude-sonnet-5-5': price(rates(2, 10, 0.1), 1024),
+  'claude-sonnet-5': price(rates(2, 10, 0.2), 1024),
+  'claude-sonnet-4-6': price(SONNET_4, 2048),
   'claude-sonnet-4-5': SONNET_4,
   'claude-sonnet-4': SONNET_4,
   'claude-3-7-sonnet': SONNET_4,
-  'claude-haiku-5-5': { ...rates(0.1, 0.5, 0.01), long: { threshold: 100_000, rates: rates(0.5, 2.5, 0.05) } },
-  'claude-haiku-4-5': rates(1, 5, 0.1),
-  'claude-3-5-haiku': rates(0.8, 4, 0.08),
-  'claude-3-haiku': { input: 0.25, output: 1.25, cacheWrite: 0.3, cacheWrite1h: 0.5, cacheRead: 0.03 },
+  'claude-haiku-5-5': { ...rates(0.1, 0.5, 0.01), long: { threshold: 100_000, rates: rates(0.5, 2.5, 0.05) }, minCacheTokens: 4096 },
+  'claude-haiku-4-5': price(rates(1, 5, 0.1), 4096),
+  'claude-3-5-haiku': price(rates(0.8, 4, 0.08), 2048),
+  'claude-3-haiku': { input: 0.25, output: 1.25, cacheWrite: 0.3, cacheWrite1h: 0.5, cacheRead: 0.03, minCacheTokens: 2048 },
 };
 
 const DATE_SUFFIX = /^-\d{8}$/;
@@ -90,6 +102,7 @@ export function priceFor(model: string, override?: Partial<Rates>): Price | null
     cacheWrite: override.cacheWrite ?? (override.input !== undefined || !base ? input * 1.25 : base.cacheWrite),
     cacheWrite1h: override.cacheWrite1h ?? (override.input !== undefined || !base ? input * 2 : base.cacheWrite1h),
     cacheRead: override.cacheRead ?? (override.input !== undefined || !base ? input * 0.1 : base.cacheRead),
+    minCacheTokens: base?.minCacheTokens ?? UNKNOWN_MIN_CACHE,
   };
 }
 

@@ -73,3 +73,27 @@ export function clusterBootstrap(
   });
   return out;
 }
+
+/**
+ * Bootstrap standard error of any statistic of G clusters: `stat` gets the
+ * resampled cluster indices (with repeats). Resamples where the statistic
+ * is null are left out; null when fewer than 2 resamples define it or G < 2.
+ */
+export function bootstrapStandardError(G: number, stat: (indices: Int32Array) => number | null, resamples: number, rng: Rng): number | null {
+  if (G < 2) return null;
+  const idx = new Int32Array(G);
+  let n = 0;
+  let mean = 0;
+  let m2 = 0;
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < G; i++) idx[i] = rng.int(G);
+    const v = stat(idx);
+    if (v === null || !Number.isFinite(v)) continue;
+    // Welford's running variance.
+    n++;
+    const d = v - mean;
+    mean += d / n;
+    m2 += d * (v - mean);
+  }
+  return n >= 2 ? Math.sqrt(m2 / (n - 1)) : null;
+}

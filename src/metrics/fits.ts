@@ -72,15 +72,21 @@ export function fitGrowth(divergence: readonly (number | null)[]): { growthExpon
   return { growthExponent: fit ? fit.slope : null, growthR2: fit ? fit.r2 : null };
 }
 
-/** Least-squares slope of h(t) against t. */
-export function fitHazardSlope(hazard: readonly (number | null)[]): number | null {
+/** Least-squares slope of a per-step curve v(t) against t (t from 1), nulls skipped. */
+export function fitSlope(values: readonly (number | null)[]): number | null {
   const xs: number[] = [];
   const ys: number[] = [];
-  hazard.forEach((h, i) => {
-    if (h !== null) {
+  values.forEach((v, i) => {
+    if (v !== null) {
       xs.push(i + 1);
-      ys.push(h);
+      ys.push(v);
     }
   });
   return linearFit(xs, ys)?.slope ?? null;
 }
+
+/** Least-squares slope of h(t) against t. */
+export const fitHazardSlope = (hazard: readonly (number | null)[]): number | null => fitSlope(hazard);
+
+/** Slope of the per-step error rate 1 − p̂(t) against t. */
+export const fitErrorRateSlope = (stepAccuracy: readonly (number | null)[]): number | null => fitSlope(stepAccuracy.map((p) => (p === null ? null : 1 - p)));

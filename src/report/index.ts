@@ -2,5 +2,5 @@
 export { writeReport, PLOTS_DIR, type ReportOptions, type ReportResult } from './report.js';
 export { buildCharts, closedForm, isoEnd, ISO_LEVELS, type Chart, type ChartFamily } from './charts/index.js';
 export { renderSvg, svgToPng, fontSetup, fontWarning, type ChartSpec } from './render.js';
-export { reportMarkdown, analysisTable, fmt } from './markdown.js';
+export { reportMarkdown, analysisTable } from './markdown.js';
 export { parseAnalysis, readAnalysis } from './load.js';

@@ -5,8 +5,7 @@
 import { stringify } from 'yaml';
 import type { Manifest } from '../log/index.js';
 import type { Chart } from './charts/index.js';
-import type { AnalysisDocument, HorizonSummary } from '../analysis/index.js';
-import type { Num } from './charts/index.js';
+import { fmt, fmtInterval, type AnalysisDocument, type HorizonSummary } from '../analysis/index.js';
 
 export interface PlotLink {
   readonly chart: Chart;
@@ -23,13 +22,6 @@ export interface ReportContent {
   readonly plots: readonly PlotLink[];
   readonly skipped: readonly { id: string; title: string; reason: string }[];
   readonly warnings: readonly string[];
-}
-
-/** A number for a table cell: 3 significant digits, '—' for null. */
-export function fmt(v: Num | undefined): string {
-  if (typeof v !== 'number' || !Number.isFinite(v)) return '—';
-  if (Number.isInteger(v)) return String(v);
-  return String(Number(v.toPrecision(3)));
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -84,13 +76,13 @@ function passChain(row: HorizonSummary): string {
 }
 
 function ciText(row: HorizonSummary): string {
-  const ci = row.ci.incoherence;
-  return ci ? ` [${fmt(ci[0])}, ${fmt(ci[1])}]` : '';
+  const ci = fmtInterval(row.ci.incoherence);
+  return ci ? ` ${ci}` : '';
 }
 
 /** One row per agent × horizon, the columns of `hotmess analyze`. */
 export function analysisTable(rows: readonly HorizonSummary[]): string[] {
-  const head = ['agent', 'H', 'groups', 'rollouts', 'incoherence [95% CI]', 'bias²', 'variance', 'error', 'pass^k (k=1…)', 'p̂', 'H50 obs', 'H50 pred', 'q̂', 't½', 'growth b', 'hazard slope'];
+  const head = ['agent', 'H', 'groups', 'rollouts', 'incoherence [95% CI]', 'bias²', 'variance', 'error', 'pass^k (k=1…)', 'p̂', 'H50 obs', 'H50 pred', 'q̂', 't½', 'growth b', 'hazard slope', 'error-rate slope'];
   const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const cells = [
@@ -110,6 +102,7 @@ export function analysisTable(rows: readonly HorizonSummary[]): string[] {
       fmt(r.halfLife),
       fmt(r.growthExponent),
       fmt(r.hazardSlope),
+      fmt(r.errorRateSlope),
     ];
     out.push(`| ${cells.join(' | ')} |`);
   }
@@ -141,17 +134,21 @@ function lengthTables(doc: AnalysisDocument): string[] {
 export function reportMarkdown(c: ReportContent): string {
   const title = c.manifest?.name ?? c.doc.run.name;
   const lines = [`# hotmess report: ${title}`, ''];
-  for (const w of [...c.warnings, ...c.doc.warnings]) lines.push(`> **Warning:** ${w}`, '');
+  for (const w of c.warnings) lines.push(`> **Warning:** ${w}`, '');
   lines.push(...setup(c));
   lines.push('## Analysis', '');
   if (c.doc.horizons.length === 0) lines.push('No agent × horizon had any rollouts to analyse.', '');
   else lines.push(...analysisTable(c.doc.horizons), '');
   lines.push(
     'Incoherence = variance / error over all groups of a horizon (a ratio of sums): 0 when all error is bias, 1 when all is variance. ' +
-      'p̂ is per-step accuracy against the oracle; H50 is where task accuracy falls below one half; q̂ is the per-step pair agreement and t½ its half-life.',
+      'p̂ is per-step accuracy against the oracle; H50 is where task accuracy falls below one half; q̂ is the per-step pair agreement and t½ its half-life; ' +
+      'the hazard slope and error-rate slope are flat for memoryless errors and positive when errors compound.',
     '',
-    ...lengthTables(c.doc),
   );
+  if (c.doc.warnings.length > 0) {
+    lines.push('### Analysis warnings', '', ...c.doc.warnings.map((w) => `- ${w}`), '');
+  }
+  lines.push(...lengthTables(c.doc));
   lines.push('## Plots', '');
   for (const p of c.plots) {
     lines.push(`### ${p.chart.title}`, '', p.chart.caption, '', `![${p.chart.title}](${link(p.svg)})`, '');

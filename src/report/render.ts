@@ -24,10 +24,14 @@ export const CHART_CONFIG = {
   title: { fontSize: 14, anchor: 'start' },
 } as const;
 
-/** Compile and render one chart to SVG text. Deterministic for a given spec. */
-export async function renderSvg(spec: ChartSpec): Promise<string> {
-  const { spec: vg } = compile({ config: CHART_CONFIG, ...spec } as ChartSpec);
-  const view = new vega.View(vega.parse(vg), { renderer: 'none' });
+/**
+ * Compile and render one chart to SVG text. Deterministic for a given spec.
+ * vega-lite/vega warnings go to `onWarning` (never to the console).
+ */
+export async function renderSvg(spec: ChartSpec, onWarning: (message: string) => void = () => {}): Promise<string> {
+  const logger = vega.logger(vega.Warn, 'warn', (_method, _level, args) => onWarning(args.map(String).join(' ')));
+  const { spec: vg } = compile({ ...spec, config: CHART_CONFIG }, { logger });
+  const view = new vega.View(vega.parse(vg), { renderer: 'none', logger });
   try {
     return await view.toSVG();
   } finally {

@@ -83,7 +83,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   const plots: ReportResult['plots'] = [];
   const links: PlotLink[] = [];
   for (const chart of charts) {
-    const svg = await renderSvg(chart.spec);
+    const svg = await renderSvg(chart.spec, (w) => warnings.push(`${chart.id}: ${w}`));
     const svgPath = join(plotsDir, `${chart.id}.svg`);
     writeAtomic(svgPath, svg);
     let pngPath: string | null = join(plotsDir, `${chart.id}.png`);

@@ -81,7 +81,7 @@ function renderLanes(group: GroupData, opts: PlainOptions, write: (text: string)
     }
     return w;
   });
-  const tWidth = Math.max(1, String(group.T).length);
+  const tWidth = Math.max(3, String(group.T).length);
   const head = lanes.map((i, j) => `r${group.lanes[i].rollout.index}`.padEnd(width[j])).join('  ');
   write(`  ${'t'.padStart(tWidth)}  ${head}\n`);
   const ends = lanes.map((i, j) => (group.lanes[i].rollout.success === true ? 'ok' : group.lanes[i].rollout.termination === 'error' ? 'error' : 'fail').padEnd(width[j])).join('  ');

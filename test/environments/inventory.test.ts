@@ -88,6 +88,10 @@ describe('inventory environment', () => {
     const full = { ...s, stock: 36 };
     expect(inventory.step(full, { restock: 5, price: 'low' })).toEqual({ kind: 'illegal', reason: 'storage holds 40 units' });
     expect(inventory.step(s, { restock: 3, price: 'mid' } as never)).toMatchObject({ kind: 'illegal' });
+    // Regression: holding fees can push cash below zero; ordering nothing must stay legal then.
+    const broke = { ...s, cash: -200, stock: 20 };
+    expect(inventory.actions(broke)).toMatchObject({ actions: [{ restock: 0 }, { restock: 0 }, { restock: 0 }] });
+    expect(inventory.step(broke, { restock: 0, price: 'low' }).kind).toBe('ok');
   });
 
   it('observes cash, stock and yesterday in text', () => {

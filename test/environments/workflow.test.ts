@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { initialTransition, transition, type AnyStateNode } from 'xstate';
+import { assign, createMachine, initialTransition, setup, transition, type AnyStateNode } from 'xstate';
 import { checkEnvironment, createRng } from '../../src/core/index.js';
 import workflow from '../../environments/workflow/index.js';
-import { mermaidId } from '../../environments/workflow/mermaid.js';
+import { compileChart } from '../../environments/workflow/compile.js';
+import { machineToMermaid, mermaidId } from '../../environments/workflow/mermaid.js';
 import { buildRunbook, CHANNEL_FOR, FIX_FOR, layout, stageId } from '../../environments/workflow/runbook.js';
 
 const params = workflow.params.parse({});
@@ -26,8 +27,8 @@ describe('workflow environment', () => {
   });
 
   it('the oracle path is exactly H steps for many seeds and horizons', () => {
-    for (let h = 1; h <= 40; h++) {
-      for (let i = 0; i < 3; i++) {
+    for (const h of [...Array.from({ length: 20 }, (_, i) => i + 1), 33, 47]) {
+      for (let i = 0; i < 2; i++) {
         let s = workflow.reset(params, h, createRng(`h${h}:${i}`));
         let t = 0;
         while (!workflow.outcome(s).success && t <= h) {
@@ -119,5 +120,31 @@ describe('workflow environment', () => {
     expect(workflow.actions(s)).toEqual({ kind: 'discrete', actions: ['ACKNOWLEDGE', 'SNOOZE'] });
     expect(workflow.observe(s).text).toMatch(/^Stage 1 of \d+ \(acknowledge\)\. PAGE: .* Available actions: ACKNOWLEDGE, SNOOZE\.$/);
     expect(workflow.instructions!(s)).toMatch(/ROLLBACK_DEPLOY/);
+  });
+
+  it('compileChart: self-loops are accepted, guarded-out events are not, distances by BFS', () => {
+    const m = setup({ guards: { never: () => false } }).createMachine({
+      id: 'tiny',
+      initial: 'a',
+      states: {
+        a: { on: { WAIT: 'a', GO: 'b', BLOCKED: { guard: 'never', target: 'c' } } },
+        b: { on: { BACK: 'a', FINISH: 'c' } },
+        c: { type: 'final' },
+      },
+    });
+    const chart = compileChart(m, undefined);
+    expect(chart.size).toBe(3);
+    expect(chart.events).toEqual([['WAIT', 'GO'], ['BACK', 'FINISH'], []]);
+    expect(Array.from(chart.dist)).toEqual([2, 1, 0]);
+    expect(Array.from(chart.best)).toEqual([1, 1, -1]);
+    expect(Array.from(chart.final)).toEqual([0, 0, 1]);
+    expect(machineToMermaid(m)).toBe(
+      ['stateDiagram-v2', '  [*] --> a', '  a', '  b', '  c', '  c --> [*]', '  a --> a : WAIT', '  a --> b : GO', '  a --> c : BLOCKED [never]', '  b --> a : BACK', '  b --> c : FINISH', ''].join('\n'),
+    );
+  });
+
+  it('compileChart refuses an unbounded context', () => {
+    const m = createMachine({ id: 'counter', context: { n: 0 }, initial: 'a', states: { a: { on: { INC: { actions: assign({ n: ({ context }) => context.n + 1 }) } } } } });
+    expect(() => compileChart(m, undefined, 50)).toThrow(/more than 50 reachable configurations/);
   });
 });

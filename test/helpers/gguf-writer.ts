@@ -121,7 +121,7 @@ export function tinyLlamaGguf(opts: TinyLlamaOptions): Buffer {
   const headsKv = opts.headsKv ?? heads;
   const ff = opts.ff ?? 2 * embd;
   const context = opts.context ?? 512;
-  const scale = opts.scale ?? 0.5;
+  const scale = opts.scale ?? 0.1;
   const headDim = embd / heads;
   const vocab = vocabulary();
   const nVocab = vocab.tokens.length;

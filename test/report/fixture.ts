@@ -22,6 +22,7 @@ function step(t: number, o: Partial<PooledStep>): PooledStep {
     stateDivergence: null,
     taskAccuracy: null,
     predictedAccuracy: null,
+    stepAccuracy: null,
     biasSq: null,
     variance: null,
     error: null,
@@ -32,7 +33,7 @@ function step(t: number, o: Partial<PooledStep>): PooledStep {
 
 const corrected = { biasSq: null, variance: null, incoherence: null };
 const zeroOne = { bias: null, variance: null };
-const fits = { q: null, halfLife: null, growthExponent: null, growthR2: null, hazardSlope: null };
+const fits = { q: null, halfLife: null, growthExponent: null, growthR2: null, hazardSlope: null, errorRateSlope: null };
 
 function horizon(agent: string, H: number, o: Partial<HorizonSummary>): HorizonSummary {
   return {

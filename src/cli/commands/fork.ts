@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import { basename, join } from 'node:path';
 import { HotmessError } from '../../core/index.js';
-import { forkRun, type ForkSummary } from '../../engine/index.js';
+import { forkRun, forkScenario, readForkSource, type ForkSummary } from '../../engine/index.js';
 import { createProgress, printJson } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
+import { formatTotals, prepareLlmRun, type LlmTotals } from '../llm-run.js';
 
 export interface ForkFlags {
   rollout: string;
@@ -14,6 +15,7 @@ export interface ForkFlags {
   samples: string;
   out?: string;
   concurrency?: string;
+  maxCost?: string;
   analyze?: boolean;
   json?: boolean;
 }
@@ -27,10 +29,15 @@ function integer(flag: string, v: string | undefined, min: number): number | und
   return n;
 }
 
-export async function forkCommand(run: string, flags: ForkFlags): Promise<ForkSummary> {
+export async function forkCommand(run: string, flags: ForkFlags): Promise<{ summary: ForkSummary; llm: LlmTotals | null }> {
   const step = integer('--step', flags.step, 0)!;
   const samples = integer('--samples', flags.samples, 1)!;
+  const concurrency = integer('--concurrency', flags.concurrency, 1);
   const out = flags.out ?? join('runs', `${basename(run.replace(/\/+$/, ''))}-fork-${stamp(new Date())}`);
+  // Read and check the source first: a bad rollout id or step fails before anything else.
+  const source = await readForkSource(run, flags.rollout, step, REGISTRY);
+  // Model agents: preflight (API key, model file), response cache under OUT/cache, --max-cost.
+  const llm = prepareLlmRun(forkScenario(source, samples), out, { maxCost: flags.maxCost });
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -49,12 +56,15 @@ export async function forkCommand(run: string, flags: ForkFlags): Promise<ForkSu
       out,
       registry: REGISTRY,
       version: PACKAGE_VERSION,
-      concurrency: integer('--concurrency', flags.concurrency, 1),
+      concurrency,
       signal: controller.signal,
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
+      source,
+      services: llm.services,
+      shouldStop: llm.shouldStop,
     });
     progress?.finish();
-    return summary;
+    return { summary, llm: llm.finish(summary) };
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -71,17 +81,19 @@ export function register(program: Command): void {
     .requiredOption('--samples <m>', 'continuations to sample')
     .option('--out <dir>', 'run directory (default: runs/<run>-fork-<timestamp>)')
     .option('--concurrency <n>', 'continuations in flight at once (overrides the scenario)')
+    .option('--max-cost <usd>', 'stop starting continuations once model calls have cost this much')
     .option('--analyze', 'analyse the fork run when it finishes')
     .option('--json', 'print the summary as JSON')
     .action(async (run: string, flags: ForkFlags) => {
-      const summary = await forkCommand(run, flags);
-      if (flags.json) printJson(summary);
+      const { summary, llm } = await forkCommand(run, flags);
+      if (flags.json) printJson({ ...summary, ...(llm ? { llm } : {}) });
       else {
         const t = summary.terminations;
         process.stdout.write(
           `fork written to ${summary.dir} (${summary.status}): ${summary.ran} continuations of ${summary.fork.sourceRollout} after step ${summary.fork.step}; ` +
             `${t.terminated} terminated, ${t.truncated} truncated, ${t.error} error\n`,
         );
+        if (llm) process.stdout.write(formatTotals(llm));
       }
       if (summary.status === 'interrupted') {
         process.stderr.write(`hotmess: fork stopped (${summary.stoppedBecause})\n`);

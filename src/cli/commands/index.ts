@@ -10,7 +10,9 @@ import { register as report } from './report.js';
 import { register as importCommand } from './import.js';
 import { register as analyze } from './analyze.js';
 import { register as compare } from './compare.js';
+import { register as calibrate } from './calibrate.js';
 import { register as fork } from './fork.js';
 import { register as replay } from './replay.js';
+import { register as play } from './play.js';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, catalog, scenario, report, importCommand, analyze, compare, fork, replay];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, catalog, scenario, report, importCommand, analyze, compare, calibrate, fork, replay, play];

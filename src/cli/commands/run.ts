@@ -1,12 +1,13 @@
 /** `hotmess run SCENARIO`: every rollout of a scenario into a run directory. */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { HotmessError } from '../../core/index.js';
+import { EXIT_CODES, HotmessError } from '../../core/index.js';
 import { loadScenario, runScenario, type RunSummary } from '../../engine/index.js';
 import { createProgress, printJson } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
+import { dryRun, formatEstimate, formatTotals, loadRunScenario, prepareLlmRun, type LlmTotals } from '../llm-run.js';
 
 export interface RunFlags {
   out?: string;
@@ -14,7 +15,16 @@ export interface RunFlags {
   resume?: boolean;
   analyze?: boolean;
   json?: boolean;
+  /** Model agents: stop starting rollouts once this many USD were spent in this invocation. */
+  maxCost?: string;
+  /** Model agents: process-wide cap on API requests in flight. */
+  maxRequests?: string;
+  /** Re-run the logged run RUN from its response cache, with no API calls. */
+  replay?: string;
+  dryRun?: boolean;
 }
+
+export type RunResult = RunSummary & { readonly llm?: LlmTotals };
 
 const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
@@ -25,10 +35,14 @@ function parseConcurrency(v: string | undefined): number | undefined {
   return n;
 }
 
-export async function runCommand(file: string, flags: RunFlags): Promise<RunSummary> {
-  const scenario = await loadScenario(file, REGISTRY);
+export async function runCommand(file: string | undefined, flags: RunFlags): Promise<RunResult> {
+  if (flags.replay && file) throw new HotmessError('usage', '--replay takes the scenario from the run it replays; drop the scenario argument');
+  if (!flags.replay && !file) throw new HotmessError('usage', 'missing scenario: hotmess run SCENARIO.yaml (or --replay RUN --out DIR)');
+  if (flags.replay && !flags.out) throw new HotmessError('usage', '--replay needs --out DIR: a new run directory for the replayed logs');
+  const scenario = flags.replay ? await loadRunScenario(flags.replay, REGISTRY) : await loadScenario(file!, REGISTRY);
   if (flags.resume && !flags.out) throw new HotmessError('usage', '--resume needs --out DIR: the run directory to continue');
   const out = flags.out ?? join('runs', `${scenario.spec.name}-${stamp(new Date())}`);
+  const llm = prepareLlmRun(scenario, out, flags);
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -47,9 +61,13 @@ export async function runCommand(file: string, flags: RunFlags): Promise<RunSumm
       concurrency: parseConcurrency(flags.concurrency),
       signal: controller.signal,
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
+      services: llm.services,
+      shouldStop: llm.shouldStop,
+      manifestExtra: llm.manifestExtra,
     });
     progress?.finish();
-    return summary;
+    const totals = llm.finish(summary);
+    return totals ? { ...summary, llm: totals } : summary;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -60,13 +78,25 @@ export function register(program: Command): void {
   program
     .command('run')
     .description('Run every rollout of a scenario (agents × horizons × instances × rollouts) and log every step.')
-    .argument('<scenario>', 'scenario YAML file')
+    .argument('[scenario]', 'scenario YAML file (omit with --replay)')
     .option('--out <dir>', 'run directory (default: runs/<name>-<timestamp>)')
     .option('--concurrency <n>', 'rollouts in flight at once (overrides the scenario)')
     .option('--resume', 'continue an interrupted run in --out without redoing finished rollouts')
     .option('--analyze', 'analyse the run and write the report when it finishes')
     .option('--json', 'print the run summary as JSON')
-    .action(async (file: string, flags: RunFlags) => {
+    .option('--dry-run', 'estimate the cost of the model calls and exit; makes no calls and writes nothing')
+    .option('--max-cost <usd>', 'model agents: start no new rollout once this invocation spent USD (resume to continue)')
+    .option('--max-requests <n>', 'model agents: cap on API requests in flight across all rollouts (default: the concurrency)')
+    .option('--replay <run>', 're-run a logged run from its response cache with no API calls (needs --out)')
+    .action(async (file: string | undefined, flags: RunFlags) => {
+      if (flags.dryRun) {
+        if (!file) throw new HotmessError('usage', 'missing scenario: hotmess run SCENARIO.yaml --dry-run');
+        const scenario = await loadScenario(file, REGISTRY);
+        const estimate = dryRun(scenario);
+        if (flags.json) printJson(estimate);
+        else process.stdout.write(formatEstimate(scenario.spec.name, estimate));
+        return;
+      }
       const summary = await runCommand(file, flags);
       if (flags.json) printJson(summary);
       else {
@@ -79,10 +109,12 @@ export function register(program: Command): void {
           const r = summary.recovered;
           process.stdout.write(`resumed: ${r.droppedSteps} uncommitted step lines dropped, ${r.tornLines} torn lines skipped, ${r.retired} error rollouts retired to retired.jsonl and re-run\n`);
         }
+        if (summary.llm) process.stdout.write(formatTotals(summary.llm));
       }
       if (summary.status === 'interrupted') {
-        process.stderr.write(`hotmess: run stopped (${summary.stoppedBecause}); continue with: hotmess run ${file} --out ${summary.dir} --resume\n`);
-        process.exitCode = 130;
+        const again = flags.replay ? `--replay ${flags.replay}` : file;
+        process.stderr.write(`hotmess: run stopped (${summary.stoppedBecause}); continue with: hotmess run ${again} --out ${summary.dir} --resume\n`);
+        process.exitCode = summary.stoppedBecause?.startsWith('cost budget') ? EXIT_CODES.budget : 130;
         return;
       }
       if (flags.analyze) await afterRun(summary.dir, { json: flags.json === true });

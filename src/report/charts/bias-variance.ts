@@ -18,10 +18,10 @@ export function isoEnd(c: number, xMax: number, yMax: number): { x: number; y: n
 
 export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
   const title = 'Bias² against variance, with lines of equal incoherence';
-  const points: { agent: string; horizon: number; biasSq: number; variance: number; label: string }[] = [];
+  const points: { agent: string; horizon: number; biasSq: number; variance: number }[] = [];
   for (const row of doc.horizons) {
     if (isNum(row.biasSq) && isNum(row.variance)) {
-      points.push({ agent: row.agent, horizon: row.horizon, biasSq: row.biasSq, variance: row.variance, label: `H=${row.horizon}` });
+      points.push({ agent: row.agent, horizon: row.horizon, biasSq: row.biasSq, variance: row.variance });
     }
   }
   if (points.length === 0) return { charts: [], skipped: [{ id: 'bias-variance', title, reason: 'no agent × horizon has both bias² and variance' }] };
@@ -38,13 +38,22 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
     lines.push({ level, biasSq: 0, variance: 0 }, { level, biasSq: end.x, variance: end.y });
     labels.push({ level, biasSq: end.x, variance: end.y });
   }
-  const x = { field: 'biasSq', type: 'quantitative' as const, title: 'bias²', scale: { domain: [0, xMax], nice: false } };
-  const y = { field: 'variance', type: 'quantitative' as const, title: 'variance', scale: { domain: [0, yMax], nice: false } };
+  // Square-root axes: the line V = k·B² stays a straight line through the origin
+  // (√V = √k·√B²), zeros stay plottable, and a wide range of error scales fits.
+  const axis = (field: string, title: string, max: number) => ({
+    field,
+    type: 'quantitative' as const,
+    title: `${title} (√ scale)`,
+    scale: { type: 'sqrt' as const, domain: [0, max], nice: false },
+  });
+  const x = axis('biasSq', 'bias²', xMax);
+  const y = axis('variance', 'variance', yMax);
+  const agentColor = { field: 'agent', type: 'nominal' as const, title: 'agent', scale: { scheme: 'tableau10' } };
   const spec: ChartSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     width: 380,
-    height: 300,
+    height: 320,
     layer: [
       {
         data: { values: lines },
@@ -57,14 +66,15 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
         encoding: { x, y, text: { field: 'level', type: 'nominal' } },
       },
       {
+        // Each agent's path through the plane as the horizon grows.
         data: { values: points },
-        mark: { type: 'point', filled: true, size: 60 },
-        encoding: { x, y, color: { field: 'agent', type: 'nominal', title: 'agent', scale: { scheme: 'tableau10' } } },
+        mark: { type: 'line', strokeWidth: 1, opacity: 0.5 },
+        encoding: { x, y, color: agentColor, order: { field: 'horizon', type: 'quantitative' } },
       },
       {
         data: { values: points },
-        mark: { type: 'text', align: 'left', dx: 6, fontSize: 10 },
-        encoding: { x, y, text: { field: 'label', type: 'nominal' } },
+        mark: { type: 'point', filled: true, size: 70, opacity: 0.9 },
+        encoding: { x, y, color: agentColor, shape: { field: 'horizon', type: 'nominal', title: 'horizon H', sort: 'ascending' } },
       },
     ],
   };
@@ -73,7 +83,7 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
       {
         id: 'bias-variance',
         title,
-        caption: `Each point is one agent at one horizon. Dashed lines mark incoherence ${ISO_LEVELS.join(', ')} (V = c/(1−c)·B²): points above a line have more of their error in variance.`,
+        caption: `Each point is one agent at one horizon (shape = horizon; the thin line joins an agent's horizons in order). Dashed lines mark incoherence ${ISO_LEVELS.join(', ')} (V = c/(1−c)·B²): points above a line have more of their error in variance. Both axes are square-root scaled, which keeps those lines straight.`,
         spec,
       },
     ],

@@ -4,7 +4,7 @@
  * Keys are read only when stdin supports raw mode; otherwise the first
  * screen is drawn once and the app ends (it never waits on a missing TTY).
  */
-import { Box, Text, useApp, useInput, useStdin } from 'ink';
+import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { GroupData } from '../model/group-data.js';
 import { loadAnalysis, overviewRows, type AnalysisState } from '../model/overview.js';
@@ -27,9 +27,21 @@ export interface ReplayAppProps {
   readonly analysis?: AnalysisState;
 }
 
+/** A key event with no special key: for characters split out of a chunk. */
+const NO_KEY = {} as Key;
+
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
-export function ReplayApp({ model, initial, analysis: givenAnalysis }: ReplayAppProps) {
+export function ReplayApp(props: ReplayAppProps) {
+  const { columns } = useTerminalSize();
+  return (
+    <Box width={columns} flexDirection="column">
+      <ReplayScreens {...props} />
+    </Box>
+  );
+}
+
+function ReplayScreens({ model, initial, analysis: givenAnalysis }: ReplayAppProps) {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const { columns, rows } = useTerminalSize();
@@ -71,8 +83,9 @@ export function ReplayApp({ model, initial, analysis: givenAnalysis }: ReplayApp
 
   useInput(
     (input, key) => {
-      const cmd = commandFor(input, key);
-      if (cmd) setNav((s) => reduce(s, cmd, { cells: model.cells, groups: model.groups, data: currentRef.current }));
+      // Keys pressed fast may arrive as one chunk ("nn"): one command per character.
+      const cmds = input.length > 1 && !key.ctrl && !key.meta ? [...input].map((ch) => commandFor(ch, NO_KEY)) : [commandFor(input, key)];
+      for (const cmd of cmds) if (cmd) setNav((s) => reduce(s, cmd, { cells: model.cells, groups: model.groups, data: currentRef.current }));
     },
     { isActive: isRawModeSupported === true },
   );

@@ -13,7 +13,7 @@ export interface LanesProps {
 const STATUS = { ok: { mark: '✓', color: 'green' }, fail: { mark: '✗', color: 'red' }, error: { mark: '!', color: 'magenta' } } as const;
 
 export function Lanes({ window: w, t, firstDivergence, divergenceSteps }: LanesProps) {
-  const cw = Math.max(w.cellWidth, ...w.columns.map((c) => String(c).length));
+  const cw = w.cellWidth;
   const pad = (s: string) => (s.length > cw ? s.slice(0, cw - 1) + '…' : s.padEnd(cw));
   const blank = ' '.repeat(w.titleWidth);
   return (
@@ -40,9 +40,9 @@ export function Lanes({ window: w, t, firstDivergence, divergenceSteps }: LanesP
         const st = STATUS[r.status];
         return (
           <Text key={r.lane} wrap="truncate-end">
-            <Text bold={r.selected}>{(r.selected ? '▸ ' : '  ') + r.title.padEnd(w.titleWidth - 5)}</Text>
+            <Text bold={r.selected}>{(r.selected ? '▸ ' : '  ') + r.title.padEnd(w.titleWidth - 5) + ' '}</Text>
             <Text color={st.color}>{st.mark}</Text>
-            {'  '}
+            {' '}
             {r.cells.map((c, k) => {
               const col = w.columns[k];
               return (

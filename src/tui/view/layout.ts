@@ -37,7 +37,8 @@ export function laneWindow(data: GroupData, nav: NavState, width: number, maxRow
   const lanes = visibleLanes(data, nav.failedOnly);
   const axis = stepAxis(data, nav.divergentOnly);
   const maxIndex = data.lanes.reduce((m, l) => Math.max(m, l.rollout.index), 0);
-  const titleWidth = 2 + 1 + String(maxIndex).length + 2 + 1;
+  // '▸ ' + 'r<index>' + ' ' + status mark + ' '.
+  const titleWidth = 2 + 1 + String(maxIndex).length + 3;
 
   // Rows: a window of lanes that keeps the selected one in view.
   const rowsFit = Math.max(1, maxRows);
@@ -55,7 +56,8 @@ export function laneWindow(data: GroupData, nav: NavState, width: number, maxRow
     }
     if (cellWidth >= MAX_CELL) break;
   }
-  cellWidth = Math.min(MAX_CELL, cellWidth);
+  // Wide enough for the step numbers of the ruler too.
+  cellWidth = Math.max(Math.min(MAX_CELL, cellWidth), axis.count > 0 ? String(axis.at(axis.count - 1)).length : 1);
   const fit = Math.max(1, Math.floor((width - titleWidth) / (cellWidth + 1)));
   const start = Math.max(0, Math.min(pos - Math.floor(fit / 2), axis.count - fit));
   const columns: number[] = [];

@@ -1,5 +1,6 @@
 /** Mount the replay app full-screen (alternate screen) and resolve when the user quits. */
 import { render } from 'ink';
+import { HotmessError } from '../../core/index.js';
 import type { ReplayModel } from '../model/replay-model.js';
 import { ReplayApp } from './App.js';
 import type { NavState } from './nav.js';
@@ -19,7 +20,6 @@ export async function runReplayApp(model: ReplayModel, opts: ReplayAppOptions = 
   if (opts.group !== undefined) {
     const i = model.groups.findIndex((g) => g.key === opts.group);
     if (i < 0) {
-      const { HotmessError } = await import('../../core/index.js');
       throw new HotmessError('usage', `--group ${opts.group}: no such group in ${model.dir} (groups are AGENT:HORIZON:INSTANCE, e.g. ${model.groups[0]?.key ?? 'none'})`);
     }
     Object.assign(initial, { screen: 'group', group: i });

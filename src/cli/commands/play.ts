@@ -1,0 +1,65 @@
+/**
+ * `hotmess play ENV`: you are the agent. Choose among the legal actions with
+ * the keyboard (or type a numeric action) while seeing the observation text
+ * an LLM would see; the session is written as a normal run directory. The
+ * TUI loads lazily; without a terminal the command stops with one line.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { HotmessError } from '../../core/index.js';
+import { REGISTRY } from '../registry.js';
+import { PACKAGE_VERSION } from '../version.js';
+
+interface PlayFlags {
+  horizon?: number;
+  seed?: string;
+  rollouts?: number;
+  params?: string;
+  out?: string;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+function parseParams(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new HotmessError('usage', `--params: not JSON: ${text}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new HotmessError('usage', '--params: expected a JSON object, e.g. {"dictSize": 16}');
+  return v as Record<string, unknown>;
+}
+
+export function register(program: Command): void {
+  program
+    .command('play')
+    .description('Be the agent: choose each action yourself and see what an LLM would see; writes a run directory')
+    .argument('<env>', 'environment name (see: hotmess envs)')
+    .option('--horizon <h>', 'horizon (default 8)', positiveInt)
+    .option('--seed <seed>', 'base seed: picks the instance (default 0)')
+    .option('--rollouts <n>', 'play the same instance n times (default 1)', positiveInt)
+    .option('--params <json>', 'environment parameters as a JSON object')
+    .option('--out <dir>', 'run directory (default: runs/play-<env>-<timestamp>)')
+    .addHelpText('after', '\nExample:\n  hotmess play maze --horizon 6 --seed 3\n  hotmess replay runs/play-maze-…')
+    .action(async (env: string, flags: PlayFlags) => {
+      if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) throw new HotmessError('usage', 'play needs an interactive terminal: stdin and stdout must be a TTY (it reads your keys)');
+      const seed = flags.seed === undefined ? undefined : /^\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
+      const [{ play }, { humanAgent }] = await Promise.all([import('../../tui/index.js'), import('../../../agents/human.js')]);
+      const result = await play({ env, registry: REGISTRY, humanAgent, version: PACKAGE_VERSION, horizon: flags.horizon, seed, rollouts: flags.rollouts, params: parseParams(flags.params), out: flags.out });
+      for (const r of result.rollouts) {
+        const success = r.success === null ? '' : `, success ${r.success ? 'yes' : 'no'}`;
+        process.stdout.write(`${r.id}: ${r.termination} after ${r.length} steps, return ${r.return ?? '—'}${success}\n`);
+      }
+      if (result.status === 'interrupted') {
+        process.stderr.write(`hotmess: play stopped; the unfinished rollout was not saved (${result.rollouts.length} finished in ${result.dir})\n`);
+        process.exitCode = 130;
+        return;
+      }
+      process.stdout.write(`run written to ${result.dir}\nnext: hotmess replay ${result.dir} · hotmess analyze ${result.dir}\n`);
+    });
+}

@@ -1,0 +1,133 @@
+/**
+ * What `hotmess run` adds for model-backed agents: the preflight check (API
+ * key) before any rollout, the run's LLM runtime (response cache under
+ * RUN/cache, request limit, cost meter), the `--max-cost` budget, replays of
+ * a logged run from its cache, and `--dry-run` estimates. Scenarios without
+ * model agents pass through untouched.
+ */
+import { join } from 'node:path';
+import { HotmessError, type AgentServices } from '../core/index.js';
+import { parseScenario, resolveScenario, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
+import { readManifest, type Manifest } from '../log/index.js';
+import { createLlmRuntime, estimateRun, hasModelAgents, preflightModelAgents, type LlmRuntime, type RunEstimate } from '../llm/index.js';
+
+export interface LlmFlags {
+  maxCost?: string;
+  maxRequests?: string;
+  replay?: string;
+}
+
+export interface LlmRun {
+  readonly services: AgentServices | undefined;
+  readonly shouldStop: (() => string | null) | undefined;
+  readonly manifestExtra: Partial<Manifest> | undefined;
+  /** Record the spend and fail a replay that missed; returns the totals to print. */
+  finish(summary: RunSummary): LlmTotals | null;
+}
+
+export interface LlmTotals {
+  readonly paidCalls: number;
+  readonly cacheHits: number;
+  readonly spentUsd: number;
+  readonly unpricedCalls: number;
+  readonly replayedFrom: string | null;
+}
+
+export function parseMaxCost(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/^\$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new HotmessError('usage', `--max-cost: expected a positive number of US dollars, got "${v}"`);
+  return n;
+}
+
+export function parseMaxRequests(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new HotmessError('usage', `--max-requests: expected a positive integer, got "${v}"`);
+  return n;
+}
+
+/** The scenario a logged run was made from (for `--replay`). */
+export async function loadRunScenario(run: string, registry: Registry): Promise<ResolvedScenario> {
+  const manifest = readManifest(run);
+  if (!manifest.scenario) throw new HotmessError('log', `${run}/manifest.json: no "scenario" recorded; only runs made by \`hotmess run\` can be replayed`);
+  const s = await resolveScenario(parseScenario(manifest.scenario, `${run}/manifest.json: scenario`), registry, null);
+  if (manifest.scenarioHash && manifest.scenarioHash !== s.hash) throw new HotmessError('log', `${run}/manifest.json: the recorded scenario does not match its hash (${manifest.scenarioHash}); refusing to replay`);
+  return s;
+}
+
+/** Prepare a run's model agents; throws before any rollout if one cannot run. */
+export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags): LlmRun {
+  const maxCost = parseMaxCost(flags.maxCost);
+  const maxRequests = parseMaxRequests(flags.maxRequests);
+  if (!hasModelAgents(s.agents)) {
+    if (flags.replay) throw new HotmessError('usage', `--replay: scenario "${s.spec.name}" has no model-backed agents; re-run it instead (scripted runs are reproducible from the seed)`);
+    return { services: undefined, shouldStop: undefined, manifestExtra: undefined, finish: () => null };
+  }
+  if (!flags.replay) preflightModelAgents(s.agents);
+  if (maxCost !== undefined) {
+    const unpriced = estimateRun(estimateInput(s)).rows.find((r) => r.costUsd === null);
+    if (unpriced) throw new HotmessError('usage', `--max-cost: model "${unpriced.model}" of agent "${unpriced.agent}" has no price; give the agent a \`price\` param (USD per million tokens)`);
+  }
+  const runtime: LlmRuntime = createLlmRuntime({
+    cacheDir: join(out, 'cache'),
+    replayFrom: flags.replay ? join(flags.replay, 'cache') : null,
+    maxRequests: maxRequests ?? Infinity,
+  });
+  const shouldStop = () => {
+    if (runtime.misses.length > 0) return `replay cache miss (${runtime.misses[0]})`;
+    if (maxCost !== undefined && runtime.meter.spentUsd >= maxCost) return `cost budget reached: $${runtime.meter.spentUsd.toFixed(4)} spent of $${maxCost}`;
+    return null;
+  };
+  return {
+    services: runtime.services(),
+    shouldStop,
+    manifestExtra: flags.replay ? { source: `hotmess run --replay ${flags.replay}` } : undefined,
+    finish(summary) {
+      runtime.writeCost(summary.dir);
+      if (runtime.misses.length > 0) {
+        throw new HotmessError('log', `replay of ${flags.replay} failed: ${runtime.misses.length} request(s) not in its cache (first: ${runtime.misses[0]}); no API calls were made`);
+      }
+      const paid = runtime.meter.paid;
+      return { paidCalls: paid.calls, cacheHits: runtime.meter.cacheHits, spentUsd: paid.costUsd, unpricedCalls: paid.unpriced, replayedFrom: flags.replay ?? null };
+    },
+  };
+}
+
+const estimateInput = (s: ResolvedScenario) => ({
+  env: s.env,
+  envParams: s.envParams,
+  seed: s.spec.seed,
+  agents: s.agents,
+  horizons: s.spec.horizons,
+  instances: s.spec.instances,
+  rollouts: s.spec.rollouts,
+});
+
+/** `--dry-run`: the estimate, no directory created, no call made. */
+export function dryRun(s: ResolvedScenario): RunEstimate {
+  return estimateRun(estimateInput(s));
+}
+
+const usd = (v: number | null): string => (v === null ? 'unpriced' : `$${v < 0.01 && v > 0 ? v.toFixed(4) : v.toFixed(2)}`);
+const kTok = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+
+export function formatEstimate(name: string, e: RunEstimate): string {
+  if (e.rows.length === 0) return `dry run of ${name}: no model-backed agents; nothing is billed\n`;
+  const lines = [`dry run of ${name}: estimated cost before any call`];
+  lines.push('agent        model                 H     rollouts  steps    input   cache r  cache w  output   cost');
+  for (const r of e.rows) {
+    lines.push(
+      `${r.agent.padEnd(12)} ${r.model.padEnd(21)} ${String(r.horizon).padEnd(5)} ${String(r.rollouts).padEnd(9)} ${String(r.steps).padEnd(8)} ` +
+        `${kTok(r.tokens.input).padEnd(7)} ${kTok(r.tokens.cacheRead).padEnd(8)} ${kTok(r.tokens.cacheWrite).padEnd(8)} ${kTok(r.tokens.output).padEnd(8)} ${usd(r.costUsd)}`,
+    );
+  }
+  lines.push(`total: ${usd(e.totalUsd)}  (method: ${e.method})`);
+  return lines.join('\n') + '\n';
+}
+
+export function formatTotals(t: LlmTotals): string {
+  if (t.replayedFrom) return `replayed from ${t.replayedFrom}: ${t.cacheHits} cached replies, 0 API calls\n`;
+  const unpriced = t.unpricedCalls > 0 ? ` (+${t.unpricedCalls} calls to unpriced models)` : '';
+  return `model calls: ${t.paidCalls} paid, ${t.cacheHits} from the cache; spent $${t.spentUsd.toFixed(4)}${unpriced} (see cost.json)\n`;
+}

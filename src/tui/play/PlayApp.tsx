@@ -1,0 +1,151 @@
+/**
+ * The play screen: the instance's instructions, the observation text an LLM
+ * would see, the last step's result, and the legal actions to choose from
+ * (or a field to type a numeric action into, checked against the space's
+ * schema before it is sent). Keys are read only with raw-mode stdin.
+ */
+import { Box, Text, useInput, useStdin } from 'ink';
+import { useState, useSyncExternalStore } from 'react';
+import { canonicalJson } from '../../core/index.js';
+import { cut } from '../model/format.js';
+import { shortJson } from '../model/patches.js';
+import { useTerminalSize } from '../view/use-terminal-size.js';
+import type { TurnChannel } from './channel.js';
+import { packLines } from './pack.js';
+import { parseTyped, pickDiscrete } from './parse-action.js';
+
+export interface PlayAppProps {
+  readonly channel: TurnChannel;
+  readonly title: string;
+  readonly horizon: number;
+  readonly rollouts: number;
+  readonly instructions: string | null;
+  /** The person asked to stop (Esc or Ctrl-C). */
+  readonly onQuit: () => void;
+}
+
+export function PlayApp(props: PlayAppProps) {
+  const { columns } = useTerminalSize();
+  return (
+    <Box width={columns} flexDirection="column">
+      <PlayScreen {...props} />
+    </Box>
+  );
+}
+
+function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }: PlayAppProps) {
+  const { isRawModeSupported } = useStdin();
+  const { columns, rows } = useTerminalSize();
+  const { turn } = useSyncExternalStore(channel.subscribe, channel.snapshot);
+  const [selected, setSelected] = useState(0);
+  const [typed, setTyped] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const submit = (parsed: ReturnType<typeof parseTyped>) => {
+    if (!parsed.ok) return setProblem(parsed.reason);
+    setProblem(null);
+    setTyped('');
+    setSelected(0);
+    channel.answer(parsed.action);
+  };
+
+  useInput(
+    (input, key) => {
+      if (key.escape || (key.ctrl && input === 'c')) return onQuit();
+      if (!turn) return;
+      const space = turn.legal;
+      if (space.kind === 'discrete') {
+        const n = space.actions.length;
+        if (key.upArrow) setSelected((s) => (s + n - 1) % n);
+        else if (key.downArrow) setSelected((s) => (s + 1) % n);
+        else if (key.return) submit(pickDiscrete(space, Math.min(selected, n - 1)));
+        else if (/^[1-9]$/.test(input)) submit(pickDiscrete(space, Number(input) - 1));
+        return;
+      }
+      if (key.return) return submit(parseTyped(space, typed));
+      if (key.backspace || key.delete) return setTyped((s) => s.slice(0, -1));
+      if (key.ctrl || key.meta) return;
+      // Keys typed fast arrive as one chunk: apply them one by one.
+      let text = typed;
+      for (const ch of input) {
+        if (ch === '\r' || ch === '\n') return submit(parseTyped(space, text));
+        if (ch === '\x7f' || ch === '\b') text = text.slice(0, -1);
+        else if (ch >= ' ') text += ch;
+      }
+      setProblem(null);
+      setTyped(text);
+    },
+    { isActive: isRawModeSupported === true },
+  );
+
+  const width = Math.max(20, columns);
+  if (!turn)
+    return (
+      <Box flexDirection="column">
+        <Text bold>{cut(title, width)}</Text>
+        <Text color="gray">waiting for the environment…</Text>
+      </Box>
+    );
+
+  const t = turn.history.length + 1;
+  const last = turn.history[turn.history.length - 1];
+  const space = turn.legal;
+  const listRows = space.kind === 'discrete' ? Math.min(space.actions.length, Math.max(3, Math.floor(rows / 3))) : 2;
+  const obsLines = turn.observation.text.split('\n');
+  const instrBudget = Math.max(2, rows - obsLines.length - listRows - 12);
+  const packed = instructions ? packLines(instructions, width, instrBudget) : null;
+  const rule = (label: string) => `── ${label} `.padEnd(width, '─');
+  const top = space.kind === 'discrete' ? Math.max(0, Math.min(selected - Math.floor(listRows / 2), space.actions.length - listRows)) : 0;
+
+  return (
+    <Box flexDirection="column">
+      <Text bold wrap="truncate-end">
+        {title} · rollout {turn.rollout.index + 1}/{rollouts} · step {t}/{horizon} · Esc quits
+      </Text>
+      {packed ? (
+        <>
+          <Text color="gray">{rule('instructions')}</Text>
+          {packed.rows.map((r, i) => (
+            <Text key={i} wrap="truncate-end">
+              {r}
+            </Text>
+          ))}
+          {packed.hidden > 0 ? <Text color="gray">… {packed.hidden} more lines</Text> : null}
+        </>
+      ) : null}
+      {last ? (
+        <Text color={last.feedback ? 'red' : 'green'} wrap="truncate-end">
+          last step: {shortJson(last.action, 40)} · reward {last.reward}
+          {last.feedback ? ` · refused: ${last.feedback}` : ''}
+        </Text>
+      ) : null}
+      <Text color="gray">{rule('observation')}</Text>
+      {obsLines.map((l, i) => (
+        <Text key={i} wrap="truncate-end">
+          {l}
+        </Text>
+      ))}
+      <Text color="gray">{rule(space.kind === 'discrete' ? 'your action: ↑/↓ and Enter, or its number' : `your action: ${space.description}; type it, Enter sends`)}</Text>
+      {space.kind === 'discrete' ? (
+        space.actions.slice(top, top + listRows).map((a, k) => {
+          const i = top + k;
+          return (
+            <Text key={canonicalJson(a)} inverse={i === selected} wrap="truncate-end">
+              {i === selected ? '▸ ' : '  '}
+              {i < 9 ? `${i + 1} ` : '  '}
+              {typeof a === 'string' ? a : canonicalJson(a)}
+            </Text>
+          );
+        })
+      ) : (
+        <Text>
+          {'> '}
+          {typed}
+          <Text inverse> </Text>
+        </Text>
+      )}
+      {problem ? <Text color="red">{cut(problem, width)}</Text> : null}
+      {isRawModeSupported === true ? null : <Text color="yellow">stdin is not a terminal: keys are off</Text>}
+    </Box>
+  );
+}

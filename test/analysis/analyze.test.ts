@@ -1,0 +1,185 @@
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AnalysisDocumentSchema, analyzeRun, nullNonFinite, writeAnalysis, type AnalysisDocument } from '../../src/analysis/index.js';
+import { makeRun, type FixtureRollout } from './fixture.js';
+
+const sq = (value: number, target: number) => ({ kind: 'squared' as const, value, target, success: value === target });
+
+/** Two instances: the first hand-worked step by step (see the expectations below). */
+const ROLLOUTS: FixtureRollout[] = [
+  { index: 0, actions: ['N', 'N', 'E'], oracle: ['N', 'N', 'N'], measures: [1, 2, 3], targets: [1, 2, 3], outcome: sq(3, 3) },
+  { index: 1, actions: ['N', 'E', 'E'], oracle: ['N', 'N', 'N'], measures: [1, 3, 4], targets: [1, 2, 3], outcome: sq(4, 3) },
+  { index: 2, actions: ['N', 'N'], oracle: ['N', 'N'], measures: [1, 2], targets: [1, 2], outcome: sq(2, 3), termination: 'terminated' },
+  { index: 0, instance: 1, actions: ['N', 'N', 'N'], oracle: ['N', 'N', 'N'], outcome: sq(3, 3) },
+  { index: 1, instance: 1, actions: ['E', 'N', 'N'], oracle: ['N', 'N', 'N'], outcome: sq(5, 3) },
+];
+
+const allFinite = (v: unknown): boolean =>
+  typeof v === 'number' ? Number.isFinite(v) : Array.isArray(v) ? v.every(allFinite) : v !== null && typeof v === 'object' ? Object.values(v).every(allFinite) : true;
+
+describe('analyzeRun on a hand-worked run', async () => {
+  const doc = await analyzeRun(makeRun(ROLLOUTS), { resamples: 200 });
+  const g0 = doc.groups[0];
+  const g1 = doc.groups[1];
+
+  it('follows the output contract, with no NaN or Infinity', () => {
+    expect(() => AnalysisDocumentSchema.parse(doc)).not.toThrow();
+    expect(allFinite(doc)).toBe(true);
+    expect(doc.run).toMatchObject({ name: 'fixture', seed: 7, agents: [{ name: 'a', kind: 'noisy', params: { epsilon: 0.1 } }] });
+  });
+
+  it('computes the per-step curves of a group', () => {
+    const s = g0.steps;
+    expect(s.map((x) => x.alive)).toEqual([3, 3, 2]);
+    expect(s.map((x) => x.actionAgreement)).toEqual([1, 1 / 3, 1]);
+    expect(s[1].actionEntropy).toBeCloseTo(-(2 / 3) * Math.log2(2 / 3) - (1 / 3) * Math.log2(1 / 3), 12);
+    expect(s.map((x) => x.survival)).toEqual([1, 1 / 3, 0]);
+    expect(s[0].hazard).toBe(0);
+    expect(s[1].hazard).toBeCloseTo(2 / 3, 12);
+    expect(s[2].hazard).toBe(1);
+    expect(s.map((x) => x.distinctPrefixes)).toEqual([1, 2, 3]);
+    expect(s.map((x) => x.modalShare)).toEqual([1, 2 / 3, 1 / 3]);
+    // The rollout that ended at t = 2 stays at its last state.
+    expect(s[0].stateDivergence).toBe(0);
+    expect(s[1].stateDivergence).toBe(0);
+    expect(s[2].stateDivergence).toBeCloseTo(2 / 3, 12);
+    expect(s.map((x) => x.taskAccuracy)).toEqual([1, 2 / 3, 1 / 3]);
+    // t = 2: measures (2, 3, 2) against 2
+    expect(s[1].biasSq).toBeCloseTo(1 / 9, 12);
+    expect(s[1].variance).toBeCloseTo(2 / 9, 12);
+    expect(s[1].error).toBeCloseTo(1 / 3, 12);
+    expect(s[1].incoherence).toBeCloseTo(2 / 3, 12);
+    // t = 1: no error at all → incoherence null
+    expect(s[0].error).toBe(0);
+    expect(s[0].incoherence).toBeNull();
+  });
+
+  it('computes the group outcome, pass curves, accuracy and fits', () => {
+    expect(g0.n).toBe(3);
+    expect(g0.meanLength).toBeCloseTo(8 / 3, 12);
+    expect(g0.outcome.biasSq).toBe(0);
+    expect(g0.outcome.variance).toBeCloseTo(2 / 3, 12);
+    expect(g0.outcome.incoherence).toBeCloseTo(1, 12);
+    expect(g0.outcome.corrected.variance).toBeCloseTo(1, 12);
+    expect(g0.outcome.corrected.biasSq).toBeCloseTo(-1 / 3, 12);
+    expect(g0.outcome.zeroOne).toEqual({ bias: 1, variance: 2 / 3 });
+    expect(g0.passK).toEqual({ '1': 1 / 3, '2': 0, '3': 0 });
+    expect(g0.passAtK['2']).toBeCloseTo(2 / 3, 12);
+    expect(g0.stepAccuracy).toBeCloseTo(5 / 8, 12);
+    expect(g0.h50Observed).toBe(3);
+    expect(g0.q).toBeCloseTo((1 / 3) ** 0.4, 12);
+    expect(g0.hazardSlope).toBeCloseTo(0.5, 12);
+    // Instance 1 splits at once: S = 0 from t = 1, hazard undefined afterwards.
+    expect(g1.steps.map((x) => x.survival)).toEqual([0, 0, 0]);
+    expect(g1.steps.map((x) => x.hazard)).toEqual([1, null, null]);
+    expect(g1.steps[0].biasSq).toBeNull(); // no measures logged
+  });
+
+  it('pools a horizon as a ratio of sums over instances', () => {
+    const h = doc.horizons[0];
+    expect(h).toMatchObject({ agent: 'a', horizon: 10, groups: 2, rollouts: 5 });
+    expect(h.biasSq).toBeCloseTo(0.5, 12);
+    expect(h.variance).toBeCloseTo(5 / 6, 12);
+    expect(h.error).toBeCloseTo(4 / 3, 12);
+    expect(h.incoherence).toBeCloseTo((2 / 3 + 1) / (2 / 3 + 2), 12);
+    expect(h.stepAccuracy).toBeCloseTo((5 + 5) / (8 + 6), 12);
+    expect(h.h50Predicted).toBeCloseTo(Math.log(0.5) / Math.log(10 / 14), 12);
+    expect(h.steps[0]).toMatchObject({ t: 1, groups: 2, alive: 5, survival: 0.5, hazard: 0.5, taskAccuracy: 0.8 });
+    expect(h.steps[1].survival).toBeCloseTo(1 / 6, 12);
+    expect(h.steps[1].predictedAccuracy).toBeCloseTo((10 / 14) ** 2, 12);
+    const iv = h.ci.incoherence!;
+    expect(iv[0]).toBeLessThanOrEqual(h.incoherence!);
+    expect(iv[1]).toBeGreaterThanOrEqual(h.incoherence!);
+  });
+
+  it('warns when N < 30', () => {
+    expect(doc.warnings.some((w) => w.includes('N = 2') && w.includes('< 30'))).toBe(true);
+  });
+
+  it('is deterministic (seeded bootstrap) and independent of the order of rollouts in the logs', async () => {
+    const again = await analyzeRun(makeRun([...ROLLOUTS].reverse()), { resamples: 200 });
+    expect(again.horizons).toEqual(doc.horizons);
+    expect(again.groups).toEqual(doc.groups);
+  });
+});
+
+describe('analyzeRun on awkward input', () => {
+  it('excludes and counts error rollouts, and ignores step lines of rollouts it does not know', async () => {
+    const dir = makeRun([
+      { index: 0, actions: ['N', 'N'], outcome: sq(1, 1) },
+      { index: 1, actions: ['N', 'E'], outcome: sq(2, 1) },
+      { index: 2, actions: ['E', 'E'], termination: 'error' },
+    ]);
+    appendFileSync(join(dir, 'steps.jsonl'), JSON.stringify({ rollout: 'ghost:1:0:0', t: 1, action: 'N' }) + '\n');
+    const doc = await analyzeRun(dir, { resamples: 10 });
+    expect(doc.counts).toMatchObject({ rollouts: 2, errored: 1, ignoredStepLines: 3 });
+    expect(doc.groups[0]).toMatchObject({ n: 2, errored: 1 });
+    expect(doc.groups[0].steps.map((s) => s.survival)).toEqual([1, 0]);
+    expect(doc.warnings.some((w) => w.includes('ended in error'))).toBe(true);
+  });
+
+  it('gives null for two-rollout metrics when N = 1', async () => {
+    const doc = await analyzeRun(makeRun([{ index: 0, actions: ['N', 'N'], outcome: sq(2, 1) }]), { resamples: 10 });
+    const g = doc.groups[0];
+    expect(g.outcome).toMatchObject({ biasSq: null, variance: null, error: null, incoherence: null });
+    expect(g.outcome.corrected).toEqual({ biasSq: null, variance: null, incoherence: null });
+    expect(g.steps[0]).toMatchObject({ survival: null, actionAgreement: null, stateDivergence: null, hazard: null });
+    expect(g.passK).toEqual({ '1': 0 });
+    expect(doc.horizons[0].incoherence).toBeNull();
+    expect(doc.horizons[0].ci.incoherence).toBeNull();
+  });
+
+  it('skips a torn last line with a warning', async () => {
+    const dir = makeRun(ROLLOUTS);
+    appendFileSync(join(dir, 'steps.jsonl'), '{"rollout":"a:10:0:0","t":4,"act');
+    const warnings: string[] = [];
+    const doc = await analyzeRun(dir, { resamples: 10, onWarning: (w) => warnings.push(w) });
+    expect(doc.counts.tornLines).toBe(1);
+    expect(warnings.some((w) => /steps\.jsonl:15: torn last line/.test(w))).toBe(true);
+    expect(doc.groups[0].steps).toHaveLength(3);
+  });
+
+  it('names the file and line of a corrupt line', async () => {
+    const dir = makeRun(ROLLOUTS);
+    const path = join(dir, 'steps.jsonl');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[1] = '{"rollout": oops}';
+    writeFileSync(path, lines.join('\n'));
+    await expect(analyzeRun(dir)).rejects.toThrow(/steps\.jsonl:2: corrupt line/);
+  });
+
+  it('names the file, line and field of a bad rollout line', async () => {
+    const dir = makeRun(ROLLOUTS);
+    appendFileSync(join(dir, 'rollouts.jsonl'), JSON.stringify({ rollout: 'a:10:0:9', agent: 'a', horizon: 10, instance: 0, index: 9, length: 1, termination: 'truncated' }) + '\n');
+    await expect(analyzeRun(dir)).rejects.toThrow(/rollouts\.jsonl:6: outcome/);
+  });
+
+  it('refuses unknown schema versions and missing or incomplete run directories', async () => {
+    await expect(analyzeRun(makeRun(ROLLOUTS, { schema: 'hotmess.run/99' }))).rejects.toThrow(/unknown schema version "hotmess\.run\/99"/);
+    await expect(analyzeRun('/nonexistent/run')).rejects.toThrow(/not a run directory/);
+    const dir = makeRun(ROLLOUTS);
+    writeFileSync(join(dir, 'steps.jsonl.gone'), '');
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'steps.jsonl'));
+    await expect(analyzeRun(dir)).rejects.toThrow(/steps\.jsonl: file not found/);
+  });
+
+  it('writes analysis.json that parses back to the same document', async () => {
+    const dir = makeRun(ROLLOUTS);
+    const doc = await analyzeRun(dir, { resamples: 20 });
+    const path = writeAnalysis(dir, doc);
+    expect(existsSync(path)).toBe(true);
+    const back = JSON.parse(readFileSync(path, 'utf8')) as AnalysisDocument;
+    expect(back).toEqual(doc);
+  });
+});
+
+describe('the final JSON guard', () => {
+  it('replaces every non-finite number by null, in place', () => {
+    const doc = { a: NaN, b: [1, Infinity, { c: -Infinity, d: 2 }], e: 'x', f: null };
+    expect(nullNonFinite(doc)).toBe(3);
+    expect(doc).toEqual({ a: null, b: [1, null, { c: null, d: 2 }], e: 'x', f: null });
+    expect(JSON.stringify(doc)).not.toMatch(/NaN|Infinity/);
+  });
+});

@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readStepLines } from '../../src/analysis/step-reader.js';
+
+const FIELDS = ['rollout', 't', 'action', 'oracle', 'state', 'measure', 'target', 'features', 'replayed'] as const;
+
+function pick(o: Record<string, unknown>) {
+  const out: Record<string, unknown> = {};
+  for (const k of FIELDS) if (k in o) out[k] = o[k];
+  return out;
+}
+
+async function scan(lines: string[], trailingNewline = true) {
+  const dir = mkdtempSync(join(tmpdir(), 'hotmess-steps-'));
+  const file = join(dir, 'steps.jsonl');
+  writeFileSync(file, lines.join('\n') + (trailingNewline ? '\n' : ''));
+  const got: { rec: unknown; line: number }[] = [];
+  const torn: number[] = [];
+  await readStepLines(file, (rec, line) => got.push({ rec, line }), (line) => torn.push(line));
+  return { got, torn, file };
+}
+
+const LINES = [
+  '{"rollout":"a:10:0:0","t":1,"action":"N","oracle":"N","obs":"00ab","state":"001122334455ff","reward":0,"patches":[{"op":"replace","path":["x"],"value":1}],"measure":[1,2],"target":[1,-2],"features":[0.5,1e-3],"timing":{"ms":0.1}}',
+  '{"rollout":"a:10:0:0","t":2,"action":{"b":[1,2],"a":"x"},"oracle":{"a":"x","b":[1,2]},"state":"s\\"q","measure":3.25,"target":-0,"info":{"text":"a \\"quoted\\" }] brace","t":99},"replayed":true}',
+  '  { "t" : 3 , "rollout" : "ünïcødé:1:0:0" , "action" : 12345678901234567 , "oracle" : -17 , "measure" : [ 1.5e3 , -2E-2 ] }  ',
+  '{"rollout":"r:1:0:0","t":4,"action":"line\\nbreak","oracle":"\\u00e9","features":[],"target":[1,[2]],"measure":[null]}',
+  '{"rollout":"r:1:0:0","t":5,"action":null,"oracle":true,"state":"x","mea\\u0073ure":[9]}',
+  '{"rollout":"r:1:0:0","t":6,"action":[],"oracle":{},"t":7}',
+  '',
+  '{"rollout":"r:1:0:0","t":8,"action":0.1,"oracle":0.30000000000000004,"measure":[123456789012345678901234567890,5e-324]}',
+];
+
+describe('the step-line scanner', () => {
+  it('returns exactly the fields JSON.parse gives, skipping blank lines', async () => {
+    const { got, torn } = await scan(LINES);
+    expect(torn).toEqual([]);
+    const expected = LINES.map((l, i) => ({ l, i })).filter(({ l }) => l.trim() !== '').map(({ l, i }) => ({ rec: pick(JSON.parse(l)), line: i + 1 }));
+    expect(got.map((g) => ({ rec: pick(g.rec as Record<string, unknown>), line: g.line }))).toEqual(expected);
+  });
+
+  it('skips a torn last line and reports its number', async () => {
+    const { got, torn } = await scan([LINES[0], '{"rollout":"a:10:0:0","t":2,"act'], false);
+    expect(got).toHaveLength(1);
+    expect(torn).toEqual([2]);
+  });
+
+  it('accepts a complete last line without a newline', async () => {
+    const { got, torn } = await scan([LINES[0], LINES[1]], false);
+    expect(got).toHaveLength(2);
+    expect(torn).toEqual([]);
+  });
+
+  it('names the file and line of a corrupt line', async () => {
+    await expect(scan([LINES[0], '{"rollout":"a",t:1}', LINES[1]])).rejects.toThrow(/steps\.jsonl:2: corrupt line/);
+    await expect(scan([LINES[0], '{"rollout":"a","t":1,"action":nope}', LINES[1]])).rejects.toThrow(/steps\.jsonl:2: corrupt line/);
+    await expect(scan([LINES[0], '{"rollout":"a","t":1} trailing', LINES[1]])).rejects.toThrow(/steps\.jsonl:2: corrupt line/);
+  });
+
+  it('handles lines that straddle read chunks and lines longer than a chunk', async () => {
+    const long = JSON.stringify({ rollout: 'x:1:0:0', t: 1, action: 'N', patches: ['y'.repeat(5 << 20)] });
+    // ~7 MB of short lines: several 4 MB read chunks, so lines straddle chunk ends.
+    const many = Array.from({ length: 120000 }, (_, i) => JSON.stringify({ rollout: `x:1:0:${i % 7}`, t: i + 1, action: i % 4, measure: [i, -i] }));
+    const { got } = await scan([...many, long, ...many.slice(0, 10)]);
+    expect(got).toHaveLength(120011);
+    got.slice(0, 120000).forEach((g, i) => {
+      if ((g.rec as { t: number }).t !== i + 1) throw new Error(`line ${i + 1} read as t=${(g.rec as { t: number }).t}`);
+    });
+    expect(got[119999].rec).toEqual({ rollout: `x:1:0:${119999 % 7}`, t: 120000, action: 119999 % 4, measure: [119999, -119999] });
+    expect(got[120000].rec).toEqual({ rollout: 'x:1:0:0', t: 1, action: 'N' });
+    expect(got[120010].line).toBe(120011);
+  });
+});

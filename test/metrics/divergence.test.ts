@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { entropyBits, featureDivergence, hashDivergence, hazard, pairAgreement, prefixCurve } from '../../src/metrics/index.js';
+
+describe('action agreement and entropy', () => {
+  it('counts pairs that agree', () => {
+    expect(pairAgreement([2, 1], 3)).toBeCloseTo(2 / 6, 12);
+    expect(pairAgreement([3], 3)).toBe(1);
+    expect(pairAgreement([1], 1)).toBeNull();
+  });
+  it('measures entropy in bits', () => {
+    expect(entropyBits([2, 1], 3)).toBeCloseTo(-(2 / 3) * Math.log2(2 / 3) - (1 / 3) * Math.log2(1 / 3), 12);
+    expect(entropyBits([1, 1, 1, 1], 4)).toBeCloseTo(2, 12);
+    expect(entropyBits([5], 5)).toBe(0);
+  });
+});
+
+describe('survival by chained prefix', () => {
+  it('matches hand-counted prefix classes, with END after a rollout ends', () => {
+    const curve = prefixCurve([
+      ['N', 'N', 'N'],
+      ['N', 'N', 'E'],
+      ['N', 'E', 'E'],
+      ['N', 'N'],
+    ]);
+    expect(curve.map((c) => c.survival)).toEqual([1, 6 / 12, 0]);
+    expect(curve.map((c) => c.distinctPrefixes)).toEqual([1, 2, 4]);
+    expect(curve.map((c) => c.modalShare)).toEqual([1, 3 / 4, 1 / 4]);
+  });
+  it('keeps rollouts that ended together with the same prefix together', () => {
+    const curve = prefixCurve([['a'], ['a'], ['a', 'b']]);
+    expect(curve[1].survival).toBeCloseTo(2 / 6, 12);
+  });
+  it('never rejoins: a split prefix stays split even if later actions agree', () => {
+    const curve = prefixCurve([
+      ['x', 'y', 'z'],
+      ['w', 'y', 'z'],
+    ]);
+    expect(curve.map((c) => c.survival)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('hazard', () => {
+  it('is 1 − S(t)/S(t−1), null when S(t−1) = 0', () => {
+    expect(hazard(1, 0.5)).toBe(0.5);
+    expect(hazard(0.5, 0.5)).toBe(0);
+    expect(hazard(0, 0)).toBeNull();
+    expect(hazard(null, 1)).toBeNull();
+  });
+});
+
+describe('state divergence', () => {
+  it('with features equals the mean pairwise squared distance (2 Σ Var_j)', () => {
+    const rows = [
+      [0, 0],
+      [1, 2],
+      [3, 1],
+      [-1, 4],
+    ];
+    let sum = 0;
+    let pairs = 0;
+    for (let i = 0; i < rows.length; i++)
+      for (let j = 0; j < rows.length; j++) {
+        if (i === j) continue;
+        sum += (rows[i][0] - rows[j][0]) ** 2 + (rows[i][1] - rows[j][1]) ** 2;
+        pairs++;
+      }
+    expect(featureDivergence(rows.flat(), 4, 2)).toBeCloseTo(sum / pairs, 12);
+    expect(featureDivergence([1, 2], 1, 2)).toBeNull();
+  });
+  it('with hashes is the fraction of pairs that differ', () => {
+    expect(hashDivergence([1, 1, 2])).toBeCloseTo(2 / 3, 12);
+    expect(hashDivergence([7, 7])).toBe(0);
+    expect(hashDivergence([7])).toBeNull();
+  });
+});

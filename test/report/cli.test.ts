@@ -1,0 +1,77 @@
+/**
+ * `hotmess report` through the real CLI on a real run: the engine writes the
+ * run, `report` finds no analysis.json, analyses it, and draws the report.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalysisDocumentSchema } from '../../src/analysis/index.js';
+import { CLI, tempDir } from '../helpers/run-dir.js';
+
+const hotmess = (...args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+
+describe('hotmess report RUN', () => {
+  const root = tempDir('hotmess-report-cli-');
+  const run = join(root, 'run');
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  beforeAll(() => {
+    const scenario = join(root, 'tiny.yaml');
+    writeFileSync(
+      scenario,
+      [
+        'name: tiny',
+        'environment: kv-sum',
+        'params: { dictSize: 16, keysPerStep: 2 }',
+        'horizons: [3, 6]',
+        'instances: 2',
+        'rollouts: 4',
+        'seed: 11',
+        'agents:',
+        '  - { name: noisy-20, kind: noisy, params: { epsilon: 0.2 } }',
+        '  - { name: oracle, kind: oracle }',
+        '',
+      ].join('\n'),
+    );
+    const r = hotmess('run', scenario, '--out', run);
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('analyses a run that has no analysis.json, then writes the report and plots', () => {
+    expect(existsSync(join(run, 'analysis.json'))).toBe(false);
+    const r = hotmess('report', run);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('(was missing; analysed first)');
+    expect(r.stdout).toContain(`report: ${join(run, 'report.md')}`);
+    expect(r.stderr).not.toContain('internal error');
+
+    const doc = AnalysisDocumentSchema.parse(JSON.parse(readFileSync(join(run, 'analysis.json'), 'utf8')));
+    expect(doc.horizons.map((h) => `${h.agent}@${h.horizon}`).sort()).toEqual(['noisy-20@3', 'noisy-20@6', 'oracle@3', 'oracle@6']);
+
+    const md = readFileSync(join(run, 'report.md'), 'utf8');
+    expect(md).toContain('# hotmess report: tiny');
+    expect(md).toContain('**Seed:** `11`');
+    expect(md).toContain('| noisy-20 | noisy | `{"epsilon":0.2}` |');
+    for (const id of ['survival', 'hazard', 'action-agreement', 'horizon-sweep', 'bias-variance', 'pass-k', 'task-accuracy']) {
+      expect(md).toContain(`](plots/${id}.svg)`);
+      expect(existsSync(join(run, 'plots', `${id}.svg`))).toBe(true);
+      expect(existsSync(join(run, 'plots', `${id}.png`))).toBe(true);
+    }
+  });
+
+  it('--json prints the written paths', () => {
+    const r = hotmess('report', run, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { reportPath: string; analyzed: boolean; plots: { svg: string }[] };
+    expect(out.analyzed).toBe(false);
+    expect(out.reportPath).toBe(join(run, 'report.md'));
+    for (const p of out.plots) expect(existsSync(p.svg)).toBe(true);
+  });
+
+  it('a missing run directory: one line, exit code 3, no stack trace', () => {
+    const r = hotmess('report', join(root, 'missing'));
+    expect(r.status).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([`hotmess: ${join(root, 'missing')}: no such run directory`]);
+  });
+});
