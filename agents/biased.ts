@@ -20,7 +20,7 @@ export default defineAgent({
       async: false,
       act() {
         const state = p.state();
-        const correct = env.oracle(state);
+        const correct = p.oracle();
         return stateFraction(env.hash(state), 'biased') < rate ? systematicAction(p, correct) : correct;
       },
     };

@@ -12,7 +12,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { approxTokens, defineModelAgent, FEEDBACK_TOKENS, HistoryWindowSchema, REPLY_TOKENS } from '../src/llm/index.js';
+import { approxTokens, defineModelAgent, FEEDBACK_TOKENS, HistoryWindowSchema, REPLY_TOKENS, type Price } from '../src/llm/index.js';
 import { chatItems, type ChatItem } from './local-prompt.js';
 import { assertInstalled, INSTALL_HINT } from './local-runtime.js';
 import { LocalSession } from './local-session.js';
@@ -24,7 +24,7 @@ const Params = z
     /** 0 is greedy (every rollout of a group identical). */
     temperature: z.number().min(0).max(2).default(1),
     /** 0 disables top-k. */
-    topK: z.number().int().min(0).default(40),
+    topK: z.number().int().min(0).max(100_000).default(40),
     /** 1 disables top-p. */
     topP: z.number().gt(0).max(1).default(0.95),
     /** Reply length cap; a reply cut here is logged as an invalid step. */
@@ -42,7 +42,8 @@ const Params = z
 
 type Params = z.infer<typeof Params>;
 
-const FREE = { input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0 };
+/** Local calls cost nothing: they count in token totals at $0. */
+const FREE: Price = { input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0 };
 
 /** The model's absolute path, or why it cannot be used. */
 function modelProblem(model: string): string | null {

@@ -20,7 +20,7 @@ export default defineAgent({
     return {
       async: false,
       act(_obs, _history, rng) {
-        const correct = env.oracle(p.state());
+        const correct = p.oracle();
         // Always one draw per step, so the stream's use does not depend on the outcome.
         return rng.next() < epsilon ? wrongAction(p, correct, rng) : correct;
       },

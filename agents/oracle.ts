@@ -11,6 +11,6 @@ export default defineAgent({
   create(_params, ctx) {
     if (ctx.access !== 'privileged') throw new HotmessError('agent', 'oracle agent needs privileged access');
     const { env } = ctx;
-    return { async: false, act: () => env.oracle(ctx.state()) };
+    return { async: false, act: () => ctx.oracle() };
   },
 });

@@ -22,7 +22,7 @@ export default defineAgent({
     return {
       async: false,
       act(_obs, _history, rng) {
-        const correct = env.oracle(p.state());
+        const correct = p.oracle();
         const epsilon = Math.min(MAX_ERROR_RATE, epsilon0 + growth * errors);
         if (rng.next() >= epsilon) return correct;
         const wrong = wrongAction(p, correct, rng);

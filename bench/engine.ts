@@ -6,6 +6,10 @@
  *
  * Prints one line per environment:
  *   bench <env> engine=<steps/s> bare=<steps/s> ratio=<engine/bare>
+ *
+ * Rates are steps per second of this process's CPU time (one core: scripted
+ * rollouts are single-threaded), so other load on the machine does not skew
+ * the ratio; on an idle machine they match wall-clock rates.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,6 +72,11 @@ async function engineRun(s: ResolvedScenario, dir: string): Promise<number> {
   return steps;
 }
 
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+}
+
 export async function main(envs: string[] = Object.keys(REGISTRY.environments)): Promise<void> {
   for (const env of envs) {
     const s = await scenarioFor(env);
@@ -77,12 +86,12 @@ export async function main(envs: string[] = Object.keys(REGISTRY.environments)):
       const warm = { ...s, spec: { ...s.spec, rollouts: Math.max(1, Math.floor(s.spec.rollouts / 10)) } };
       bareLoop(warm, mkdtempSync(join(root, 'w1-')));
       await engineRun(warm, join(root, 'w2'));
-      let t0 = performance.now();
+      let t0 = process.cpuUsage();
       const bareSteps = bareLoop(s, mkdtempSync(join(root, 'bare-')));
-      const bare = bareSteps / ((performance.now() - t0) / 1000);
-      t0 = performance.now();
+      const bare = bareSteps / cpuSeconds(t0);
+      t0 = process.cpuUsage();
       const engineSteps = await engineRun(s, join(root, 'engine'));
-      const engine = engineSteps / ((performance.now() - t0) / 1000);
+      const engine = engineSteps / cpuSeconds(t0);
       process.stdout.write(`bench ${env} engine=${engine.toFixed(0)} bare=${bare.toFixed(0)} ratio=${(engine / bare).toFixed(2)}\n`);
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { HotmessError } from '../core/index.js';
 import { FILES, readManifest, writeJsonAtomic, type Manifest } from '../log/index.js';
-import { DEFAULT_KL_DELTA, DEFAULT_RESAMPLES } from '../metrics/index.js';
+import { DEFAULT_KL_DELTA, DEFAULT_RESAMPLES, fitAgreement } from '../metrics/index.js';
 import { ANALYSIS_SCHEMA, type AnalysisDocument, type ForkSummary, type RunInfo } from './document.js';
 import { nullNonFinite } from './finite.js';
 import { summarizeGroup, type GroupResult } from './group.js';
@@ -113,9 +113,11 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
   if (late > 0) warn(`${stepsFile}: ${late} step line(s) arrived after their group was complete; ignored`);
   const short = ordered.reduce((s, g) => s + g.curves.shortRollouts, 0);
   if (short > 0) warn(`${short} rollout(s) have fewer step lines than their recorded length`);
-  for (const c of cells) {
-    const minN = Math.min(...c.groups.map((g) => g.summary.n));
-    if (minN < MIN_SETTLED_N) warn(`${c.agent} @ H=${c.horizon}: N = ${minN} rollouts per instance (< ${MIN_SETTLED_N}; the paper found pooled estimates settle at about 30)`);
+  const few = cells.map((c) => ({ c, n: Math.min(...c.groups.map((g) => g.summary.n)) })).filter((x) => x.n < MIN_SETTLED_N);
+  if (few.length > 0) {
+    const listed = few.slice(0, 6).map(({ c, n }) => `${c.agent}@H=${c.horizon} N=${n}`);
+    const more = few.length > 6 ? `, … ${few.length - 6} more` : '';
+    warn(`N < ${MIN_SETTLED_N} rollouts per instance in ${few.length} of ${cells.length} agent × horizon cells (${listed.join(', ')}${more}): the paper found pooled estimates settle at about 30`);
   }
 
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
@@ -173,7 +175,8 @@ function cellsOf(ordered: readonly GroupResult[]) {
 }
 
 function runInfo(m: Manifest): RunInfo {
-  const scenarioEnv = (m.scenario as { environment?: { params?: unknown } } | undefined)?.environment;
+  // Scenarios name the environment and give its params at the top level (engine ScenarioSchema).
+  const envParams = (m.scenario as { params?: unknown } | undefined)?.params;
   return {
     name: m.name,
     status: m.status,
@@ -183,7 +186,7 @@ function runInfo(m: Manifest): RunInfo {
     scenarioHash: m.scenarioHash ?? null,
     environment: {
       name: m.environment.name,
-      ...(scenarioEnv && typeof scenarioEnv === 'object' && 'params' in scenarioEnv ? { params: scenarioEnv.params } : {}),
+      ...(envParams !== undefined ? { params: envParams } : {}),
       outcomeKind: m.environment.outcomeKind ?? null,
       measureKind: m.environment.measureKind ?? null,
       hasFeatures: m.environment.hasFeatures ?? false,
@@ -211,6 +214,12 @@ function forkSummary(m: Manifest, groups: readonly GroupResult[]): ForkSummary |
   };
   const sK = mean(groups.map((g) => at(g, step)));
   const sT = mean(groups.map((g) => at(g, g.summary.steps.length)));
+  const T = Math.max(0, ...groups.map((g) => g.summary.steps.length));
+  const after: (number | null)[] = [];
+  for (let t = step + 1; t <= T; t++) {
+    const s = mean(groups.map((g) => at(g, t)));
+    after.push(s === null || sK === null || !(sK > 0) ? null : s / sK);
+  }
   const source = [declared?.sourceRollout, declared?.source].find((v): v is string => typeof v === 'string') ?? null;
   return {
     sourceRollout: source,
@@ -219,5 +228,6 @@ function forkSummary(m: Manifest, groups: readonly GroupResult[]): ForkSummary |
     survivalFinal: sT,
     inherited: sK === null ? null : 1 - sK,
     createdAfter: sK === null || sT === null ? null : sK - sT,
+    qAfter: fitAgreement(after).q,
   };
 }

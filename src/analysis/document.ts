@@ -191,6 +191,8 @@ export const ForkSchema = z.object({
   inherited: Num,
   /** S(K) − S(T): pairs that split after the fork. */
   createdAfter: Num,
+  /** q̂ fitted to S(K + u)/S(K), u = 1, 2, …: agreement per step after the fork only. */
+  qAfter: Num,
 });
 
 export const RunInfoSchema = z.object({

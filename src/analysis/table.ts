@@ -17,16 +17,17 @@ export function fmtInterval(iv: readonly [number, number] | null | undefined): s
   return iv ? `[${fmt(iv[0], 2)}, ${fmt(iv[1], 2)}]` : '';
 }
 
-/** Align columns: the first column left, the rest right. */
-export function renderColumns(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Align columns: by default the first column left, the rest right. */
+export function renderColumns(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
-  const line = (r: readonly string[]) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd();
+  const left = (j: number) => (align ? align[j] === 'l' : j === 0);
+  const line = (r: readonly string[]) => r.map((c, j) => (left(j) ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 function passCell(h: HorizonSummary): string {
   const ks = Object.keys(h.passK).sort((a, b) => Number(a) - Number(b));
-  return ks.map((k) => fmt(h.passK[k], 2)).join(' ') || '—';
+  return ks.map((k) => (h.passK[k] === null ? '—' : h.passK[k]!.toFixed(2))).join(' ') || '—';
 }
 
 export function horizonRow(h: HorizonSummary): string[] {

@@ -51,6 +51,8 @@ export interface PrivilegedContext {
   readonly env: AnyEnvironment;
   /** The true current state. */
   state(): unknown;
+  /** The oracle action at the true current state (computed once per step). */
+  oracle(): Action;
   /** Build another agent from the registry (ensembles wrap inner agents). */
   createInner(kind: string, params: unknown): Agent;
 }

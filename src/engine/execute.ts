@@ -32,7 +32,7 @@ export interface ExecuteResult {
 export function buildAgent(session: RolloutSession, planned: PlannedRollout, registry: Registry, envName: string, services?: AgentServices): Agent {
   const { agent } = planned;
   const rollout = { id: planned.id, agent: agent.name, horizon: planned.horizon, instance: planned.instance, index: planned.index, agentSeed: planned.seeds.agent };
-  const legal = () => session.env.actions(session.state);
+  const legal = () => session.legal();
   const ctx: AgentContext =
     agent.def.access === 'privileged'
       ? {
@@ -43,6 +43,7 @@ export function buildAgent(session: RolloutSession, planned: PlannedRollout, reg
           services,
           env: session.env,
           state: () => session.state,
+          oracle: () => session.oracle(),
           createInner: (kind: string, params: unknown) => {
             const def = resolveAgent(registry, kind, `agent ${agent.name}: inner`);
             const parsed = def.params.safeParse(params ?? {});

@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { deriveSeed, HotmessError, type Action, type AgentServices } from '../core/index.js';
+import { canonicalJson, deriveSeed, hashString, HotmessError, type Action, type AgentServices } from '../core/index.js';
 import { FILES, RunWriter, rolloutId, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
 import { executeRollout } from './execute.js';
 import { readForkSource, type ForkSource } from './fork-source.js';
@@ -80,7 +80,7 @@ export function forkScenario(src: ForkSource, samples: number): ResolvedScenario
   const s = src.scenario;
   const agentSpec = s.spec.agents.find((a) => a.name === src.agent.name)!;
   const spec = { ...s.spec, horizons: [src.record.horizon], instances: 1, rollouts: samples, agents: [agentSpec] };
-  return { ...s, spec, agents: [src.agent] };
+  return { ...s, spec, agents: [src.agent], hash: hashString(canonicalJson(spec)) };
 }
 
 function prepareOut(out: string): void {

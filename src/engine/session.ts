@@ -9,6 +9,7 @@ import {
   createRng,
   hashString,
   type Action,
+  type ActionSpace,
   type Agent,
   type AnyEnvironment,
   type HistoryEntry,
@@ -70,6 +71,30 @@ export class RolloutSession {
     this.agentRng = createRng(init.seeds.agent);
   }
 
+  // Per-step memos: agents and the logger both ask for the oracle and the legal actions.
+  private oracleAt = -1;
+  private oracleValue: Action = null;
+  private legalAt = -1;
+  private legalValue: ActionSpace | null = null;
+
+  /** The oracle action at the current state, computed once per step. */
+  oracle(): Action {
+    if (this.oracleAt !== this.t) {
+      this.oracleValue = this.env.oracle(this.state);
+      this.oracleAt = this.t;
+    }
+    return this.oracleValue;
+  }
+
+  /** The legal actions at the current state, computed once per step. */
+  legal(): ActionSpace {
+    if (this.legalAt !== this.t) {
+      this.legalValue = this.env.actions(this.state);
+      this.legalAt = this.t;
+    }
+    return this.legalValue!;
+  }
+
   get historyView(): readonly HistoryEntry[] {
     return this.history ?? NO_HISTORY;
   }
@@ -110,8 +135,8 @@ export class RolloutSession {
     const t = this.t + 1;
     let line = '{"rollout":' + this.idJson + ',"t":' + t + ',"action":' + canonicalJson(action);
     try {
-      line += ',"oracle":' + canonicalJson(env.oracle(before)) + ',"obs":"' + hashString(this.observation.text) + '"';
-      const invalid = checkAction(env.actions(before), action);
+      line += ',"oracle":' + canonicalJson(this.oracle()) + ',"obs":"' + hashString(this.observation.text) + '"';
+      const invalid = checkAction(this.legal(), action);
       let reward = 0;
       let patches: Json = [];
       let refused: string | null = null;

@@ -22,7 +22,20 @@ export interface ToolSpec {
 /** Discrete spaces longer than this are not spelled out in the description (the schema still lists them). */
 const LIST_IN_DESCRIPTION = 24;
 
+/** Schemas by the identity of the zod schema or action list: spaces are usually rebuilt around the same ones. */
+const SCHEMAS = new WeakMap<object, JsonSchema>();
+
 export function actionSchema(space: ActionSpace): JsonSchema {
+  const id: object = space.kind === 'discrete' ? space.actions : space.schema;
+  let schema = SCHEMAS.get(id);
+  if (!schema) {
+    schema = buildSchema(space);
+    SCHEMAS.set(id, schema);
+  }
+  return schema;
+}
+
+function buildSchema(space: ActionSpace): JsonSchema {
   if (space.kind === 'discrete') {
     const acts = space.actions;
     const primitive = acts.every((a) => a === null || typeof a !== 'object');

@@ -29,21 +29,30 @@ const json = (v: unknown) => (v === undefined ? '{}' : JSON.stringify(v));
 const link = (p: string) => encodeURI(p);
 const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
+/** The manifest's seed derivation rules, when it records them. */
+function seedRules(m: Manifest | null): string {
+  const seeds = m?.seeds as { env?: unknown; agent?: unknown } | undefined;
+  if (typeof seeds?.env === 'string' && typeof seeds.agent === 'string') return ` Environment seed = \`${seeds.env}\`; agent seed = \`${seeds.agent}\`.`;
+  return '';
+}
+
 function setup(c: ReportContent): string[] {
   const run = c.doc.run;
   const m = c.manifest;
+  const name = m?.name ?? run.name;
   const envParams = (m?.scenario as { params?: unknown } | undefined)?.params ?? run.environment.params;
-  const source = m?.source ?? run.source;
+  const madeBy = m?.source ?? run.source;
   const hash = m?.scenarioHash ?? run.scenarioHash;
   const agents = m?.agents ?? run.agents;
   const lines = [
     '## What was run',
     '',
-    `- **Scenario:** ${m?.name ?? run.name}${source ? ` (\`${source}\`)` : ''}${hash ? `, hash \`${hash}\`` : ''}`,
+    `- **Scenario:** ${name}${hash ? ` (hash \`${hash}\`)` : ''}${madeBy ? `, made by \`${madeBy}\`` : ''}`,
     `- **Environment:** \`${run.environment.name}\` with params \`${json(envParams)}\``,
-    `- **Seed:** \`${m?.seed ?? run.seed ?? 'none recorded'}\`. Each instance seed derives from (seed, horizon, instance) and each agent seed from (seed, agent, horizon, instance, rollout), so the run is a function of this seed alone.`,
+    `- **Seed:** \`${m?.seed ?? run.seed ?? 'none recorded'}\`.${seedRules(m)} Every rollout is a function of this seed and its coordinates alone.`,
     `- **Horizons:** ${(m?.horizons ?? run.horizons).join(', ') || '—'}; **instances:** ${fmt(m?.instances ?? run.instances)}; **rollouts per group:** ${fmt(m?.rollouts ?? run.rollouts)}`,
     `- **Analysis:** ${c.doc.settings.bootstrap} bootstrap resamples (seed \`${c.doc.settings.bootstrapSeed}\`), ${c.doc.settings.buckets} length buckets; ${c.doc.counts.rollouts} rollouts (${c.doc.counts.errored} errored, excluded), ${c.doc.counts.stepLines} step lines.`,
+    ...(m?.notes ?? []).map((n) => `- **Note:** ${n}`),
     '',
     '| agent | kind | params |',
     '|---|---|---|',
@@ -52,15 +61,19 @@ function setup(c: ReportContent): string[] {
     '### Reproduce',
     '',
   ];
+  const file = `${name.replace(/[^\w.-]+/g, '-') || 'scenario'}.yaml`;
   if (m?.scenario) {
-    lines.push(`The resolved scenario, as recorded in \`manifest.json\`${source ? ` (\`${source}\` when this run was made)` : ''}:`, '', '```yaml', stringify(m.scenario).trimEnd(), '```', '');
+    lines.push(`Save the resolved scenario, as recorded in \`manifest.json\`, as \`${file}\`:`, '', '```yaml', stringify(m.scenario).trimEnd(), '```', '', 'then run:', '');
+  } else {
+    lines.push(`The manifest is missing, so the scenario file is not recorded here; with it saved as \`${file}\`, run:`, '');
   }
-  const file = source ?? 'scenario.yaml';
+  const rerun = `${c.runDir.replace(/\/+$/, '')}-rerun`;
   lines.push(
     '```sh',
-    `npm run -s hotmess -- run ${shellQuote(file)} --out ${shellQuote(c.runDir)}`,
-    `npm run -s hotmess -- analyze ${shellQuote(c.runDir)} --bootstrap ${c.doc.settings.bootstrap} --buckets ${c.doc.settings.buckets}`,
-    `npm run -s hotmess -- report ${shellQuote(c.runDir)}`,
+    '# into a fresh directory; scripted agents give the same logs up to `timing` keys and line order',
+    `npm run -s hotmess -- run ${shellQuote(file)} --out ${shellQuote(rerun)}`,
+    `npm run -s hotmess -- analyze ${shellQuote(rerun)} --bootstrap ${c.doc.settings.bootstrap} --buckets ${c.doc.settings.buckets}`,
+    `npm run -s hotmess -- report ${shellQuote(rerun)}`,
     '```',
     '',
   );

@@ -56,14 +56,11 @@ export interface FontSetup {
   readonly family: string | null;
 }
 
-let cachedFonts: FontSetup | null = null;
-
-/** Find system fonts once per process and build resvg's font options. */
-export function fontSetup(): FontSetup {
-  if (cachedFonts) return cachedFonts;
-  const dirs = FONT_DIRS.filter((d) => existsSync(d));
+/** Scan `dirs` for font files and build resvg's font options. */
+export function findFonts(dirs: readonly string[]): FontSetup {
+  const present = dirs.filter((d) => existsSync(d));
   const files: string[] = [];
-  for (const d of dirs) collectFonts(d, files, 4);
+  for (const d of present) collectFonts(d, files, 4);
   let family: string | null = null;
   for (const [file, fam] of SANS_CANDIDATES) {
     if (files.some((f) => f.endsWith('/' + file))) {
@@ -71,9 +68,17 @@ export function fontSetup(): FontSetup {
       break;
     }
   }
-  const options: FontSetup['options'] = { loadSystemFonts: true, fontDirs: dirs, defaultFontSize: 12 };
+  // System fonts stay on even when the scan finds none: resvg may know other places.
+  const options: FontSetup['options'] = { loadSystemFonts: true, fontDirs: present, defaultFontSize: 12 };
   if (family) Object.assign(options, { sansSerifFamily: family, defaultFontFamily: family });
-  cachedFonts = { options, fileCount: files.length, family };
+  return { options, fileCount: files.length, family };
+}
+
+let cachedFonts: FontSetup | null = null;
+
+/** The system's fonts, found once per process. */
+export function fontSetup(): FontSetup {
+  cachedFonts ??= findFonts(FONT_DIRS);
   return cachedFonts;
 }
 
@@ -93,16 +98,16 @@ function collectFonts(dir: string, out: string[], depth: number): void {
 }
 
 /** A one-line warning when PNG text cannot render, else null. */
-export function fontWarning(): string | null {
-  return fontSetup().fileCount > 0
+export function fontWarning(fonts: FontSetup = fontSetup()): string | null {
+  return fonts.fileCount > 0
     ? null
     : 'no system fonts found: PNG plots will have no text (install fonts-dejavu-core); the SVG plots are unaffected';
 }
 
 /** Rasterise SVG text to PNG bytes at `scale` × the SVG's size, on white. */
-export function svgToPng(svg: string, scale = 2): Buffer {
+export function svgToPng(svg: string, scale = 2, fonts: FontSetup = fontSetup()): Buffer {
   const resvg = new Resvg(svg, {
-    font: fontSetup().options,
+    font: fonts.options,
     background: 'white',
     fitTo: { mode: 'zoom', value: scale },
     logLevel: 'off',

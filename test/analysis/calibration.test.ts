@@ -3,10 +3,10 @@
  * behaviour on maze must be recovered within binomial / bootstrap
  * tolerances (metrics spec F). Seeded, so the verdicts are deterministic.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AGENTS } from '../../agents/index.js';
 import { ENVIRONMENTS } from '../../environments/index.js';
 import { analyzeRun, checkCalibration, runCalibration } from '../../src/analysis/index.js';
@@ -14,7 +14,9 @@ import { analyzeRun, checkCalibration, runCalibration } from '../../src/analysis
 const registry = { environments: ENVIRONMENTS, agents: AGENTS };
 
 describe('calibration (quick) through the engine', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'hotmess-calib-test-')), 'run');
+  const root = mkdtempSync(join(tmpdir(), 'hotmess-calib-test-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const out = join(root, 'run');
   const result = await runCalibration({ registry, version: 'test', quick: true, out });
   const check = (agent: string, name: string) => result.checks.find((c) => c.agent === agent && c.check.startsWith(name))!;
 

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeRun, compareAnalyses, compareValue, renderComparison } from '../../src/analysis/index.js';
-import { makeRun, type FixtureRollout } from './fixture.js';
+import { makeRun, removeRuns, type FixtureRollout } from './fixture.js';
+
+afterAll(removeRuns);
 
 describe('the noise-floor rule', () => {
   it('compares |B − A| with √(wA² + wB²) from the half-widths of the intervals', () => {

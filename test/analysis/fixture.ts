@@ -1,5 +1,5 @@
 /** Writes small run directories for tests, in the log format of src/log/records.ts. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,8 +23,16 @@ export function rolloutIdOf(r: FixtureRollout): string {
   return `${r.agent ?? 'a'}:${r.horizon ?? 10}:${r.instance ?? 0}:${r.index}`;
 }
 
+const made: string[] = [];
+
+/** Remove every run directory this module made (call from afterAll). */
+export function removeRuns(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export function makeRun(rollouts: FixtureRollout[], manifest: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'hotmess-analysis-'));
+  made.push(dir);
   const agents = [...new Set(rollouts.map((r) => r.agent ?? 'a'))].map((name) => ({ name, kind: 'noisy', params: { epsilon: 0.1 } }));
   writeFileSync(
     join(dir, 'manifest.json'),

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readStepLines } from '../../src/analysis/step-reader.js';
 
 const FIELDS = ['rollout', 't', 'action', 'oracle', 'state', 'measure', 'target', 'features', 'replayed'] as const;
@@ -12,8 +12,12 @@ function pick(o: Record<string, unknown>) {
   return out;
 }
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 async function scan(lines: string[], trailingNewline = true) {
   const dir = mkdtempSync(join(tmpdir(), 'hotmess-steps-'));
+  dirs.push(dir);
   const file = join(dir, 'steps.jsonl');
   writeFileSync(file, lines.join('\n') + (trailingNewline ? '\n' : ''));
   const got: { rec: unknown; line: number }[] = [];

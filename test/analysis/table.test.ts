@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeRun, fmt, renderAnalysisTable } from '../../src/analysis/index.js';
-import { makeRun } from './fixture.js';
+import { makeRun, removeRuns } from './fixture.js';
+
+afterAll(removeRuns);
 
 describe('the analysis table', () => {
   it('formats numbers and nulls', () => {

@@ -3,11 +3,11 @@
  * run, `report` finds no analysis.json, analyses it, and draws the report.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalysisDocumentSchema } from '../../src/analysis/index.js';
-import { CLI, tempDir } from '../helpers/run-dir.js';
+import { CLI, normalisedLines, tempDir } from '../helpers/run-dir.js';
 
 const hotmess = (...args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
 
@@ -58,6 +58,21 @@ describe('hotmess report RUN', () => {
       expect(existsSync(join(run, 'plots', `${id}.svg`))).toBe(true);
       expect(existsSync(join(run, 'plots', `${id}.png`))).toBe(true);
     }
+  });
+
+  it('its reproduce section re-creates the same run', () => {
+    const md = readFileSync(join(run, 'report.md'), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)\n```/.exec(md)?.[1];
+    const cmd = /npm run -s hotmess -- run (\S+) --out (\S+)/.exec(md);
+    expect(yaml).toBeDefined();
+    expect(cmd?.[1]).toBe('tiny.yaml');
+    expect(cmd?.[2]).toBe(`${run}-rerun`);
+    const file = join(root, 'saved', cmd![1]);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, yaml!);
+    const r = hotmess('run', file, '--out', cmd![2]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const f of ['rollouts.jsonl', 'steps.jsonl']) expect(normalisedLines(join(cmd![2], f))).toEqual(normalisedLines(join(run, f)));
   });
 
   it('--json prints the written paths', () => {

@@ -104,7 +104,7 @@ export function fixtureDocument(): AnalysisDocument {
       status: 'finished',
       seed: 42,
       version: '0.1.0',
-      source: 'scenarios/report-fixture.yaml',
+      source: 'hotmess run',
       scenarioHash: 'abc123',
       environment: { name: 'kv-sum', params: { keysPerStep: 2 }, outcomeKind: 'squared', measureKind: 'squared', hasFeatures: false },
       agents: AGENTS,
@@ -160,7 +160,7 @@ export function fixtureManifest() {
     status: 'finished',
     name: 'report-fixture',
     version: '0.1.0',
-    source: 'scenarios/report-fixture.yaml',
+    source: 'hotmess run',
     scenario: {
       name: 'report-fixture',
       environment: 'kv-sum',
@@ -178,5 +178,6 @@ export function fixtureManifest() {
     instances: 2,
     rollouts: 4,
     seed: 42,
+    seeds: { env: 'derive(seed, "env", horizon, instance)', agent: 'derive(seed, "agent", agent, horizon, instance, index)' },
   };
 }

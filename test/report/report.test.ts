@@ -109,8 +109,11 @@ describe('a full report', () => {
     expect(md).toContain('**Seed:** `42`');
     expect(md).toContain('| noisy-0.1 | noisy | `{"epsilon":0.1}` |');
     expect(md).toContain('`kv-sum` with params `{"keysPerStep":2}`');
-    expect(md).toContain(`npm run -s hotmess -- run scenarios/report-fixture.yaml --out ${dir}`);
+    expect(md).toContain('as `report-fixture.yaml`');
+    expect(md).toContain(`npm run -s hotmess -- run report-fixture.yaml --out ${dir}-rerun`);
+    expect(md).toContain(`npm run -s hotmess -- report ${dir}-rerun`);
     expect(md).toContain('seed: 42'); // the resolved scenario, as YAML
+    expect(md).toContain('agent seed = `derive(seed, "agent", agent, horizon, instance, index)`');
     expect(md).toContain('--bootstrap 200 --buckets 2');
   });
 

@@ -25,10 +25,10 @@ export function renderCalibration(r: CalibrationResult): string {
     c.check,
     typeof c.planted === 'number' ? fmt(c.planted) : c.planted,
     fmt(c.recovered),
-    c.tolerance === null ? '' : `±${fmt(c.tolerance, 2)}`,
+    c.tolerance === null ? '' : typeof c.planted === 'number' ? `±${fmt(c.tolerance, 2)}` : `margin ${fmt(c.tolerance, 2)}`,
     c.ok ? '✓' : '✗ OUT',
   ]);
-  const table = renderColumns(['agent', 'check', 'planted', 'recovered', 'tolerance', 'within'], rows);
+  const table = renderColumns(['agent', 'check', 'planted', 'recovered', 'tolerance', 'within'], rows, ['l', 'l', 'r', 'r', 'r', 'l']);
   return [head, table, ...r.notes.map((n) => `note: ${n}`), ...(r.dir ? [`run: ${r.dir}`] : [])].join('\n');
 }
 

@@ -62,9 +62,10 @@ export async function scanSteps(file: string, onProgress?: (bytes: number) => vo
     const end = bufPos + e + (last ? 0 : 1);
     const idStart = s + PREFIX.length;
     if (e > idStart && view.compare(PREFIX, 0, PREFIX.length, s, idStart) === 0) {
-      const q = view.indexOf(QUOTE, idStart);
-      const bs = view.indexOf(BACKSLASH, idStart);
-      if (q !== -1 && q < e && (bs === -1 || bs > q)) {
+      // The id's closing quote; an escape inside the id sends the line to the parser.
+      let q = idStart;
+      while (q < e && view[q] !== QUOTE && view[q] !== BACKSLASH) q++;
+      if (q < e && view[q] === QUOTE) {
         if (cur !== null && q - idStart === curId.length && view.compare(curId, 0, curId.length, idStart, q) === 0 && cur[curAt + 1] === start) {
           cur[curAt + 1] = end;
           cur[curAt + 2]++;

@@ -1,0 +1,103 @@
+/**
+ * Model-agent throughput: N rollouts × T steps of the `anthropic` agent
+ * through the whole engine and the real SDK, against a local Messages API
+ * server that answers every request after a fixed 50 ms. With C rollouts in
+ * flight the ideal wall time is N·T·50 ms / C; the ratio measured/ideal is
+ * the overhead of the engine, the SDK, the limiter and the response cache
+ * (written to disk as in a real run). Goal: ≤ 1.2.
+ *
+ * The server runs in a child process, as a real API would be remote: its
+ * CPU time is not charged to the engine.
+ *
+ * Prints: bench llm steps=<n> concurrency=<c> ratio=<measured/ideal>
+ * Sizes: BENCH_LLM_ROLLOUTS (64), BENCH_LLM_STEPS (16), BENCH_LLM_CONCURRENCY (16 and 64).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import anthropic from '../agents/anthropic.js';
+import kvSum from '../environments/kv-sum.js';
+import { parseScenario, resolveScenario, runScenario, type Registry } from '../src/engine/index.js';
+import { createLlmRuntime } from '../src/llm/index.js';
+import { kvSumAnswer, message, startMessagesServer } from '../test/llm/server.js';
+
+const LATENCY_MS = 50;
+const KEY = 'bench-key';
+const KEY_ENV = 'HOTMESS_BENCH_ANTHROPIC_KEY';
+const REGISTRY: Registry = { environments: { 'kv-sum': kvSum }, agents: { anthropic } };
+
+const int = (name: string, fallback: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v > 0 ? v : fallback;
+};
+
+export async function main(): Promise<void> {
+  const rollouts = int('BENCH_LLM_ROLLOUTS', 64);
+  const steps = int('BENCH_LLM_STEPS', 16);
+  const concurrencies = process.env.BENCH_LLM_CONCURRENCY ? [int('BENCH_LLM_CONCURRENCY', 16)] : [16, 64];
+  process.env[KEY_ENV] = KEY;
+  const server = await remoteServer();
+  try {
+    for (const concurrency of concurrencies) {
+      const dir = mkdtempSync(join(tmpdir(), 'hotmess-bench-llm-'));
+      try {
+        const spec = parseScenario({
+          name: 'bench-llm',
+          environment: 'kv-sum',
+          params: { dictSize: 64, keysPerStep: 1 },
+          horizons: [steps],
+          instances: 1,
+          rollouts,
+          seed: 1,
+          concurrency,
+          agents: [{ name: 'claude', kind: 'anthropic', params: { model: 'claude-haiku-4-5', baseURL: server.url, apiKeyEnv: KEY_ENV, maxRetries: 0 } }],
+        });
+        const s = await resolveScenario(spec, REGISTRY, null);
+        const out = join(dir, 'run');
+        const runtime = createLlmRuntime({ cacheDir: join(out, 'cache'), maxRequests: Infinity });
+        const before = await server.count();
+        const started = performance.now();
+        const summary = await runScenario(s, { out, registry: REGISTRY, version: 'bench', services: runtime.services() });
+        const ms = performance.now() - started;
+        const calls = (await server.count()) - before;
+        if (summary.terminations.error > 0 || calls !== rollouts * steps) throw new Error(`bench llm: ${summary.terminations.error} rollouts failed, ${calls} calls for ${rollouts * steps} steps`);
+        const ideal = (rollouts * steps * LATENCY_MS) / concurrency;
+        process.stdout.write(`bench llm steps=${rollouts * steps} concurrency=${concurrency} ratio=${(ms / ideal).toFixed(3)}\n`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    server.close();
+  }
+}
+
+/** The Messages API server in a child process (this file with --serve), talking over IPC. */
+async function remoteServer(): Promise<{ url: string; count(): Promise<number>; close(): void }> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () => new Promise<{ url?: string; count?: number }>((resolve) => child.once('message', (m) => resolve(m as { url?: string; count?: number })));
+  const { url } = await next();
+  return {
+    url: url!,
+    async count() {
+      const reply = next();
+      child.send('count');
+      return (await reply).count!;
+    },
+    close: () => child.kill(),
+  };
+}
+
+async function serve(): Promise<void> {
+  const server = await startMessagesServer(KEY, (r) => ({ ...message(r.n, { input: { action: kvSumAnswer(r.body) } }), delayMs: LATENCY_MS }));
+  process.on('message', () => process.send!({ count: server.requests.length }));
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+  process.send!({ url: server.url });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv[2] === '--serve') await serve();
+  else await main();
+}

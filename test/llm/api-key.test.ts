@@ -1,0 +1,80 @@
+/**
+ * The API key: read from the environment only, sent only in the auth
+ * header, never written to any file of the run (not even in an error a
+ * server echoes back), and its absence stops a run before any rollout.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { runCommand } from '../../src/cli/commands/run.js';
+import { HotmessError } from '../../src/core/index.js';
+import { preflightModelAgents } from '../../src/llm/index.js';
+import { allFiles, cleanup, resolve, rollouts, run, scenarioSpec, SENTINEL_KEY, tempDir } from './helpers.js';
+import { apiError, kvSumAnswer, message, startMessagesServer, type MessagesServer } from './server.js';
+
+let server: MessagesServer;
+beforeAll(async () => {
+  server = await startMessagesServer(SENTINEL_KEY, (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } }));
+});
+afterAll(() => server.close());
+afterEach(() => {
+  server.requests.length = 0;
+  cleanup();
+});
+
+describe('the API key', () => {
+  it('never appears in any file a run writes, even when a server echoes it in an error', async () => {
+    // A misbehaving proxy that repeats the credentials in its error message.
+    server.handler = (r) => (r.n === 2 ? { status: 400, json: apiError('invalid_request_error', `bad request from ${r.headers.authorization}`) } : message(r.n, { input: { action: kvSumAnswer(r.body) }, text: 'ok' }));
+    const dir = tempDir();
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, stringify(scenarioSpec(server.url, { horizons: [2], rollouts: 2 })));
+    const out = join(dir, 'run');
+    const summary = await runCommand(file, { out, json: true });
+    expect(summary.terminations.error).toBe(1);
+    expect(server.requests.every((r) => r.headers.authorization === `Bearer ${SENTINEL_KEY}`)).toBe(true);
+    const failed = rollouts(out).find((r) => r.termination === 'error');
+    expect(failed.error).toBe('agent at t=2: anthropic: HTTP 400 invalid_request_error: bad request from Bearer [redacted] (request req_000002)');
+    const files = allFiles(out);
+    expect(files.map((f) => f.slice(out.length + 1)).sort()).toEqual(expect.arrayContaining(['cache/' + failed.seeds.agent + '.jsonl', 'cost.json', 'manifest.json', 'rollouts.jsonl', 'steps.jsonl']));
+    for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toContain(SENTINEL_KEY);
+    // Nor the first half of it: no partial leak either.
+    for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toContain(SENTINEL_KEY.slice(0, 20));
+  });
+
+  it('is looked for before any rollout starts; its absence is one line naming the variable', async () => {
+    const s = await resolve(scenarioSpec(server.url, { agent: { apiKeyEnv: 'HOTMESS_NO_SUCH_KEY' } }));
+    let error: unknown;
+    try {
+      preflightModelAgents(s.agents, {});
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(HotmessError);
+    expect((error as HotmessError).code).toBe('agent');
+    expect((error as HotmessError).message).toBe(
+      'agent "claude" (anthropic): HOTMESS_NO_SUCH_KEY is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)',
+    );
+    expect(() => preflightModelAgents(s.agents, { HOTMESS_NO_SUCH_KEY: 'x' })).not.toThrow();
+    // A library run without the preflight still fails per rollout, with the same cause.
+    const out = join(tempDir(), 'run');
+    await run(scenarioSpec(server.url, { rollouts: 1, agent: { apiKeyEnv: 'HOTMESS_NO_SUCH_KEY' } }), out);
+    expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: HOTMESS_NO_SUCH_KEY is not set');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('the example scenarios stop at once without ANTHROPIC_API_KEY (exit 5, one line, nothing written)', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: "1" };
+    delete env.ANTHROPIC_API_KEY;
+    for (const name of ['claude-kv-sum', 'claude-maze']) {
+      const out = join(tempDir(), 'run');
+      const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', 'run', `scenarios/${name}.yaml`, '--out', out], { encoding: 'utf8', env });
+      expect(r.status).toBe(5);
+      expect(r.stderr).toBe('hotmess: agent "haiku" (anthropic): ANTHROPIC_API_KEY is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)\n');
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
+
