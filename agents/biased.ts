@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../src/core/index.js';
-import { privileged, stateFraction, systematicAction } from './scripted.js';
+import { privileged, stateFraction, systematicAction } from '../src/core/index.js';
 
 export default defineAgent({
   kind: 'biased',

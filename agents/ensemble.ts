@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { actionKey, defineAgent, HotmessError, type Action } from '../src/core/index.js';
-import { privileged } from './scripted.js';
+import { privileged } from '../src/core/index.js';
 
 const Inner = z.union([z.string(), z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()).default({}) })]);
 

@@ -13,9 +13,9 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { approxTokens, defineModelAgent, FEEDBACK_TOKENS, HistoryWindowSchema, REPLY_TOKENS, type Price } from '../src/llm/index.js';
-import { chatItems, type ChatItem } from './local-prompt.js';
-import { assertInstalled, INSTALL_HINT } from './local-runtime.js';
-import { LocalSession } from './local-session.js';
+import { chatItems, type ChatItem } from '../src/llm/local/index.js';
+import { assertInstalled, INSTALL_HINT } from '../src/llm/local/index.js';
+import { LocalSession } from '../src/llm/local/index.js';
 
 const Params = z
   .object({
@@ -104,4 +104,4 @@ export default defineModelAgent<Params>({
   },
 });
 
-export { disposeLocalModels } from './local-runtime.js';
+export { disposeLocalModels } from '../src/llm/local/index.js';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../src/core/index.js';
-import { privileged, wrongAction } from './scripted.js';
+import { privileged, wrongAction } from '../src/core/index.js';
 
 export default defineAgent({
   kind: 'noisy',

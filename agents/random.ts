@@ -1,7 +1,7 @@
 /** random: a uniformly random legal action at every step (documented perturbation on numeric spaces). */
 import { z } from 'zod';
 import { defineAgent } from '../src/core/index.js';
-import { privileged, randomAction } from './scripted.js';
+import { privileged, randomAction } from '../src/core/index.js';
 
 export default defineAgent({
   kind: 'random',

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { actionKey, defineAgent } from '../src/core/index.js';
-import { privileged, wrongAction } from './scripted.js';
+import { privileged, wrongAction } from '../src/core/index.js';
 
 export const MAX_ERROR_RATE = 0.9;
 

@@ -47,7 +47,7 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
   const index = await readRollouts(dir);
   index.warnings.forEach(warn);
   const results = new Map<string, GroupResult>();
-  const finish = (group: GroupInfo, gs: GroupSteps) => results.set(group.key, summarizeGroup(group, groupCurves(gs, measureKind, decOpts), decOpts, warn));
+  const finish = (group: GroupInfo, gs: GroupSteps) => results.set(group.key, summarizeGroup(group, groupCurves(gs, measureKind, decOpts), decOpts, warn, manifest.environment.outcomeKind));
 
   const stepsFile = join(dir, FILES.steps);
   // With features, state divergence uses them; state hashes are then not read.

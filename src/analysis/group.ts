@@ -21,6 +21,7 @@ import {
   type DecomposeOptions,
   type Decomposition,
 } from '../metrics/index.js';
+import type { OutcomeKind } from '../core/index.js';
 import type { GroupSummary } from './document.js';
 import type { GroupInfo } from './rollouts.js';
 import type { GroupCurves } from './step-curves.js';
@@ -36,7 +37,8 @@ export interface GroupResult {
   readonly target: readonly number[];
 }
 
-export function summarizeGroup(info: GroupInfo, curves: GroupCurves, options: DecomposeOptions, warn: (msg: string) => void): GroupResult {
+/** `fallbackKind` names the outcome kind of a group with no usable rollouts (the manifest's). */
+export function summarizeGroup(info: GroupInfo, curves: GroupCurves, options: DecomposeOptions, warn: (msg: string) => void, fallbackKind: OutcomeKind = 'squared'): GroupResult {
   const ms = info.members;
   const n = ms.length;
   const d = n > 0 ? ms[0].value.length : 0;
@@ -46,7 +48,7 @@ export function summarizeGroup(info: GroupInfo, curves: GroupCurves, options: De
   if (ms.some((m) => m.target.some((v, j) => v !== target[j]))) {
     warn(`group ${info.key}: rollouts log different outcome targets; the first rollout's target is used`);
   }
-  const kind = n > 0 ? ms[0].kind : 'squared';
+  const kind = n > 0 ? ms[0].kind : fallbackKind;
   const dec = n >= 2 ? decompose(kind, values, n, d, target, options) : null;
   const corr = dec && kind !== 'kl' ? correct(dec, n) : null;
   const successes = ms.reduce((s, m) => s + (m.success ? 1 : 0), 0);

@@ -59,10 +59,12 @@ export function stateNumber(s: unknown): number {
   return Number.isSafeInteger(v) ? v : Number('0x' + hashString(s));
 }
 
-function vectorOf(v: unknown): readonly number[] | null {
-  if (typeof v === 'number') return [v];
-  if (Array.isArray(v)) return v as number[];
-  return null;
+/** A number or an array of finite numbers as a vector; `false` for anything else. */
+function vectorOf(v: unknown): readonly number[] | false {
+  if (typeof v === 'number') return Number.isFinite(v) ? [v] : false;
+  if (!Array.isArray(v)) return false;
+  for (const x of v) if (typeof x !== 'number' || !Number.isFinite(x)) return false;
+  return v as number[];
 }
 
 export class GroupSteps {
@@ -153,10 +155,17 @@ export class GroupSteps {
     } else r.oracle[t - 1] = 0;
     r.states[t - 1] = this.useStates ? stateNumber(rec.state) : NaN;
     if (rec.replayed === true) r.replayed = t;
-    const m = rec.measure === undefined ? null : vectorOf(rec.measure);
-    if (m) this.storeMeasure(r, t, m, vectorOf(rec.target), rec.rollout, line);
-    const f = rec.features === undefined ? null : vectorOf(rec.features);
-    if (f) this.storeFeatures(r, t, f, rec.rollout, line);
+    if (rec.measure !== undefined) {
+      const m = vectorOf(rec.measure);
+      const target = rec.target === undefined ? null : vectorOf(rec.target);
+      if (m === false || target === false) throw new HotmessError('log', `${this.file}:${line}: "measure" and "target" must be numbers or arrays of numbers`);
+      this.storeMeasure(r, t, m, target, rec.rollout, line);
+    }
+    if (rec.features !== undefined) {
+      const f = vectorOf(rec.features);
+      if (f === false) throw new HotmessError('log', `${this.file}:${line}: "features" must be an array of numbers`);
+      this.storeFeatures(r, t, f, rec.rollout, line);
+    }
     r.len = t;
     if (!r.complete && t >= this.expected[slot]) {
       r.complete = true;

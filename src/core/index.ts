@@ -5,3 +5,4 @@ export * from './rng.js';
 export * from './environment.js';
 export * from './agent.js';
 export * from './check.js';
+export * from './scripted.js';

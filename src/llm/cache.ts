@@ -15,7 +15,7 @@
  * own, and treats a miss as an error: it makes no calls.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, HotmessError, type Json } from '../core/index.js';
 
@@ -65,6 +65,8 @@ export class ResponseCache {
 }
 
 export class RolloutCache {
+  private fd: number | null = null;
+
   constructor(
     private readonly entries: Map<string, Json>,
     private readonly file: string | null,
@@ -88,12 +90,20 @@ export class RolloutCache {
     this.append(key, value);
   }
 
+  /** Release the file; later entries reopen it. */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
   private append(key: string, value: Json): void {
     if (!this.file) return;
-    const dir = dirname(this.file);
-    if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-    // One synchronous append per reply: a crash loses at most the reply in flight.
-    appendFileSync(this.file, JSON.stringify({ key, value }) + '\n');
+    if (this.fd === null) {
+      mkdirSync(dirname(this.file), { recursive: true });
+      this.fd = openSync(this.file, 'a');
+    }
+    // One synchronous write per reply: a crash loses at most the reply in flight.
+    writeSync(this.fd, JSON.stringify({ key, value }) + '\n');
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Render a vega-lite spec to SVG (vega, headless: renderer 'none') and the
  * SVG to PNG (resvg; no browser). Text in the PNG needs a system font; when
- * none is found the PNG is still written, without text, and `fontWarning`
+ * none is usable the PNG is still written, without text, and `fontWarning`
  * says what to install.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -50,14 +50,25 @@ const SANS_CANDIDATES: ReadonlyArray<[file: string, family: string]> = [
 
 export interface FontSetup {
   readonly options: NonNullable<ResvgRenderOptions['font']>;
-  /** Font files found under the usual directories (bounded scan). */
-  readonly fileCount: number;
   /** The family 'sans-serif' maps to, when a known one was found. */
   readonly family: string | null;
+  /** Whether a probe text actually rendered with these options. */
+  readonly rendersText: boolean;
 }
 
-/** Scan `dirs` for font files and build resvg's font options. */
-export function findFonts(dirs: readonly string[]): FontSetup {
+/** Render a word and look for ink: the only reliable test that resvg found a usable font. */
+function probeText(options: FontSetup['options']): boolean {
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="24"><text x="2" y="18" font-family="sans-serif" font-size="16">Hg²</text></svg>';
+  const px = new Resvg(svg, { font: options, background: 'white', logLevel: 'off' }).render().pixels;
+  for (let i = 0; i < px.length; i += 4) if (px[i] < 128) return true;
+  return false;
+}
+
+/**
+ * Scan `dirs` for font files and build resvg's font options; `system` also
+ * lets resvg load the fonts it knows of (on unless a test turns it off).
+ */
+export function findFonts(dirs: readonly string[], system = true): FontSetup {
   const present = dirs.filter((d) => existsSync(d));
   const files: string[] = [];
   for (const d of present) collectFonts(d, files, 4);
@@ -68,10 +79,9 @@ export function findFonts(dirs: readonly string[]): FontSetup {
       break;
     }
   }
-  // System fonts stay on even when the scan finds none: resvg may know other places.
-  const options: FontSetup['options'] = { loadSystemFonts: true, fontDirs: present, defaultFontSize: 12 };
+  const options: FontSetup['options'] = { loadSystemFonts: system, fontDirs: present, defaultFontSize: 12 };
   if (family) Object.assign(options, { sansSerifFamily: family, defaultFontFamily: family });
-  return { options, fileCount: files.length, family };
+  return { options, family, rendersText: probeText(options) };
 }
 
 let cachedFonts: FontSetup | null = null;
@@ -99,7 +109,7 @@ function collectFonts(dir: string, out: string[], depth: number): void {
 
 /** A one-line warning when PNG text cannot render, else null. */
 export function fontWarning(fonts: FontSetup = fontSetup()): string | null {
-  return fonts.fileCount > 0
+  return fonts.rendersText
     ? null
     : 'no system fonts found: PNG plots will have no text (install fonts-dejavu-core); the SVG plots are unaffected';
 }

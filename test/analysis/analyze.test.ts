@@ -204,3 +204,11 @@ describe('the final JSON guard', () => {
     expect(JSON.stringify(doc)).not.toMatch(/NaN|Infinity/);
   });
 });
+
+describe('malformed step values', () => {
+  it('refuses a measure that is not numbers, naming the line', async () => {
+    const dir = makeRun([{ index: 0, actions: ['N'], measures: [1], targets: [1] }]);
+    writeFileSync(join(dir, 'steps.jsonl'), JSON.stringify({ rollout: 'a:10:0:0', t: 1, action: 'N', measure: [null], target: [1] }) + '\n');
+    await expect(analyzeRun(dir)).rejects.toThrow(/steps\.jsonl:1: "measure" and "target" must be numbers/);
+  });
+});

@@ -14,9 +14,9 @@ import { actionTool } from '../../src/llm/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import { ENVIRONMENTS } from '../../environments/index.js';
 import local, { disposeLocalModels } from '../../agents/local.js';
-import { grammarFor } from '../../agents/local-runtime.js';
-import { grammarSchema } from '../../agents/local-grammar.js';
-import { replyText } from '../../agents/local-prompt.js';
+import { grammarFor } from '../../src/llm/local/index.js';
+import { grammarSchema } from '../../src/llm/local/index.js';
+import { replyText } from '../../src/llm/local/index.js';
 import { writeTinyLlama } from '../helpers/gguf-writer.js';
 import { normalisedLines, readJsonlFile, tempDir } from '../helpers/run-dir.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../src/core/index.js';
 import { omittedNote } from '../../src/llm/index.js';
-import { chatItems, localSystemPrompt } from '../../agents/local-prompt.js';
+import { chatItems, localSystemPrompt } from '../../src/llm/local/index.js';
 
 // The note's wording is the shared prompt module's (src/llm/prompt.ts).
 const HIDDEN_ONE = omittedNote(1)!;

@@ -8,7 +8,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisDocument } from '../../src/analysis/index.js';
 import { isHotmessError } from '../../src/core/index.js';
-import { fontSetup, fontWarning, writeReport, type ReportResult } from '../../src/report/index.js';
+import { buildCharts, findFonts, fontSetup, fontWarning, renderSvg, svgToPng, writeReport, type FontSetup, type ReportResult } from '../../src/report/index.js';
 import { tempDir } from '../helpers/run-dir.js';
 import { fixtureDocument, fixtureManifest } from './fixture.js';
 
@@ -54,7 +54,9 @@ describe('a full report', () => {
   it('writes report.md and one SVG and one PNG per plot, with no warnings', () => {
     expect(result.reportPath).toBe(resolve(dir, 'report.md'));
     expect(result.analyzed).toBe(false);
-    expect(result.warnings).toEqual([]);
+    // No vega warnings; a font warning only on a machine without fonts.
+    const fonts = fontWarning();
+    expect(result.warnings).toEqual(fonts ? [fonts] : []);
     expect(result.plots.map((p) => p.id)).toEqual([
       'survival', 'hazard', 'action-agreement', 'state-divergence', 'horizon-sweep', 'step-incoherence', 'bias-variance', 'pass-k', 'task-accuracy', 'ensemble',
     ]);
@@ -171,7 +173,7 @@ describe('options and edge cases', () => {
   it('draws from analysis.json alone when the manifest is missing, with a warning', async () => {
     const dir = runDir(fixtureDocument(), null);
     const r = await writeReport(dir, { pngScale: 1 });
-    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings.filter((w) => w !== fontWarning())).toHaveLength(1);
     expect(r.warnings[0]).toContain('manifest.json: missing');
     const md = readFileSync(r.reportPath, 'utf8');
     expect(md).toContain('**Seed:** `42`');
@@ -222,12 +224,30 @@ describe('bad input: one-line errors naming the file', () => {
 });
 
 describe('fonts', () => {
-  it('renders PNG text when fonts are found, and warns exactly when they are not', () => {
+  /** Dark pixels of a text-only SVG rendered with `fonts`. */
+  const ink = (fonts: FontSetup) => {
     const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30"><text x="4" y="22" font-family="sans-serif" font-size="18">bias²</text></svg>';
-    const px = new Resvg(svg, { font: fontSetup().options, background: 'white' }).render().pixels;
+    const px = new Resvg(svg, { font: fonts.options, background: 'white' }).render().pixels;
     let dark = 0;
     for (let i = 0; i < px.length; i += 4) if (px[i] < 128) dark++;
-    if (fontWarning() === null) expect(dark).toBeGreaterThan(50);
-    else expect(dark).toBe(0);
+    return dark;
+  };
+
+  it('finds this machine\'s fonts and renders PNG text with them, or warns', () => {
+    const fonts = fontSetup();
+    if (fontWarning() === null) expect(ink(fonts)).toBeGreaterThan(50);
+    else expect(ink(fonts)).toBe(0);
+  });
+
+  it('degrades without fonts: a warning naming the package, and a PNG without text', async () => {
+    const empty = tempDir('hotmess-nofonts-');
+    roots.push(empty);
+    const none = findFonts([empty], false);
+    expect(none.rendersText).toBe(false);
+    expect(ink(none)).toBe(0);
+    expect(fontWarning(none)).toContain('fonts-dejavu-core');
+    const svg = await renderSvg(buildCharts(fixtureDocument()).charts[0].spec);
+    const png = svgToPng(svg, 1, none);
+    expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
   });
 });

@@ -117,6 +117,10 @@ export class AnthropicSession implements AsyncAgent {
     return this.last;
   }
 
+  async close(): Promise<void> {
+    this.cache.close();
+  }
+
   summary(): RolloutReport {
     return { info: { ...this.tally.toInfo(), invalidReplies: this.invalidReplies } };
   }

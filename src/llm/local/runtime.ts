@@ -8,7 +8,7 @@
  * process is about to exit, or by `disposeLocalModels`.
  */
 import { createRequire } from 'node:module';
-import { HotmessError } from '../src/core/index.js';
+import { HotmessError } from '../../core/index.js';
 import type { Llama, LlamaJsonSchemaGrammar, LlamaModel } from 'node-llama-cpp';
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp');

@@ -7,8 +7,8 @@
  * schema by a grammar. Past replies are shown in canonical form, so a
  * replayed (forked) prefix reads exactly like one the model wrote. Pure.
  */
-import { canonicalJson, type ActionSpace, type History, type Observation } from '../src/core/index.js';
-import { describeSpace, omittedNote, stepFeedback, systemBlocks, windowStart, type HistoryWindow } from '../src/llm/index.js';
+import { canonicalJson, type ActionSpace, type History, type Observation } from '../../core/index.js';
+import { describeSpace, omittedNote, stepFeedback, systemBlocks, windowStart, type HistoryWindow } from '../index.js';
 
 export type ChatItem = { type: 'system'; text: string } | { type: 'user'; text: string } | { type: 'model'; response: string[] };
 

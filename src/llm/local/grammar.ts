@@ -7,7 +7,7 @@
  * say (bounds, patterns) is checked after parsing, where an out-of-range
  * reply becomes an `invalid` step. Pure.
  */
-import type { Json } from '../src/core/index.js';
+import type { Json } from '../../core/index.js';
 
 type Schema = { [key: string]: Json };
 

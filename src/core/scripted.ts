@@ -1,9 +1,13 @@
 /**
- * Shared moves of scripted agents: the oracle action, a uniformly drawn wrong
- * action, and a deterministic systematic deviation. Not an agent itself (not
- * in the registry); the agent files compose these.
+ * Shared moves of scripted agents (agents/*.ts compose these): a uniformly
+ * drawn wrong action, a random action, and a deterministic systematic
+ * deviation. Pure given the Rng.
  */
-import { actionKey, hashString, HotmessError, type Action, type PrivilegedContext, type Rng } from '../src/core/index.js';
+import { actionKey, hashString } from './canonical.js';
+import { HotmessError } from './errors.js';
+import type { Action } from './environment.js';
+import type { PrivilegedContext } from './agent.js';
+import type { Rng } from './rng.js';
 
 /** The context narrowed to privileged access, or a clear error naming the agent kind. */
 export function privileged(ctx: { access: string }, kind: string): PrivilegedContext {

@@ -9,11 +9,11 @@
  * reason and sampler seed go into `report().info`; latency into `timing`.
  */
 import type { LlamaChat, LlamaContext, LlamaContextSequence } from 'node-llama-cpp';
-import type { Action, AgentContext, AsyncAgent, History, Json, Observation, Rng, RolloutReport, StepReport } from '../src/core/index.js';
-import { actionTool, llmRuntimeOf, readToolInput, Tally, type HistoryWindow, type ToolReply } from '../src/llm/index.js';
-import { grammarSchema } from './local-grammar.js';
-import { chatItems } from './local-prompt.js';
-import { grammarFor, loadLibrary, loadModel } from './local-runtime.js';
+import type { Action, AgentContext, AsyncAgent, History, Json, Observation, Rng, RolloutReport, StepReport } from '../../core/index.js';
+import { actionTool, llmRuntimeOf, readToolInput, Tally, type HistoryWindow, type ToolReply } from '../index.js';
+import { grammarSchema } from './grammar.js';
+import { chatItems } from './prompt.js';
+import { grammarFor, loadLibrary, loadModel } from './runtime.js';
 
 export interface LocalSettings {
   /** Absolute path of the GGUF file. */
