@@ -79,6 +79,12 @@ const FALLBACK = Symbol('fallback');
 class Scanner {
   /** `readState`: materialise `state` (skipped when the analysis uses features instead). */
   constructor(private readonly readState: boolean) {}
+  /**
+   * One record and one number array per field, reused line after line: the
+   * hot path allocates almost nothing. Absent fields are undefined.
+   */
+  private readonly rec: Record<Wanted, unknown> = Object.fromEntries(WANTED.map((k) => [k, undefined])) as Record<Wanted, unknown>;
+  private readonly arrays: number[][] = WANTED.map(() => []);
   private readonly ids = new StringCache(4);
   private readonly actions = new StringCache(16);
   b: Buffer = Buffer.alloc(0);
@@ -146,7 +152,8 @@ class Scanner {
   }
 
   /** The value at p, materialised as JSON.parse would. */
-  value(cache: StringCache | null): unknown {
+  /** `out`: an array to reuse when the value is an array of numbers. */
+  value(cache: StringCache | null, out: number[]): unknown {
     const b = this.b;
     const start = this.p;
     const c = b[start];
@@ -155,7 +162,7 @@ class Scanner {
       if (escaped) return JSON.parse(b.toString('utf8', start, this.p));
       return cache ? cache.get(b, start + 1, this.p - 1) : b.toString('utf8', start + 1, this.p - 1);
     }
-    if (c === LS) return this.numberArray();
+    if (c === LS) return this.numberArray(out);
     if (c === 45 || (c >= 48 && c <= 57)) return this.number();
     this.skipValue();
     return JSON.parse(b.toString('utf8', start, this.p));
@@ -193,10 +200,10 @@ class Scanner {
   }
 
   /** An array of numbers parsed in place; anything else through JSON.parse. */
-  numberArray(): unknown {
+  numberArray(out: number[]): unknown {
     const b = this.b;
     const start = this.p;
-    const out: number[] = [];
+    out.length = 0;
     this.p++;
     this.ws();
     if (b[this.p] === RS) {
@@ -235,7 +242,8 @@ class Scanner {
     this.b = b;
     this.p = start;
     this.end = end;
-    const rec: Record<string, unknown> = {};
+    const rec = this.rec;
+    for (const k of WANTED) rec[k] = undefined;
     this.ws();
     if (b[this.p++] !== LB) throw FALLBACK;
     this.ws();
@@ -251,7 +259,7 @@ class Scanner {
         if (b[this.p++] !== COLON) throw FALLBACK;
         this.ws();
         if (this.p >= end) throw FALLBACK;
-        if (k >= 0 && (k !== 4 || this.readState)) rec[WANTED[k] as Wanted] = this.value(k === 0 ? this.ids : k === 2 || k === 3 ? this.actions : null);
+        if (k >= 0 && (k !== 4 || this.readState)) rec[WANTED[k] as Wanted] = this.value(k === 0 ? this.ids : k === 2 || k === 3 ? this.actions : null, this.arrays[k]);
         else this.skipValue();
         this.ws();
         const d = b[this.p++];
@@ -266,7 +274,8 @@ class Scanner {
 
 /**
  * Stream the step lines of `file`: `onStep` gets each record and its
- * 1-based line number. Blank lines are skipped; a torn final line (no
+ * 1-based line number. The record and its arrays are reused for the next
+ * line: copy what must outlive the callback. Blank lines are skipped; a torn final line (no
  * newline, not JSON) goes to `onTorn`; a corrupt line elsewhere is an error.
  */
 export async function readStepLines(

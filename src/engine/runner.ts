@@ -81,23 +81,24 @@ export function buildManifest(s: ResolvedScenario, version: string, status: Mani
   };
 }
 
-function prepareDirectory(s: ResolvedScenario, opts: RunOptions): { finishedBefore: Set<string>; resumed: boolean } {
+/** Create the run directory, or check that an existing one may be resumed. Returns whether it is a resume. */
+function prepareDirectory(s: ResolvedScenario, opts: RunOptions): boolean {
   const dir = opts.out;
   const manifestPath = join(dir, FILES.manifest);
   if (existsSync(manifestPath)) {
     if (!opts.resume) throw new HotmessError('usage', `${dir}: a run already exists here; pass --resume to continue it, or choose another --out`);
     const m = readManifest(dir);
     if (m.scenarioHash !== s.hash) throw new HotmessError('usage', `${dir}: was written by a different scenario (hash ${m.scenarioHash} ≠ ${s.hash}); refusing to mix runs`);
-    return { finishedBefore: new Set(), resumed: true };
+    return true;
   }
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new HotmessError('usage', `${dir}: exists and is not a run directory; choose another --out`);
   mkdirSync(dir, { recursive: true });
-  return { finishedBefore: new Set(), resumed: false };
+  return false;
 }
 
 export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunSummary> {
   const dir = opts.out;
-  const { resumed } = prepareDirectory(s, opts);
+  const resumed = prepareDirectory(s, opts);
   let recovered: RunSummary['recovered'];
   let finished: ReadonlySet<string> = new Set();
   if (resumed) {

@@ -22,7 +22,9 @@ async function scan(lines: string[], trailingNewline = true) {
   writeFileSync(file, lines.join('\n') + (trailingNewline ? '\n' : ''));
   const got: { rec: unknown; line: number }[] = [];
   const torn: number[] = [];
-  await readStepLines(file, (rec, line) => got.push({ rec, line }), (line) => torn.push(line));
+  // The reader reuses its record: copy it, dropping absent (undefined) fields.
+  const copy = (rec: object) => structuredClone(Object.fromEntries(Object.entries(rec).filter(([, v]) => v !== undefined)));
+  await readStepLines(file, (rec, line) => got.push({ rec: copy(rec), line }), (line) => torn.push(line));
   return { got, torn, file };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { AnalysisDocument } from '../../analysis/index.js';
 import type { ChartSpec } from '../render.js';
-import { isNum, type ChartFamily } from './common.js';
+import { agentColor, isNum, type ChartFamily } from './common.js';
 
 /** The incoherence levels drawn as reference lines. */
 export const ISO_LEVELS = [0.09, 0.32, 0.5, 0.68] as const;
@@ -48,7 +48,7 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
   });
   const x = axis('biasSq', 'bias²', xMax);
   const y = axis('variance', 'variance', yMax);
-  const agentColor = { field: 'agent', type: 'nominal' as const, title: 'agent', scale: { scheme: 'tableau10' } };
+  const color = agentColor(points);
   const spec: ChartSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -69,12 +69,12 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
         // Each agent's path through the plane as the horizon grows.
         data: { values: points },
         mark: { type: 'line', strokeWidth: 1, opacity: 0.5 },
-        encoding: { x, y, color: agentColor, order: { field: 'horizon', type: 'quantitative' } },
+        encoding: { x, y, color, order: { field: 'horizon', type: 'quantitative' } },
       },
       {
         data: { values: points },
         mark: { type: 'point', filled: true, size: 70, opacity: 0.9 },
-        encoding: { x, y, color: agentColor, shape: { field: 'horizon', type: 'nominal', title: 'horizon H', sort: 'ascending' } },
+        encoding: { x, y, color, shape: { field: 'horizon', type: 'nominal', title: 'horizon H', sort: 'ascending' } },
       },
     ],
   };

@@ -35,13 +35,25 @@ export const HORIZON_COLOR = {
 /** The inner (per-panel) spec of a faceted chart: a unit or a layer. */
 export type PanelSpec = Extract<ChartSpec, { facet: unknown }>['spec'];
 
-/** Wrap a unit or layer spec into one panel per agent. */
-export function perAgent(title: string, values: object[], spec: PanelSpec): ChartSpec {
+/** Agents in order of first appearance: the analysis lists them in scenario order. */
+export const agentOrder = (values: readonly { agent: string }[]): string[] => [...new Set(values.map((v) => v.agent))];
+
+/** Agents as a nominal colour, in scenario order. */
+export const agentColor = (values: readonly { agent: string }[]) => ({
+  field: 'agent',
+  type: 'nominal' as const,
+  title: 'agent',
+  scale: { scheme: 'tableau10' },
+  sort: agentOrder(values),
+});
+
+/** Wrap a unit or layer spec into one panel per agent, panels in scenario order. */
+export function perAgent(title: string, values: { agent: string }[], spec: PanelSpec): ChartSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     data: { values },
-    facet: { field: 'agent', type: 'nominal', title: 'agent' },
+    facet: { field: 'agent', type: 'nominal', title: 'agent', sort: agentOrder(values) },
     columns: 3,
     spec: { ...PANEL, ...spec },
   };

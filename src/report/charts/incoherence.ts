@@ -4,7 +4,7 @@
  * dropped. Pure.
  */
 import type { AnalysisDocument, HorizonSummary } from '../../analysis/index.js';
-import { HORIZON_COLOR, isNum, perAgent, STEP_X, type ChartFamily } from './common.js';
+import { agentColor, HORIZON_COLOR, isNum, perAgent, STEP_X, type ChartFamily } from './common.js';
 import type { ChartSpec } from '../render.js';
 
 const SWEEP: ReadonlyArray<[field: 'incoherence' | 'biasSq' | 'variance', label: string]> = [
@@ -67,7 +67,7 @@ export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
     out.skipped.push({ id: 'horizon-sweep', title: sweepTitle, reason: 'no incoherence, bias² or variance values' });
   } else {
     const x = horizonAxis(doc.horizons.map((r) => r.horizon));
-    const color = { field: 'agent', type: 'nominal' as const, title: 'agent', scale: { scheme: 'tableau10' } };
+    const color = agentColor(points);
     const spec: ChartSpec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title: sweepTitle,

@@ -5,7 +5,7 @@
  * schema before it is sent). Keys are read only with raw-mode stdin.
  */
 import { Box, Text, useInput, useStdin } from 'ink';
-import { useState, useSyncExternalStore } from 'react';
+import { useRef, useState, useSyncExternalStore } from 'react';
 import { canonicalJson } from '../../core/index.js';
 import { cut } from '../model/format.js';
 import { shortJson } from '../model/patches.js';
@@ -37,9 +37,20 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
   const { isRawModeSupported } = useStdin();
   const { columns, rows } = useTerminalSize();
   const { turn } = useSyncExternalStore(channel.subscribe, channel.snapshot);
-  const [selected, setSelected] = useState(0);
-  const [typed, setTyped] = useState('');
+  const [selected, setSelectedState] = useState(0);
+  const [typed, setTypedState] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
+  // The key handler reads the latest values through a ref: keys can arrive
+  // before React has re-subscribed a handler that closes over new state.
+  const live = useRef({ selected: 0, typed: '' });
+  const setSelected = (v: number) => {
+    live.current.selected = v;
+    setSelectedState(v);
+  };
+  const setTyped = (v: string) => {
+    live.current.typed = v;
+    setTypedState(v);
+  };
 
   const submit = (parsed: ReturnType<typeof parseTyped>) => {
     if (!parsed.ok) return setProblem(parsed.reason);
@@ -52,21 +63,23 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
   useInput(
     (input, key) => {
       if (key.escape || (key.ctrl && input === 'c')) return onQuit();
-      if (!turn) return;
-      const space = turn.legal;
+      const current = channel.snapshot().turn;
+      if (!current) return;
+      const space = current.legal;
+      const { selected: sel, typed: text0 } = live.current;
       if (space.kind === 'discrete') {
         const n = space.actions.length;
-        if (key.upArrow) setSelected((s) => (s + n - 1) % n);
-        else if (key.downArrow) setSelected((s) => (s + 1) % n);
-        else if (key.return) submit(pickDiscrete(space, Math.min(selected, n - 1)));
+        if (key.upArrow) setSelected((sel + n - 1) % n);
+        else if (key.downArrow) setSelected((sel + 1) % n);
+        else if (key.return) submit(pickDiscrete(space, Math.min(sel, n - 1)));
         else if (/^[1-9]$/.test(input)) submit(pickDiscrete(space, Number(input) - 1));
         return;
       }
-      if (key.return) return submit(parseTyped(space, typed));
-      if (key.backspace || key.delete) return setTyped((s) => s.slice(0, -1));
+      if (key.return) return submit(parseTyped(space, text0));
+      if (key.backspace || key.delete) return setTyped(text0.slice(0, -1));
       if (key.ctrl || key.meta) return;
       // Keys typed fast arrive as one chunk: apply them one by one.
-      let text = typed;
+      let text = text0;
       for (const ch of input) {
         if (ch === '\r' || ch === '\n') return submit(parseTyped(space, text));
         if (ch === '\x7f' || ch === '\b') text = text.slice(0, -1);

@@ -10,7 +10,7 @@ export function packLines(text: string, width: number, maxRows: number): { rows:
   while (i < lines.length) {
     // A run of short lines is packed column-major into as few rows as fit.
     let j = i;
-    while (j < lines.length && lines[j].length > 0 && lines[j].length <= 24) j++;
+    while (j < lines.length && isEntry(lines[j])) j++;
     if (j - i >= 4) {
       const run = lines.slice(i, j);
       const colWidth = Math.max(...run.map((l) => l.length)) + 3;
@@ -32,3 +32,6 @@ export function packLines(text: string, width: number, maxRows: number): { rows:
   }
   return rows.length > maxRows ? { rows: rows.slice(0, maxRows), hidden: rows.length - maxRows } : { rows, hidden: 0 };
 }
+
+/** A short entry line (`word: 12`); a heading ending in ':' is not one. */
+const isEntry = (l: string): boolean => l.length > 0 && l.length <= 24 && !l.trimEnd().endsWith(':');
