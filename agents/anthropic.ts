@@ -57,7 +57,7 @@ const Params = z
     /** USD per million tokens, overriding the price table (needed for models it does not list). */
     price: z.object({ input: Rate, output: Rate, cacheWrite: Rate.optional(), cacheWrite1h: Rate.optional(), cacheRead: Rate.optional() }).strict().optional(),
     /** Output tokens per call assumed by `--dry-run` (default: 60, plus thinking). */
-    expectedOutputTokens: z.number().int().min(1).optional(),
+    expectedOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -89,6 +89,7 @@ export default defineModelAgent<Params>({
   },
   llm: {
     provider: 'anthropic',
+    replayable: true,
     preflight(p, env) {
       if (!env[p.apiKeyEnv]) return `${p.apiKeyEnv} is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)`;
       return null;

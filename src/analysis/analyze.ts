@@ -44,6 +44,7 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
   const decOpts = { klDelta };
   const measureKind = manifest.environment.measureKind ?? null;
 
+  if (manifest.status !== 'finished') warn(`${join(dir, FILES.manifest)}: run status is "${manifest.status}"; analysing the rollouts committed so far`);
   const index = await readRollouts(dir);
   index.warnings.forEach(warn);
   const results = new Map<string, GroupResult>();
@@ -57,6 +58,7 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
   let ignored = 0;
   let late = 0;
   let torn = index.tornLines;
+  let current: { id: string; group: GroupInfo; slot: number; gs: GroupSteps } | null = null;
   await readStepLines(
     stepsFile,
     (rec, line) => {
@@ -65,29 +67,35 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
         throw new HotmessError('log', `${stepsFile}:${line}: a step line needs a string "rollout"`);
       }
       if (!Number.isSafeInteger(rec.t) || rec.t < 1) throw new HotmessError('log', `${stepsFile}:${line}: "t" must be an integer ≥ 1, got ${JSON.stringify(rec.t)}`);
-      const at = index.slots.get(rec.rollout);
-      if (!at) {
-        ignored++;
-        return;
+      // A rollout's lines are contiguous: the previous line's lookups usually still hold.
+      if (current === null || rec.rollout !== current.id) {
+        const at = index.slots.get(rec.rollout);
+        if (!at) {
+          ignored++;
+          return;
+        }
+        const { group, slot } = at;
+        if (results.has(group.key)) {
+          late++;
+          return;
+        }
+        let gs = stores.get(group.key);
+        if (!gs) {
+          gs = new GroupSteps(
+            group.members.map((m) => m.length),
+            stepsFile,
+            useStates,
+          );
+          stores.set(group.key, gs);
+        }
+        current = { id: rec.rollout, group, slot, gs };
       }
-      const { group, slot } = at;
-      if (results.has(group.key)) {
-        late++;
-        return;
-      }
-      let gs = stores.get(group.key);
-      if (!gs) {
-        gs = new GroupSteps(
-          group.members.map((m) => m.length),
-          stepsFile,
-          useStates,
-        );
-        stores.set(group.key, gs);
-      }
+      const { group, slot, gs } = current;
       gs.add(slot, rec, line);
       if (gs.isComplete) {
         finish(group, gs);
         stores.delete(group.key);
+        current = null;
       }
     },
     (line) => {
@@ -97,7 +105,8 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
     { readState: useStates },
   );
   for (const group of index.groups.values()) {
-    if (!results.has(group.key)) finish(group, stores.get(group.key) ?? new GroupSteps(group.members.map(() => 0), stepsFile));
+    // Groups still open at the end of the file: some rollouts have fewer step lines than recorded (warned below).
+    if (!results.has(group.key)) finish(group, stores.get(group.key) ?? new GroupSteps(group.members.map((m) => m.length), stepsFile, useStates));
   }
   stores.clear();
 

@@ -28,7 +28,6 @@ const COLON = 58;
 const NL = 10;
 
 const WANTED = ['rollout', 't', 'action', 'oracle', 'state', 'measure', 'target', 'features', 'replayed'] as const;
-type Wanted = (typeof WANTED)[number];
 const WANTED_BYTES = WANTED.map((k) => Buffer.from(k, 'latin1'));
 /** Wanted keys are told apart by (length, first byte); the rest of the bytes is then checked. */
 const KEY_TABLE = new Int8Array(32 * 256).fill(-1);
@@ -73,6 +72,37 @@ class StringCache {
 const isWs = (c: number) => c === 32 || c === 9 || c === 13 || c === NL;
 const isNumChar = (c: number) => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;
 
+/** The reused record: a fixed shape, so the consumer's property reads stay monomorphic. */
+class ScannedStep {
+  rollout: unknown = undefined;
+  t: unknown = undefined;
+  action: unknown = undefined;
+  oracle: unknown = undefined;
+  state: unknown = undefined;
+  measure: unknown = undefined;
+  target: unknown = undefined;
+  features: unknown = undefined;
+  replayed: unknown = undefined;
+  clear(): void {
+    this.rollout = this.t = this.action = this.oracle = this.state = undefined;
+    this.measure = this.target = this.features = this.replayed = undefined;
+  }
+  /** Set the field WANTED[k]. */
+  set(k: number, v: unknown): void {
+    switch (k) {
+      case 0: this.rollout = v; break;
+      case 1: this.t = v; break;
+      case 2: this.action = v; break;
+      case 3: this.oracle = v; break;
+      case 4: this.state = v; break;
+      case 5: this.measure = v; break;
+      case 6: this.target = v; break;
+      case 7: this.features = v; break;
+      default: this.replayed = v;
+    }
+  }
+}
+
 /** Thrown inside the scanner to fall back to JSON.parse; never escapes this module. */
 const FALLBACK = Symbol('fallback');
 
@@ -83,7 +113,7 @@ class Scanner {
    * One record and one number array per field, reused line after line: the
    * hot path allocates almost nothing. Absent fields are undefined.
    */
-  private readonly rec: Record<Wanted, unknown> = Object.fromEntries(WANTED.map((k) => [k, undefined])) as Record<Wanted, unknown>;
+  private readonly rec = new ScannedStep();
   private readonly arrays: number[][] = WANTED.map(() => []);
   private readonly ids = new StringCache(4);
   private readonly actions = new StringCache(16);
@@ -98,21 +128,22 @@ class Scanner {
   /** Skip a string starting at p (on the quote); returns whether it had a backslash. */
   skipString(): boolean {
     const b = this.b;
+    const end = this.end;
     let p = this.p + 1;
     let escaped = false;
-    while (p < this.end) {
+    for (;;) {
+      if (p >= end) throw FALLBACK;
       const c = b[p];
-      if (c === Q) {
-        this.p = p + 1;
-        return escaped;
-      }
+      if (c === Q) break;
       if (c === BS) {
         escaped = true;
         p += 2;
       } else p++;
     }
-    throw FALLBACK;
+    this.p = p + 1;
+    return escaped;
   }
+
 
   /** Skip any JSON value starting at p. */
   skipValue(): void {
@@ -203,11 +234,12 @@ class Scanner {
   numberArray(out: number[]): unknown {
     const b = this.b;
     const start = this.p;
-    out.length = 0;
+    let n = 0;
     this.p++;
     this.ws();
     if (b[this.p] === RS) {
       this.p++;
+      if (out.length !== 0) out.length = 0;
       return out;
     }
     for (;;) {
@@ -218,13 +250,18 @@ class Scanner {
         this.skipValue();
         return JSON.parse(b.toString('utf8', start, this.p));
       }
-      out.push(this.number());
+      out[n++] = this.number();
       this.ws();
       const d = b[this.p++];
-      if (d === RS) return out;
+      if (d === RS) {
+        // Setting length is a runtime call: only when it changes.
+        if (out.length !== n) out.length = n;
+        return out;
+      }
       if (d !== COMMA) throw FALLBACK;
     }
   }
+
 
   /** Which wanted key the string at [s, e) is, or -1. */
   keyIndex(s: number, e: number): number {
@@ -243,7 +280,7 @@ class Scanner {
     this.p = start;
     this.end = end;
     const rec = this.rec;
-    for (const k of WANTED) rec[k] = undefined;
+    rec.clear();
     this.ws();
     if (b[this.p++] !== LB) throw FALLBACK;
     this.ws();
@@ -259,7 +296,7 @@ class Scanner {
         if (b[this.p++] !== COLON) throw FALLBACK;
         this.ws();
         if (this.p >= end) throw FALLBACK;
-        if (k >= 0 && (k !== 4 || this.readState)) rec[WANTED[k] as Wanted] = this.value(k === 0 ? this.ids : k === 2 || k === 3 ? this.actions : null, this.arrays[k]);
+        if (k >= 0 && (k !== 4 || this.readState)) rec.set(k, this.value(k === 0 ? this.ids : k === 2 || k === 3 ? this.actions : null, this.arrays[k]));
         else this.skipValue();
         this.ws();
         const d = b[this.p++];

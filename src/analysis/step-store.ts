@@ -5,7 +5,7 @@
  * flat Float64Arrays. Memory is O(steps of the group); a group is released as
  * soon as its last rollout's steps are in.
  */
-import { HotmessError, canonicalJson, hashString } from '../core/index.js';
+import { HotmessError, actionKey, hashString } from '../core/index.js';
 
 /** The fields of a step line the analysis reads. */
 export interface StepLine {
@@ -81,8 +81,10 @@ export class GroupSteps {
   /** Rollouts whose steps are not all in yet. */
   private pending = 0;
 
-  /** `expected[slot]` is the length the rollout line records. */
-  /** `useStates`: read state hashes (when the environment gives no features). */
+  /**
+   * `expected[slot]` is the length the rollout line records; `useStates`:
+   * keep state hashes (when the environment gives no features).
+   */
   constructor(
     private readonly expected: readonly number[],
     private readonly file: string,
@@ -117,7 +119,7 @@ export class GroupSteps {
   private actionId(action: unknown): number {
     if (typeof action === 'string') return this.idIn(this.stringIds, action);
     if (typeof action === 'number' && Number.isFinite(action)) return this.idIn(this.numberIds, action === 0 ? 0 : action);
-    return this.idIn(this.actionIds, canonicalJson(action));
+    return this.idIn(this.actionIds, actionKey(action));
   }
 
   /** Add one step line of the rollout in `slot`. `line` names the place in errors. */
@@ -148,7 +150,7 @@ export class GroupSteps {
     const oracle = rec.oracle;
     if (oracle !== undefined) {
       r.oracleSteps++;
-      const same = typeof action === 'object' || typeof oracle === 'object' ? canonicalJson(action) === canonicalJson(oracle) : action === oracle;
+      const same = typeof action === 'object' || typeof oracle === 'object' ? actionKey(action) === actionKey(oracle) : action === oracle;
       if (same) r.matches++;
       else if (r.firstMismatch === Infinity) r.firstMismatch = t;
       r.oracle[t - 1] = same ? 1 : 2;

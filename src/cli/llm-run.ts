@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { HotmessError, type AgentServices } from '../core/index.js';
 import { parseScenario, resolveScenario, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
 import { readManifest, type Manifest } from '../log/index.js';
-import { createLlmRuntime, estimateRun, hasModelAgents, preflightModelAgents, type LlmRuntime, type RunEstimate } from '../llm/index.js';
+import { createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, preflightModelAgents, type LlmRuntime, type RunEstimate } from '../llm/index.js';
 
 export interface LlmFlags {
   maxCost?: string;
@@ -64,7 +64,10 @@ export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags)
     if (flags.replay) throw new HotmessError('usage', `--replay: scenario "${s.spec.name}" has no model-backed agents; re-run it instead (scripted runs are reproducible from the seed)`);
     return { services: undefined, shouldStop: undefined, manifestExtra: undefined, finish: () => null };
   }
-  if (!flags.replay) preflightModelAgents(s.agents);
+  if (flags.replay) {
+    const seeded = s.agents.find((a) => isModelAgent(a.def) && !a.def.llm.replayable);
+    if (seeded) throw new HotmessError('usage', `--replay: agent "${seeded.name}" (${seeded.kind}) does not use the response cache; re-run the scenario instead (its sampling is seeded)`);
+  } else preflightModelAgents(s.agents);
   if (maxCost !== undefined) {
     const unpriced = estimateRun(estimateInput(s)).rows.find((r) => r.costUsd === null);
     if (unpriced) throw new HotmessError('usage', `--max-cost: model "${unpriced.model}" of agent "${unpriced.agent}" has no price; give the agent a \`price\` param (USD per million tokens)`);

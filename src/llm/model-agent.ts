@@ -35,6 +35,8 @@ export interface CallShape {
 export interface ModelAgentHooks<P> {
   /** The provider or engine, for messages ("anthropic", "local"). */
   readonly provider: string;
+  /** Whether replies go through the run's response cache, so `run --replay` can repeat them without calls. */
+  readonly replayable?: boolean;
   /** A reason the run cannot start (missing API key, model file), or null. Not called for replays. */
   preflight(params: P, env: NodeJS.ProcessEnv): string | null;
   /** The call shape for a rollout whose first request would hold `sample`. */

@@ -65,9 +65,10 @@ export class LlmRuntime {
     return { [LLM_SERVICE]: this };
   }
 
-  /** Add this invocation's paid calls to `RUN/cost.json` (created when absent). */
+  /** Add this invocation's paid calls to `RUN/cost.json` (created at the first reply, paid or cached). */
   writeCost(runDir: string): void {
     const path = join(runDir, COST_FILE);
+    if (this.meter.paid.calls === 0 && this.meter.cacheHits === 0 && !existsSync(path)) return;
     const now = this.meter.toJson();
     let before: { [key: string]: Json } = {};
     if (existsSync(path)) {

@@ -13,6 +13,7 @@ import type { GroupData } from './model/group-data.js';
 import { loadAnalysis, overviewRows } from './model/overview.js';
 import type { ReplayModel } from './model/replay-model.js';
 import { shortJson } from './model/patches.js';
+import { callInfo } from './model/step-info.js';
 
 export interface PlainOptions {
   /** `AGENT:HORIZON:INSTANCE`; without it, the overview and one line per group. */
@@ -105,7 +106,7 @@ async function renderRollout(model: ReplayModel, group: GroupData, laneIdx: numb
   const r = lane.rollout;
   const success = r.success === null ? '—' : r.success ? 'yes' : 'no';
   write(`rollout ${r.id} · ${r.termination}${r.error ? ` (${r.error})` : ''} · success ${success} · return ${r.return ?? '—'} · ${lane.len} steps${failed(lane) ? ' · failed' : ''}\n`);
-  if (model.envNote) write(`note: ${model.envNote}\n`);
+  let noted = false;
   for (let t = 1; t <= lane.len; t++) {
     const v = await model.stepView(group, lane, t);
     if (!v) continue;
@@ -116,7 +117,17 @@ async function renderRollout(model: ReplayModel, group: GroupData, laneIdx: numb
     if (rec.illegal) parts.push(`illegal: ${rec.illegal}`);
     if (rec.invalid) parts.push(`invalid: ${rec.invalid}`);
     if (v.changes.length > 0) parts.push(`Δ ${v.changes.join('; ')}`);
-    if (v.observation.text !== null) parts.push(`obs: ${cut(v.observation.text.replace(/\s+/g, ' '), 100)}`);
+    const said = callInfo(rec).text;
+    if (said !== null) parts.push(`text: ${cut(said.replace(/\s+/g, ' '), 60)}`);
+    if (v.observation.text !== null) {
+      const differs = 'hashMatches' in v.observation && v.observation.hashMatches === false ? ' (re-derived; differs from the logged hash)' : '';
+      parts.push(`obs${differs}: ${cut(v.observation.text.replace(/\s+/g, ' '), 100)}`);
+    }
+    else if (!noted) {
+      // Said once: why the observations are missing.
+      write(`note: ${v.observation.note}\n`);
+      noted = true;
+    }
     write(parts.join('  ') + '\n');
   }
 }

@@ -212,3 +212,16 @@ describe('malformed step values', () => {
     await expect(analyzeRun(dir)).rejects.toThrow(/steps\.jsonl:1: "measure" and "target" must be numbers/);
   });
 });
+
+describe('incomplete logs', () => {
+  it('warns when rollouts have fewer step lines than their recorded length', async () => {
+    const dir = makeRun([
+      { index: 0, actions: ['N', 'N'] },
+      { index: 1, actions: ['N', 'E'] },
+    ]);
+    writeFileSync(join(dir, 'steps.jsonl'), JSON.stringify({ rollout: 'a:10:0:0', t: 1, action: 'N' }) + '\n');
+    const doc = await analyzeRun(dir, { resamples: 10 });
+    expect(doc.warnings).toContain('2 rollout(s) have fewer step lines than their recorded length');
+    expect(doc.groups[0].steps.map((s) => s.alive)).toEqual([1]);
+  });
+});

@@ -100,6 +100,19 @@ describe('anthropic agent on kv-sum', () => {
     expect(server.requests[0].body).toMatchObject({ temperature: 0.3, top_p: 0.9, tool_choice: { type: 'any' } });
   });
 
+  it('the server takes x-api-key as well as a bearer token, and a wrong key fails the rollout with 401', async () => {
+    const body = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 8, system: [{ type: 'text', text: 'a: 1' }], messages: [{ role: 'user', content: [{ type: 'text', text: 'Step 1. Your running sum so far: 0. Keys: a. Reply.' }] }] });
+    const ok = await fetch(`${server.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': SENTINEL_KEY, 'content-type': 'application/json' }, body });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as any).content.at(-1).input).toEqual({ action: 1 });
+    process.env.HOTMESS_TEST_WRONG_KEY = 'sk-ant-wrong';
+    const out = join(tempDir(), 'run');
+    const { summary } = await run(scenarioSpec(server.url, { horizons: [1], rollouts: 1, agent: { apiKeyEnv: 'HOTMESS_TEST_WRONG_KEY' } }), out);
+    expect(summary.terminations.error).toBe(1);
+    expect(server.unauthorized).toBeGreaterThan(0);
+    expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: HTTP 401 authentication_error: invalid x-api-key');
+  });
+
   it('prices a step exactly as the price table says', () => {
     const p = priceFor('claude-haiku-4-5-20251001')!;
     expect(costUsd(p, { input: 1000, output: 100, cacheRead: 2000, cacheWrite: 500, cacheWrite1h: 0 })).toBe(0.002325);

@@ -4,7 +4,9 @@
  * the detail pane, the filters, help and quitting. Expected steps come
  * from steps.jsonl read independently (helpers.ts).
  */
+import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
+import { PassThrough, Writable } from 'node:stream';
 import { useEffect } from 'react';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fmt } from '../../src/analysis/index.js';
@@ -136,5 +138,25 @@ describe('replay app', () => {
     await press('?', 'incoherence');
     app.stdin.write('q');
     await waitFor(() => (state.exited ? true : undefined), 'the app to exit on q');
+  });
+});
+
+describe('replay app without a terminal on stdin', () => {
+  it('draws once, says keys are off, and ends instead of waiting', async () => {
+    let written = '';
+    const stdout = Object.assign(
+      new Writable({
+        write(chunk, _enc, done) {
+          written += String(chunk);
+          done();
+        },
+      }),
+      { columns: 100, rows: 30 },
+    );
+    const stdin = new PassThrough(); // not a TTY: no raw mode
+    const app = inkRender(<ReplayApp model={model} analysis={analysis} />, { stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, patchConsole: false, exitOnCtrlC: false });
+    await app.waitUntilExit();
+    expect(written).toContain('stdin is not a terminal: keys are off');
+    expect(written).toContain('incoherence');
   });
 });

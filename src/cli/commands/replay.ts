@@ -1,9 +1,11 @@
 /**
  * `hotmess replay RUN`: step through a run's rollouts side by side in the
- * terminal. Plain text with --plain or when stdout is not a terminal. The
+ * terminal. Plain text with --plain, when stdin or stdout is not a terminal,
+ * or in CI. The
  * TUI (ink, react) loads lazily, so other commands never pay for it.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { isInteractive } from '../output.js';
 import { REGISTRY } from '../registry.js';
 
 interface ReplayFlags {
@@ -57,7 +59,8 @@ export function register(program: Command): void {
       const resolveEnvironment = (name: string) => (REGISTRY.environments as Record<string, (typeof REGISTRY.environments)[string] | undefined>)[name];
       const model = await ReplayModel.open(run, { resolveEnvironment, cache: flags.indexCache });
       const options = { group: flags.group, failedOnly: flags.failed === true, divergentOnly: flags.diverging === true };
-      if (flags.plain || process.stdout.isTTY !== true) {
+      // Interactive only with a terminal both ways (keys in, screen out) and not in CI.
+      if (flags.plain || !isInteractive() || process.stdin.isTTY !== true) {
         const out = stdoutWriter();
         await renderPlain(model, { ...options, rollout: flags.rollout }, out.write);
         out.flush();

@@ -92,14 +92,14 @@ function conversation(input: StepRequestInput): Message[] {
     const text = i === start && note ? `${note}\n\n${obs.text}` : obs.text;
     messages.push({ role: 'user', content: [...carried, { type: 'text', text }] });
     if (!entry) break;
-    const content = (input.turns.get(entry.t) ?? syntheticTurn(entry)) as Block[];
-    messages.push({ role: 'assistant', content: [...content] });
+    const content = nonEmpty((input.turns.get(entry.t) ?? syntheticTurn(entry)) as Block[]);
+    messages.push({ role: 'assistant', content });
     const fb = stepFeedback(entry);
     carried = resultsFor(content, fb.text, fb.refused);
   }
   for (const retry of input.retries) {
-    const content = retry.content as Block[];
-    messages.push({ role: 'assistant', content: [...content] });
+    const content = nonEmpty(retry.content as Block[]);
+    messages.push({ role: 'assistant', content });
     const text = retryFeedback(retry.reason);
     const results = resultsFor(content, text, true);
     messages.push({ role: 'user', content: results.length > 0 ? results : [{ type: 'text', text }] });
@@ -121,6 +121,11 @@ function resultsFor(content: readonly Block[], feedback: string, refused: boolea
     content: k === 0 ? feedback : 'Ignored: one action per step.',
     ...(k === 0 && !refused ? {} : { is_error: true }),
   }));
+}
+
+/** An empty reply goes back as a placeholder: the API refuses empty assistant turns. */
+function nonEmpty(content: readonly Block[]): Block[] {
+  return content.length > 0 ? [...content] : [{ type: 'text', text: '(empty reply)' }];
 }
 
 /** A past step with no recorded reply (replayed from a log): the action as a tool call. */

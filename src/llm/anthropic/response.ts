@@ -39,7 +39,8 @@ export function parseReply(message: Json): ParsedReply {
     switch (raw.type) {
       case 'text':
         texts.push(String(raw.text ?? ''));
-        content.push({ type: 'text', text: String(raw.text ?? '') });
+        // The API refuses empty text blocks in a request: keep them out of the transcript.
+        if (String(raw.text ?? '').length > 0) content.push({ type: 'text', text: String(raw.text) });
         break;
       case 'thinking':
         thinkingChars += String(raw.thinking ?? '').length;

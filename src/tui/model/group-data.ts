@@ -8,6 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { canonicalJson, HotmessError } from '../../core/index.js';
 import type { GroupRef } from './groups.js';
 import { analyseLanes, type Divergence } from './lanes.js';
+import { stepFields, type StepFields } from './step-fields.js';
 import type { IndexedRollout } from './run-index.js';
 
 export const FLAG = { illegal: 1, invalid: 2, replayed: 4, missing: 8 } as const;
@@ -74,6 +75,32 @@ export async function loadGroup(stepsFile: string, ref: GroupRef): Promise<Group
     }
     return id;
   };
+  // Raw JSON text → id: a value seen before costs one map lookup; a new one is canonicalised.
+  const raws = new Map<string, number>();
+  const internRaw = (raw: string): number => {
+    let id = raws.get(raw);
+    if (id === undefined) {
+      id = intern(canonicalJson(JSON.parse(raw)));
+      raws.set(raw, id);
+    }
+    return id;
+  };
+  const parseStep = (text: string, offset: number): StepFields => {
+    let rec: { t?: unknown; action?: unknown; oracle?: unknown; illegal?: unknown; invalid?: unknown; replayed?: unknown };
+    try {
+      rec = JSON.parse(text);
+    } catch {
+      throw new HotmessError('log', `${stepsFile}: corrupt step line at byte ${offset} (the run changed since it was indexed? delete RUN/.replay-index.json)`);
+    }
+    return {
+      t: typeof rec.t === 'number' ? rec.t : NaN,
+      action: canonicalJson(rec.action),
+      oracle: rec.oracle === undefined ? null : canonicalJson(rec.oracle),
+      illegal: rec.illegal !== undefined,
+      invalid: rec.invalid !== undefined,
+      replayed: rec.replayed === true,
+    };
+  };
   const fh = await open(stepsFile, 'r');
   const lanes: Lane[] = [];
   try {
@@ -81,14 +108,9 @@ export async function loadGroup(stepsFile: string, ref: GroupRef): Promise<Group
       let lane = newLane(r);
       for (let i = 0; i < r.ranges.length; i += 3) {
         await readRange(fh, r.ranges[i], r.ranges[i + 1], (text, offset, size) => {
-          let rec: { t?: unknown; action?: unknown; oracle?: unknown; illegal?: unknown; invalid?: unknown; replayed?: unknown };
-          try {
-            rec = JSON.parse(text);
-          } catch {
-            throw new HotmessError('log', `${stepsFile}: corrupt step line at byte ${offset} (the run changed since it was indexed? delete RUN/.replay-index.json)`);
-          }
+          const rec = stepFields(text) ?? parseStep(text, offset);
           const t = rec.t;
-          if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1) throw new HotmessError('log', `${stepsFile}: step line at byte ${offset} of ${r.id}: "t" must be an integer ≥ 1`);
+          if (!Number.isSafeInteger(t) || t < 1) throw new HotmessError('log', `${stepsFile}: step line at byte ${offset} of ${r.id}: "t" must be an integer ≥ 1`);
           // A rollout that starts over (an earlier attempt): keep only the new one.
           if (t <= lane.len) lane = newLane(r);
           ensure(lane, t);
@@ -96,9 +118,9 @@ export async function loadGroup(stepsFile: string, ref: GroupRef): Promise<Group
             lane.actions[g] = intern(MISSING_KEY);
             lane.flags[g] = FLAG.missing;
           }
-          lane.actions[t - 1] = intern(canonicalJson(rec.action));
-          lane.oracle[t - 1] = rec.oracle === undefined ? -1 : intern(canonicalJson(rec.oracle));
-          lane.flags[t - 1] = (rec.illegal !== undefined ? FLAG.illegal : 0) | (rec.invalid !== undefined ? FLAG.invalid : 0) | (rec.replayed === true ? FLAG.replayed : 0);
+          lane.actions[t - 1] = internRaw(rec.action);
+          lane.oracle[t - 1] = rec.oracle === null ? -1 : internRaw(rec.oracle);
+          lane.flags[t - 1] = (rec.illegal ? FLAG.illegal : 0) | (rec.invalid ? FLAG.invalid : 0) | (rec.replayed ? FLAG.replayed : 0);
           lane.offsets[t - 1] = offset;
           lane.sizes[t - 1] = size;
           lane.len = t;
@@ -124,16 +146,19 @@ async function readRange(fh: FileHandle, start: number, end: number, onLine: (te
     const { bytesRead } = await fh.read(buf, 0, want, pos);
     if (bytesRead === 0) throw new HotmessError('log', `steps.jsonl is shorter than its index (byte ${pos}); delete RUN/.replay-index.json`);
     const view = buf.subarray(0, bytesRead);
+    // Decode once per chunk; for ASCII text character and byte offsets agree.
+    const text = view.toString('latin1');
+    const ascii = !/[\x80-\xff]/.test(text);
     let s = 0;
-    let nl = view.indexOf(0x0a, s);
+    let nl = text.indexOf('\n', s);
     while (nl !== -1) {
-      if (nl > s) onLine(view.toString('utf8', s, nl), pos + s, nl - s);
+      if (nl > s) onLine(ascii ? text.slice(s, nl) : view.toString('utf8', s, nl), pos + s, nl - s);
       s = nl + 1;
-      nl = view.indexOf(0x0a, s);
+      nl = text.indexOf('\n', s);
     }
     if (pos + bytesRead >= end && s < bytesRead) {
       // The range ends without a newline (the file's last line).
-      onLine(view.toString('utf8', s, bytesRead), pos + s, bytesRead - s);
+      onLine(ascii ? text.slice(s) : view.toString('utf8', s, bytesRead), pos + s, bytesRead - s);
       s = bytesRead;
     }
     if (s === 0) {

@@ -9,13 +9,9 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { GroupData } from '../model/group-data.js';
 import { loadAnalysis, overviewRows, type AnalysisState } from '../model/overview.js';
 import type { ReplayModel, StepView } from '../model/replay-model.js';
-import { callInfo } from '../model/step-info.js';
-import { describePatches } from '../model/patches.js';
-import { Detail } from './Detail.js';
 import { Help } from './Help.js';
 import { commandFor } from './keys.js';
-import { Lanes } from './Lanes.js';
-import { laneWindow } from './layout.js';
+import { GroupScreen } from './GroupScreen.js';
 import { initialNav, reduce, settle, type NavState } from './nav.js';
 import { Overview } from './Overview.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -103,16 +99,15 @@ function ReplayScreens({ model, initial, analysis: givenAnalysis }: ReplayAppPro
 
   const lane = current && nav.screen === 'group' ? (current.lanes[nav.lane] ?? null) : null;
   const detailKey = current && lane ? `${current.ref.key}|${nav.lane}|${nav.t}` : null;
-  const record = useMemo(() => {
-    if (!current || !lane) return null;
+  const read = useMemo(() => {
+    if (!current || !lane) return { record: null, error: null };
     try {
-      return model.readStep(lane, nav.t);
+      return { record: model.readStep(lane, nav.t), error: null };
     } catch (e) {
-      setError(message(e));
-      return null;
+      return { record: null, error: message(e) };
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [detailKey]);
+  const record = read.record;
   useEffect(() => {
     if (!detailKey || !current || !lane) return;
     const ac = new AbortController();
@@ -121,13 +116,13 @@ function ReplayScreens({ model, initial, analysis: givenAnalysis }: ReplayAppPro
       (e) => !ac.signal.aborted && setError(message(e)),
     );
     return () => ac.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [detailKey]);
 
   const m = model.manifest;
   const title = `hotmess replay · ${m.name} · ${m.environment.name} · ${model.index.rollouts.length} rollouts · ${model.groups.length} groups · ${model.index.stepLines} steps`;
   const keysNote = isRawModeSupported === true ? null : 'stdin is not a terminal: keys are off (use --plain for text)';
-  const status = error ? <Text color="red">{`error: ${error}`}</Text> : keysNote ? <Text color="yellow">{keysNote}</Text> : null;
+  const problem = error ?? read.error;
+  const status = problem ? <Text color="red">{`error: ${problem}`}</Text> : keysNote ? <Text color="yellow">{keysNote}</Text> : null;
 
   if (nav.help)
     return (
@@ -158,34 +153,9 @@ function ReplayScreens({ model, initial, analysis: givenAnalysis }: ReplayAppPro
       </Box>
     );
 
-  const detailHeight = rows >= 40 ? 14 : 9;
-  const laneRows = Math.max(2, rows - detailHeight - 9);
-  const w = laneWindow(current, nav, columns, laneRows);
-  const div = current.divergence;
-  const failedCount = current.lanes.filter((l) => l.rollout.success !== true).length;
-  const v = view && view.key === detailKey ? view.view : null;
-  const filters = [nav.failedOnly ? 'failed rollouts only' : null, nav.divergentOnly ? 'divergence steps only' : null].filter(Boolean).join(' · ');
   return (
     <Box flexDirection="column">
-      <Text bold wrap="truncate-end">
-        {header} · {failedCount} failed · {div.first === null ? 'no divergence' : `first divergence t=${div.first}`} · {div.steps.length} divergence steps · t={nav.t}/{current.T}
-      </Text>
-      <Text color="gray" wrap="truncate-end">
-        {filters ? `filter: ${filters} · ` : ''}←/→ step · n/p divergence · ↑/↓ rollout · [/] group · f failed · d diverging · Esc overview · ? help · q quit
-      </Text>
-      <Lanes window={w} t={nav.t} firstDivergence={div.first} divergenceSteps={new Set(div.steps)} />
-      {lane ? (
-        <Detail
-          rollout={lane.rollout}
-          t={nav.t}
-          record={record}
-          observation={v ? v.observation : null}
-          changes={v ? v.changes : record ? describePatches(record.patches) : []}
-          call={record ? callInfo(record) : null}
-          width={columns}
-          height={detailHeight}
-        />
-      ) : null}
+      <GroupScreen data={current} nav={nav} position={`(${nav.group + 1}/${model.groups.length})`} record={record} view={view && view.key === detailKey ? view.view : null} width={columns} height={rows} />
       {status}
     </Box>
   );

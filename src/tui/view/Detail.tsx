@@ -30,7 +30,7 @@ export function Detail({ rollout: r, t, record, observation, changes, call, widt
     const oracle = record.oracle === undefined ? 'oracle —' : `oracle ${shortJson(record.oracle, 40)} ${same(record.oracle, record.action) ? '✓' : '✗'}`;
     const refused = record.illegal ? `  illegal: ${record.illegal}` : record.invalid ? `  invalid: ${record.invalid}` : '';
     lines.push({ text: `action ${shortJson(record.action, 40)}   ${oracle}   reward ${record.reward ?? '—'}${refused}`, color: refused ? 'red' : undefined });
-    lines.push({ text: `state: ${changes.length > 0 ? changes.join(' · ') : 'unchanged'}` });
+    lines.push({ text: `state: ${changes.length > 0 ? changes.join(' · ') : record.patches === undefined ? 'changes not logged' : 'unchanged'}` });
     if (record.measure !== undefined) lines.push({ text: `measure ${shortJson(record.measure)}  target ${shortJson(record.target)}`, color: 'gray' });
     if (call && (call.tokens || call.latency)) lines.push({ text: `model call: ${[call.tokens && `tokens ${call.tokens}`, call.latency && `latency ${call.latency}`].filter(Boolean).join(' · ')}` });
     if (call?.text) lines.push({ text: `model text: ${call.text.replace(/\s+/g, ' ')}` });

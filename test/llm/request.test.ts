@@ -1,0 +1,79 @@
+/** The request builder: pure, deterministic, and well-formed in the corner cases. */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { buildRequest, parseReply, type RequestSettings, type StepRequestInput } from '../../src/llm/index.js';
+import type { HistoryEntry } from '../../src/core/index.js';
+
+const settings: RequestSettings = { model: 'claude-haiku-4-5', maxTokens: 256, toolChoice: 'auto', promptCaching: true, history: 'full' };
+const space = { kind: 'continuous' as const, schema: z.number().int(), description: 'an integer' };
+const obs = (k: number) => ({ data: k, text: `obs ${k}` });
+const entry = (t: number, action: number, feedback?: string): HistoryEntry => ({ t, observation: obs(t), action, reward: feedback ? 0 : 1, ...(feedback ? { feedback } : {}) });
+const input = (o: Partial<StepRequestInput>): StepRequestInput => ({ settings, envName: 'toy', instructions: undefined, space, history: [], turns: new Map(), observation: obs(1), retries: [], ...o });
+
+describe('buildRequest', () => {
+  it('is a pure function of its input', () => {
+    const i = input({ history: [entry(1, 5)], observation: obs(2) });
+    expect(JSON.stringify(buildRequest(i))).toBe(JSON.stringify(buildRequest(i)));
+  });
+
+  it('shows replayed steps (no recorded reply) as synthetic tool calls', () => {
+    const r = buildRequest(input({ history: [entry(1, 5), entry(2, 7, 'not allowed')], observation: obs(3) })) as any;
+    expect(r.messages.map((m: any) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
+    expect(r.messages[1].content).toEqual([{ type: 'tool_use', id: 'toolu_hm_1', name: 'act', input: { action: 5 } }]);
+    expect(r.messages[4].content[0]).toEqual({ type: 'tool_result', tool_use_id: 'toolu_hm_2', content: 'Refused: not allowed. The state did not change.', is_error: true });
+    expect(r.messages[4].content[1]).toEqual({ type: 'text', text: 'obs 3', cache_control: { type: 'ephemeral' } });
+    // No instructions: the system prompt alone carries the breakpoint.
+    expect(r.system).toHaveLength(1);
+    expect(r.system[0].cache_control).toEqual({ type: 'ephemeral' });
+  });
+
+  it('answers every tool call of a reply, refusing all but the first', () => {
+    const reply = parseReply({
+      content: [
+        { type: 'tool_use', id: 'a', name: 'act', input: { action: 1 } },
+        { type: 'tool_use', id: 'b', name: 'act', input: { action: 2 } },
+      ],
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 1, output_tokens: 1 },
+    });
+    expect(reply.toolInput).toEqual({ action: 1 });
+    const r = buildRequest(input({ history: [entry(1, 1)], turns: new Map([[1, reply.content]]), observation: obs(2), settings: { ...settings, promptCaching: false } })) as any;
+    expect(r.messages[2].content).toEqual([
+      { type: 'tool_result', tool_use_id: 'a', content: 'Accepted. Reward: 1.' },
+      { type: 'tool_result', tool_use_id: 'b', content: 'Ignored: one action per step.', is_error: true },
+      { type: 'text', text: 'obs 2' },
+    ]);
+  });
+
+  it('never sends an empty assistant turn or an empty text block', () => {
+    const empty = parseReply({ content: [{ type: 'text', text: '' }], stop_reason: 'max_tokens', usage: {} });
+    expect(empty.content).toEqual([]);
+    expect(empty.hasToolCall).toBe(false);
+    const r = buildRequest(input({ retries: [{ content: empty.content, reason: 'no tool call' }] })) as any;
+    expect(r.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: '(empty reply)' }] });
+    expect(r.messages[2].content[0].text).toBe('Your previous reply made no tool call. Invalid: no tool call. Call the `act` tool again with one legal action.');
+  });
+
+  it('counts thinking and keeps its signature for the next turn', () => {
+    const reply = parseReply({
+      content: [
+        { type: 'thinking', thinking: 'abcd', signature: 's1' },
+        { type: 'redacted_thinking', data: 'xx' },
+        { type: 'text', text: 'sum is 3' },
+        { type: 'tool_use', id: 't', name: 'act', input: { action: 3 }, caller: { type: 'direct' } },
+      ],
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 10, output_tokens: 20, cache_read_input_tokens: null, output_tokens_details: { thinking_tokens: 12 } },
+    });
+    expect(reply.thinkingChars).toBe(4);
+    expect(reply.thinkingTokens).toBe(12);
+    expect(reply.text).toBe('sum is 3');
+    expect(reply.usage).toEqual({ input: 10, output: 20, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0 });
+    expect(reply.content).toEqual([
+      { type: 'thinking', thinking: 'abcd', signature: 's1' },
+      { type: 'redacted_thinking', data: 'xx' },
+      { type: 'text', text: 'sum is 3' },
+      { type: 'tool_use', id: 't', name: 'act', input: { action: 3 } },
+    ]);
+  });
+});
