@@ -1,0 +1,117 @@
+/**
+ * The layering the README promises, checked on the source: each layer
+ * imports only from the layers below it, plugins import only the core (and
+ * the model-agent kit), nothing imports deep into another folder, and there
+ * is no Math.random anywhere randomness matters.
+ */
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = process.cwd();
+
+/** Which top-level folders each layer may import from (itself always allowed). */
+const ALLOWED: Record<string, string[]> = {
+  'src/core': [],
+  'src/llm': ['src/core'],
+  'src/log': ['src/core'],
+  'src/engine': ['src/core', 'src/log'],
+  'src/import': ['src/core', 'src/log'],
+  'src/metrics': ['src/core'],
+  'src/analysis': ['src/core', 'src/log', 'src/engine', 'src/metrics'],
+  'src/report': ['src/core', 'src/log', 'src/analysis'],
+  'src/tui': ['src/core', 'src/log', 'src/engine', 'src/metrics', 'src/analysis'],
+  'src/cli': ['src/core', 'src/log', 'src/engine', 'src/llm', 'src/import', 'src/metrics', 'src/analysis', 'src/report', 'src/tui', 'environments', 'agents'],
+  environments: ['src/core'],
+  agents: ['src/core', 'src/llm'],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return files(p);
+    return /\.tsx?$/.test(name) ? [p] : [];
+  });
+}
+
+const layerOf = (file: string): string | null => {
+  const rel = relative(ROOT, file).split('\\').join('/');
+  const parts = rel.split('/');
+  if (parts[0] === 'src') return `src/${parts[1]}`;
+  if (parts[0] === 'environments' || parts[0] === 'agents') return parts[0];
+  return null;
+};
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function importsOf(file: string): string[] {
+  const src = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of src.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2];
+    if (spec.startsWith('.')) out.push(resolve(dirname(file), spec));
+  }
+  return out;
+}
+
+const sources = ['src', 'environments', 'agents'].flatMap((d) => files(join(ROOT, d)));
+
+describe('architecture', () => {
+  it('imports only run down the layers', () => {
+    const violations: string[] = [];
+    for (const file of sources) {
+      const from = layerOf(file)!;
+      for (const target of importsOf(file)) {
+        const to = layerOf(target);
+        if (to === null || to === from) continue;
+        if (!(ALLOWED[from] ?? []).includes(to)) violations.push(`${relative(ROOT, file)} → ${relative(ROOT, target)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('enters another src folder only through its index (its front door)', () => {
+    const violations: string[] = [];
+    for (const file of sources) {
+      const from = layerOf(file)!;
+      for (const target of importsOf(file)) {
+        const to = layerOf(target);
+        if (to === null || to === from || !to.startsWith('src/')) continue;
+        if (!/\/index\.js$/.test(target)) violations.push(`${relative(ROOT, file)} → ${relative(ROOT, target)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('has no import cycles between layers', () => {
+    const edges = new Map<string, Set<string>>();
+    for (const file of sources) {
+      const from = layerOf(file)!;
+      for (const target of importsOf(file)) {
+        const to = layerOf(target);
+        if (to && to !== from) edges.set(from, (edges.get(from) ?? new Set()).add(to));
+      }
+    }
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const cycle: string[] = [];
+    const visit = (n: string, path: string[]): void => {
+      if (done.has(n)) return;
+      if (visiting.has(n)) {
+        cycle.push([...path, n].join(' → '));
+        return;
+      }
+      visiting.add(n);
+      for (const m of edges.get(n) ?? []) visit(m, [...path, n]);
+      visiting.delete(n);
+      done.add(n);
+    };
+    for (const n of edges.keys()) visit(n, []);
+    expect(cycle).toEqual([]);
+  });
+
+  it('never uses Math.random where randomness must be seeded', () => {
+    const offenders = sources.filter((f) => /Math\.random\s*\(/.test(readFileSync(f, 'utf8').replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')));
+    expect(offenders.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+});
