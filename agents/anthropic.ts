@@ -50,6 +50,8 @@ const Params = z
     maxRetries: z.number().int().min(0).max(20).default(4),
     /** Per-attempt request timeout. */
     timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000),
+    /** The SDK's HTTP transport: node:http(s) with keep-alive (less CPU per call), or the built-in fetch. */
+    httpClient: z.enum(['node', 'fetch']).default('node'),
     /** Defaults to ANTHROPIC_BASE_URL, then the public API. */
     baseURL: z.url().optional(),
     /** The environment variable holding the API key (the key itself never goes in a scenario). */
@@ -82,7 +84,7 @@ export default defineModelAgent<Params>({
       settings: { model, maxTokens, temperature, topP, system, thinking, effort, toolChoice, promptCaching, history },
       retries: p.retries,
       price: priceFor(model, p.price),
-      config: () => ({ apiKey: apiKeyFrom(process.env, p.apiKeyEnv), baseURL: p.baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs }),
+      config: () => ({ apiKey: apiKeyFrom(process.env, p.apiKeyEnv), baseURL: p.baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs, httpClient: p.httpClient }),
       runtime,
       ctx,
     });

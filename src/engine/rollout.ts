@@ -6,9 +6,9 @@
  * ending in exactly one of three final states: `terminated` (the
  * environment reached an end state), `truncated` (the horizon was reached;
  * applied here and nowhere else) or `error` (an infrastructure failure, with
- * a message). Synchronous agents run a whole step as one transition, so a
- * scripted rollout runs to completion without a single promise; async agents
- * are invoked as promise actors and can be aborted.
+ * a message). Synchronous agents run whole steps inside one transition, so
+ * a scripted rollout runs to completion without a single promise; async
+ * agents are invoked as promise actors and can be aborted.
  */
 import { createActor, fromPromise, setup, assign, type ActorRefFrom } from 'xstate';
 import type { Action } from '../core/index.js';
@@ -25,6 +25,13 @@ interface Context {
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/**
+ * Synchronous steps run per STEP event. Each event is one bounded xstate
+ * macrostep; running a short burst of scripted steps per event keeps the
+ * actor's bookkeeping off the per-step hot path.
+ */
+export const SYNC_BURST = 32;
+
 export const rolloutMachine = setup({
   types: {
     context: {} as Context,
@@ -35,29 +42,17 @@ export const rolloutMachine = setup({
     decide: fromPromise<Action, { session: RolloutSession }>(({ input, signal }) => input.session.decideAsync(signal)),
   },
   guards: {
-    horizonReached: ({ context }) => context.session.t >= context.session.horizon,
-    synchronous: ({ context }) => context.session.replaying || !context.session.agent.async,
+    horizonReached: ({ context }) => context.session.horizonReached,
+    synchronous: ({ context }) => context.session.synchronous,
     failed: ({ context }) => context.session.failure !== null,
     terminated: ({ context }) => context.session.terminated,
   },
   actions: {
-    observe: ({ context }) => {
+    stepSync: ({ context }) => {
       const s = context.session;
-      try {
-        s.observe();
-      } catch (e) {
-        s.failure = `observe at t=${s.t}: ${errorMessage(e)}`;
-      }
+      for (let i = 0; i < SYNC_BURST && !s.ended && s.synchronous; i++) s.stepSync();
     },
-    decideSync: ({ context }) => {
-      const s = context.session;
-      if (s.failure !== null) return;
-      try {
-        s.decideSync();
-      } catch (e) {
-        s.failure = `agent at t=${s.t + 1}: ${errorMessage(e)}`;
-      }
-    },
+    observe: ({ context }) => context.session.observe(),
     storeDecision: assign(({ context, event }) => {
       context.session.action = (event as unknown as { output: Action }).output;
       return {};
@@ -76,9 +71,8 @@ export const rolloutMachine = setup({
   context: ({ input }) => ({ session: input.session }),
   initial: 'ready',
   states: {
-    // Between steps. The driver sends one STEP per step, so each step is one
-    // bounded macrostep however long the rollout is. The end checks live
-    // here and only here: truncation at the horizon is applied in this one place.
+    // Between steps. The end checks live here and only here: truncation at
+    // the horizon is decided in this one place.
     ready: {
       always: [
         { guard: 'failed', target: 'error' },
@@ -87,9 +81,9 @@ export const rolloutMachine = setup({
       ],
       on: {
         STEP: [
-          // Synchronous agents (and replayed prefixes): observe → decide → act → record
-          // as one transition's actions; no state change, no promise.
-          { guard: 'synchronous', actions: ['observe', 'decideSync', 'actAndRecord'] },
+          // Scripted agents (and replayed prefixes): observe → decide → act → record
+          // inside the transition, a short burst at a time; no promise.
+          { guard: 'synchronous', actions: 'stepSync' },
           { target: 'observing' },
         ],
       },

@@ -37,6 +37,8 @@ export interface SessionInit {
   readonly prefix?: readonly Action[];
 }
 
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
 const NO_HISTORY: readonly HistoryEntry[] = Object.freeze([]);
 
 export class RolloutSession {
@@ -104,8 +106,40 @@ export class RolloutSession {
     return this.t < this.prefix.length;
   }
 
+  /** The horizon is reached: the one truncation rule, used by the rollout machine. */
+  get horizonReached(): boolean {
+    return this.t >= this.horizon;
+  }
+
+  /** Nothing more to do: failed, terminated, or at the horizon. */
+  get ended(): boolean {
+    return this.failure !== null || this.terminated || this.t >= this.horizon;
+  }
+
+  /** Whether the next decision is synchronous (a scripted agent, or a replayed prefix). */
+  get synchronous(): boolean {
+    return this.replaying || !this.agent.async;
+  }
+
   observe(): void {
-    this.observation = this.env.observe(this.state);
+    try {
+      this.observation = this.env.observe(this.state);
+    } catch (e) {
+      this.failure = `observe at t=${this.t}: ${errorMessage(e)}`;
+    }
+  }
+
+  /** One whole synchronous step: observe → decide → act → record. Failures become `failure`. */
+  stepSync(): void {
+    this.observe();
+    if (this.failure !== null) return;
+    try {
+      this.decideSync();
+    } catch (e) {
+      this.failure = `agent at t=${this.t + 1}: ${errorMessage(e)}`;
+      return;
+    }
+    this.actAndRecord();
   }
 
   decideSync(): void {

@@ -50,7 +50,7 @@ export class LlmRuntime {
   /** A Messages API caller for these settings, created once (the SDK loads here, lazily). */
   anthropic(config: AnthropicConfig): Promise<MessagesCaller> {
     if (this.replaying) return Promise.reject(new HotmessError('internal', 'replay: no API calls are made during a replay'));
-    const id = createHash('sha256').update(`${config.apiKey}\n${config.baseURL ?? ''}\n${config.maxRetries}\n${config.timeoutMs}`).digest('hex');
+    const id = createHash('sha256').update(`${config.apiKey}\n${config.baseURL ?? ''}\n${config.maxRetries}\n${config.timeoutMs}\n${config.httpClient ?? 'node'}`).digest('hex');
     let caller = this.callers.get(id);
     if (!caller) {
       caller = createMessagesCaller(config, this.limiter);

@@ -7,6 +7,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, utimesSync, writeF
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_FILE, openIndex, ReplayModel, scanSteps } from '../../src/tui/index.js';
+import { canonicalJson } from '../../src/core/index.js';
+import { stepFields } from '../../src/tui/model/step-fields.js';
 import { tempDir } from '../helpers/run-dir.js';
 import { groupSequences, makeMazeRun, readLines } from './helpers.js';
 
@@ -137,5 +139,37 @@ describe('ReplayModel', () => {
     const bare = await ReplayModel.open(dir);
     const v = (await bare.stepView(await bare.group('noisy:6:0'), g.lanes[0], 1))!;
     expect(v.observation).toEqual({ text: null, note: expect.stringContaining('"maze" is not registered') });
+  });
+});
+
+describe('stepFields', () => {
+  /** What JSON.parse says about the same line, in stepFields' terms. */
+  const parsed = (line: string) => {
+    const r = JSON.parse(line) as { t: number; action: unknown; oracle?: unknown; illegal?: string; invalid?: string; replayed?: boolean };
+    return { t: r.t, action: canonicalJson(r.action), oracle: r.oracle === undefined ? null : canonicalJson(r.oracle), illegal: r.illegal !== undefined, invalid: r.invalid !== undefined, replayed: r.replayed === true };
+  };
+  const canonical = (f: ReturnType<typeof stepFields>) => f && { ...f, action: canonicalJson(JSON.parse(f.action)), oracle: f.oracle === null ? null : canonicalJson(JSON.parse(f.oracle)) };
+
+  it('agrees with JSON.parse on every line the engine wrote', () => {
+    const lines = readLines(join(dir, 'steps.jsonl'));
+    let fast = 0;
+    for (const l of lines) {
+      const f = stepFields(l);
+      if (f) fast++;
+      expect(canonical(f) ?? parsed(l)).toEqual(parsed(l));
+    }
+    // Refused (illegal) steps go to the parser; the rest take the fast path.
+    expect(fast).toBeGreaterThan(lines.length / 2);
+  });
+
+  it('cuts nested and escaped values exactly, and declines lines it cannot read safely', () => {
+    const nested = '{"rollout":"a:1:0:0","t":12,"action":{"args":{"q":"a \\"b\\" {c}]","n":[1,{"x":2}]},"tool":"s"},"oracle":"N","obs":"h"}';
+    expect(canonical(stepFields(nested))).toEqual(parsed(nested));
+    expect(stepFields(nested)!.action).toBe('{"args":{"q":"a \\"b\\" {c}]","n":[1,{"x":2}]},"tool":"s"}');
+    expect(stepFields('{"rollout":"a","t":3,"action":-4.5}')).toEqual({ t: 3, action: '-4.5', oracle: null, illegal: false, invalid: false, replayed: false });
+    // Other field orders, refusals and replayed prefixes are left to JSON.parse.
+    expect(stepFields('{"t":1,"rollout":"a","action":1}')).toBeNull();
+    expect(stepFields('{"rollout":"a","t":1,"action":"N","illegal":"wall"}')).toBeNull();
+    expect(stepFields('{"rollout":"a","t":1,"action":"N","replayed":true}')).toBeNull();
   });
 });

@@ -5,11 +5,13 @@
  * relies on are kept: an abort rejects with an `AbortError` (the SDK's
  * timeouts abort), a network failure rejects with `TypeError('fetch
  * failed')` (retried as a connection error), and the reply is a standard
- * `Response`. Bodies other than strings and bytes (streams) go to the
+ * `Response`, decoded if a proxy compressed it anyway (the SDK asks for no
+ * encoding). Bodies other than strings and bytes (streams) go to the
  * built-in fetch.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 const HTTP = new HttpAgent({ keepAlive: true });
 const HTTPS = new HttpsAgent({ keepAlive: true });
@@ -55,11 +57,28 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
         for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
         const status = res.statusCode ?? 500;
         const nullBody = status === 204 || status === 304 || (init.method ?? 'GET').toUpperCase() === 'HEAD';
-        resolve(new Response(nullBody ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: h }));
+        let data: Buffer;
+        try {
+          data = decode(Buffer.concat(chunks), h);
+        } catch (e) {
+          return reject(new TypeError('fetch failed', { cause: e }));
+        }
+        resolve(new Response(nullBody ? null : data, { status, statusText: res.statusMessage ?? '', headers: h }));
       });
     });
     signal?.addEventListener('abort', onAbort, { once: true });
     req.on('error', (e) => fail(new TypeError('fetch failed', { cause: e })));
     req.end(body ?? undefined);
   });
+}
+
+/** Undo a content-encoding, and drop the headers that described the encoded body. */
+function decode(data: Buffer, headers: Headers): Buffer {
+  const enc = (headers.get('content-encoding') ?? '').trim().toLowerCase();
+  if (enc === '' || enc === 'identity') return data;
+  const out = enc === 'gzip' || enc === 'x-gzip' ? gunzipSync(data) : enc === 'br' ? brotliDecompressSync(data) : enc === 'deflate' ? inflateSync(data) : null;
+  if (!out) throw new Error(`unsupported content-encoding "${enc}"`);
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  return out;
 }

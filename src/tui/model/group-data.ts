@@ -4,6 +4,7 @@
  * is, so the detail pane re-reads a single line on demand. Memory is a few
  * typed arrays per step of this group, never the parsed records.
  */
+import { isAscii } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
 import { canonicalJson, HotmessError } from '../../core/index.js';
 import type { GroupRef } from './groups.js';
@@ -148,7 +149,7 @@ async function readRange(fh: FileHandle, start: number, end: number, onLine: (te
     const view = buf.subarray(0, bytesRead);
     // Decode once per chunk; for ASCII text character and byte offsets agree.
     const text = view.toString('latin1');
-    const ascii = !/[\x80-\xff]/.test(text);
+    const ascii = isAscii(view);
     let s = 0;
     let nl = text.indexOf('\n', s);
     while (nl !== -1) {

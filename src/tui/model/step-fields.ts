@@ -20,6 +20,7 @@ export interface StepFields {
 const T_KEY = ',"t":';
 const ACTION_KEY = ',"action":';
 const ORACLE_KEY = ',"oracle":';
+const RARE_KEYS = /"(?:illegal|invalid|replayed)":/;
 
 /** Index just past the JSON value starting at i, or −1. */
 export function valueEnd(s: string, i: number): number {
@@ -84,6 +85,6 @@ export function stepFields(line: string): StepFields | null {
   }
   // These keys are rare; their presence anywhere sends the line to the full parser,
   // so a value that merely contains the text never sets a flag wrongly.
-  if (line.includes('"illegal":') || line.includes('"invalid":') || line.includes('"replayed":')) return null;
+  if (RARE_KEYS.test(line)) return null;
   return { t, action: line.slice(aStart, aEnd), oracle, illegal: false, invalid: false, replayed: false };
 }
