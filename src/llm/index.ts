@@ -29,3 +29,4 @@ export { buildRequest, type RequestSettings, type RetryTurn, type StepRequestInp
 export { parseReply, type ParsedReply } from './anthropic/response.js';
 export type { AnthropicConfig, MessagesCaller, MessagesReply } from './anthropic/client.js';
 export { AnthropicSession, apiKeyFrom, type SessionInit } from './anthropic/session.js';
+export { nodeFetch } from './anthropic/node-fetch.js';

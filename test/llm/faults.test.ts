@@ -78,11 +78,11 @@ describe('overload and rate limits', () => {
   });
 });
 
-describe('timeouts and aborts', () => {
+describe.each(['node', 'fetch'])('timeouts and aborts (httpClient %s)', (httpClient) => {
   it('a timed-out attempt is retried by the SDK', async () => {
     server.handler = (r) => (r.n === 1 ? { ...right(r), delayMs: 5000 } : right(r));
     const out = join(tempDir(), 'run');
-    const { summary } = await run(scenarioSpec(server.url, { horizons: [2], rollouts: 1, agent: { timeoutMs: 300, maxRetries: 1 } }), out);
+    const { summary } = await run(scenarioSpec(server.url, { horizons: [2], rollouts: 1, agent: { timeoutMs: 300, maxRetries: 1, httpClient } }), out);
     expect(summary.terminations.terminated).toBe(1);
     expect(server.requests).toHaveLength(3);
   });
@@ -90,15 +90,26 @@ describe('timeouts and aborts', () => {
   it('a timeout with no retries left fails the rollout, not the run', async () => {
     server.handler = (r) => (r.n === 1 ? { ...right(r), delayMs: 5000 } : right(r));
     const out = join(tempDir(), 'run');
-    const { summary } = await run(scenarioSpec(server.url, { horizons: [2], rollouts: 2, agent: { timeoutMs: 300 } }), out);
+    const { summary } = await run(scenarioSpec(server.url, { horizons: [2], rollouts: 2, agent: { timeoutMs: 300, httpClient } }), out);
     expect(summary.terminations).toEqual({ terminated: 1, truncated: 0, error: 1 });
     expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: request timed out (timeout 300 ms, after 0 SDK retries)');
+  });
+
+  it('a refused connection is a connection error, retried and then reported', async () => {
+    const out = join(tempDir(), 'run');
+    // A port nothing listens on: the server's, after it closed.
+    const spare = await startMessagesServer(SENTINEL_KEY, right);
+    const dead = spare.url;
+    await spare.close();
+    const { summary } = await run(scenarioSpec(dead, { horizons: [1], rollouts: 1, agent: { maxRetries: 1, httpClient } }), out);
+    expect(summary.terminations.error).toBe(1);
+    expect(rollouts(out)[0].error).toMatch(/^agent at t=1: anthropic: connection failed after 1 SDK retry: /);
   });
 
   it('an abort cancels the call in flight and commits nothing', async () => {
     server.handler = (r) => ({ ...right(r), delayMs: 10_000 });
     const out = join(tempDir(), 'run');
-    const s = await resolveScenario(parseScenario(scenarioSpec(server.url, { horizons: [2], rollouts: 1 })), REGISTRY, null);
+    const s = await resolveScenario(parseScenario(scenarioSpec(server.url, { horizons: [2], rollouts: 1, agent: { httpClient } })), REGISTRY, null);
     const controller = new AbortController();
     const started = Date.now();
     const pending = runScenario(s, { out, registry: REGISTRY, version: 'test', signal: controller.signal, services: createLlmRuntime({ cacheDir: join(out, 'cache') }).services() });
