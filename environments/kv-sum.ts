@@ -13,14 +13,23 @@ const Params = z.object({
 });
 type Params = z.infer<typeof Params>;
 
-interface Instance {
-  readonly words: readonly string[];
-  readonly values: readonly number[];
-  /** Index into words of the keys revealed at step t (t from 1), keysPerStep each. */
-  readonly schedule: readonly number[];
-  /** True running sum after each step; index 0 is the start (0). */
-  readonly truth: readonly number[];
-  readonly keysPerStep: number;
+/**
+ * Per-instance data, fixed at reset. A class instance, so immer never drafts
+ * it: steps touch only `t` and `sum`.
+ */
+class Instance {
+  constructor(
+    readonly words: readonly string[],
+    readonly values: readonly number[],
+    /** Index into words of the keys revealed at step t (t from 1), keysPerStep each. */
+    readonly schedule: readonly number[],
+    /** True running sum after each step; index 0 is the start (0). */
+    readonly truth: readonly number[],
+    readonly keysPerStep: number,
+  ) {}
+  get horizon(): number {
+    return this.truth.length - 1;
+  }
 }
 
 interface State {
@@ -77,13 +86,15 @@ export default defineEnvironment<Params, State, number>({
       for (let i = 0; i < params.keysPerStep; i++) s += values[schedule[(t - 1) * params.keysPerStep + i]];
       truth.push(s);
     }
-    return { instance: { words, values, schedule, truth, keysPerStep: params.keysPerStep }, t: 0, sum: 0 };
+    return { instance: new Instance(words, values, schedule, truth, params.keysPerStep), t: 0, sum: 0 };
   },
   actions: () => ({ kind: 'continuous', schema: Sum, description: 'an integer: the new running sum' }),
   transition(draft, action) {
-    draft.t += 1;
+    const t = draft.t + 1;
+    draft.t = t;
     draft.sum = action;
-    return { reward: action === draft.instance.truth[draft.t] ? 1 : 0, terminated: draft.t >= draft.instance.schedule.length / draft.instance.keysPerStep };
+    const instance = draft.instance as Instance;
+    return { reward: action === instance.truth[t] ? 1 : 0, terminated: t >= instance.horizon };
   },
   instructions(s) {
     const { words, values } = s.instance;
