@@ -19,6 +19,10 @@ export const FILES = {
   retired: 'retired.jsonl',
   analysis: 'analysis.json',
   report: 'report.md',
+  /** Model-backed agents' response cache, one file per rollout. */
+  cache: 'cache',
+  /** Model-backed agents' cumulative paid spend. */
+  cost: 'cost.json',
 } as const;
 
 export type Termination = 'terminated' | 'truncated' | 'error';
