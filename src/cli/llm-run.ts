@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { HotmessError, type AgentServices } from '../core/index.js';
 import { parseScenario, resolveScenario, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
-import { readManifest, type Manifest } from '../log/index.js';
+import { FILES, readManifest, type Manifest } from '../log/index.js';
 import { createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, preflightModelAgents, type LlmRuntime, type RunEstimate } from '../llm/index.js';
 
 export interface LlmFlags {
@@ -73,8 +73,8 @@ export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags)
     if (unpriced) throw new HotmessError('usage', `--max-cost: model "${unpriced.model}" of agent "${unpriced.agent}" has no price; give the agent a \`price\` param (USD per million tokens)`);
   }
   const runtime: LlmRuntime = createLlmRuntime({
-    cacheDir: join(out, 'cache'),
-    replayFrom: flags.replay ? join(flags.replay, 'cache') : null,
+    cacheDir: join(out, FILES.cache),
+    replayFrom: flags.replay ? join(flags.replay, FILES.cache) : null,
     maxRequests: maxRequests ?? Infinity,
   });
   const shouldStop = () => {

@@ -13,12 +13,11 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, deriveSeed, hashString, HotmessError, type Action, type AgentServices } from '../core/index.js';
-import { FILES, RunWriter, rolloutId, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
-import { executeRollout } from './execute.js';
+import { FILES, rolloutId, writeJsonAtomic, type Manifest } from '../log/index.js';
 import { readForkSource, type ForkSource } from './fork-source.js';
 import type { PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
-import { buildManifest, type RunSummary } from './runner.js';
+import { buildManifest, executePlan, type RunSummary } from './runner.js';
 import type { ResolvedScenario } from './scenario.js';
 
 export interface ForkOptions {
@@ -110,36 +109,21 @@ export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
 
   const plan = planFork(src, opts.samples);
   const prefix: readonly Action[] = src.prefix;
-  const writer = new RunWriter(opts.out);
-  const terminations: Record<Termination, number> = { terminated: 0, truncated: 0, error: 0 };
-  const concurrency = Math.max(1, opts.concurrency ?? scenario.spec.concurrency);
-  const inflight = new Set<Promise<void>>();
-  let ran = 0;
-  let stoppedBecause: string | null = null;
-  opts.onProgress?.(0, plan.length);
-  const runOne = async (planned: PlannedRollout) => {
-    const sink = writer.stepBuffer();
-    const result = await executeRollout({ planned, env: scenario.env, envParams: scenario.envParams, registry: opts.registry, sink, signal: opts.signal, prefix, services: opts.services });
-    if (opts.signal?.aborted) return sink.discard();
-    writer.commit(sink, result.line);
-    terminations[result.end.termination]++;
-    ran++;
-    opts.onProgress?.(ran, plan.length);
-  };
-  try {
-    for (const planned of plan) {
-      stoppedBecause = opts.signal?.aborted ? 'interrupted' : (opts.shouldStop?.() ?? null);
-      if (stoppedBecause) break;
-      const p = runOne(planned);
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-      if (inflight.size >= concurrency) await Promise.race(inflight);
-    }
-    await Promise.all(inflight);
-  } finally {
-    writer.close();
-  }
-  if (opts.signal?.aborted && !stoppedBecause) stoppedBecause = 'interrupted';
+  const { ran, terminations, stoppedBecause } = await executePlan({
+    plan,
+    alreadyDone: 0,
+    total: plan.length,
+    env: scenario.env,
+    envParams: scenario.envParams,
+    dir: opts.out,
+    registry: opts.registry,
+    concurrency: Math.max(1, opts.concurrency ?? scenario.spec.concurrency),
+    signal: opts.signal,
+    shouldStop: opts.shouldStop,
+    onProgress: opts.onProgress,
+    services: opts.services,
+    prefixFor: () => prefix,
+  });
   const status: Manifest['status'] = stoppedBecause ? 'interrupted' : 'finished';
   writeJsonAtomic(manifestPath, buildManifest(scenario, opts.version, status, extra, { startedAt, finishedAt: new Date().toISOString() }));
   return { dir: opts.out, status, total: plan.length, skipped: 0, ran, terminations, stoppedBecause, fork };

@@ -3,7 +3,7 @@ export { rolloutMachine, runRollout, type RolloutEnd } from './rollout.js';
 export { RolloutSession, type StepSink } from './session.js';
 export { planRollouts, type PlannedRollout } from './plan.js';
 export { executeRollout, buildAgent } from './execute.js';
-export { runScenario, buildManifest, type RunOptions, type RunSummary } from './runner.js';
+export { runScenario, executePlan, buildManifest, type RunOptions, type RunSummary, type PlanExecution, type PlanOutcome } from './runner.js';
 export { loadScenario, loadScenarioFile, parseScenario, resolveScenario, ScenarioSchema, type ResolvedScenario, type ResolvedAgent, type ScenarioFile, type AgentSpec } from './scenario.js';
 export { resolveEnvironment, resolveAgent, type Registry } from './registry.js';
 export { forkRun, forkScenario, planFork, type ForkOptions, type ForkSummary, type ForkInfo } from './fork.js';

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { HotmessError, type AgentServices } from '../core/index.js';
+import { HotmessError, type Action, type AgentServices } from '../core/index.js';
 import { FILES, RUN_SCHEMA, RunWriter, readManifest, recoverRun, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
 import { executeRollout } from './execute.js';
 import { planRollouts, type PlannedRollout } from './plan.js';
@@ -28,8 +28,6 @@ export interface RunOptions {
   readonly shouldStop?: () => string | null;
   /** Extra manifest fields (fork metadata, notes). */
   readonly manifestExtra?: Partial<Manifest>;
-  /** Actions to replay before the agent takes over, per rollout (fork). */
-  readonly prefixFor?: (planned: PlannedRollout) => readonly unknown[] | undefined;
   /** Run-scoped services handed to every agent (e.g. the LLM response cache and cost meter). */
   readonly services?: AgentServices;
 }
@@ -96,6 +94,75 @@ function prepareDirectory(s: ResolvedScenario, opts: RunOptions): boolean {
   return false;
 }
 
+export interface PlanExecution {
+  readonly plan: readonly PlannedRollout[];
+  /** Rollouts of the whole plan already committed before this call (resume), for progress. */
+  readonly alreadyDone: number;
+  readonly total: number;
+  readonly env: ResolvedScenario['env'];
+  readonly envParams: unknown;
+  readonly dir: string;
+  readonly registry: Registry;
+  readonly concurrency: number;
+  readonly signal?: AbortSignal;
+  readonly shouldStop?: () => string | null;
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly services?: AgentServices;
+  readonly prefixFor?: (planned: PlannedRollout) => readonly Action[] | undefined;
+}
+
+export interface PlanOutcome {
+  readonly ran: number;
+  readonly terminations: Record<Termination, number>;
+  readonly stoppedBecause: string | null;
+}
+
+/**
+ * Run planned rollouts into `dir` with at most `concurrency` in flight,
+ * committing each as it finishes. Shared by `run` and `fork`. An aborted
+ * rollout is never committed, so it is re-run on resume, never half-counted.
+ */
+export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
+  const writer = new RunWriter(x.dir);
+  const terminations: Record<Termination, number> = { terminated: 0, truncated: 0, error: 0 };
+  const inflight = new Set<Promise<void>>();
+  let stoppedBecause: string | null = null;
+  let ran = 0;
+  let lastYield = Date.now();
+  x.onProgress?.(x.alreadyDone, x.total);
+
+  const runOne = async (planned: PlannedRollout) => {
+    const sink = writer.stepBuffer();
+    const result = await executeRollout({ planned, env: x.env, envParams: x.envParams, registry: x.registry, sink, signal: x.signal, prefix: x.prefixFor?.(planned), services: x.services });
+    if (x.signal?.aborted) return sink.discard();
+    writer.commit(sink, result.line);
+    terminations[result.end.termination]++;
+    ran++;
+    x.onProgress?.(x.alreadyDone + ran, x.total);
+  };
+
+  try {
+    for (const planned of x.plan) {
+      stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? null);
+      if (stoppedBecause) break;
+      const p = runOne(planned);
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      if (inflight.size >= x.concurrency) await Promise.race(inflight);
+      // Scripted rollouts finish synchronously; let signals and timers through now and then.
+      if (Date.now() - lastYield > 50) {
+        await yieldToLoop();
+        lastYield = Date.now();
+      }
+    }
+    await Promise.all(inflight);
+  } finally {
+    writer.close();
+  }
+  if (x.signal?.aborted && !stoppedBecause) stoppedBecause = 'interrupted';
+  return { ran, terminations, stoppedBecause };
+}
+
 export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunSummary> {
   const dir = opts.out;
   const resumed = prepareDirectory(s, opts);
@@ -111,60 +178,21 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
 
   const plan = planRollouts(s);
   const todo = plan.filter((p) => !finished.has(p.id));
-  const total = plan.length;
-  let done = plan.length - todo.length;
-  const terminations: Record<Termination, number> = { terminated: 0, truncated: 0, error: 0 };
-  const writer = new RunWriter(dir);
-  const concurrency = Math.max(1, opts.concurrency ?? s.spec.concurrency);
-  const inflight = new Set<Promise<void>>();
-  let stoppedBecause: string | null = null;
-  let ran = 0;
-  let lastYield = Date.now();
-  opts.onProgress?.(done, total);
-
-  const runOne = async (planned: PlannedRollout) => {
-    const sink = writer.stepBuffer();
-    const prefix = opts.prefixFor?.(planned) as never;
-    const result = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: opts.registry, sink, signal: opts.signal, prefix, services: opts.services });
-    if (opts.signal?.aborted) {
-      // Not committed: an interrupted rollout is re-run on resume, never half-counted.
-      sink.discard();
-      return;
-    }
-    writer.commit(sink, result.line);
-    terminations[result.end.termination]++;
-    ran++;
-    done++;
-    opts.onProgress?.(done, total);
-  };
-
-  try {
-    for (const planned of todo) {
-      if (opts.signal?.aborted) {
-        stoppedBecause = 'interrupted';
-        break;
-      }
-      const reason = opts.shouldStop?.() ?? null;
-      if (reason) {
-        stoppedBecause = reason;
-        break;
-      }
-      const p = runOne(planned);
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-      if (inflight.size >= concurrency) await Promise.race(inflight);
-      // Scripted rollouts finish synchronously; let signals and timers through now and then.
-      if (Date.now() - lastYield > 50) {
-        await yieldToLoop();
-        lastYield = Date.now();
-      }
-    }
-    await Promise.all(inflight);
-  } finally {
-    writer.close();
-  }
-  if (opts.signal?.aborted && !stoppedBecause) stoppedBecause = 'interrupted';
-  const status: Manifest['status'] = stoppedBecause ? 'interrupted' : 'finished';
+  const outcome = await executePlan({
+    plan: todo,
+    alreadyDone: plan.length - todo.length,
+    total: plan.length,
+    env: s.env,
+    envParams: s.envParams,
+    dir,
+    registry: opts.registry,
+    concurrency: Math.max(1, opts.concurrency ?? s.spec.concurrency),
+    signal: opts.signal,
+    shouldStop: opts.shouldStop,
+    onProgress: opts.onProgress,
+    services: opts.services,
+  });
+  const status: Manifest['status'] = outcome.stoppedBecause ? 'interrupted' : 'finished';
   writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, status, opts.manifestExtra, { startedAt, finishedAt: new Date().toISOString() }));
-  return { dir, status, total, skipped: plan.length - todo.length, ran, terminations, stoppedBecause, ...(recovered ? { recovered } : {}) };
+  return { dir, status, total: plan.length, skipped: plan.length - todo.length, ...outcome, ...(recovered ? { recovered } : {}) };
 }

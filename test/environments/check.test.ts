@@ -53,9 +53,17 @@ describe('checkEnvironment', () => {
     expect(fs.find((f) => f.check === 'determinism')?.message).toMatch(/same seed gave different reset state hashes/);
   });
 
-  it('catches a transition that accepts a step before reset', () => {
-    const fs = run({ transition: () => ({ reward: 0, terminated: false }) });
-    expect(checks(fs)).toContain('before-reset');
+  it('catches an environment whose step accepts an action before reset', () => {
+    // defineEnvironment refuses a missing state itself, so the broken one is built by hand.
+    const env = defineEnvironment(base);
+    const careless = { ...env, step: (state: Line, action: string) => (state === undefined ? { kind: 'ok' as const, state: env.reset({ start: 0 }, 3, { next: () => 0, int: () => 0, normal: () => 0, uint32: () => 0 }), patches: [], reward: 0, terminated: false } : env.step(state, action)) };
+    expect(checks(checkEnvironment(careless, {}, [3]))).toContain('before-reset');
+  });
+
+  it('refuses a step before reset in every environment made with defineEnvironment', () => {
+    const env = defineEnvironment({ ...base, transition: () => ({ reward: 0, terminated: false }) });
+    expect(() => env.step(undefined as unknown as Line, 'go')).toThrow(/step called before reset/);
+    expect(checks(checkEnvironment(env, {}, [3]))).not.toContain('before-reset');
   });
 
   it('catches an oracle action missing from actions()', () => {
