@@ -42,14 +42,22 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * 53-bit string hash (cyrb53), rendered as 14 hex digits. Not cryptographic:
+ * 53-bit string hash (cyrb53, two code units per round), as 14 hex digits. Not cryptographic:
  * it names states, observations and action prefixes, where speed matters.
  */
 export function hashString(str: string, seed = 0): string {
   let h1 = 0xdeadbeef ^ seed;
   let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < str.length; i++) {
-    const ch = str.charCodeAt(i);
+  const n = str.length;
+  let i = 0;
+  // Two UTF-16 code units per round: half the multiplications on the hot path.
+  for (; i + 1 < n; i += 2) {
+    const ch = str.charCodeAt(i) | (str.charCodeAt(i + 1) << 16);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  if (i < n) {
+    const ch = str.charCodeAt(i) ^ 0x5bd1e995;
     h1 = Math.imul(h1 ^ ch, 2654435761);
     h2 = Math.imul(h2 ^ ch, 1597334677);
   }
@@ -57,8 +65,8 @@ export function hashString(str: string, seed = 0): string {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  const n = 4294967296 * (2097151 & h2) + (h1 >>> 0);
-  return n.toString(16).padStart(14, '0');
+  const value = 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return value.toString(16).padStart(14, '0');
 }
 
 /** Hash of a value's canonical JSON. */
