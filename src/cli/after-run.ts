@@ -5,6 +5,12 @@
  */
 import { relative } from 'node:path';
 
+/** A path as the user would type it: relative when under the current directory. */
+function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
+}
+
 export async function afterRun(dir: string, opts: { json: boolean }): Promise<void> {
   const { analyzeRun, renderAnalysisTable, writeAnalysis } = await import('../analysis/index.js');
   const { writeReport } = await import('../report/index.js');
@@ -16,5 +22,5 @@ export async function afterRun(dir: string, opts: { json: boolean }): Promise<vo
     process.stdout.write(JSON.stringify({ analysis: analysisPath, report: report.reportPath }) + '\n');
     return;
   }
-  process.stdout.write(`\n${renderAnalysisTable(doc)}\n\nanalysis: ${analysisPath}\nreport:   ${relative(process.cwd(), report.reportPath) || report.reportPath}\n`);
+  process.stdout.write(`\n${renderAnalysisTable(doc)}\n\nanalysis: ${analysisPath}\nreport:   ${displayPath(report.reportPath)}\n`);
 }
