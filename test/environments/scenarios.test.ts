@@ -4,9 +4,19 @@ import { checkEnvironment } from '../../src/core/index.js';
 import { loadScenario } from '../../src/engine/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 
-const ENVS = ['maze', 'hanoi', 'quadratic', 'workflow', 'inventory'];
+import { readdirSync } from 'node:fs';
+import { ENVIRONMENTS } from '../../environments/index.js';
+
+/** Every registered environment ships a sweep. */
+const ENVS = Object.keys(ENVIRONMENTS);
 
 describe('environment sweep scenarios', () => {
+  it('ships one sweep per registered environment, plus the demo', () => {
+    const files = readdirSync(fileURLToPath(new URL('../../scenarios/', import.meta.url)));
+    for (const env of ENVS) expect(files).toContain(`${env}-sweep.yaml`);
+    expect(files).toContain('demo.yaml');
+  });
+
   for (const env of ENVS) {
     it(`scenarios/${env}-sweep.yaml resolves and its smallest horizons pass the checker`, async () => {
       const file = fileURLToPath(new URL(`../../scenarios/${env}-sweep.yaml`, import.meta.url));
