@@ -1,7 +1,9 @@
 /**
- * biased {rate}: deviates at a deterministic subset of states (a fraction
- * `rate` of them, chosen by state hash) with the environment's systematic
- * error. Every rollout makes the same deviations: variance 0, bias² > 0.
+ * biased {rate}: deviates at a deterministic fraction `rate` of (state, step)
+ * pairs, chosen by hash, with the environment's systematic error. Every
+ * rollout makes the same deviations: variance 0, bias² > 0. Keying on the
+ * step as well as the state keeps a deviation from repeating forever when
+ * the oracle leads straight back to the state it left (a maze N/S shuttle).
  */
 import { z } from 'zod';
 import { defineAgent } from '../src/core/index.js';
@@ -9,7 +11,7 @@ import { privileged, stateFraction, systematicAction } from '../src/core/index.j
 
 export default defineAgent({
   kind: 'biased',
-  description: 'Same deterministic deviation in every rollout, at a fraction `rate` of states.',
+  description: 'Same deterministic deviation in every rollout, at a fraction `rate` of (state, step) pairs.',
   params: z.object({ rate: z.number().min(0).max(1).default(0.2) }).strict(),
   access: 'privileged',
   usesHistory: false,
@@ -19,9 +21,8 @@ export default defineAgent({
     return {
       async: false,
       act() {
-        const state = p.state();
         const correct = p.oracle();
-        return stateFraction(env.hash(state), 'biased') < rate ? systematicAction(p, correct) : correct;
+        return stateFraction(`${env.hash(p.state())}@${p.step()}`, 'biased') < rate ? systematicAction(p, correct) : correct;
       },
     };
   },

@@ -11,16 +11,22 @@ function displayPath(p: string): string {
   return rel && !rel.startsWith('..') ? rel : p;
 }
 
-export async function afterRun(dir: string, opts: { json: boolean }): Promise<void> {
+export interface AfterRun {
+  readonly analysis: string;
+  readonly report: string;
+}
+
+/**
+ * Analyse, write analysis.json and the report. Prints the table unless
+ * `json` (then the caller folds the returned paths into its one JSON document).
+ */
+export async function afterRun(dir: string, opts: { json: boolean }): Promise<AfterRun> {
   const { analyzeRun, renderAnalysisTable, writeAnalysis } = await import('../analysis/index.js');
   const { writeReport } = await import('../report/index.js');
   const doc = await analyzeRun(dir, { onWarning: (w) => process.stderr.write(`hotmess: warning: ${w}\n`) });
   const analysisPath = writeAnalysis(dir, doc);
   const report = await writeReport(dir);
   for (const w of report.warnings) process.stderr.write(`hotmess: warning: ${w}\n`);
-  if (opts.json) {
-    process.stdout.write(JSON.stringify({ analysis: analysisPath, report: report.reportPath }) + '\n');
-    return;
-  }
-  process.stdout.write(`\n${renderAnalysisTable(doc)}\n\nanalysis: ${analysisPath}\nreport:   ${displayPath(report.reportPath)}\n`);
+  if (!opts.json) process.stdout.write(`\n${renderAnalysisTable(doc)}\n\nanalysis: ${displayPath(analysisPath)}\nreport:   ${displayPath(report.reportPath)}\n`);
+  return { analysis: analysisPath, report: report.reportPath };
 }

@@ -10,7 +10,8 @@ program
   .name('hotmess')
   .description('Agentic trajectory simulator: how far repeated rollouts drift apart, and whether error is bias or variance.')
   .version(PACKAGE_VERSION)
-  .showHelpAfterError('(run with --help for usage)')
+  // Usage errors are one line too, like every other error.
+  .configureOutput({ outputError: (str, write) => write(`hotmess: ${str.trim().replace(/^error: /, '')} (see --help)\n`) })
   .exitOverride();
 for (const register of COMMANDS) register(program);
 

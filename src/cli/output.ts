@@ -18,6 +18,9 @@ export function reportError(e: unknown): number {
   return 1;
 }
 
+/** How the user invoked the CLI, for hints they can paste: `npm run -s hotmess --` or `hotmess`. */
+export const cliInvocation = (): string => (process.env.npm_lifecycle_event === 'hotmess' ? 'npm run -s hotmess --' : 'hotmess');
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }

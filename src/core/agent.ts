@@ -53,6 +53,8 @@ export interface PrivilegedContext {
   state(): unknown;
   /** The oracle action at the true current state (computed once per step). */
   oracle(): Action;
+  /** Steps taken so far (t of the next action is step() + 1). */
+  step(): number;
   /** Build another agent from the registry (ensembles wrap inner agents). */
   createInner(kind: string, params: unknown): Agent;
 }
@@ -107,6 +109,11 @@ export interface AgentDefinition<P> {
   /** Whether `act` reads the history; when false the engine keeps none. */
   readonly usesHistory: boolean;
   create(params: P, ctx: AgentContext): Agent;
+  /**
+   * The inner agents these params name (an ensemble's), so a scenario is
+   * checked for unknown kinds and bad params before any rollout runs.
+   */
+  innerAgents?(params: P): readonly { readonly kind: string; readonly params: unknown; readonly path: string }[];
 }
 
 export type AnyAgentDefinition = AgentDefinition<any>;

@@ -44,6 +44,7 @@ export function buildAgent(session: RolloutSession, planned: PlannedRollout, reg
           env: session.env,
           state: () => session.state,
           oracle: () => session.oracle(),
+          step: () => session.t,
           createInner: (kind: string, params: unknown) => {
             const def = resolveAgent(registry, kind, `agent ${agent.name}: inner`);
             const parsed = def.params.safeParse(params ?? {});

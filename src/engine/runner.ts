@@ -61,6 +61,7 @@ export function buildManifest(s: ResolvedScenario, version: string, status: Mani
       outcomeKind: s.env.outcomeKind,
       measureKind: s.env.measure ? (s.env.measureKind ?? 'squared') : null,
       hasFeatures: typeof s.env.features === 'function',
+      params: s.envParams,
     },
     agents: s.agents.map((a) => ({ name: a.name, kind: a.kind, params: a.params })),
     horizons: s.spec.horizons,

@@ -78,6 +78,35 @@ export function parseScenario(raw: unknown, file = '<scenario>'): ScenarioFile {
   return parsed.data;
 }
 
+/** Keys the user wrote that the schema does not know (zod objects strip them silently). */
+function unknownKeys(input: unknown, parsed: unknown): string[] {
+  if (!input || typeof input !== 'object' || Array.isArray(input) || !parsed || typeof parsed !== 'object') return [];
+  return Object.keys(input).filter((k) => !(k in (parsed as object)));
+}
+
+/**
+ * Resolve one agent kind and parse its params, recursing into the inner
+ * agents it names; problems are pushed, one line each, under `at`.
+ */
+function checkAgent(registry: Registry, kind: string, params: unknown, at: string, problems: string[], depth = 0): { def: AnyAgentDefinition; params: unknown } | null {
+  let def: AnyAgentDefinition;
+  try {
+    def = resolveAgent(registry, kind, `${at}.kind`);
+  } catch (e) {
+    problems.push(e instanceof HotmessError ? e.message : String(e));
+    return null;
+  }
+  const p = def.params.safeParse(params ?? {});
+  if (!p.success) {
+    problems.push(...p.error.issues.map((iss) => `${at}.params${iss.path.length ? '.' + iss.path.join('.') : ''}: ${iss.message}`));
+    return null;
+  }
+  const extra = unknownKeys(params, p.data);
+  if (extra.length) problems.push(`${at}.params: unknown parameter${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} for agent kind ${kind}`);
+  if (depth < 8) for (const inner of def.innerAgents?.(p.data) ?? []) checkAgent(registry, inner.kind, inner.params, `${at}.params.${inner.path}`, problems, depth + 1);
+  return { def, params: p.data };
+}
+
 /** Resolve plugins and params; all problems are reported together. */
 export async function resolveScenario(spec: ScenarioFile, registry: Registry, file: string | null): Promise<ResolvedScenario> {
   const where = file ?? '<scenario>';
@@ -91,6 +120,8 @@ export async function resolveScenario(spec: ScenarioFile, registry: Registry, fi
     if (!p.success) problems.push(...p.error.issues.map((i) => `${where}: params.${i.path.join('.')}: ${i.message}`));
     else {
       envParams = p.data;
+      const extra = unknownKeys(spec.params, p.data);
+      if (extra.length) problems.push(`${where}: params: unknown parameter${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} for environment ${env.name}`);
       spec.horizons.forEach((h, i) => {
         const msg = env!.checkHorizon?.(h, envParams);
         if (msg) problems.push(`${where}: horizons.${i}: ${msg}`);
@@ -104,14 +135,8 @@ export async function resolveScenario(spec: ScenarioFile, registry: Registry, fi
   spec.agents.forEach((a, i) => {
     if (names.has(a.name)) problems.push(`${where}: agents.${i}.name: duplicate agent name "${a.name}"`);
     names.add(a.name);
-    try {
-      const def = resolveAgent(registry, a.kind, `${where}: agents.${i}.kind`);
-      const p = def.params.safeParse(a.params);
-      if (!p.success) problems.push(...p.error.issues.map((iss) => `${where}: agents.${i}.params${iss.path.length ? '.' + iss.path.join('.') : ''}: ${iss.message}`));
-      else agents.push({ name: a.name, kind: a.kind, def, params: p.data });
-    } catch (e) {
-      push(e);
-    }
+    const resolved = checkAgent(registry, a.kind, a.params, `${where}: agents.${i}`, problems);
+    if (resolved) agents.push({ name: a.name, kind: a.kind, def: resolved.def, params: resolved.params });
   });
   if (problems.length > 0 || !env) throw new HotmessError('scenario', problems.join('\n'));
   return { file, spec, env, envParams, agents, hash: hashString(canonicalJson(spec)) };

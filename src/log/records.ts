@@ -96,6 +96,8 @@ export const ManifestSchema = z.object({
     outcomeKind: z.enum(['squared', 'brier', 'kl', 'coverage']).optional(),
     measureKind: z.enum(['squared', 'brier', 'kl', 'coverage']).nullable().optional(),
     hasFeatures: z.boolean().optional(),
+    /** The resolved environment params, defaults filled in. */
+    params: z.unknown().optional(),
   }),
   agents: z.array(z.object({ name: z.string(), kind: z.string(), params: z.unknown().optional() })),
   horizons: z.array(z.number()),

@@ -6,7 +6,7 @@
  * re-run, never silently), and rewrites steps.jsonl atomically without the
  * leftovers. Idempotent: running it twice changes nothing.
  */
-import { appendFileSync, closeSync, existsSync, openSync, renameSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HotmessError } from '../core/index.js';
 import { readLines } from './reader.js';
@@ -47,7 +47,9 @@ export async function recoverRun(dir: string): Promise<Recovery> {
       }
     });
   }
-  if (retiredLines.length > 0) appendFileSync(join(dir, FILES.retired), retiredLines.join('\n') + '\n');
+  // Retire before rewriting rollouts.jsonl, skipping lines already retired: a
+  // crash between the two steps then neither loses nor duplicates a record.
+  appendRetired(join(dir, FILES.retired), retiredLines);
   replaceFile(rolloutsPath, (fd) => {
     if (kept.length > 0) writeSync(fd, kept.join('\n') + '\n');
   });
@@ -70,7 +72,11 @@ export async function recoverRun(dir: string): Promise<Recovery> {
             id = null;
           }
         }
-        if (id === null || !finished.has(id) || (isLast && !isJson(text))) {
+        if (isLast && !isJson(text)) {
+          torn++;
+          return;
+        }
+        if (id === null || !finished.has(id)) {
           dropped++;
           return;
         }
@@ -91,6 +97,13 @@ export async function recoverRun(dir: string): Promise<Recovery> {
 
 /** Step lines start with the rollout id (the writer's field order). */
 const ROLLOUT_FIELD = /^\{"rollout":("(?:[^"\\]|\\.)*")/;
+
+function appendRetired(path: string, lines: readonly string[]): void {
+  if (lines.length === 0) return;
+  const already = new Set(existsSync(path) ? readFileSync(path, 'utf8').split('\n') : []);
+  const fresh = lines.filter((l) => !already.has(l));
+  if (fresh.length > 0) appendFileSync(path, fresh.join('\n') + '\n');
+}
 
 function isJson(text: string): boolean {
   try {

@@ -86,8 +86,8 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (run: string, flags: ForkFlags) => {
       const { summary, llm } = await forkCommand(run, flags);
-      if (flags.json) printJson({ ...summary, ...(llm ? { llm } : {}) });
-      else {
+      const doc = { ...summary, ...(llm ? { llm } : {}) };
+      if (!flags.json) {
         const t = summary.terminations;
         process.stdout.write(
           `fork written to ${summary.dir} (${summary.status}): ${summary.ran} continuations of ${summary.fork.sourceRollout} after step ${summary.fork.step}; ` +
@@ -96,10 +96,12 @@ export function register(program: Command): void {
         if (llm) process.stdout.write(formatTotals(llm));
       }
       if (summary.status === 'interrupted') {
+        if (flags.json) printJson(doc);
         process.stderr.write(`hotmess: fork stopped (${summary.stoppedBecause})\n`);
         process.exitCode = 130;
         return;
       }
-      if (flags.analyze) await afterRun(summary.dir, { json: flags.json === true });
+      const after = flags.analyze ? await afterRun(summary.dir, { json: flags.json === true }) : null;
+      if (flags.json) printJson(after ? { ...doc, ...after } : doc);
     });
 }

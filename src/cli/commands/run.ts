@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { EXIT_CODES, HotmessError } from '../../core/index.js';
 import { loadScenario, runScenario, type RunSummary } from '../../engine/index.js';
-import { createProgress, printJson } from '../output.js';
+import { cliInvocation, createProgress, printJson } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
@@ -98,9 +98,8 @@ export function register(program: Command): void {
         return;
       }
       const summary = await runCommand(file, flags);
-      if (flags.json) printJson(summary);
-      else {
-        const t = summary.terminations;
+      const t = summary.terminations;
+      if (!flags.json) {
         process.stdout.write(
           `run written to ${summary.dir} (${summary.status}): ${summary.ran} rollouts run, ${summary.skipped} already done; ` +
             `${t.terminated} terminated, ${t.truncated} truncated, ${t.error} error\n`,
@@ -111,12 +110,19 @@ export function register(program: Command): void {
         }
         if (summary.llm) process.stdout.write(formatTotals(summary.llm));
       }
+      const again = `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${summary.dir} --resume`;
       if (summary.status === 'interrupted') {
-        const again = flags.replay ? `--replay ${flags.replay}` : file;
-        process.stderr.write(`hotmess: run stopped (${summary.stoppedBecause}); continue with: hotmess run ${again} --out ${summary.dir} --resume\n`);
+        if (flags.json) printJson(summary);
+        process.stderr.write(`hotmess: run stopped (${summary.stoppedBecause}); continue with: ${again}\n`);
         process.exitCode = summary.stoppedBecause?.startsWith('cost budget') ? EXIT_CODES.budget : 130;
         return;
       }
-      if (flags.analyze) await afterRun(summary.dir, { json: flags.json === true });
+      const after = flags.analyze ? await afterRun(summary.dir, { json: flags.json === true }) : null;
+      if (flags.json) printJson(after ? { ...summary, ...after } : summary);
+      if (t.error > 0) {
+        // The run is complete but not whole: say so, and exit non-zero for scripts.
+        process.stderr.write(`hotmess: ${t.error} rollout(s) ended in error (see "error" in rollouts.jsonl); they are excluded from metrics; re-run them with: ${again}\n`);
+        process.exitCode = EXIT_CODES.agent;
+      }
     });
 }
