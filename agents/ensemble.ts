@@ -15,7 +15,9 @@ export default defineAgent({
   params: z.object({ inner: Inner, samples: z.number().int().min(1).max(101) }).strict(),
   access: 'privileged',
   usesHistory: false,
-  innerAgents: ({ inner }) => [typeof inner === 'string' ? { kind: inner, params: {}, path: 'inner' } : { kind: inner.kind, params: inner.params, path: 'inner' }],
+  innerAgents: ({ inner }) => [
+    typeof inner === 'string' ? { kind: inner, params: {}, path: 'inner', scriptedOnly: true } : { kind: inner.kind, params: inner.params, path: 'inner', scriptedOnly: true },
+  ],
   create({ inner, samples }, ctx) {
     const p = privileged(ctx, 'ensemble');
     const spec = typeof inner === 'string' ? { kind: inner, params: {} } : inner;

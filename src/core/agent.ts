@@ -113,7 +113,16 @@ export interface AgentDefinition<P> {
    * The inner agents these params name (an ensemble's), so a scenario is
    * checked for unknown kinds and bad params before any rollout runs.
    */
-  innerAgents?(params: P): readonly { readonly kind: string; readonly params: unknown; readonly path: string }[];
+  innerAgents?(params: P): readonly InnerAgentSpec[];
+}
+
+/** An agent named inside another's params; `scripted` when it must be synchronous and privileged. */
+export interface InnerAgentSpec {
+  readonly kind: string;
+  readonly params: unknown;
+  /** Where in the outer params it is named, for error messages. */
+  readonly path: string;
+  readonly scriptedOnly?: boolean;
 }
 
 export type AnyAgentDefinition = AgentDefinition<any>;

@@ -4,7 +4,7 @@
  * only the rollouts that are not yet committed, so an interrupted run ends
  * with exactly the rollouts an uninterrupted one would have had.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { HotmessError, type Action, type AgentServices } from '../core/index.js';
@@ -84,10 +84,14 @@ export function buildManifest(s: ResolvedScenario, version: string, status: Mani
 function prepareDirectory(s: ResolvedScenario, opts: RunOptions): boolean {
   const dir = opts.out;
   const manifestPath = join(dir, FILES.manifest);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new HotmessError('usage', `${dir}: --out must be a directory, and this is a file`);
   if (existsSync(manifestPath)) {
     if (!opts.resume) throw new HotmessError('usage', `${dir}: a run already exists here; pass --resume to continue it, or choose another --out`);
     const m = readManifest(dir);
+    if (m.scenarioHash === undefined) throw new HotmessError('usage', `${dir}: was not written by hotmess run (source: ${m.source ?? 'unknown'}); it cannot be resumed`);
     if (m.scenarioHash !== s.hash) throw new HotmessError('usage', `${dir}: was written by a different scenario (hash ${m.scenarioHash} ≠ ${s.hash}); refusing to mix runs`);
+    // The logs are about to change: an analysis of the old logs would be silently stale.
+    rmSync(join(dir, FILES.analysis), { force: true });
     return true;
   }
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new HotmessError('usage', `${dir}: exists and is not a run directory; choose another --out`);

@@ -3,7 +3,7 @@
  * at once, one line each, naming the file and the field path. Resolution
  * then checks the names and params against the registries.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { canonicalJson, hashString, HotmessError, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
@@ -59,17 +59,20 @@ function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]): string
   return issues.map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
 }
 
-/** Read and parse a scenario file (structure only). */
-export function loadScenarioFile(file: string): ScenarioFile {
+function readYaml(file: string): unknown {
   if (!existsSync(file)) throw new HotmessError('scenario', `${file}: scenario file not found`);
-  let raw: unknown;
+  if (statSync(file).isDirectory()) throw new HotmessError('scenario', `${file}: is a directory, not a scenario file`);
   try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
+    return parseYaml(readFileSync(file, 'utf8'));
   } catch (e) {
     const msg = e instanceof YAMLParseError ? `${e.message.split('\n')[0]}` : String(e);
     throw new HotmessError('scenario', `${file}: invalid YAML: ${msg}`);
   }
-  return parseScenario(raw, file);
+}
+
+/** Read and parse a scenario file (structure only). */
+export function loadScenarioFile(file: string): ScenarioFile {
+  return parseScenario(readYaml(file), file);
 }
 
 export function parseScenario(raw: unknown, file = '<scenario>'): ScenarioFile {
@@ -103,45 +106,96 @@ function checkAgent(registry: Registry, kind: string, params: unknown, at: strin
   }
   const extra = unknownKeys(params, p.data);
   if (extra.length) problems.push(`${at}.params: unknown parameter${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} for agent kind ${kind}`);
-  if (depth < 8) for (const inner of def.innerAgents?.(p.data) ?? []) checkAgent(registry, inner.kind, inner.params, `${at}.params.${inner.path}`, problems, depth + 1);
+  if (depth < 8)
+    for (const inner of def.innerAgents?.(p.data) ?? []) {
+      const r = checkAgent(registry, inner.kind, inner.params, `${at}.params.${inner.path}`, problems, depth + 1);
+      if (r && inner.scriptedOnly && r.def.access !== 'privileged')
+        problems.push(`${at}.params.${inner.path}.kind: "${inner.kind}" is model-backed; ${kind} takes only scripted inner agents`);
+    }
   return { def, params: p.data };
+}
+
+/** The parts of a scenario the plugin checks read; taken leniently from a file that failed its schema. */
+interface PluginFields {
+  readonly environment: string | null;
+  readonly params: unknown;
+  readonly horizons: readonly number[];
+  readonly agents: readonly { readonly name: unknown; readonly kind: string; readonly params: unknown; readonly index: number }[];
+}
+
+function lenientFields(raw: unknown): PluginFields {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const agents = Array.isArray(r.agents) ? r.agents : [];
+  return {
+    environment: typeof r.environment === 'string' && r.environment.length > 0 ? r.environment : null,
+    params: r.params && typeof r.params === 'object' ? r.params : {},
+    horizons: Array.isArray(r.horizons) ? r.horizons.filter((h): h is number => Number.isInteger(h) && h >= 1) : [],
+    agents: agents.flatMap((a, index) => {
+      const o = (a && typeof a === 'object' ? a : {}) as Record<string, unknown>;
+      return typeof o.kind === 'string' ? [{ name: o.name, kind: o.kind, params: o.params ?? {}, index }] : [];
+    }),
+  };
+}
+
+interface PluginCheck {
+  readonly problems: string[];
+  readonly env: AnyEnvironment | null;
+  readonly envParams: unknown;
+  readonly agents: ResolvedAgent[];
+}
+
+/** Resolve the environment and agents against the registries; every problem is collected, one line each. */
+async function checkPlugins(f: PluginFields, registry: Registry, file: string | null): Promise<PluginCheck> {
+  const where = file ?? '<scenario>';
+  const problems: string[] = [];
+  let env: AnyEnvironment | null = null;
+  let envParams: unknown = null;
+  if (f.environment !== null) {
+    try {
+      env = await resolveEnvironment(registry, f.environment, file ? scenarioDir(file) : process.cwd(), `${where}: environment`);
+      const p = env.params.safeParse(f.params);
+      if (!p.success) problems.push(...p.error.issues.map((i) => `${where}: params.${i.path.join('.')}: ${i.message}`));
+      else {
+        envParams = p.data;
+        const extra = unknownKeys(f.params, p.data);
+        if (extra.length) problems.push(`${where}: params: unknown parameter${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} for environment ${env.name}`);
+        f.horizons.forEach((h, i) => {
+          const msg = env!.checkHorizon?.(h, envParams);
+          if (msg) problems.push(`${where}: horizons.${i}: ${msg}`);
+        });
+      }
+    } catch (e) {
+      problems.push(e instanceof HotmessError ? e.message : String(e));
+    }
+  }
+  const agents: ResolvedAgent[] = [];
+  const names = new Set<unknown>();
+  for (const a of f.agents) {
+    if (names.has(a.name)) problems.push(`${where}: agents.${a.index}.name: duplicate agent name "${String(a.name)}"`);
+    names.add(a.name);
+    const resolved = checkAgent(registry, a.kind, a.params, `${where}: agents.${a.index}`, problems);
+    if (resolved) agents.push({ name: String(a.name), kind: a.kind, def: resolved.def, params: resolved.params });
+  }
+  return { problems, env, envParams, agents };
 }
 
 /** Resolve plugins and params; all problems are reported together. */
 export async function resolveScenario(spec: ScenarioFile, registry: Registry, file: string | null): Promise<ResolvedScenario> {
-  const where = file ?? '<scenario>';
-  const problems: string[] = [];
-  const push = (e: unknown) => problems.push(e instanceof HotmessError ? e.message : String(e));
-  let env: AnyEnvironment | null = null;
-  let envParams: unknown = null;
-  try {
-    env = await resolveEnvironment(registry, spec.environment, file ? scenarioDir(file) : process.cwd(), `${where}: environment`);
-    const p = env.params.safeParse(spec.params);
-    if (!p.success) problems.push(...p.error.issues.map((i) => `${where}: params.${i.path.join('.')}: ${i.message}`));
-    else {
-      envParams = p.data;
-      const extra = unknownKeys(spec.params, p.data);
-      if (extra.length) problems.push(`${where}: params: unknown parameter${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} for environment ${env.name}`);
-      spec.horizons.forEach((h, i) => {
-        const msg = env!.checkHorizon?.(h, envParams);
-        if (msg) problems.push(`${where}: horizons.${i}: ${msg}`);
-      });
-    }
-  } catch (e) {
-    push(e);
-  }
-  const agents: ResolvedAgent[] = [];
-  const names = new Set<string>();
-  spec.agents.forEach((a, i) => {
-    if (names.has(a.name)) problems.push(`${where}: agents.${i}.name: duplicate agent name "${a.name}"`);
-    names.add(a.name);
-    const resolved = checkAgent(registry, a.kind, a.params, `${where}: agents.${i}`, problems);
-    if (resolved) agents.push({ name: a.name, kind: a.kind, def: resolved.def, params: resolved.params });
-  });
+  const fields: PluginFields = { ...spec, agents: spec.agents.map((a, index) => ({ ...a, index })) };
+  const { problems, env, envParams, agents } = await checkPlugins(fields, registry, file);
   if (problems.length > 0 || !env) throw new HotmessError('scenario', problems.join('\n'));
   return { file, spec, env, envParams, agents, hash: hashString(canonicalJson(spec)) };
 }
 
+/**
+ * Load, validate and resolve a scenario file. When the structure is wrong,
+ * the plugin checks still run on what can be read, so the user sees every
+ * problem in one pass rather than one layer at a time.
+ */
 export async function loadScenario(file: string, registry: Registry): Promise<ResolvedScenario> {
-  return resolveScenario(loadScenarioFile(file), registry, file);
+  const raw = readYaml(file);
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (parsed.success) return resolveScenario(parsed.data, registry, file);
+  const { problems } = await checkPlugins(lenientFields(raw), registry, file);
+  throw new HotmessError('scenario', [formatIssues(file, parsed.error.issues), ...problems].join('\n'));
 }

@@ -12,7 +12,8 @@ const JsonValue = z.json();
 /** A group names one environment instance; rollouts of a group differ only in agent randomness. */
 const Coordinates = {
   agent: z.string().min(1).optional(),
-  group: z.union([z.number().int().nonnegative(), z.string().min(1)]),
+  // Rollout ids are agent:horizon:group:rollout, so a colon in a group would make them ambiguous.
+  group: z.union([z.number().int().nonnegative(), z.string().min(1).regex(/^[^:]+$/, 'no colons (groups are part of rollout ids)')]),
   rollout: z.number().int().nonnegative(),
 };
 

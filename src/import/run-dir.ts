@@ -4,6 +4,7 @@
  * manifest written last) is renamed into place. A crash or a bad record
  * therefore never leaves a half-written directory that looks finished.
  */
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILES, ManifestSchema, type Manifest } from '../log/index.js';
@@ -74,6 +75,10 @@ export class RunDirWriter {
     const empty = await isEmptyDir(target);
     if (empty === false && !force) {
       throw new HotmessError('usage', `--out ${out} exists and is not empty (pass --force to replace it)`);
+    }
+    // --force replaces a run directory, never an arbitrary folder.
+    if (empty === false && force && !existsSync(join(target, FILES.manifest))) {
+      throw new HotmessError('usage', `--out ${out} is not a run directory (no ${FILES.manifest}); --force only replaces run directories`);
     }
     await mkdir(dirname(target), { recursive: true });
     const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.importing-`));

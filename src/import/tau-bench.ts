@@ -88,7 +88,8 @@ export async function importTauBench(file: string, opts: TauBenchOptions): Promi
   let data: unknown;
   try {
     // One JSON array, a few MB: parsing it whole is fine for this format.
-    data = JSON.parse(text);
+    // A UTF-8 byte-order mark is not JSON; editors on some systems add one.
+    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     throw new HotmessError('input', `${file}: not valid JSON: ${describeJsonError(e, text)}`);
   }

@@ -109,3 +109,39 @@ describe('regressions', () => {
     expect(r.stderr.trim().split('\n')).toEqual(["hotmess: unknown option '--bogus' (see --help)"]);
   });
 });
+
+describe('regressions: run directories and imports', () => {
+  it('run --out naming a file is a usage error, not an internal one', () => {
+    const file = scenarioFile(`name: f\nenvironment: kv-sum\nhorizons: [3]\nrollouts: 1\nseed: 1\nagents:\n  - { name: o, kind: oracle }\n`);
+    const r = cli(['run', file, '--out', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--out must be a directory/);
+  });
+
+  it('resume deletes a stale analysis.json, since the logs change', async () => {
+    const file = scenarioFile(`name: st\nenvironment: kv-sum\nhorizons: [3]\nrollouts: 2\nseed: 1\nagents:\n  - { name: o, kind: oracle }\n`);
+    const out = join(tempDir(), 'run');
+    expect(cli(['run', file, '--out', out, '--analyze']).status).toBe(0);
+    expect(cli(['run', file, '--out', out, '--resume']).status).toBe(0);
+    expect(spawnSync('test', ['-e', join(out, 'analysis.json')]).status).not.toBe(0);
+  });
+
+  it('import --force refuses to replace a folder that is not a run directory', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'precious.txt'), 'keep me');
+    const src = join(tempDir(), 'in.jsonl');
+    writeFileSync(src, '{"type":"step","group":"g","rollout":0,"t":1,"action":"a"}\n{"type":"outcome","group":"g","rollout":0,"outcome":{"kind":"coverage","value":[1],"target":[1]}}\n');
+    const r = cli(['import', 'jsonl', src, '--out', dir, '--force']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/not a run directory/);
+    expect(readFileSync(join(dir, 'precious.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('import jsonl refuses a group name with a colon (rollout ids would be ambiguous)', () => {
+    const src = join(tempDir(), 'in.jsonl');
+    writeFileSync(src, '{"type":"step","group":"a:b","rollout":0,"t":1,"action":"a"}\n');
+    const r = cli(['import', 'jsonl', src, '--out', join(tempDir(), 'out')]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/group.*colons/);
+  });
+});

@@ -37,9 +37,10 @@ describe('import: the output directory', () => {
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'rollouts.jsonl', 'steps.jsonl']);
   });
 
-  it('replaces a non-empty --out with --force, leaving no temporary directory', async () => {
+  it('replaces an existing run directory with --force, leaving no temporary directory', async () => {
     const { root, file, out } = setup();
     mkdirSync(out);
+    writeFileSync(join(out, 'manifest.json'), '{}');
     writeFileSync(join(out, 'old.txt'), 'old');
     await importJsonl(file, { out, force: true });
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'rollouts.jsonl', 'steps.jsonl']);
