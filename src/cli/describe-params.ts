@@ -27,3 +27,12 @@ export function defaultParams(schema: z.ZodType): Record<string, unknown> {
   const r = schema.safeParse({});
   return r.success ? (r.data as Record<string, unknown>) : {};
 }
+
+/** The params schema as JSON Schema, for `--json` listings; null when it cannot be expressed. */
+export function paramsJsonSchema(schema: z.ZodType): unknown {
+  try {
+    return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  } catch {
+    return null;
+  }
+}

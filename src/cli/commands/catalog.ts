@@ -1,6 +1,6 @@
 /** `hotmess envs` and `hotmess agents`: what is registered, with parameters. */
 import type { Command } from 'commander';
-import { describeParams } from '../describe-params.js';
+import { describeParams, paramsJsonSchema } from '../describe-params.js';
 import { printJson } from '../output.js';
 import { REGISTRY } from '../registry.js';
 
@@ -9,6 +9,7 @@ export function listEnvironments() {
     name,
     description: env.description,
     params: describeParams(env.params),
+    paramsSchema: paramsJsonSchema(env.params),
     horizon: env.horizonMeaning,
     outcome: `${env.outcomeKind}: ${env.outcomeMeaning}`,
     measure: env.measure ? (env.measureKind ?? 'squared') : null,
@@ -21,6 +22,7 @@ export function listAgents() {
     kind,
     description: def.description,
     params: describeParams(def.params),
+    paramsSchema: paramsJsonSchema(def.params),
     access: def.access,
   }));
 }

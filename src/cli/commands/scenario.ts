@@ -43,9 +43,19 @@ export function register(program: Command): void {
     .command('validate')
     .description('Check a scenario file; prints one line per problem and exits 2 when invalid.')
     .argument('<file>', 'scenario YAML file')
-    .action(async (file: string) => {
-      const s = await loadScenario(file, REGISTRY);
+    .option('--json', 'print {file, valid, problems, rollouts} as JSON (exit code as without it)')
+    .action(async (file: string, flags: { json?: boolean }) => {
+      let s;
+      try {
+        s = await loadScenario(file, REGISTRY);
+      } catch (e) {
+        if (!flags.json || !(e instanceof HotmessError)) throw e;
+        printJson({ file, valid: false, problems: e.message.split('\n'), rollouts: null });
+        process.exitCode = e.exitCode;
+        return;
+      }
       const n = s.agents.length * s.spec.horizons.length * s.spec.instances * s.spec.rollouts;
+      if (flags.json) return printJson({ file, valid: true, problems: [], rollouts: n });
       process.stdout.write(`${file}: valid (${s.env.name}; ${s.agents.length} agents × ${s.spec.horizons.length} horizons × ${s.spec.instances} instances × ${s.spec.rollouts} rollouts = ${n} rollouts)\n`);
     });
   scenario
