@@ -3,6 +3,7 @@
  * incoherence, bias², variance and pass^k, each checked against the
  * bootstrap noise floor. Pure: works on two AnalysisDocuments.
  */
+import { HotmessError, canonicalJson } from '../core/index.js';
 import type { AnalysisDocument, HorizonSummary } from './document.js';
 import { fmt, renderColumns } from './table.js';
 
@@ -31,6 +32,38 @@ export interface Comparison {
   rows: ComparisonRow[];
   /** Agent × horizon cells present in only one of the runs. */
   unmatched: { agent: string; horizon: number; only: 'a' | 'b' }[];
+  /** Differences between the runs' scenarios that make the comparison less clean (same environment). */
+  warnings: string[];
+}
+
+export interface CompareOptions {
+  /** Called for each warning as it arises (the CLI prints them on stderr). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** The outcome kind a run measured: the manifest's, else its first horizon's. */
+const kindOf = (d: AnalysisDocument) => d.run.environment.outcomeKind ?? d.horizons.find((h) => h.outcomeKind !== null)?.outcomeKind ?? null;
+
+/**
+ * Refuse runs of different environments or outcome kinds: their metrics are
+ * on different scales and a side-by-side would mislead. Same environment with
+ * different scenarios (hash or environment params) is allowed, with warnings.
+ */
+export function checkComparable(a: AnalysisDocument, b: AnalysisDocument, dirs: { a: string; b: string }): string[] {
+  const ea = a.run.environment;
+  const eb = b.run.environment;
+  const [ka, kb] = [kindOf(a), kindOf(b)];
+  if (ea.name !== eb.name || ka !== kb) {
+    const what = ea.name !== eb.name ? `environment "${ea.name}" vs "${eb.name}"` : `outcome kind ${ka ?? 'unknown'} vs ${kb ?? 'unknown'}`;
+    throw new HotmessError('usage', `cannot compare ${dirs.a} with ${dirs.b}: ${what}; compare runs of the same environment and outcome kind`);
+  }
+  const warnings: string[] = [];
+  if (canonicalJson(ea.params ?? null) !== canonicalJson(eb.params ?? null)) {
+    warnings.push(`environment params differ (A ${canonicalJson(ea.params ?? null)}, B ${canonicalJson(eb.params ?? null)}): differences may come from the scenario, not the agents`);
+  } else if (a.run.scenarioHash !== null && b.run.scenarioHash !== null && a.run.scenarioHash !== b.run.scenarioHash) {
+    warnings.push(`scenario hashes differ (A ${a.run.scenarioHash}, B ${b.run.scenarioHash}): check horizons, instances and agents match what you mean to compare`);
+  }
+  return warnings;
 }
 
 type Iv = readonly [number, number] | null | undefined;
@@ -57,7 +90,10 @@ function metricsOf(a: HorizonSummary, b: HorizonSummary): Pair[] {
   return out;
 }
 
-export function compareAnalyses(a: AnalysisDocument, b: AnalysisDocument, dirs: { a: string; b: string }): Comparison {
+/** Throws a usage HotmessError when the runs' environments or outcome kinds differ (see checkComparable). */
+export function compareAnalyses(a: AnalysisDocument, b: AnalysisDocument, dirs: { a: string; b: string }, options: CompareOptions = {}): Comparison {
+  const warnings = checkComparable(a, b, dirs);
+  warnings.forEach((w) => options.onWarning?.(w));
   const key = (h: HorizonSummary) => `${h.agent}\u0000${h.horizon}`;
   const inB = new Map(b.horizons.map((h) => [key(h), h]));
   const inA = new Set(a.horizons.map(key));
@@ -72,7 +108,7 @@ export function compareAnalyses(a: AnalysisDocument, b: AnalysisDocument, dirs: 
     for (const m of metricsOf(ha, hb)) rows.push({ agent: ha.agent, horizon: ha.horizon, metric: m.metric, a: m.a, b: m.b, ...compareValue(m.a, m.b, m.ia, m.ib) });
   }
   for (const hb of b.horizons) if (!inA.has(key(hb))) unmatched.push({ agent: hb.agent, horizon: hb.horizon, only: 'b' });
-  return { schema: COMPARE_SCHEMA, a: { name: a.run.name, dir: dirs.a }, b: { name: b.run.name, dir: dirs.b }, rule: NOISE_FLOOR_RULE, rows, unmatched };
+  return { schema: COMPARE_SCHEMA, a: { name: a.run.name, dir: dirs.a }, b: { name: b.run.name, dir: dirs.b }, rule: NOISE_FLOOR_RULE, rows, unmatched, warnings };
 }
 
 export function renderComparison(c: Comparison): string {

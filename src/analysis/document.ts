@@ -99,6 +99,7 @@ export const GroupSchema = z.object({
   errored: z.number().int(),
   successes: z.number().int(),
   meanLength: Num,
+  /** biasSq, variance, incoherence, corrected and zeroOne need n ≥ 2; error needs n ≥ 1. */
   outcome: z.object({
     kind: OutcomeKindSchema,
     biasSq: Num,
@@ -124,7 +125,10 @@ export const HorizonSchema = z.object({
   errored: z.number().int(),
   meanLength: Num,
   outcomeKind: OutcomeKindSchema.nullable(),
-  /** Means over groups with n ≥ 2; incoherence = Σ Var / Σ Error over them. */
+  /**
+   * Means over groups with n ≥ 2; incoherence = Σ Var / Σ Error over them.
+   * `error` of a cell whose groups all have n = 1 is the mean of their errors.
+   */
   biasSq: Num,
   variance: Num,
   error: Num,

@@ -2,7 +2,9 @@
  * One group's summary (section G `groups[]`): outcome decomposition, pass
  * curves, step accuracy and fits, plus the raw pieces the horizon pooling,
  * the groupings and the bootstrap reuse. Needs-two-rollouts metrics are
- * null when n < 2.
+ * null when n < 2: bias², variance and incoherence (one rollout has no
+ * spread, and its bias² would just repeat its error), the corrected values
+ * and the 0-1 terms. Error = mean ‖y − y*‖² needs one rollout and is given.
  */
 import {
   correct,
@@ -31,6 +33,8 @@ export interface GroupResult {
   readonly summary: GroupSummary;
   /** Plug-in decomposition of the final outcome; null when n < 2. */
   readonly outcome: Decomposition | null;
+  /** The outcome error when n = 1 (a group with no decomposition); else null. */
+  readonly singleError: number | null;
   readonly curves: GroupCurves;
   /** Outcome vectors, n × d row-major, in member order. */
   readonly values: Float64Array;
@@ -50,6 +54,7 @@ export function summarizeGroup(info: GroupInfo, curves: GroupCurves, options: De
   }
   const kind = n > 0 ? ms[0].kind : fallbackKind;
   const dec = n >= 2 ? decompose(kind, values, n, d, target, options) : null;
+  const singleError = n === 1 ? (decompose(kind, values, n, d, target, options)?.error ?? null) : null;
   const corr = dec && kind !== 'kl' ? correct(dec, n) : null;
   const successes = ms.reduce((s, m) => s + (m.success ? 1 : 0), 0);
   const survival = curves.steps.map((s) => s.survival);
@@ -66,12 +71,12 @@ export function summarizeGroup(info: GroupInfo, curves: GroupCurves, options: De
       kind,
       biasSq: dec ? dec.biasSq : null,
       variance: dec ? dec.variance : null,
-      error: dec ? dec.error : null,
-      incoherence: dec ? incoherence(dec.variance, dec.error) : null,
+      error: dec ? dec.error : singleError,
+      incoherence: dec ? incoherence(dec.variance, dec.error, dec.floor) : null,
       corrected: {
         biasSq: corr ? corr.biasSq : null,
         variance: corr ? corr.variance : null,
-        incoherence: corr && dec ? incoherence(corr.variance, dec.error) : null,
+        incoherence: corr && dec ? incoherence(corr.variance, dec.error, dec.floor) : null,
       },
       zeroOne: (n >= 2 ? zeroOne(ms.map((m) => m.answer), ms[0].targetAnswer) : null) ?? { bias: null, variance: null },
     },
@@ -85,5 +90,5 @@ export function summarizeGroup(info: GroupInfo, curves: GroupCurves, options: De
     errorRateSlope: fitErrorRateSlope(curves.steps.map((s) => s.stepAccuracy)),
     steps: curves.steps,
   };
-  return { info, summary, outcome: dec, curves, values, target };
+  return { info, summary, outcome: dec, singleError, curves, values, target };
 }

@@ -102,7 +102,7 @@ export function ensembles(cells: readonly { agent: string; horizon: number; grou
         groups: used.length,
         ensembles: used.reduce((s, g) => s + Math.floor(g.summary.n / E), 0),
         ...pick(aggregate(decs)),
-        closedForm: ensembleClosedForm(single.biasSq, single.variance, E),
+        closedForm: ensembleClosedForm(single.biasSq, single.variance, E, single.floor),
       });
     }
   }

@@ -6,7 +6,6 @@
  */
 import { createRng, deriveSeed } from '../core/index.js';
 import {
-  ERROR_FLOOR,
   MAX_K,
   clusterBootstrap,
   fitAgreement,
@@ -39,16 +38,21 @@ export function summarizeHorizon(agent: string, horizon: number, groups: readonl
   const rollouts = sums.reduce((s, g) => s + g.n, 0);
   const vSum = valid.reduce((s, g) => s + g.outcome!.variance, 0);
   const eSum = valid.reduce((s, g) => s + g.outcome!.error, 0);
+  const fSum = valid.reduce((s, g) => s + (g.outcome!.floor ?? 0), 0);
+  // A cell of one-rollout groups still has an error (no bias/variance split).
+  const singles = groups.map((g) => g.singleError).filter((e): e is number => e !== null);
   const corr = valid.map((g) => g.summary.outcome.corrected).filter((c) => c.variance !== null && c.biasSq !== null);
   const cvSum = corr.reduce((s, c) => s + c.variance!, 0);
-  const ceSum = valid.filter((g) => g.summary.outcome.corrected.variance !== null).reduce((s, g) => s + g.outcome!.error, 0);
+  const withCorr = valid.filter((g) => g.summary.outcome.corrected.variance !== null);
+  const ceSum = withCorr.reduce((s, g) => s + g.outcome!.error, 0);
+  const cfSum = withCorr.reduce((s, g) => s + (g.outcome!.floor ?? 0), 0);
   const zo = sums.map((g) => g.outcome.zeroOne).filter((z) => z.bias !== null);
   const passGroups = sums.filter((g) => g.n > 0).map((g) => ({ successes: g.successes, n: g.n }));
   const matches = groups.reduce((s, g) => s + g.curves.matches, 0);
   const oracleSteps = groups.reduce((s, g) => s + g.curves.oracleSteps, 0);
   const p = stepAccuracy(matches, oracleSteps);
   const steps = poolSteps(
-    groups.map((g) => ({ steps: g.summary.steps, n: g.summary.n })),
+    groups.map((g) => ({ steps: g.summary.steps, n: g.summary.n, floor: g.curves.measureFloor })),
     p,
   );
   const lengthTotal = sums.reduce((s, g) => s + (g.meanLength ?? 0) * g.n, 0);
@@ -62,12 +66,12 @@ export function summarizeHorizon(agent: string, horizon: number, groups: readonl
     outcomeKind: sums.find((g) => g.n > 0)?.outcome.kind ?? null,
     biasSq: meanOf(valid.map((g) => g.outcome!.biasSq)),
     variance: meanOf(valid.map((g) => g.outcome!.variance)),
-    error: meanOf(valid.map((g) => g.outcome!.error)),
-    incoherence: valid.length > 0 ? incoherence(vSum, eSum, valid.length) : null,
+    error: valid.length > 0 ? meanOf(valid.map((g) => g.outcome!.error)) : meanOf(singles),
+    incoherence: valid.length > 0 ? incoherence(vSum, eSum, fSum) : null,
     corrected: {
       biasSq: meanOf(corr.map((c) => c.biasSq!)),
       variance: meanOf(corr.map((c) => c.variance!)),
-      incoherence: corr.length > 0 ? incoherence(cvSum, ceSum, corr.length) : null,
+      incoherence: corr.length > 0 ? incoherence(cvSum, ceSum, cfSum) : null,
     },
     zeroOne: { bias: meanOf(zo.map((z) => z.bias!)), variance: meanOf(zo.map((z) => z.variance!)) },
     ci: bootstrapIntervals(agent, horizon, groups, options),
@@ -92,7 +96,7 @@ function bootstrapIntervals(agent: string, horizon: number, groups: readonly Gro
   const K = Math.min(MAX_K, Math.max(0, ...groups.map((g) => g.summary.n)));
   const rows = groups.map((g) => {
     const o = g.outcome;
-    const row = [o ? o.biasSq : 0, o ? o.variance : 0, o ? o.error : 0, o ? 1 : 0, g.curves.matches, g.curves.oracleSteps];
+    const row = [o ? o.biasSq : 0, o ? o.variance : 0, o ? o.error : 0, o ? 1 : 0, g.curves.matches, g.curves.oracleSteps, o ? (o.floor ?? 0) : 0];
     for (let k = 1; k <= K; k++) {
       const v = passHatK(g.summary.successes, g.summary.n, k);
       row.push(v ?? 0, v === null ? 0 : 1);
@@ -100,13 +104,13 @@ function bootstrapIntervals(agent: string, horizon: number, groups: readonly Gro
     return row;
   });
   const stats: RatioStat[] = [
-    { name: 'incoherence', num: 1, den: 2, minDen: ERROR_FLOOR * groups.length },
+    { name: 'incoherence', num: 1, den: 2, floor: 6 },
     { name: 'biasSq', num: 0, den: 3 },
     { name: 'variance', num: 1, den: 3 },
     { name: 'error', num: 2, den: 3 },
     { name: 'stepAccuracy', num: 4, den: 5 },
   ];
-  for (let k = 1; k <= K; k++) stats.push({ name: `passK.${k}`, num: 4 + 2 * k, den: 5 + 2 * k });
+  for (let k = 1; k <= K; k++) stats.push({ name: `passK.${k}`, num: 5 + 2 * k, den: 6 + 2 * k });
   const rng = createRng(deriveSeed(options.seed, 'bootstrap', agent, horizon));
   return clusterBootstrap(rows, stats, options.resamples, rng);
 }

@@ -10,6 +10,8 @@ import type { GroupStep, PooledStep } from './document.js';
 interface Pooled {
   readonly steps: readonly GroupStep[];
   readonly n: number;
+  /** The group's per-step error floor (GroupCurves.measureFloor); default 0. */
+  readonly floor?: number;
 }
 
 const mean = (xs: readonly (number | null)[]): number | null => {
@@ -28,12 +30,12 @@ export function poolSteps(groups: readonly Pooled[], stepAccuracy: number | null
   const out: PooledStep[] = [];
   let prevS: number | null = groups.some((g) => g.n >= 2) ? 1 : null;
   for (let t = 1; t <= T; t++) {
-    const live: GroupStep[] = [];
+    const live: { step: GroupStep; floor: number }[] = [];
     const held: { step: GroupStep; n: number }[] = [];
     for (const g of groups) {
       if (g.steps.length === 0) continue;
       const step = t <= g.steps.length ? g.steps[t - 1] : g.steps[g.steps.length - 1];
-      if (t <= g.steps.length) live.push(step);
+      if (t <= g.steps.length) live.push({ step, floor: g.floor ?? 0 });
       held.push({ step, n: g.n });
     }
     const survival = mean(held.map((h) => h.step.survival));
@@ -46,38 +48,40 @@ export function poolSteps(groups: readonly Pooled[], stepAccuracy: number | null
     }
     let stepOk = 0;
     let stepN = 0;
-    for (const s of live) {
+    for (const { step: s } of live) {
       if (s.stepAccuracy === null) continue;
       stepOk += s.stepAccuracy * s.alive;
       stepN += s.alive;
     }
     let v = 0;
     let e = 0;
+    let f = 0;
     let k = 0;
-    for (const s of live) {
+    for (const { step: s, floor } of live) {
       if (s.variance === null || s.error === null) continue;
       v += s.variance;
       e += s.error;
+      f += floor;
       k++;
     }
     out.push({
       t,
       groups: live.length,
-      alive: live.reduce((a, s) => a + s.alive, 0),
+      alive: live.reduce((a, l) => a + l.step.alive, 0),
       survival,
       hazard: hazard(prevS, survival),
-      actionAgreement: mean(live.map((s) => s.actionAgreement)),
-      actionEntropy: mean(live.map((s) => s.actionEntropy)),
+      actionAgreement: mean(live.map((l) => l.step.actionAgreement)),
+      actionEntropy: mean(live.map((l) => l.step.actionEntropy)),
       distinctPrefixes: mean(held.map((h) => h.step.distinctPrefixes)),
       modalShare: mean(held.map((h) => h.step.modalShare)),
       stateDivergence: mean(held.map((h) => h.step.stateDivergence)),
       taskAccuracy: accN > 0 ? accOk / accN : null,
       predictedAccuracy: predictedAccuracy(stepAccuracy, t),
       stepAccuracy: stepN > 0 ? stepOk / stepN : null,
-      biasSq: mean(live.map((s) => s.biasSq)),
+      biasSq: mean(live.map((l) => l.step.biasSq)),
       variance: k > 0 ? v / k : null,
       error: k > 0 ? e / k : null,
-      incoherence: k > 0 ? incoherence(v, e, k) : null,
+      incoherence: k > 0 ? incoherence(v, e, f) : null,
     });
     prevS = survival;
   }

@@ -6,7 +6,8 @@
  * use the rollouts alive at t (those that took an action at t); survival
  * counts all N rollouts, ended ones with the action END; state divergence
  * counts all rollouts at their state at t, an ended rollout staying at its
- * final state.
+ * final state. With one alive rollout only the per-step error is given;
+ * bias², variance and incoherence need two.
  */
 import type { OutcomeKind } from '../core/index.js';
 import {
@@ -14,12 +15,14 @@ import {
   PrefixTracker,
   decompose,
   entropyBits,
+  errorFloor,
   featureDivergence,
   hashDivergence,
   hazard,
   incoherence,
   pairAgreement,
   type DecomposeOptions,
+  type Decomposition,
 } from '../metrics/index.js';
 import type { GroupStep } from './document.js';
 import type { GroupSteps } from './step-store.js';
@@ -33,6 +36,8 @@ export interface GroupCurves {
   readonly forkStep: number;
   /** Rollouts with fewer step lines than their rollout line records. */
   readonly shortRollouts: number;
+  /** Per-step error at or below this counts as none (`errorFloor` of the measure kind). */
+  readonly measureFloor: number;
 }
 
 export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, options: DecomposeOptions = {}): GroupCurves {
@@ -95,7 +100,8 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
       stateDivergence = hashDivergence(hashBuf.subarray(0, k));
     }
 
-    let dec = null;
+    let dec: Decomposition | null = null;
+    let measured = 0;
     if (measBuf && measureKind && gs.targets.length >= t * dm && !Number.isNaN(gs.targets[(t - 1) * dm])) {
       let k = 0;
       for (const r of rs) {
@@ -106,8 +112,11 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
         for (let j = 0; j < dm; j++) measBuf[k * dm + j] = m[at + j];
         k++;
       }
-      if (k >= 2) dec = decompose(measureKind, measBuf, k, dm, gs.targets.subarray((t - 1) * dm, t * dm), options);
+      measured = k;
+      dec = decompose(measureKind, measBuf, k, dm, gs.targets.subarray((t - 1) * dm, t * dm), options);
     }
+    // One measured rollout gives its error; the bias/variance split needs two.
+    const split = measured >= 2 ? dec : null;
 
     let ok = 0;
     let judged = 0;
@@ -136,14 +145,15 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
       stateDivergence,
       taskAccuracy,
       stepAccuracy: judged > 0 ? ok / judged : null,
-      biasSq: dec ? dec.biasSq : null,
-      variance: dec ? dec.variance : null,
+      biasSq: split ? split.biasSq : null,
+      variance: split ? split.variance : null,
       error: dec ? dec.error : null,
-      incoherence: dec ? incoherence(dec.variance, dec.error) : null,
+      incoherence: split ? incoherence(split.variance, split.error, split.floor) : null,
     });
     prevS = prefix.survival;
   }
   let shortRollouts = 0;
   for (const r of rs) if (!r.complete) shortRollouts++;
-  return { steps, matches, oracleSteps, forkStep, shortRollouts };
+  const measureFloor = measureKind && dm > 0 ? errorFloor(measureKind, dm, options.klDelta) : 0;
+  return { steps, matches, oracleSteps, forkStep, shortRollouts, measureFloor };
 }

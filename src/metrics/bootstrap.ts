@@ -10,8 +10,10 @@ export interface RatioStat {
   readonly name: string;
   readonly num: number;
   readonly den: number;
-  /** The statistic is undefined when Σ den ≤ minDen (default 0). */
+  /** The statistic is undefined when Σ den ≤ minDen (default 0)… */
   readonly minDen?: number;
+  /** …or, when given, ≤ Σ row[floor] over the same resampled clusters (per-cluster floors). */
+  readonly floor?: number;
 }
 
 export type Interval = [number, number];
@@ -59,7 +61,8 @@ export function clusterBootstrap(
     }
     stats.forEach((s, k) => {
       const den = sums[s.den];
-      if (den > (s.minDen ?? 0)) draws[k][counts[k]++] = sums[s.num] / den;
+      const min = s.floor === undefined ? (s.minDen ?? 0) : sums[s.floor];
+      if (den > min) draws[k][counts[k]++] = sums[s.num] / den;
     });
   }
   const alpha = (1 - level) / 2;

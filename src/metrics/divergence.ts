@@ -36,19 +36,38 @@ export function countKeys(keys: ArrayLike<number>, scratch: Map<number, number> 
 }
 
 /**
+ * A column whose spread (max − min) is within this many units of rounding
+ * of its largest magnitude is constant: two rollouts in the same state can
+ * log features that differ in the last bits (the same sum taken in another
+ * order), and that is not divergence.
+ */
+export const ROUNDING_ULPS = 8;
+
+/**
  * Mean squared distance over distinct pairs of n feature vectors (dimension
  * d, row-major), computed as 2 Σ_j Var_j with the (n−1) sample variance,
- * which equals the pairwise mean exactly. Null when n < 2.
+ * which equals the pairwise mean exactly. Deviations are taken from the
+ * first row, so equal rows give exactly 0; a column that differs only by
+ * rounding (see ROUNDING_ULPS) contributes 0. Null when n < 2.
  */
 export function featureDivergence(values: ArrayLike<number>, n: number, d: number): number | null {
   if (n < 2) return null;
   let total = 0;
   for (let j = 0; j < d; j++) {
-    let mean = 0;
-    for (let r = 0; r < n; r++) mean += values[r * d + j];
-    mean /= n;
+    const ref = values[j];
+    let lo = ref;
+    let hi = ref;
+    let shift = 0;
+    for (let r = 1; r < n; r++) {
+      const v = values[r * d + j];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      shift += v - ref;
+    }
+    if (hi - lo <= ROUNDING_ULPS * Number.EPSILON * Math.max(Math.abs(lo), Math.abs(hi))) continue;
+    shift /= n;
     let ss = 0;
-    for (let r = 0; r < n; r++) ss += (values[r * d + j] - mean) ** 2;
+    for (let r = 0; r < n; r++) ss += (values[r * d + j] - ref - shift) ** 2;
     total += ss / (n - 1);
   }
   return 2 * total;

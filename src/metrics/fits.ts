@@ -58,7 +58,11 @@ export function fitAgreement(survival: readonly (number | null)[]): { q: number 
   return { q, halfLife: logQ < 0 && q > 0 ? Math.log(0.5) / logQ : null };
 }
 
-/** Growth exponent b of log D(t) = a + b·log t over the steps with D(t) > 0, and its R². */
+/**
+ * Growth exponent b of log D(t) = a + b·log t over the steps with D(t) > 0,
+ * and its R². Null with fewer than two such steps: identical rollouts give
+ * D = 0 exactly (featureDivergence), so nothing is fitted to rounding noise.
+ */
 export function fitGrowth(divergence: readonly (number | null)[]): { growthExponent: number | null; growthR2: number | null } {
   const xs: number[] = [];
   const ys: number[] = [];

@@ -12,21 +12,26 @@ export interface Aggregate {
   readonly incoherence: number | null;
 }
 
-/** Means over the decompositions, incoherence as a ratio of sums. Nulls are skipped. */
-export function aggregate(items: readonly (Decomposition | null)[]): Aggregate & { count: number } {
+/**
+ * Means over the decompositions, incoherence as a ratio of sums. Nulls are
+ * skipped. `floor` is the mean per-group error floor (see `errorFloor`).
+ */
+export function aggregate(items: readonly (Decomposition | null)[]): Aggregate & { count: number; floor: number } {
   let b = 0;
   let v = 0;
   let e = 0;
+  let f = 0;
   let k = 0;
   for (const it of items) {
     if (!it) continue;
     b += it.biasSq;
     v += it.variance;
     e += it.error;
+    f += it.floor ?? 0;
     k++;
   }
-  if (k === 0) return { biasSq: null, variance: null, error: null, incoherence: null, count: 0 };
-  return { biasSq: b / k, variance: v / k, error: e / k, incoherence: incoherence(v, e, k), count: k };
+  if (k === 0) return { biasSq: null, variance: null, error: null, incoherence: null, count: 0, floor: 0 };
+  return { biasSq: b / k, variance: v / k, error: e / k, incoherence: incoherence(v, e, f), count: k, floor: f / k };
 }
 
 /**
@@ -90,9 +95,12 @@ export function ensembleDecomposition(
   return decompose(kind, means, M, d, target, options);
 }
 
-/** INCOH(E) = V/(E·B² + V) from the single-sample B² and V; null when both are 0. */
-export function ensembleClosedForm(biasSq: number | null, variance: number | null, E: number): number | null {
+/**
+ * INCOH(E) = V/(E·B² + V) from the single-sample B² and V; null when the
+ * ensemble's error B² + V/E is at or below the per-group `floor` (0 unless kl).
+ */
+export function ensembleClosedForm(biasSq: number | null, variance: number | null, E: number, floor = 0): number | null {
   if (biasSq === null || variance === null) return null;
   const den = E * biasSq + variance;
-  return den > 0 ? variance / den : null;
+  return den > E * floor ? variance / den : null;
 }

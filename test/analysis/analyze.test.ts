@@ -123,15 +123,26 @@ describe('analyzeRun on awkward input', () => {
     expect(doc.warnings.some((w) => w.includes('ended in error'))).toBe(true);
   });
 
-  it('gives null for two-rollout metrics when N = 1', async () => {
-    const doc = await analyzeRun(makeRun([{ index: 0, actions: ['N', 'N'], outcome: sq(2, 1) }]), { resamples: 10 });
+  it('gives null for two-rollout metrics when N = 1, and the error it can compute (regression: N = 1 gave no error)', async () => {
+    const doc = await analyzeRun(makeRun([{ index: 0, actions: ['N', 'N'], measures: [3, 1], targets: [1, 1], outcome: sq(2, 1) }]), { resamples: 10 });
     const g = doc.groups[0];
-    expect(g.outcome).toMatchObject({ biasSq: null, variance: null, error: null, incoherence: null });
+    // Error = mean_r ‖y_r − y*‖² = (2 − 1)² from the one rollout.
+    expect(g.outcome).toMatchObject({ biasSq: null, variance: null, error: 1, incoherence: null });
     expect(g.outcome.corrected).toEqual({ biasSq: null, variance: null, incoherence: null });
+    expect(g.outcome.zeroOne).toEqual({ bias: null, variance: null });
     expect(g.steps[0]).toMatchObject({ survival: null, actionAgreement: null, stateDivergence: null, hazard: null });
+    expect(g.steps.map((s) => [s.error, s.biasSq, s.variance, s.incoherence])).toEqual([
+      [4, null, null, null],
+      [0, null, null, null],
+    ]);
     expect(g.passK).toEqual({ '1': 0 });
-    expect(doc.horizons[0].incoherence).toBeNull();
-    expect(doc.horizons[0].ci.incoherence).toBeNull();
+    const h = doc.horizons[0];
+    expect(h).toMatchObject({ error: 1, biasSq: null, variance: null, incoherence: null });
+    expect(h.ci.incoherence).toBeNull();
+    expect(h.steps.map((s) => [s.error, s.incoherence])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
   });
 
   it('skips a torn last line with a warning', async () => {
@@ -223,5 +234,73 @@ describe('incomplete logs', () => {
     const doc = await analyzeRun(dir, { resamples: 10 });
     expect(doc.warnings).toContain('2 rollout(s) have fewer step lines than their recorded length');
     expect(doc.groups[0].steps.map((s) => s.alive)).toEqual([1]);
+  });
+});
+
+/** Three identical rollouts per instance: what an oracle or a deterministic agent logs. */
+function identical(value: number, target: number, instances = 3): FixtureRollout[] {
+  const features = [[0.1, 19.5], [0.2, 29], [0.30000000000000004, 40.6], [0.4, 58.6]];
+  return Array.from({ length: instances }, (_, instance) =>
+    [0, 1, 2].map((index) => ({ instance, index, actions: ['N', 'N', 'N', 'N'], features, measures: [0.1, 0.1, 0.1, 0.1], targets: [0.3, 0.3, 0.3, 0.1], outcome: sq(value, target) })),
+  ).flat();
+}
+const withFeatures = { environment: { name: 'test', outcomeKind: 'squared', measureKind: 'squared', hasFeatures: true } };
+
+describe('regression: rounding noise reported as real divergence and incoherence', () => {
+  it('gives identical rollouts exactly zero variance and divergence, incoherence 0 for pure bias, and no growth fit', async () => {
+    const doc = await analyzeRun(makeRun(identical(0.1, 0.3), withFeatures), { resamples: 50 });
+    for (const g of doc.groups) {
+      expect(g.outcome.variance).toBe(0);
+      expect(g.outcome.incoherence).toBe(0);
+      expect(g.outcome.biasSq).toBeCloseTo(0.04, 12);
+      expect(g.steps.map((s) => s.stateDivergence)).toEqual([0, 0, 0, 0]);
+      expect(g.steps.map((s) => s.variance)).toEqual([0, 0, 0, 0]);
+      expect(g.steps.map((s) => s.incoherence)).toEqual([0, 0, 0, null]); // t = 4 is on target
+      expect(g.growthExponent).toBeNull();
+    }
+    const h = doc.horizons[0];
+    expect(h.variance).toBe(0);
+    expect(h.incoherence).toBe(0);
+    expect(h.ci.incoherence).toEqual([0, 0]);
+    expect(h.growthExponent).toBeNull();
+    expect(h.steps.map((s) => s.stateDivergence)).toEqual([0, 0, 0, 0]);
+    expect(h.steps.map((s) => s.incoherence)).toEqual([0, 0, 0, null]);
+    expect(doc.ensembles.every((e) => e.variance === 0)).toBe(true);
+  });
+  it('gives an oracle on its target no error and null incoherence everywhere', async () => {
+    const doc = await analyzeRun(makeRun(identical(0.1, 0.1), withFeatures), { resamples: 50 });
+    const h = doc.horizons[0];
+    expect(h).toMatchObject({ biasSq: 0, variance: 0, error: 0, incoherence: null });
+    expect(h.ci.incoherence).toBeNull();
+    expect(doc.groups.every((g) => g.outcome.incoherence === null && g.outcome.corrected.incoherence === null)).toBe(true);
+    expect(doc.ensembles.every((e) => e.incoherence === null && e.closedForm === null)).toBe(true);
+  });
+});
+
+describe('regression: absolute ERROR_FLOOR made small-scale incoherence null', () => {
+  it('reports the incoherence of errors around 1e-10', async () => {
+    // Per instance: outcomes 1e-5 and 3e-5 against 0 → bias² 4e-10, var 1e-10, error 5e-10.
+    const rs: FixtureRollout[] = [0, 1, 2].flatMap((instance) =>
+      [1e-5, 3e-5].map((v, index) => ({ instance, index, actions: ['N'], measures: [v], targets: [0], outcome: sq(v, 0) })),
+    );
+    const doc = await analyzeRun(makeRun(rs), { resamples: 50 });
+    const h = doc.horizons[0];
+    expect(h.error! / 5e-10).toBeCloseTo(1, 9);
+    expect(h.incoherence).toBeCloseTo(0.2, 9);
+    expect(h.ci.incoherence![0]).toBeCloseTo(0.2, 9);
+    expect(h.steps[0].incoherence).toBeCloseTo(0.2, 9);
+    expect(doc.groups[0].outcome.incoherence).toBeCloseTo(0.2, 9);
+  });
+  it('keeps a kl oracle’s incoherence null: its δ-smoothed error is within the kl floor', async () => {
+    const kl = { kind: 'kl' as const, value: [0, 1, 0], target: [0, 1, 0] };
+    const rs: FixtureRollout[] = [0, 1].flatMap((instance) => [0, 1, 2].map((index) => ({ instance, index, actions: ['N'], outcome: kl })));
+    const doc = await analyzeRun(makeRun(rs, { environment: { name: 'test', outcomeKind: 'kl', hasFeatures: false } }), { resamples: 50 });
+    const h = doc.horizons[0];
+    expect(h.error).toBeGreaterThan(0); // about (C − 1)·δ = 2e-12
+    expect(h.error).toBeLessThan(1e-11);
+    expect(h.variance).toBe(0);
+    expect(h.incoherence).toBeNull();
+    expect(h.ci.incoherence).toBeNull();
+    expect(doc.groups.every((g) => g.outcome.incoherence === null)).toBe(true);
   });
 });

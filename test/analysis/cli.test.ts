@@ -49,4 +49,12 @@ describe('hotmess analyze / compare', () => {
     expect(usage.status).toBe(2);
     expect(usage.stderr).toBe('hotmess: --buckets: expected an integer ≥ 1, got "0"\n');
   });
+
+  it('refuses to compare runs of different environments with one line and exit code 2', () => {
+    const a = makeRun(rollouts, { environment: { name: 'maze', outcomeKind: 'squared', hasFeatures: false } });
+    const b = makeRun(rollouts, { environment: { name: 'kv-sum', outcomeKind: 'squared', hasFeatures: false } });
+    const cmp = hotmess('compare', a, b, '--bootstrap', '10');
+    expect(cmp.status).toBe(2);
+    expect(cmp.stderr).toBe(`hotmess: cannot compare ${a} with ${b}: environment "maze" vs "kv-sum"; compare runs of the same environment and outcome kind\n`);
+  });
 });

@@ -37,6 +37,13 @@ describe('cluster bootstrap', () => {
     const iv = clusterBootstrap([[0, 0], [0, 0]], [{ name: 'r', num: 0, den: 1 }], 50, createRng('x'));
     expect(iv.r).toBeNull();
   });
+  it('leaves out resamples whose denominator is within the summed per-cluster floors', () => {
+    // rows: num, den, floor. The second cluster alone has den 3 ≤ floor 4.
+    const floored = clusterBootstrap([[1, 2, 0], [3, 3, 4]], [{ name: 'r', num: 0, den: 1, floor: 2 }], 200, createRng('x'));
+    // Defined resamples: {0,0} → 0.5 and {0,1} → 4/5 (den 5 > floor 4); {1,1} (6 ≤ 8) is left out.
+    expect(floored.r![0]).toBeCloseTo(0.5, 12);
+    expect(floored.r![1]).toBeCloseTo(0.8, 12);
+  });
   it('uses type-7 quantiles', () => {
     expect(quantileSorted([1, 2, 3, 4], 0.25)).toBeCloseTo(1.75, 12);
     expect(quantileSorted([5], 0.975)).toBe(5);

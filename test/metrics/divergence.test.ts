@@ -73,3 +73,16 @@ describe('state divergence', () => {
     expect(hashDivergence([7])).toBeNull();
   });
 });
+
+describe('regression: rounding noise reported as state divergence', () => {
+  it('gives exactly 0 for identical feature rows', () => {
+    // A plain column mean of (0.1, 0.1, 0.1) is 0.10000000000000002: D was ≈ 6e-34.
+    expect(featureDivergence([0.1, 40.6, 0.1, 40.6, 0.1, 40.6], 3, 2)).toBe(0);
+  });
+  it('treats features that differ only in their last bits as equal, but not small real differences', () => {
+    expect(featureDivergence([0.1 + 0.2, 0.3], 2, 1)).toBe(0);
+    // rows 1 and 1 + 1e-9: 2·Var with n − 1 = (1e-9)²
+    expect(featureDivergence([1, 1 + 1e-9], 2, 1)! / 1e-18).toBeCloseTo(1, 6);
+    expect(featureDivergence([1e-20, 3e-20], 2, 1)! / 4e-40).toBeCloseTo(1, 9);
+  });
+});

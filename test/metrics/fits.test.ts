@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitAgreement, fitGrowth, fitHazardSlope, linearFit } from '../../src/metrics/index.js';
+import { featureDivergence, fitAgreement, fitGrowth, fitHazardSlope, linearFit } from '../../src/metrics/index.js';
 
 describe('fits', () => {
   it('least squares matches hand values', () => {
@@ -32,5 +32,21 @@ describe('fits', () => {
     const h = Array.from({ length: 8 }, (_, i) => 0.1 + 0.02 * (i + 1));
     expect(fitHazardSlope(h)).toBeCloseTo(0.02, 12);
     expect(fitHazardSlope([null, 0.2, null, 0.4])).toBeCloseTo(0.1, 12);
+  });
+});
+
+describe('regression: growth exponent fitted to rounding noise', () => {
+  it('is null when identical rollouts give no divergence at any step', () => {
+    // Three identical rollouts whose features grow with t (an inventory's cash).
+    const D = Array.from({ length: 12 }, (_, i) => {
+      const f = [0.1 * (i + 1), 19.5 + 10.7 * i];
+      return featureDivergence([...f, ...f, ...f], 3, 2);
+    });
+    expect(D.every((d) => d === 0)).toBe(true);
+    expect(fitGrowth(D)).toEqual({ growthExponent: null, growthR2: null });
+  });
+  it('needs two steps with positive divergence', () => {
+    expect(fitGrowth([0, 0, 5, 0])).toEqual({ growthExponent: null, growthR2: null });
+    expect(fitGrowth([0, 2, 0, 8])).toMatchObject({ growthExponent: expect.closeTo(2, 12) });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, ensembleClosedForm, ensembleDecomposition, ensembleSizes, equalCountBuckets, medianHalves } from '../../src/metrics/index.js';
+import { aggregate, decomposeRows, ensembleClosedForm, ensembleDecomposition, ensembleSizes, equalCountBuckets, medianHalves } from '../../src/metrics/index.js';
 
 describe('groupings', () => {
   it('splits into equal-count buckets by key', () => {
@@ -15,7 +15,7 @@ describe('groupings', () => {
   });
   it('aggregates as means with incoherence a ratio of sums', () => {
     const a = aggregate([{ biasSq: 1, variance: 1, error: 2 }, null, { biasSq: 8, variance: 0, error: 8 }]);
-    expect(a).toEqual({ biasSq: 4.5, variance: 0.5, error: 5, incoherence: 0.1, count: 2 });
+    expect(a).toEqual({ biasSq: 4.5, variance: 0.5, error: 5, incoherence: 0.1, count: 2, floor: 0 });
   });
   it('ensembles disjoint blocks of E by their mean outcome', () => {
     expect(ensembleSizes(8)).toEqual([1, 2, 4]);
@@ -30,5 +30,18 @@ describe('groupings', () => {
     expect(ensembleClosedForm(1, 2, 4)).toBeCloseTo(2 / 6, 12);
     expect(ensembleClosedForm(0, 0, 2)).toBeNull();
     expect(ensembleClosedForm(null, 1, 2)).toBeNull();
+  });
+  it('regression: keeps small-scale incoherence and the kl oracle’s null when aggregating', () => {
+    const small = decomposeRows('squared', [[1e-5], [3e-5]], [0])!; // var 1e-10, error 5e-10
+    expect(aggregate([small, small]).incoherence).toBeCloseTo(0.2, 9);
+    expect(ensembleClosedForm(small.biasSq, small.variance, 1)).toBeCloseTo(0.2, 9);
+    const oracle = decomposeRows('kl', [[0, 1], [0, 1]], [0, 1])!;
+    const a = aggregate([oracle, oracle]);
+    expect(a.incoherence).toBeNull();
+    expect(a.floor).toBe(oracle.floor);
+    expect(ensembleClosedForm(a.biasSq, a.variance, 2, a.floor)).toBeNull();
+    // Identical members → identical ensemble means → no variance across ensembles.
+    const e = ensembleDecomposition('squared', [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 8, 1, [0.3], 4)!;
+    expect(e.variance).toBe(0);
   });
 });

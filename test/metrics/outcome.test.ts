@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { correct, decomposeRows, incoherence, pooledIncoherence, zeroOne } from '../../src/metrics/index.js';
+import { correct, decomposeRows, errorFloor, incoherence, pooledIncoherence, zeroOne, type OutcomeKind } from '../../src/metrics/index.js';
 
 const close = (a: number | null | undefined, b: number, eps = 1e-12) => expect(a).toBeCloseTo(b, -Math.log10(eps));
 
@@ -55,6 +55,13 @@ describe('kl (B3) with probability vectors', () => {
     close(d.error, d.biasSq + d.variance, 1e-9);
     expect(Number.isFinite(d.error)).toBe(true);
   });
+  it('handles a zero in the first row when δ = 0 (the geometric mean is 0 there too)', () => {
+    // p̃ = (1, 0); KL(p̃ ‖ p̂_r) = −log p_r[0]: 0 and log 2
+    const d = decomposeRows('kl', [[1, 0], [0.5, 0.5]], [1, 0], { klDelta: 0 })!;
+    close(d.variance, Math.log(2) / 2);
+    close(d.error, Math.log(2) / 2);
+    close(d.biasSq, 0);
+  });
   it('gives zero variance when every rollout answers the same distribution', () => {
     const d = decomposeRows('kl', [[0.6, 0.4], [0.6, 0.4], [0.6, 0.4]], [0, 1], { klDelta: 0 })!;
     close(d.variance, 0);
@@ -104,5 +111,82 @@ describe('incoherence', () => {
     expect(incoherence(0, 0)).toBeNull();
     expect(incoherence(0, 2)).toBe(0);
     expect(incoherence(2, 2)).toBe(1);
+  });
+});
+
+describe('regression: rounding noise reported as real variance', () => {
+  // (0.1 + 0.1 + 0.1) / 3 = 0.10000000000000002: a plain column mean is off by
+  // an ulp, which made identical rollouts show Var ≈ 1e-34 and incoherence ≈ 1e-32.
+  it('gives exactly zero variance for identical rows of every kind', () => {
+    const sq = decomposeRows('squared', [[0.1], [0.1], [0.1]], [0.3])!;
+    expect(sq.variance).toBe(0);
+    close(sq.biasSq, 0.04);
+    close(sq.error, 0.04);
+    expect(incoherence(sq.variance, sq.error, sq.floor)).toBe(0);
+    const p = [0.7, 0.2, 0.1];
+    const brier = decomposeRows('brier', [p, p, p], [1, 0, 0])!;
+    expect(brier.variance).toBe(0);
+    close(brier.biasSq, 0.09 + 0.04 + 0.01);
+    const kl = decomposeRows('kl', [p, p, p], [1, 0, 0])!;
+    expect(kl.variance).toBe(0);
+    expect(kl.biasSq).toBe(kl.error);
+    close(kl.error, -Math.log((0.7 + 1e-12) / (1 + 3e-12)));
+    const cov = decomposeRows('coverage', [[1, 0, 1], [1, 0, 1], [1, 0, 1]], [1, 1, 1])!;
+    expect(cov.variance).toBe(0);
+    close(cov.error, 1 / 3);
+  });
+  it('gives exactly zero error, bias² and variance for identical rows on their target', () => {
+    const row = [0.1, 19.5, 40.6];
+    expect(decomposeRows('squared', [row, row, row], row)).toEqual({ biasSq: 0, variance: 0, error: 0 });
+  });
+});
+
+/** One oracle group per kind: every rollout gives the target itself. */
+const ORACLES: [OutcomeKind, number[]][] = [
+  ['squared', [0.1, 19.5, -3]],
+  ['brier', [0, 1, 0]],
+  ['kl', [0, 1, 0]],
+  ['coverage', [1, 1, 1, 1]],
+];
+
+describe('regression: absolute ERROR_FLOOR made real small-scale incoherence null', () => {
+  it('gives incoherence for errors of any size above zero', () => {
+    // rows 1e-5 and 3e-5 against 0: bias² 4e-10, var 1e-10, error 5e-10
+    const d = decomposeRows('squared', [[1e-5], [3e-5]], [0])!;
+    close(d.error, 5e-10, 1e-22);
+    close(incoherence(d.variance, d.error, d.floor)!, 0.2, 1e-9);
+    close(pooledIncoherence([d, d])!, 0.2, 1e-9);
+    close(incoherence(7e-10, 8e-10)!, 7 / 8);
+  });
+  it('keeps the oracle’s incoherence null under every kind (spec F)', () => {
+    for (const [kind, target] of ORACLES) {
+      const d = decomposeRows(kind, [target, target, target, target], target)!;
+      expect(d.variance, kind).toBe(0);
+      if (kind === 'kl') {
+        // δ-smoothing leaves an error of about (C − 1)δ, inside the kl floor.
+        close(d.error, 2e-12, 1e-14);
+        expect(d.error).toBeLessThanOrEqual(d.floor!);
+      } else expect(d.error, kind).toBe(0);
+      expect(incoherence(d.variance, d.error, d.floor), kind).toBeNull();
+      expect(pooledIncoherence([d, d, d]), kind).toBeNull();
+    }
+  });
+  it('derives the kl floor from δ and C, and a real kl error stays far above it', () => {
+    expect(errorFloor('squared', 5)).toBe(0);
+    expect(errorFloor('brier', 5)).toBe(0);
+    expect(errorFloor('coverage', 5)).toBe(0);
+    close(errorFloor('kl', 3, 1e-12), 30 * (1e-12 + Number.EPSILON), 1e-20);
+    // 999 correct one-hot answers and one that gives gold 0.999
+    const rows = [...Array.from({ length: 999 }, () => [1, 0, 0]), [0.999, 0.001, 0]];
+    const d = decomposeRows('kl', rows, [1, 0, 0])!;
+    expect(d.error).toBeGreaterThan(1e3 * d.floor!);
+    expect(incoherence(d.variance, d.error, d.floor)).toBeGreaterThan(0);
+  });
+});
+
+describe('regression: N = 1 gave no error', () => {
+  it('computes Error = mean ‖y − y*‖² from one rollout', () => {
+    const d = decomposeRows('squared', [[3, 1]], [1, 1])!;
+    expect(d.error).toBe(4);
   });
 });

@@ -27,7 +27,7 @@ export function register(program: Command): void {
       const resamples = intOption('--bootstrap', flags.bootstrap, 1);
       const quiet = { resamples, seed: flags.seed };
       const [docA, docB] = [await analyzeRun(a, quiet), await analyzeRun(b, quiet)];
-      const cmp = compareAnalyses(docA, docB, { a, b });
+      const cmp = compareAnalyses(docA, docB, { a, b }, { onWarning: (w) => process.stderr.write(`hotmess: warning: ${w}\n`) });
       if (flags.json) printJson(cmp);
       else process.stdout.write(renderComparison(cmp) + '\n');
     });
