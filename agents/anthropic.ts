@@ -85,6 +85,7 @@ export default defineModelAgent<Params>({
       retries: p.retries,
       price: priceFor(model, p.price),
       config: () => ({ apiKey: apiKeyFrom(process.env, p.apiKeyEnv), baseURL: p.baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs, httpClient: p.httpClient }),
+      keyEnv: p.apiKeyEnv,
       runtime,
       ctx,
     });

@@ -2,19 +2,22 @@
  * What `hotmess run` adds for model-backed agents: the preflight check (API
  * key) before any rollout, the run's LLM runtime (response cache under
  * RUN/cache, request limit, cost meter), the `--max-cost` budget, replays of
- * a logged run from its cache, and `--dry-run` estimates. Scenarios without
- * model agents pass through untouched.
+ * a logged run from its cache, a fork's replayed replies, and `--dry-run`
+ * estimates. Scenarios without model agents pass through untouched.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotmessError, type AgentServices } from '../core/index.js';
-import { parseScenario, resolveScenario, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
+import { HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js';
+import { parseScenario, resolveScenario, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
 import { FILES, readManifest, type Manifest } from '../log/index.js';
-import { createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, preflightModelAgents, type LlmRuntime, type RunEstimate } from '../llm/index.js';
+import { createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
 
 export interface LlmFlags {
   maxCost?: string;
   maxRequests?: string;
   replay?: string;
+  /** Fork: the source run and rollout, so continuations see the replayed steps' real replies. */
+  forkOf?: { readonly run: string; readonly source: ForkSource };
 }
 
 export interface LlmRun {
@@ -28,9 +31,14 @@ export interface LlmRun {
 export interface LlmTotals {
   readonly paidCalls: number;
   readonly cacheHits: number;
-  readonly spentUsd: number;
+  /** USD this invocation spent; null when any paid call was to an unpriced model (unknown, not zero). */
+  readonly spentUsd: number | null;
   readonly unpricedCalls: number;
   readonly replayedFrom: string | null;
+  /** The fault that stopped the run because every further call would fail (bad key, unreachable server). */
+  readonly halted: RunHalt | null;
+  /** Fork: replayed steps, and how many of them the model sees as the source's real replies. */
+  readonly forkPrefix?: { readonly steps: number; readonly realReplies: number };
 }
 
 export function parseMaxCost(v: string | undefined): number | undefined {
@@ -72,29 +80,64 @@ export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags)
     const unpriced = estimateRun(estimateInput(s)).rows.find((r) => r.costUsd === null);
     if (unpriced) throw new HotmessError('usage', `--max-cost: model "${unpriced.model}" of agent "${unpriced.agent}" has no price; give the agent a \`price\` param (USD per million tokens)`);
   }
+  const prefixFrom = flags.forkOf ? forkPrefixSource(flags.forkOf.run, flags.forkOf.source) : null;
   const runtime: LlmRuntime = createLlmRuntime({
     cacheDir: join(out, FILES.cache),
+    runDir: out,
     replayFrom: flags.replay ? join(flags.replay, FILES.cache) : null,
     maxRequests: maxRequests ?? Infinity,
+    prefixFrom,
   });
   const shouldStop = () => {
+    if (runtime.halted) return runtime.halted.reason;
     if (runtime.misses.length > 0) return `replay cache miss (${runtime.misses[0]})`;
-    if (maxCost !== undefined && runtime.meter.spentUsd >= maxCost) return `cost budget reached: $${runtime.meter.spentUsd.toFixed(4)} spent of $${maxCost}`;
+    // No spend figure here: rollouts in flight keep spending, and the final figure is printed with the totals.
+    if (maxCost !== undefined && runtime.meter.spentUsd >= maxCost) return `cost budget of $${maxCost} reached`;
     return null;
   };
   return {
     services: runtime.services(),
     shouldStop,
     manifestExtra: flags.replay ? { source: `hotmess run --replay ${flags.replay}` } : undefined,
-    finish(summary) {
-      runtime.writeCost(summary.dir);
+    finish() {
+      runtime.writeCost();
       if (runtime.misses.length > 0) {
         throw new HotmessError('log', `replay of ${flags.replay} failed: ${runtime.misses.length} request(s) not in its cache (first: ${runtime.misses[0]}); no API calls were made`);
       }
-      const paid = runtime.meter.paid;
-      return { paidCalls: paid.calls, cacheHits: runtime.meter.cacheHits, spentUsd: paid.costUsd, unpricedCalls: paid.unpriced, replayedFrom: flags.replay ?? null };
+      const { meter } = runtime;
+      const totals: LlmTotals = { paidCalls: meter.paid.calls, cacheHits: meter.cacheHits, spentUsd: meter.totalUsd, unpricedCalls: meter.paid.unpriced, replayedFrom: flags.replay ?? null, halted: runtime.halted };
+      return prefixFrom ? { ...totals, forkPrefix: { steps: prefixFrom.steps, realReplies: runtime.prefixReplies().size } } : totals;
     },
   };
+}
+
+/**
+ * Where a fork's replayed replies are: the request id each of the source
+ * rollout's first K steps logged, and its cache file. Only replies the
+ * source cache still holds are used (see LlmRuntime.prefixReplies).
+ */
+function forkPrefixSource(run: string, src: ForkSource): PrefixSource | null {
+  if (!isModelAgent(src.agent.def) || !src.agent.def.llm.replayable) return null;
+  const k = src.prefix.length;
+  const r = src.record;
+  const agentSeed = r.seeds?.agent ?? rolloutSeeds(src.scenario.spec.seed, r.agent, r.horizon, r.instance, r.index).agent;
+  const requestIds = new Map<number, string>();
+  const file = join(run, FILES.steps);
+  if (k > 0 && existsSync(file)) {
+    // The writer puts the rollout id first: other rollouts' lines are skipped unparsed.
+    const head = '{"rollout":' + JSON.stringify(r.rollout) + ',';
+    for (const text of readFileSync(file, 'utf8').split('\n')) {
+      if (!text.startsWith(head)) continue;
+      let step: { t?: unknown; info?: { requestId?: unknown } };
+      try {
+        step = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      if (typeof step.t === 'number' && step.t <= k && typeof step.info?.requestId === 'string') requestIds.set(step.t, step.info.requestId);
+    }
+  }
+  return { cacheDir: join(run, FILES.cache), agentSeed, steps: k, requestIds };
 }
 
 const estimateInput = (s: ResolvedScenario) => ({
@@ -131,6 +174,10 @@ export function formatEstimate(name: string, e: RunEstimate): string {
 
 export function formatTotals(t: LlmTotals): string {
   if (t.replayedFrom) return `replayed from ${t.replayedFrom}: ${t.cacheHits} cached replies, 0 API calls\n`;
-  const unpriced = t.unpricedCalls > 0 ? ` (+${t.unpricedCalls} calls to unpriced models)` : '';
-  return `model calls: ${t.paidCalls} paid, ${t.cacheHits} from the cache; spent $${t.spentUsd.toFixed(4)}${unpriced} (see cost.json)\n`;
+  const spent = t.spentUsd === null ? `spent unknown (${t.unpricedCalls} of them to models without a price)` : `spent $${t.spentUsd.toFixed(4)}`;
+  const see = t.paidCalls + t.cacheHits > 0 ? ' (see cost.json)' : '';
+  let text = `model calls: ${t.paidCalls} paid, ${t.cacheHits} from the cache; ${spent}${see}\n`;
+  const p = t.forkPrefix;
+  if (p && p.realReplies < p.steps) text += `fork: the source run's cache holds ${p.realReplies} of the ${p.steps} replayed replies; the others are shown to the model as bare tool calls\n`;
+  return text;
 }

@@ -113,7 +113,7 @@ export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult
   } catch {
     // Totals are best effort: a finished rollout is never failed over them.
   }
-  if (input.prefix && input.prefix.length > 0) record.forkedAt = input.prefix.length;
+  if (input.prefix !== undefined) record.forkedAt = input.prefix.length;
   record.timing = { ms: Date.now() - started };
   return { end, line: JSON.stringify(record) };
 }

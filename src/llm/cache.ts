@@ -57,11 +57,21 @@ export class ResponseCache {
 
   /** The entries of one rollout; load once per rollout. */
   forRollout(agentSeed: string): RolloutCache {
-    const name = /^[A-Za-z0-9_-]{1,128}$/.test(agentSeed) ? agentSeed : createHash('sha256').update(agentSeed).digest('hex');
-    const file = this.dir ? join(this.dir, `${name}.jsonl`) : null;
-    const source = this.replayFrom ? join(this.replayFrom, `${name}.jsonl`) : file;
+    const file = this.dir ? rolloutFile(this.dir, agentSeed) : null;
+    const source = this.replayFrom ? rolloutFile(this.replayFrom, agentSeed) : file;
     return new RolloutCache(source ? load(source) : new Map(), file, this.replayFrom !== null, file && source !== file ? load(file) : null);
   }
+}
+
+/** One rollout's cache file in `dir`, named by its agent seed. */
+function rolloutFile(dir: string, agentSeed: string): string {
+  const name = /^[A-Za-z0-9_-]{1,128}$/.test(agentSeed) ? agentSeed : createHash('sha256').update(agentSeed).digest('hex');
+  return join(dir, `${name}.jsonl`);
+}
+
+/** The replies one rollout cached in `dir` (another run's: read only), by key. */
+export function readRolloutEntries(dir: string, agentSeed: string): Map<string, Json> {
+  return load(rolloutFile(dir, agentSeed));
 }
 
 export class RolloutCache {

@@ -10,9 +10,10 @@ export { HistoryWindowSchema, windowStart, defaultSystemPrompt, systemBlocks, st
 export { addUsage, promptTokens, usageFromAnthropic, ZERO_USAGE, type TokenUsage } from './usage.js';
 export { PRICES, PRICES_CHECKED, priceFor, costUsd, roundUsd, type Price, type Rates } from './prices.js';
 export { Tally, CostMeter } from './meter.js';
-export { cacheKey, CacheMissError, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
+export { cacheKey, CacheMissError, readRolloutEntries, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
 export { RequestLimiter, retryAfterMs, sharedLimiter, type LimiterOptions, type LimiterStats } from './limiter.js';
-export { LlmRuntime, createLlmRuntime, llmRuntimeOf, LLM_SERVICE, COST_FILE, type LlmRuntimeOptions } from './runtime.js';
+export { LlmRuntime, createLlmRuntime, llmRuntimeOf, LLM_SERVICE, type LlmRuntimeOptions, type PrefixSource, type RunHalt } from './runtime.js';
+export { COST_FILE, COST_LEDGER, CostLedger, LedgerLineSchema, readLedger, summarizeLedger, type LedgerLine } from './ledger.js';
 export {
   defineModelAgent,
   isModelAgent,
@@ -28,5 +29,6 @@ export { approxTokens, assumedOutputTokens, REPLY_TOKENS, FEEDBACK_TOKENS, callT
 export { buildRequest, type RequestSettings, type RetryTurn, type StepRequestInput, type ThinkingSetting } from './anthropic/request.js';
 export { parseReply, type ParsedReply } from './anthropic/response.js';
 export type { AnthropicConfig, MessagesCaller, MessagesReply } from './anthropic/client.js';
+export { ApiCallError, apiCallError, fatalReason, type ApiFault } from './anthropic/faults.js';
 export { AnthropicSession, apiKeyFrom, type SessionInit } from './anthropic/session.js';
 export { nodeFetch } from './anthropic/node-fetch.js';

@@ -41,20 +41,25 @@ export class CostMeter {
   /** Replies served from the response cache (free). */
   cacheHits = 0;
 
+  /** @param onPaid told of every paid call as it is recorded (the run's durable ledger). */
+  constructor(private readonly onPaid?: (usage: TokenUsage, cost: number | null) => void) {}
+
   recordCall(usage: TokenUsage, cost: number | null): void {
     this.paid.add(usage, cost);
+    this.onPaid?.(usage, cost);
   }
 
   recordHit(): void {
     this.cacheHits++;
   }
 
-  /** USD spent by paid calls so far (unpriced calls count as zero; see `paid.unpriced`). */
+  /** USD spent by priced calls so far (what `--max-cost` bounds; it refuses unpriced models). */
   get spentUsd(): number {
     return this.paid.costUsd;
   }
 
-  toJson(): { [key: string]: Json } {
-    return { ...this.paid.toInfo(), unpricedCalls: this.paid.unpriced, cacheHits: this.cacheHits };
+  /** USD spent so far, or null when any paid call was unpriced (the total is then unknown). */
+  get totalUsd(): number | null {
+    return this.paid.unpriced > 0 ? null : this.paid.costUsd;
   }
 }

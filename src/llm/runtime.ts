@@ -6,10 +6,9 @@
  * without one gets the process default: live calls, no disk cache.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { HotmessError, type AgentServices, type Json } from '../core/index.js';
-import { ResponseCache } from './cache.js';
+import { readRolloutEntries, ResponseCache } from './cache.js';
+import { CostLedger } from './ledger.js';
 import { sharedLimiter, type RequestLimiter } from './limiter.js';
 import { CostMeter } from './meter.js';
 import { createMessagesCaller, type AnthropicConfig, type MessagesCaller } from './anthropic/client.js';
@@ -17,28 +16,61 @@ import { createMessagesCaller, type AnthropicConfig, type MessagesCaller } from 
 /** The key under which the runtime travels in `AgentContext.services`. */
 export const LLM_SERVICE = 'llm';
 
-/** The run directory's cost file: paid calls and USD, summed over every invocation on the directory. */
-export const COST_FILE = 'cost.json';
+/** A fault that dooms every further call of the run: refused credentials (code `agent`) or an unreachable server (`network`). */
+export interface RunHalt {
+  readonly code: 'agent' | 'network';
+  /** One line naming the agent and what to check; never the key. */
+  readonly reason: string;
+}
+
+/**
+ * A fork's source rollout, for the replies behind its replayed steps: each
+ * step's logged request id picks the reply it used out of the source
+ * rollout's cache. Read only.
+ */
+export interface PrefixSource {
+  /** The source run's cache directory (`SRC/cache`). */
+  readonly cacheDir: string;
+  /** The source rollout's agent seed (names its cache file). */
+  readonly agentSeed: string;
+  /** K: the steps replayed. */
+  readonly steps: number;
+  /** Step t (1..K) → the request id of the reply the source rollout acted on, when logged. */
+  readonly requestIds: ReadonlyMap<number, string>;
+}
 
 export interface LlmRuntimeOptions {
   /** Where this run's response cache lives (`RUN/cache`); null keeps nothing on disk. */
   readonly cacheDir?: string | null;
+  /** The run directory, for the cost ledger (`RUN/cost.jsonl`, `RUN/cost.json`); null keeps no ledger. */
+  readonly runDir?: string | null;
   /** Replay: read replies from this cache directory, make no calls, and fail on a miss. */
   readonly replayFrom?: string | null;
   /** Process-wide cap on requests in flight (default: none beyond the run's concurrency). */
   readonly maxRequests?: number;
+  /** Fork: where the replayed steps' real replies are. */
+  readonly prefixFrom?: PrefixSource | null;
 }
 
 export class LlmRuntime {
   readonly cache: ResponseCache;
-  readonly meter = new CostMeter();
+  readonly meter: CostMeter;
+  private readonly ledger: CostLedger | null;
   readonly limiter: RequestLimiter;
   /** Replay misses, one description each (a replay with any is a failed replay). */
   readonly misses: string[] = [];
+  /** The first fatal fault, once one happened: no call is made after it, and the run stops. */
+  halted: RunHalt | null = null;
   private readonly callers = new Map<string, Promise<MessagesCaller>>();
+  private readonly prefixFrom: PrefixSource | null;
+  private prefix: ReadonlyMap<number, Json> | null = null;
 
   constructor(opts: LlmRuntimeOptions = {}) {
+    this.prefixFrom = opts.prefixFrom ?? null;
     this.cache = new ResponseCache(opts.cacheDir ?? null, opts.replayFrom ?? null);
+    const ledger = opts.runDir ? new CostLedger(opts.runDir) : null;
+    this.ledger = ledger;
+    this.meter = new CostMeter(ledger ? (usage, cost) => ledger.recordCall(usage, cost) : undefined);
     this.limiter = sharedLimiter('anthropic');
     if (opts.maxRequests !== undefined) this.limiter.configure(opts.maxRequests);
   }
@@ -50,6 +82,8 @@ export class LlmRuntime {
   /** A Messages API caller for these settings, created once (the SDK loads here, lazily). */
   anthropic(config: AnthropicConfig): Promise<MessagesCaller> {
     if (this.replaying) return Promise.reject(new HotmessError('internal', 'replay: no API calls are made during a replay'));
+    // Fail fast: rollouts still in flight when the run was halted would only meet the same fault.
+    if (this.halted) return Promise.reject(new HotmessError(this.halted.code, this.halted.reason));
     const id = createHash('sha256').update(`${config.apiKey}\n${config.baseURL ?? ''}\n${config.maxRetries}\n${config.timeoutMs}\n${config.httpClient ?? 'node'}`).digest('hex');
     let caller = this.callers.get(id);
     if (!caller) {
@@ -60,34 +94,43 @@ export class LlmRuntime {
     return caller;
   }
 
+  /**
+   * Fork: the Messages API reply (its `message`) the source rollout acted on
+   * at each replayed step t, for the steps its cache still holds. Read once.
+   * Empty when this is not a fork.
+   */
+  prefixReplies(): ReadonlyMap<number, Json> {
+    if (this.prefix) return this.prefix;
+    const found = new Map<number, Json>();
+    const src = this.prefixFrom;
+    if (src && src.requestIds.size > 0) {
+      const byId = new Map<string, Json>();
+      for (const value of readRolloutEntries(src.cacheDir, src.agentSeed).values()) {
+        const v = value as { requestId?: unknown; message?: Json } | null;
+        if (v && typeof v.requestId === 'string' && v.message !== undefined) byId.set(v.requestId, v.message);
+      }
+      for (const [t, id] of src.requestIds) {
+        const message = byId.get(id);
+        if (message !== undefined && t >= 1 && t <= src.steps) found.set(t, message);
+      }
+    }
+    this.prefix = found;
+    return found;
+  }
+
+  /** Record a fatal fault; the first one wins. */
+  halt(h: RunHalt): void {
+    this.halted ??= h;
+  }
+
   /** The services object to pass to the engine. */
   services(): AgentServices {
     return { [LLM_SERVICE]: this };
   }
 
-  /** Add this invocation's paid calls to `RUN/cost.json` (created at the first reply, paid or cached). */
-  writeCost(runDir: string): void {
-    const path = join(runDir, COST_FILE);
-    if (this.meter.paid.calls === 0 && this.meter.cacheHits === 0 && !existsSync(path)) return;
-    const now = this.meter.toJson();
-    let before: { [key: string]: Json } = {};
-    if (existsSync(path)) {
-      try {
-        before = JSON.parse(readFileSync(path, 'utf8')) as { [key: string]: Json };
-      } catch {
-        throw new HotmessError('log', `${path}: corrupt cost file (not JSON)`);
-      }
-    }
-    const prior = (before.total ?? {}) as { [key: string]: Json };
-    const sum = (k: string) => (Number(prior[k] ?? 0) || 0) + (Number(now[k] ?? 0) || 0);
-    const total: { [key: string]: Json } = {};
-    for (const k of ['calls', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'unpricedCalls', 'cacheHits']) total[k] = sum(k);
-    total.costUsd = Math.round(sum('costUsd') * 1e10) / 1e10;
-    const invocations = Array.isArray(before.invocations) ? [...before.invocations] : [];
-    invocations.push(now);
-    const tmp = `${path}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ note: 'paid model calls of every invocation on this run directory; cache hits are free', total, invocations }, null, 2) + '\n');
-    renameSync(tmp, path);
+  /** End this invocation on the run's cost ledger and rebuild `RUN/cost.json` from it (see ledger.ts). */
+  writeCost(): void {
+    this.ledger?.finish(this.meter.cacheHits);
   }
 }
 

@@ -21,8 +21,10 @@ export const FILES = {
   report: 'report.md',
   /** Model-backed agents' response cache, one file per rollout. */
   cache: 'cache',
-  /** Model-backed agents' cumulative paid spend. */
+  /** Model-backed agents' cumulative paid spend, rebuilt from the ledger. */
   cost: 'cost.json',
+  /** Model-backed agents' ledger: one line per paid call. */
+  costLedger: 'cost.jsonl',
 } as const;
 
 export type Termination = 'terminated' | 'truncated' | 'error';

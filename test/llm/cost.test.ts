@@ -8,20 +8,24 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { dryRun } from '../../src/cli/llm-run.js';
+import { dryRun, formatTotals, prepareLlmRun } from '../../src/cli/llm-run.js';
+import { runScenario } from '../../src/engine/index.js';
 import { actionTool, approxTokens, callTokens, costUsd, estimateRun, priceFor, rolloutCost, rolloutTokens, systemBlocks, type CallShape } from '../../src/llm/index.js';
 import kvSum from '../../environments/kv-sum.js';
 import { canonicalJson, createRng, rolloutSeeds } from '../../src/core/index.js';
-import { cleanup, resolve, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir } from './helpers.js';
-import { kvSumAnswer, message, startMessagesServer, type MessagesServer } from './server.js';
+import { cleanup, REGISTRY, resolve, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir } from './helpers.js';
+import { kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
+
+const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });
 
 let server: MessagesServer;
 beforeAll(async () => {
-  server = await startMessagesServer(SENTINEL_KEY, (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } }));
+  server = await startMessagesServer(SENTINEL_KEY, right);
 });
 afterAll(() => server.close());
 afterEach(() => {
   server.requests.length = 0;
+  server.handler = right;
   cleanup();
 });
 
@@ -85,7 +89,7 @@ describe('cost in the logs', () => {
     const first = await runCommand(file, { out, maxCost: '0.005', json: true });
     expect(first.status).toBe('interrupted');
     expect(first.ran).toBe(2);
-    expect(first.stoppedBecause).toBe('cost budget reached: $0.0093 spent of $0.005');
+    expect(first.stoppedBecause).toBe('cost budget of $0.005 reached');
     expect(first.llm).toMatchObject({ paidCalls: 4, spentUsd: 4 * CALL_USD });
     const costFile = () => JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8'));
     expect(costFile().total).toMatchObject({ calls: 4, costUsd: 0.0093, inputTokens: 4000 });
@@ -96,6 +100,50 @@ describe('cost in the logs', () => {
     expect(rollouts(out)).toHaveLength(3);
     expect(costFile().total).toMatchObject({ calls: 6, costUsd: 0.01395 });
     expect(costFile().invocations).toHaveLength(2);
+  });
+
+  it('a --max-cost stop prints one spend figure: the final one, not the one in-flight rollouts made stale', async () => {
+    // Two rollouts in flight; the second one's first reply is held until the budget check has stopped the run,
+    // so the spend goes on rising after the stop (as it does with real latencies).
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    server.handler = async (r) => {
+      if (r.n === 2) await released;
+      return right(r);
+    };
+    const s = await resolve(scenarioSpec(server.url, { horizons: [2], rollouts: 3, concurrency: 2 }));
+    const out = join(tempDir(), 'run');
+    const llm = prepareLlmRun(s, out, { maxCost: '0.001' });
+    const shouldStop = () => {
+      const why = llm.shouldStop!();
+      if (why) release();
+      return why;
+    };
+    const summary = await runScenario(s, { out, registry: REGISTRY, version: 'test', services: llm.services, shouldStop });
+    const totals = llm.finish(summary)!;
+    expect(summary.status).toBe('interrupted');
+    expect(totals).toMatchObject({ paidCalls: 4, spentUsd: 4 * CALL_USD });
+    // Everything the CLI prints about the stop: stderr's reason and stdout's totals.
+    const printed = `${summary.stoppedBecause}\n${formatTotals(totals)}`;
+    const figures = [...printed.matchAll(/\$(\d+\.\d+)/g)].map((m) => m[1]).filter((f) => f !== '0.001');
+    expect(figures.length).toBeGreaterThan(0);
+    expect(new Set(figures)).toEqual(new Set([(4 * CALL_USD).toFixed(4)]));
+    expect(JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8')).total.costUsd).toBe(4 * CALL_USD);
+  });
+
+  it('an unpriced model’s spend is unknown (null), not $0, in cost.json and in what the run prints', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, stringify(scenarioSpec(server.url, { horizons: [1], rollouts: 2, agent: { model: 'claude-next-1' } })));
+    const out = join(dir, 'run');
+    const result = await runCommand(file, { out, json: true });
+    expect(result.llm).toMatchObject({ paidCalls: 2, spentUsd: null, unpricedCalls: 2 });
+    const text = formatTotals(result.llm!);
+    expect(text).toContain('spent unknown');
+    expect(text).not.toMatch(/\$0\.0000/);
+    const cost = JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8'));
+    expect(cost.total).toMatchObject({ calls: 2, unpricedCalls: 2, costUsd: null });
+    expect(cost.invocations[0]).toMatchObject({ calls: 2, costUsd: null });
   });
 
   it('--max-cost refuses a model without a price', async () => {

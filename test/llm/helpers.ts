@@ -1,4 +1,5 @@
 /** Shared setup of the LLM tests: a sentinel key, temp dirs, a registry and a one-call run. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,4 +93,40 @@ export function allFiles(dir: string): string[] {
     else out.push(p);
   }
   return out;
+}
+
+/** The CLI as the user runs it (tsx forks a child: detached runs get their own process group). */
+export const CLI = ['node_modules/.bin/tsx', 'src/cli/main.ts'] as const;
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run the CLI without blocking the event loop (the test's Messages server must keep answering). */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = spawn(CLI[0], [CLI[1], ...args], { env: { ...process.env, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** The CLI in its own process group, for kill -9 tests; returns the child. */
+export function spawnCliDetached(args: readonly string[]): ChildProcess {
+  return spawn(CLI[0], [CLI[1], ...args], { stdio: 'ignore', detached: true, env: { ...process.env, CI: '1' } });
+}
+
+/** Poll until `ok()` holds (no fixed sleeps: the wait ends as soon as the condition does). */
+export async function waitFor(ok: () => boolean, what: string, limitMs = 90_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

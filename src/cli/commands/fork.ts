@@ -1,7 +1,7 @@
 /** `hotmess fork RUN --rollout ID --step K --samples M`: replay a logged prefix, then sample M continuations. */
 import type { Command } from 'commander';
 import { basename, join } from 'node:path';
-import { HotmessError } from '../../core/index.js';
+import { EXIT_CODES, HotmessError } from '../../core/index.js';
 import { forkRun, forkScenario, readForkSource, type ForkSummary } from '../../engine/index.js';
 import { createProgress, printJson } from '../output.js';
 import { REGISTRY } from '../registry.js';
@@ -37,7 +37,7 @@ export async function forkCommand(run: string, flags: ForkFlags): Promise<{ summ
   // Read and check the source first: a bad rollout id or step fails before anything else.
   const source = await readForkSource(run, flags.rollout, step, REGISTRY);
   // Model agents: preflight (API key, model file), response cache under OUT/cache, --max-cost.
-  const llm = prepareLlmRun(forkScenario(source, samples), out, { maxCost: flags.maxCost });
+  const llm = prepareLlmRun(forkScenario(source, samples), out, { maxCost: flags.maxCost, forkOf: { run, source } });
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -98,7 +98,7 @@ export function register(program: Command): void {
       if (summary.status === 'interrupted') {
         if (flags.json) printJson(doc);
         process.stderr.write(`hotmess: fork stopped (${summary.stoppedBecause})\n`);
-        process.exitCode = 130;
+        process.exitCode = llm?.halted ? EXIT_CODES[llm.halted.code] : 130;
         return;
       }
       const after = flags.analyze ? await afterRun(summary.dir, { json: flags.json === true }) : null;

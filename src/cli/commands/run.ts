@@ -111,10 +111,12 @@ export function register(program: Command): void {
         if (summary.llm) process.stdout.write(formatTotals(summary.llm));
       }
       const again = `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${summary.dir} --resume`;
-      if (summary.status === 'interrupted') {
+      // A bad key or an unreachable server stops the run (even one whose last rollouts met it): say what to fix.
+      const halted = summary.llm?.halted;
+      if (summary.status === 'interrupted' || halted) {
         if (flags.json) printJson(summary);
-        process.stderr.write(`hotmess: run stopped (${summary.stoppedBecause}); continue with: ${again}\n`);
-        process.exitCode = summary.stoppedBecause?.startsWith('cost budget') ? EXIT_CODES.budget : 130;
+        process.stderr.write(halted ? `hotmess: ${halted.reason}; then continue with: ${again}\n` : `hotmess: run stopped (${summary.stoppedBecause}); continue with: ${again}\n`);
+        process.exitCode = halted ? EXIT_CODES[halted.code] : summary.stoppedBecause?.startsWith('cost budget') ? EXIT_CODES.budget : 130;
         return;
       }
       const after = flags.analyze ? await afterRun(summary.dir, { json: flags.json === true }) : null;

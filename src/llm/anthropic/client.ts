@@ -3,11 +3,13 @@
  * runs never import it). Every HTTP attempt, the SDK's own retries included,
  * passes through the process-wide limiter; the SDK's `maxRetries` and
  * `timeout` are set from the agent's params and honour `retry-after`.
- * Errors come out as one-line `HotmessError`s with the API key scrubbed.
+ * Errors come out as one-line `ApiCallError`s (faults.ts) with the API key
+ * scrubbed, classified as transient or fatal to the run.
  */
 import type { Middleware } from '@anthropic-ai/sdk';
 import { HotmessError, type Json } from '../../core/index.js';
 import { retryAfterMs, type RequestLimiter } from '../limiter.js';
+import { apiCallError, firstLine } from './faults.js';
 import { nodeFetch } from './node-fetch.js';
 
 export interface AnthropicConfig {
@@ -27,6 +29,7 @@ export interface MessagesReply {
 }
 
 export interface MessagesCaller {
+  /** Rejects with an `ApiCallError` (or the abort, when `signal` fired). */
   create(request: Record<string, unknown>, signal: AbortSignal): Promise<MessagesReply>;
 }
 
@@ -68,23 +71,8 @@ export async function createMessagesCaller(config: AnthropicConfig, limiter: Req
         return { requestId, message: message as unknown as Json };
       } catch (e) {
         if (signal.aborted) throw e;
-        throw new HotmessError('network', scrub(describeError(e, config)));
+        throw apiCallError(e, { baseURL: client.baseURL, maxRetries: config.maxRetries, timeoutMs: config.timeoutMs, scrub });
       }
     },
   };
 }
-
-function describeError(e: unknown, config: AnthropicConfig): string {
-  const err = e as { name?: string; status?: number; requestID?: string | null; error?: { error?: { type?: string; message?: string } } };
-  const tries = `after ${config.maxRetries} SDK retr${config.maxRetries === 1 ? 'y' : 'ies'}`;
-  if (err?.name === 'APIConnectionTimeoutError') return `anthropic: request timed out (timeout ${config.timeoutMs} ms, ${tries})`;
-  if (err?.name === 'APIConnectionError') return `anthropic: connection failed ${tries}: ${firstLine(e)}`;
-  if (typeof err?.status === 'number') {
-    const detail = err.error?.error;
-    const what = detail?.type ? `${detail.type}: ${detail.message ?? ''}` : firstLine(e);
-    return `anthropic: HTTP ${err.status} ${what.trim()}${err.requestID ? ` (request ${err.requestID})` : ''}${err.status === 429 || err.status >= 500 ? ` ${tries}` : ''}`;
-  }
-  return `anthropic: ${firstLine(e)}`;
-}
-
-const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];

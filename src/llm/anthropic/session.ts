@@ -16,6 +16,7 @@ import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
 import { usageFromAnthropic } from '../usage.js';
 import type { AnthropicConfig, MessagesReply } from './client.js';
+import { ApiCallError, fatalReason } from './faults.js';
 import { buildRequest, type RequestSettings, type RetryTurn } from './request.js';
 import { parseReply } from './response.js';
 
@@ -26,6 +27,8 @@ export interface SessionInit {
   readonly price: Price | null;
   /** Builds the client config (reads the API key) on the first live call. */
   readonly config: () => AnthropicConfig;
+  /** The environment variable the key is read from, named when the API refuses it. */
+  readonly keyEnv: string;
   readonly runtime: LlmRuntime;
   readonly ctx: AgentContext;
 }
@@ -41,6 +44,14 @@ export class AnthropicSession implements AsyncAgent {
 
   constructor(private readonly init: SessionInit) {
     this.cache = init.runtime.cache.forRollout(init.ctx.rollout.agentSeed);
+    // A fork's replayed steps go back to the model as the replies the source rollout really got.
+    for (const [t, message] of init.runtime.prefixReplies()) {
+      try {
+        this.turns.set(t, parseReply(message).content);
+      } catch {
+        // Not a message: the step is shown as its bare tool call instead.
+      }
+    }
   }
 
   async act(observation: Observation, history: History, _rng: unknown, signal: AbortSignal): Promise<Action> {
@@ -70,9 +81,17 @@ export class AnthropicSession implements AsyncAgent {
           runtime.misses.push(what);
           throw new CacheMissError(what);
         }
-        const caller = await runtime.anthropic(this.init.config());
+        const config = this.init.config();
+        const caller = await runtime.anthropic(config);
         const started = Date.now();
-        reply = await caller.create(request, signal);
+        try {
+          reply = await caller.create(request, signal);
+        } catch (e) {
+          // Refused credentials or an unreachable server doom every call: stop the run, not just this rollout.
+          const fatal = e instanceof ApiCallError ? fatalReason(e, { agent: ctx.rollout.agent, keyEnv: this.init.keyEnv, model: settings.model, maxRetries: config.maxRetries }) : null;
+          if (fatal) runtime.halt({ code: (e as ApiCallError).fault === 'auth' ? 'agent' : 'network', reason: fatal });
+          throw e;
+        }
         latencyMs += Date.now() - started;
         live++;
         this.cache.put(key, reply as unknown as Json);

@@ -1,0 +1,101 @@
+/**
+ * What a failed Messages API call means for the run. Most faults are
+ * transient (429, 529, timeouts, a reset connection): the SDK retries them
+ * and a call that still fails ends its rollout in `error`, re-run on resume.
+ * Two kinds doom every further call of the run, so they stop it at once:
+ * refused credentials (401/403) and a server that cannot be reached at all
+ * (connection refused, DNS failure) after the SDK's retries.
+ */
+import { HotmessError } from '../../core/index.js';
+
+export type ApiFault = 'auth' | 'unreachable' | 'transient';
+
+/** Socket errors meaning "nothing answers at this address", as opposed to a dropped connection. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A failed call, its one-line message scrubbed of the API key. */
+export class ApiCallError extends HotmessError {
+  constructor(
+    message: string,
+    readonly fault: ApiFault,
+    /** The HTTP status, when the server answered. */
+    readonly status: number | null,
+    /** The socket error code of an unreachable server (`ECONNREFUSED`...). */
+    readonly errno: string | null,
+    /** The API's error detail (`permission_error: ...`), when it sent one. */
+    readonly detail: string | null,
+    /** Where the call went, without credentials. */
+    readonly baseURL: string,
+  ) {
+    super('network', message);
+  }
+}
+
+interface SdkError {
+  name?: string;
+  status?: number;
+  requestID?: string | null;
+  error?: { error?: { type?: string; message?: string } };
+}
+
+/** Classify an SDK error; `scrub` removes the key from anything quoted from it. */
+export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: number; timeoutMs: number; scrub: (s: string) => string }): ApiCallError {
+  const err = (e ?? {}) as SdkError;
+  const tries = `after ${ctx.maxRetries} SDK retr${ctx.maxRetries === 1 ? 'y' : 'ies'}`;
+  const baseURL = ctx.scrub(withoutCredentials(ctx.baseURL));
+  const make = (message: string, fault: ApiFault, status: number | null = null, errno: string | null = null, detail: string | null = null) =>
+    new ApiCallError(ctx.scrub(message), fault, status, errno, detail === null ? null : ctx.scrub(detail), baseURL);
+  if (err.name === 'APIConnectionTimeoutError') return make(`anthropic: request timed out (timeout ${ctx.timeoutMs} ms, ${tries})`, 'transient');
+  if (err.name === 'APIConnectionError') {
+    const errno = socketCode(e);
+    return make(`anthropic: connection failed ${tries}: ${firstLine(e)}${errno ? ` (${errno})` : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
+  }
+  if (typeof err.status === 'number') {
+    const d = err.error?.error;
+    const detail = d?.type ? `${d.type}: ${d.message ?? ''}`.trim() : null;
+    const what = detail ?? firstLine(e).trim();
+    const retried = err.status === 429 || err.status >= 500 ? ` ${tries}` : '';
+    const fault: ApiFault = err.status === 401 || err.status === 403 ? 'auth' : 'transient';
+    return make(`anthropic: HTTP ${err.status} ${what}${err.requestID ? ` (request ${err.requestID})` : ''}${retried}`, fault, err.status, null, detail);
+  }
+  return make(`anthropic: ${firstLine(e)}`, 'transient');
+}
+
+/**
+ * The one-line reason a fatal fault stops the run (null for a transient
+ * one). It names the agent and what to check, never the key.
+ */
+export function fatalReason(e: ApiCallError, who: { agent: string; keyEnv: string; model: string; maxRetries: number }): string | null {
+  if (e.fault === 'auth' && e.status === 401) return `authentication failed (HTTP 401) for agent "${who.agent}": check ${who.keyEnv}`;
+  if (e.fault === 'auth') return `permission denied (HTTP ${e.status}) for agent "${who.agent}"${e.detail ? ` (${e.detail})` : ''}: check ${who.keyEnv} and its access to model "${who.model}"`;
+  if (e.fault === 'unreachable') {
+    const tries = `after ${who.maxRetries} SDK retr${who.maxRetries === 1 ? 'y' : 'ies'}`;
+    return `cannot reach the Messages API at ${e.baseURL} for agent "${who.agent}" (${e.errno} ${tries}): check the agent's baseURL, ANTHROPIC_BASE_URL and the network`;
+  }
+  return null;
+}
+
+/** The first socket error code in an error's cause chain (fetch wraps it: TypeError → cause → {code}). */
+function socketCode(e: unknown, depth = 0): string | null {
+  if (!e || typeof e !== 'object' || depth > 6) return null;
+  const o = e as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof o.code === 'string' && /^E[A-Z_]+$/.test(o.code)) return o.code;
+  for (const inner of [o.cause, ...(Array.isArray(o.errors) ? o.errors : [])]) {
+    const c = socketCode(inner, depth + 1);
+    if (c) return c;
+  }
+  return null;
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.href.replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+export const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
