@@ -1,11 +1,12 @@
 /**
- * `hotmess report RUN`: analysis.json (analysed first when missing) → charts
+ * `hotmess report RUN`: analysis.json (analysed first when missing or out
+ * of date) → charts
  * → RUN/plots/<id>.svg + .png → RUN/report.md (or `out`). Effects live here;
  * chart building and the markdown are pure.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { analyzeRun, writeAnalysis, type AnalysisDocument, type AnalyzeOptions } from '../analysis/index.js';
+import { analyzeRun, staleAnalysis, writeAnalysis, type AnalyzeOptions } from '../analysis/index.js';
 import { FILES } from '../log/index.js';
 import { buildCharts } from './charts/index.js';
 import { checkRunDir, readAnalysis, readManifestOrNull } from './load.js';
@@ -17,8 +18,10 @@ export const PLOTS_DIR = 'plots';
 export interface ReportOptions {
   /** Where to write the markdown; default RUN/report.md. Plots always go to RUN/plots/. */
   readonly out?: string;
-  /** Options for the analysis run when RUN/analysis.json is missing (it is then written). */
+  /** Options for the analysis run when RUN/analysis.json is missing or out of date (it is then written). */
   readonly analysis?: AnalyzeOptions;
+  /** Called with the reason, before the run is analysed again, when analysis.json is out of date. */
+  readonly onReanalyze?: (reason: string) => void;
   /** PNG scale relative to the SVG size; default 2. */
   readonly pngScale?: number;
 }
@@ -29,8 +32,10 @@ export interface ReportResult {
   readonly plots: { id: string; svg: string; png: string | null }[];
   readonly skipped: { id: string; title: string; reason: string }[];
   readonly warnings: string[];
-  /** Whether the analysis was run because analysis.json was missing. */
+  /** Whether the analysis was run (and analysis.json written): it was missing, or out of date. */
   readonly analyzed: boolean;
+  /** Why an existing analysis.json was out of date and replaced; null when it was used as is (or was missing). */
+  readonly reanalyzed: string | null;
 }
 
 const posix = (p: string) => p.split(sep).join('/');
@@ -41,34 +46,25 @@ function writeAtomic(file: string, data: string | Buffer): void {
   renameSync(tmp, file);
 }
 
-/** A warning when a log file changed after analysis.json was written (e.g. a resumed run). */
-function staleness(runDir: string): string | null {
-  const analysed = statSync(join(runDir, FILES.analysis)).mtimeMs;
-  for (const f of [FILES.rollouts, FILES.steps]) {
-    const p = join(runDir, f);
-    if (existsSync(p) && statSync(p).mtimeMs > analysed) return `${p} is newer than ${FILES.analysis}: re-run hotmess analyze ${runDir} for an up-to-date report`;
-  }
-  return null;
-}
-
 /**
  * Write the report and its plots. Reads RUN/analysis.json, or analyses the
- * run (and writes analysis.json) when it is missing. Deterministic: the same
+ * run (and writes analysis.json) when it is missing or out of date: older
+ * than rollouts.jsonl or steps.jsonl, or counting other rollouts than
+ * rollouts.jsonl holds. Deterministic: the same
  * analysis gives byte-identical SVG and markdown.
  */
 export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
   checkRunDir(runDir);
   const warnings: string[] = [];
   const analysisFile = join(runDir, FILES.analysis);
-  const analyzed = !existsSync(analysisFile);
-  let doc: AnalysisDocument;
-  if (analyzed) {
+  const missing = !existsSync(analysisFile);
+  let doc = missing ? null : readAnalysis(runDir);
+  // An analysis older than the logs (e.g. a resumed run) describes a run that no longer exists.
+  const reanalyzed = doc ? staleAnalysis(runDir, doc) : null;
+  if (reanalyzed) opts.onReanalyze?.(reanalyzed);
+  if (!doc || reanalyzed) {
     doc = await analyzeRun(runDir, opts.analysis);
     writeAnalysis(runDir, doc);
-  } else {
-    doc = readAnalysis(runDir);
-    const stale = staleness(runDir);
-    if (stale) warnings.push(stale);
   }
   const manifest = readManifestOrNull(runDir, warnings);
 
@@ -103,5 +99,5 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   for (const s of skipped) for (const ext of ['svg', 'png']) rmSync(join(plotsDir, `${s.id}.${ext}`), { force: true });
 
   writeAtomic(reportPath, reportMarkdown({ runDir, doc, manifest, plots: links, skipped, warnings }));
-  return { reportPath, plots, skipped, warnings, analyzed };
+  return { reportPath, plots, skipped, warnings, analyzed: missing || reanalyzed !== null, reanalyzed };
 }

@@ -7,9 +7,9 @@
  */
 import { fmt, renderColumns } from '../analysis/index.js';
 import { canonicalJson, HotmessError } from '../core/index.js';
-import { cellAt, cellMarks, failed, stepAxis, visibleLanes } from './model/cells.js';
-import { cut, sparkline } from './model/format.js';
-import type { GroupData } from './model/group-data.js';
+import { allErrored, cellAt, cellMarks, errored, failed, stepAxis, visibleLanes } from './model/cells.js';
+import { actionLegend, cut, sparkline } from './model/format.js';
+import type { GroupData, Lane } from './model/group-data.js';
 import { loadAnalysis, overviewRows } from './model/overview.js';
 import type { ReplayModel } from './model/replay-model.js';
 import { shortJson } from './model/patches.js';
@@ -24,7 +24,9 @@ export interface PlainOptions {
   readonly divergentOnly?: boolean;
 }
 
-export const divergenceLine = (g: GroupData): string => (g.divergence.first === null ? 'no divergence' : `first divergence at t=${g.divergence.first}`);
+/** `first divergence at t=<k>`, `no divergence`, or, when no rollout ran to an end, `all rollouts errored`. */
+export const divergenceLine = (g: GroupData): string =>
+  allErrored(g) ? 'all rollouts errored' : g.divergence.first === null ? 'no divergence' : `first divergence at t=${g.divergence.first}`;
 
 export async function renderPlain(model: ReplayModel, opts: PlainOptions, write: (text: string) => void): Promise<void> {
   const m = model.manifest;
@@ -53,28 +55,34 @@ async function renderRun(model: ReplayModel, write: (text: string) => void): Pro
     String(r.horizon),
     `${r.groups}×${Math.round(r.rollouts / Math.max(1, r.groups))}`,
     String(r.failed),
+    String(r.errored),
     fmt(r.incoherence),
     fmt(r.biasSq),
     fmt(r.variance),
     sparkline(r.survival, 24) || '—',
   ]);
-  write(renderColumns(['agent', 'H', 'groups×N', 'failed', 'incoherence', 'bias²', 'variance', 'survival S(t)'], rows) + '\n\n');
+  write(renderColumns(['agent', 'H', 'groups×N', 'failed', 'errored', 'incoherence', 'bias²', 'variance', 'survival S(t)'], rows) + '\n\n');
   for (const ref of model.groups) {
     const g = await model.group(ref.key);
-    write(`${ref.key}  ${ref.members.length} rollouts  ${divergenceLine(g)}\n`);
+    const err = g.lanes.filter(errored).length;
+    write(`${ref.key}  ${ref.members.length} rollouts${err > 0 && err < g.lanes.length ? ` (${err} errored, not compared)` : ''}  ${divergenceLine(g)}\n`);
   }
   write(`\n(--group AGENT:HORIZON:INSTANCE shows one group's lanes)\n`);
 }
+
+const endWord = (l: Lane): string => (l.rollout.success === true ? 'ok' : errored(l) ? 'error' : 'fail');
 
 function renderLanes(group: GroupData, opts: PlainOptions, write: (text: string) => void): void {
   const { ref } = group;
   const lanes = visibleLanes(group, opts.failedOnly === true);
   const axis = stepAxis(group, opts.divergentOnly === true);
-  write(`group ${ref.key} · ${ref.members.length} rollouts · horizon ${ref.horizon} · ${group.T} steps${opts.failedOnly ? ' · failed rollouts only' : ''}${opts.divergentOnly ? ' · divergence steps only' : ''}\n`);
+  write(`group ${ref.key} · ${ref.members.length} rollouts · horizon ${ref.horizon} · ${group.T} steps${opts.failedOnly ? ' · failed or errored rollouts only' : ''}${opts.divergentOnly ? ' · divergence steps only' : ''}\n`);
   write('legend: * not the oracle · ~ not the modal action · ! refused · "·" ended · ▶ first divergence · | later divergence\n');
+  const legend = actionLegend(group.keys);
+  if (legend.length > 0) write(`actions shown as ${legend.join(', ')}\n`);
   const width = lanes.map((i) => {
     const l = group.lanes[i];
-    let w = `r${l.rollout.index}`.length;
+    let w = Math.max(`r${l.rollout.index}`.length, endWord(l).length);
     for (let k = 0; k < axis.count; k++) {
       const c = cellAt(group, l, axis.at(k));
       w = Math.max(w, Math.min(12, c.label.length) + cellMarks(c).length);
@@ -84,8 +92,8 @@ function renderLanes(group: GroupData, opts: PlainOptions, write: (text: string)
   });
   const tWidth = Math.max(3, String(group.T).length);
   const head = lanes.map((i, j) => `r${group.lanes[i].rollout.index}`.padEnd(width[j])).join('  ');
-  write(`  ${'t'.padStart(tWidth)}  ${head}\n`);
-  const ends = lanes.map((i, j) => (group.lanes[i].rollout.success === true ? 'ok' : group.lanes[i].rollout.termination === 'error' ? 'error' : 'fail').padEnd(width[j])).join('  ');
+  write(`  ${'t'.padStart(tWidth)}  ${head}`.trimEnd() + '\n');
+  const ends = lanes.map((i, j) => endWord(group.lanes[i]).padEnd(width[j])).join('  ');
   const divSet = new Set(group.divergence.steps);
   for (let k = 0; k < axis.count; k++) {
     const t = axis.at(k);

@@ -144,6 +144,36 @@ describe('null handling', () => {
   });
 });
 
+/** A document with no finite interval anywhere: what a one-instance run (e.g. a fork) gives. */
+function withoutIntervals(doc: AnalysisDocument): AnalysisDocument {
+  for (const h of doc.horizons) h.ci = Object.fromEntries(Object.keys(h.ci).map((k) => [k, null]));
+  return doc;
+}
+
+/** Layers of the horizon-sweep's panel spec, by mark type. */
+const sweepMarks = (c: Chart): string[] => {
+  const layers = (c.spec as { spec: { layer: { mark: { type: string } }[] } }).spec.layer;
+  return layers.map((l) => l.mark.type);
+};
+
+describe('horizon sweep on degenerate data (regression: fork reports printed 7 vega "Infinite extent" warnings)', () => {
+  it('has error bars only when some interval is finite', () => {
+    expect(sweepMarks(chart(fixtureDocument(), 'horizon-sweep'))).toEqual(['line', 'rule']);
+    const bare = chart(withoutIntervals(fixtureDocument()), 'horizon-sweep');
+    expect(sweepMarks(bare)).toEqual(['line']);
+    expect(dataRows(bare.spec).every((r) => r.lo === undefined && r.hi === undefined)).toBe(true);
+    expect(bare.caption).toContain('No bars');
+  });
+
+  it('is not drawn for a single horizon, and says why', () => {
+    const doc = withoutIntervals(fixtureDocument());
+    doc.horizons = doc.horizons.filter((h) => h.horizon === 8 && h.agent === 'noisy-0.1');
+    const { charts, skipped } = buildCharts(doc);
+    expect(charts.map((c) => c.id)).not.toContain('horizon-sweep');
+    expect(skipped.find((s) => s.id === 'horizon-sweep')?.reason).toBe('one horizon only (H = 8), so there is no sweep to draw; its values are in the table');
+  });
+});
+
 describe('task accuracy', () => {
   it('puts p̂ᵗ next to A(t); with no step curves it computes p̂ᵗ for t = 1…H', () => {
     const doc = fixtureDocument();

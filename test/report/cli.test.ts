@@ -3,7 +3,7 @@
  * run, `report` finds no analysis.json, analyses it, and draws the report.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalysisDocumentSchema } from '../../src/analysis/index.js';
@@ -82,6 +82,18 @@ describe('hotmess report RUN', () => {
     expect(out.analyzed).toBe(false);
     expect(out.reportPath).toBe(join(run, 'report.md'));
     for (const p of out.plots) expect(existsSync(p.svg)).toBe(true);
+  });
+
+  it('says on stderr when it replaces an out-of-date analysis.json (regression: a resumed run was reported from the old one)', () => {
+    const past = new Date(Date.UTC(2020, 0, 1));
+    utimesSync(join(run, 'analysis.json'), past, past);
+    const r = hotmess('report', run);
+    expect(r.status, r.stderr).toBe(0);
+    // Said first, before the analysis's own warnings.
+    expect(r.stderr.split('\n')[0]).toMatch(/^hotmess: .*\/analysis\.json is out of date \((rollouts|steps)\.jsonl changed after analysis\.json was written\): re-analysing the run and rewriting it$/);
+    expect(statSync(join(run, 'analysis.json')).mtimeMs).toBeGreaterThan(past.getTime());
+    // Current again: the next report says nothing about it.
+    expect(hotmess('report', run).stderr).not.toContain('out of date');
   });
 
   it('a missing run directory: one line, exit code 3, no stack trace', () => {

@@ -8,7 +8,9 @@ import { Resvg } from '@resvg/resvg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisDocument } from '../../src/analysis/index.js';
 import { isHotmessError } from '../../src/core/index.js';
+import { countAnalysedRollouts } from '../../src/analysis/index.js';
 import { buildCharts, findFonts, fontSetup, fontWarning, renderSvg, svgToPng, writeReport, type FontSetup, type ReportResult } from '../../src/report/index.js';
+import { makeResumedRun } from '../tui/helpers.js';
 import { tempDir } from '../helpers/run-dir.js';
 import { fixtureDocument, fixtureManifest } from './fixture.js';
 
@@ -180,14 +182,73 @@ describe('options and edge cases', () => {
     expect(md).toContain('| biased | biased | `{}` |');
     expect(md).toContain('> **Warning:**');
   });
+});
 
-  it('warns when the logs changed after the analysis', async () => {
-    const dir = runDir();
-    writeFileSync(join(dir, 'steps.jsonl'), '');
+describe('degenerate data draws without vega warnings (regression: 7 "Infinite extent" warnings on fork reports)', () => {
+  const noIntervals = (doc: AnalysisDocument): AnalysisDocument => {
+    for (const h of doc.horizons) h.ci = Object.fromEntries(Object.keys(h.ci).map((k) => [k, null]));
+    return doc;
+  };
+  const vegaWarnings = (r: ReportResult) => r.warnings.filter((w) => w !== fontWarning());
+
+  it('several horizons, no interval anywhere: every chart drawn, no warning', async () => {
+    const r = await writeReport(runDir(noIntervals(fixtureDocument())), { pngScale: 1 });
+    expect(vegaWarnings(r)).toEqual([]);
+    expect(r.plots.map((p) => p.id)).toContain('horizon-sweep');
+  });
+
+  it('one horizon, no interval (a fork): the sweep is listed under "Not drawn", no warning', async () => {
+    const doc = noIntervals(fixtureDocument());
+    doc.horizons = doc.horizons.filter((h) => h.horizon === 8 && h.agent === 'noisy-0.1');
+    doc.ensembles = doc.ensembles.filter((e) => e.horizon === 8);
+    const r = await writeReport(runDir(doc), { pngScale: 1 });
+    expect(vegaWarnings(r)).toEqual([]);
+    expect(r.skipped.map((s) => s.id)).toEqual(['horizon-sweep']);
+    const md = readFileSync(r.reportPath, 'utf8');
+    expect(md).toContain('### Not drawn');
+    expect(md).toContain('- Incoherence, bias² and variance against the horizon: one horizon only (H = 8)');
+  });
+});
+
+describe('an analysis.json older than the logs (regression: a report of a resumed run used it as is)', () => {
+  let dir: string;
+  let staleCount: number;
+  let logged: number;
+  beforeAll(async () => {
+    ({ dir, staleCount } = await makeResumedRun(5));
+    logged = readFileSync(join(dir, 'rollouts.jsonl'), 'utf8').split('\n').filter((l) => l.length > 0).length;
+  });
+
+  it('re-analyses the run and rewrites analysis.json when a log is newer', async () => {
+    expect(staleCount).toBeLessThan(logged);
+    const r = await writeReport(dir, { pngScale: 1, analysis: { resamples: 20 } });
+    expect(r.reanalyzed).toMatch(/^(rollouts|steps)\.jsonl changed after analysis\.json was written$/);
+    expect(r.analyzed).toBe(true);
+    const doc = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')) as AnalysisDocument;
+    expect(doc.counts.rollouts + doc.counts.errored).toBe(logged);
+    expect(readFileSync(r.reportPath, 'utf8')).toContain(`| noisy | 4 |`);
+    // Now current: the next report uses it as is.
+    const again = await writeReport(dir, { pngScale: 1 });
+    expect([again.reanalyzed, again.analyzed]).toEqual([null, false]);
+  });
+
+  it('re-analyses when its rollout count disagrees with rollouts.jsonl, whatever the mtimes say', async () => {
+    const doc = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')) as AnalysisDocument;
+    doc.counts.rollouts = staleCount;
+    writeFileSync(join(dir, 'analysis.json'), JSON.stringify(doc));
     const past = new Date(Date.UTC(2020, 0, 1));
-    utimesSync(join(dir, 'analysis.json'), past, past);
-    const r = await writeReport(dir, { pngScale: 1 });
-    expect(r.warnings.some((w) => w.includes('steps.jsonl is newer than analysis.json'))).toBe(true);
+    utimesSync(join(dir, 'rollouts.jsonl'), past, past);
+    utimesSync(join(dir, 'steps.jsonl'), past, past);
+    const r = await writeReport(dir, { pngScale: 1, analysis: { resamples: 20 } });
+    expect(r.reanalyzed).toBe(`analysis.json counts ${staleCount + doc.counts.errored} rollouts but rollouts.jsonl holds ${logged}`);
+    expect((JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')) as AnalysisDocument).counts.rollouts).toBe(logged);
+  });
+
+  it('counts rollouts as the analyzer does: error lines, plus each rollout by its last line; a torn last line is skipped', () => {
+    const line = (id: string, termination: string) => JSON.stringify({ rollout: id, termination });
+    const text = [line('a', 'error'), line('a', 'terminated'), line('b', 'terminated'), line('c', 'terminated'), line('c', 'error'), '{"rollout": "d", "termin'].join('\n');
+    // a: 1 error + its re-run; b: 1; c: its success was replaced by an error line (1).
+    expect(countAnalysedRollouts(text)).toBe(4);
   });
 });
 

@@ -3,8 +3,9 @@
  * reading of where a group's rollouts split, straight from the JSONL files
  * (whole-prefix strings, no shared code with src/tui).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { analyzeRun, writeAnalysis } from '../../src/analysis/index.js';
 import { parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import { tempDir } from '../helpers/run-dir.js';
@@ -26,6 +27,37 @@ export async function makeMazeRun(opts: { rollouts?: number; epsilon?: number; s
   const dir = join(tempDir('hotmess-tui-'), 'run');
   await runScenario(await resolveScenario(spec, REGISTRY, null), { out: dir, registry: REGISTRY, version: 'test' });
   return dir;
+}
+
+/**
+ * A run analysed part way and then resumed to completion, as `run`, then
+ * `analyze`, then `run --resume` leave it: analysis.json describes the first
+ * `before` rollouts and was written before the logs grew. (The stale file is
+ * put back after the resume, whatever resume does with it.)
+ */
+export async function makeResumedRun(before = 5): Promise<{ dir: string; staleCount: number }> {
+  const spec = parseScenario({ name: 'resumed', environment: 'maze', horizons: [4], instances: 2, rollouts: 4, seed: 3, agents: [{ name: 'noisy', kind: 'noisy', params: { epsilon: 0.3 } }] });
+  const scenario = await resolveScenario(spec, REGISTRY, null);
+  const dir = join(tempDir('hotmess-resumed-'), 'run');
+  let started = 0;
+  const first = await runScenario(scenario, { out: dir, registry: REGISTRY, version: 'test', shouldStop: () => (started++ >= before ? 'stopped for the test' : null) });
+  if (first.status !== 'interrupted') throw new Error(`expected an interrupted first run, got ${first.status}`);
+  const doc = await analyzeRun(dir, { resamples: 20 });
+  writeAnalysis(dir, doc);
+  const file = join(dir, 'analysis.json');
+  const text = readFileSync(file, 'utf8');
+  const { mtime } = statSync(file);
+  const second = await runScenario(scenario, { out: dir, registry: REGISTRY, version: 'test', resume: true });
+  if (second.status !== 'finished') throw new Error(`expected the resumed run to finish, got ${second.status}`);
+  writeFileSync(file, text);
+  const earlier = new Date(mtime.getTime() - 10_000);
+  utimesSync(file, earlier, earlier);
+  return { dir, staleCount: doc.counts.rollouts };
+}
+
+/** Set the mtime of files to `when` (e.g. make logs older than analysis.json). */
+export function setMtime(when: Date, ...files: string[]): void {
+  for (const f of files) utimesSync(f, when, when);
 }
 
 export const readLines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);

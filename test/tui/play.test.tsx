@@ -18,6 +18,10 @@ import { parseScenario, resolveScenario, runScenario } from '../../src/engine/in
 import { ReplayModel } from '../../src/tui/index.js';
 import { TurnChannel, type Turn } from '../../src/tui/play/channel.js';
 import { PlayApp } from '../../src/tui/play/PlayApp.js';
+import { isEntry, packLines, wrapLine } from '../../src/tui/play/pack.js';
+import { playScenario } from '../../src/tui/play/setup.js';
+import { ENVIRONMENTS } from '../../environments/index.js';
+import { createRng, rolloutSeeds } from '../../src/core/index.js';
 import { CLI, readJsonlFile, tempDir } from '../helpers/run-dir.js';
 import { waitFor } from './helpers.js';
 
@@ -91,6 +95,64 @@ describe('play screen', () => {
   });
 });
 
+/** What `hotmess play maze --horizon 6 --seed 3` shows as the instructions. */
+function mazeInstructions(): string {
+  const env = ENVIRONMENTS.maze;
+  return env.instructions!(env.reset(env.params.parse({}), 6, createRng(rolloutSeeds(3, 'human', 6, 0, 0).env)));
+}
+
+describe('instructions on the play screen (regression: play maze packed the map onto one line and cut the rules)', () => {
+  it('keeps every map row whole on its own row and wraps the rules within the width, dropping nothing', () => {
+    const text = mazeInstructions();
+    const [rules, ...map] = text.split('\n');
+    expect(rules.length).toBeGreaterThan(159);
+    expect(map.length).toBe(11);
+    const { rows, hidden } = packLines(text, 159, 40);
+    expect(hidden).toBe(0);
+    for (const r of rows) expect(r.length).toBeLessThanOrEqual(159);
+    // The map is the instructions' last 11 lines, one row each, in order.
+    expect(rows.slice(-11)).toEqual(map);
+    // The rules, re-joined at the breaks, are the text the model reads.
+    expect(rows.slice(0, -11).join(' ')).toBe(rules);
+    expect(rows.slice(0, -11).length).toBe(2);
+  });
+
+  it('still packs a kv-sum dictionary into columns, every entry kept', () => {
+    const env = ENVIRONMENTS['kv-sum'];
+    const params = env.params.parse({ dictSize: 64 });
+    const text = env.instructions!(env.reset(params, 8, createRng(rolloutSeeds(1, 'human', 8, 0, 0).env)));
+    const entries = text.split('\n').filter(isEntry);
+    expect(entries.length).toBe(64);
+    const { rows } = packLines(text, 159, 100);
+    expect(rows.length).toBeLessThan(20);
+    for (const r of rows) expect(r.length).toBeLessThanOrEqual(159);
+    const cells = rows.flatMap((r) => r.split(/ {3,}/).map((c) => c.trim()));
+    for (const e of entries) expect(cells).toContain(e);
+  });
+
+  it('wraps at spaces, and mid-word only for a word wider than the panel', () => {
+    expect(wrapLine('aaa bbb ccc', 7)).toEqual(['aaa bbb', 'ccc']);
+    expect(wrapLine('abcdefghij xy', 4)).toEqual(['abcd', 'efgh', 'ij', 'xy']);
+    expect(wrapLine('short', 10)).toEqual(['short']);
+  });
+
+  it('the screen shows the whole rules text and the map rows (100 columns)', async () => {
+    const channel = new TurnChannel();
+    const app = render(<PlayApp channel={channel} title="hotmess play · maze" horizon={6} rollouts={1} instructions={mazeInstructions()} onQuit={() => undefined} />);
+    mounted = app;
+    void channel.choose({ observation: { data: null, text: 'You are at (1, 2).' }, legal: { kind: 'discrete', actions: ['N', 'E', 'S', 'W'] }, history: [], rollout }, new AbortController().signal);
+    const frame = await waitFor(() => ((app.lastFrame() ?? '').includes('You are at (1, 2).') ? app.lastFrame()! : undefined), 'the play screen');
+    const lines = frame.split('\n').map((l) => l.trimEnd());
+    expect(lines.join(' ')).toContain('Moving into a wall is refused. Reach the goal G from the start S.');
+    expect(lines).toContain('###########');
+    // Map rows are whole (24 rows do not fit them all: the rest is counted, never cut).
+    const mapRows = lines.filter((l) => /^#[#.SG]*#$/.test(l));
+    expect(mapRows.length).toBeGreaterThanOrEqual(5);
+    for (const m of mapRows) expect(m).toHaveLength(11);
+    expect(frame).toMatch(/… \d+ more lines/);
+  });
+});
+
 /** A person who always answers the first legal action and notes what they saw. */
 function scriptedPerson(seen: string[]) {
   return humanAgent(async (turn: HumanTurn) => {
@@ -130,6 +192,30 @@ describe('a played session', () => {
     const [r] = readJsonlFile<{ termination: string; error: string }>(join(dir, 'rollouts.jsonl'));
     expect(r.termination).toBe('error');
     expect(r.error).toContain('hotmess play');
+  });
+
+  it('names a bad --horizon with the valid values, even without a terminal (regression: it said "<scenario>: horizons.0")', () => {
+    const r = spawnSync(CLI[0], [CLI[1], 'play', 'hanoi', '--horizon', '4'], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hotmess: --horizon 4: hanoi horizons must be 2\^n - 1 .*Valid horizons: 1, 3, 7, 15/);
+  });
+
+  it('names an unknown environment before asking for a terminal (regression: it said "needs an interactive terminal")', () => {
+    const r = spawnSync(CLI[0], [CLI[1], 'play', 'mazee'], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hotmess: play: unknown environment "mazee"; \(did you mean "maze"\?\) known: .*maze/);
+  });
+
+  it('names bad --params by the flag', async () => {
+    const registry = { environments: REGISTRY.environments, agents: { ...REGISTRY.agents, human: scriptedPerson([]) } };
+    await expect(playScenario({ env: 'kv-sum', horizon: 4, params: { dictSize: 'many' } }, registry)).rejects.toThrow(/^--params: dictSize: /);
+    await expect(playScenario({ env: 'kv-sum', horizon: 4, params: { dictSzie: 8 } }, registry)).rejects.toThrow(/^--params: unknown parameter "dictSzie" for environment kv-sum$/);
+    const ok = await playScenario({ env: 'hanoi', horizon: 7, seed: 2 }, registry);
+    expect([ok.spec.horizons, ok.spec.agents.map((a) => a.kind), ok.spec.rollouts]).toEqual([[7], ['human'], 1]);
   });
 
   it('hotmess play without a terminal fails with one line', () => {

@@ -120,7 +120,7 @@ describe('replay app', () => {
     const g = await model.group('noisy:6:0');
     const { press, screen } = mount({ screen: 'group', group: model.groups.findIndex((x) => x.key === 'noisy:6:0') });
     await screen('t=1/6');
-    const f = await press('f', 'filter: failed rollouts only');
+    const f = await press('f', 'filter: failed or errored rollouts only');
     for (const lane of g.lanes) {
       const shown = f.includes(`r${lane.rollout.index} ${lane.rollout.success ? '✓' : '✗'}`);
       expect(shown).toBe(lane.rollout.success !== true);

@@ -78,6 +78,24 @@ describe('replay in tmux', () => {
 });
 
 describe('play in tmux', () => {
+  it('shows the maze rules whole and its map one row per line (regression: the map was packed onto one line, the rules cut)', async () => {
+    const env = ENVIRONMENTS.maze;
+    const text = env.instructions!(env.reset(env.params.parse({}), 6, createRng(rolloutSeeds(3, 'human', 6, 0, 0).env)));
+    const [rules, ...map] = text.split('\n');
+    start('maze-rules', ['play', 'maze', '--horizon', '6', '--seed', '3', '--out', join(tempDir(), 'played')]);
+    const s = await waitScreen('maze-rules', 'step 1/6');
+    const lines = s.split('\n').map((l) => l.trimEnd());
+    const at = lines.findIndex((l) => l.startsWith('── instructions'));
+    const mapAt = lines.indexOf(map[0]);
+    expect(mapAt).toBeGreaterThan(at);
+    // The rules wrap over the rows between the rule line and the map, and read as the model reads them.
+    expect(lines.slice(at + 1, mapAt).join(' ')).toBe(rules);
+    expect(lines.slice(mapAt, mapAt + map.length)).toEqual(map);
+    keys('maze-rules', 'Escape');
+    await waitScreen('maze-rules', 'EXIT=130');
+  });
+
+
   it('plays a maze with the keyboard and writes a run replay reads', async () => {
     const env = ENVIRONMENTS.maze;
     const params = env.params.parse({});

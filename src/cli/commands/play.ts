@@ -2,7 +2,8 @@
  * `hotmess play ENV`: you are the agent. Choose among the legal actions with
  * the keyboard (or type a numeric action) while seeing the observation text
  * an LLM would see; the session is written as a normal run directory. The
- * TUI loads lazily; without a terminal the command stops with one line.
+ * TUI loads lazily; bad arguments are named first, then without a terminal
+ * the command stops with one line.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { HotmessError } from '../../core/index.js';
@@ -47,10 +48,11 @@ export function register(program: Command): void {
     .option('--out <dir>', 'run directory (default: runs/play-<env>-<timestamp>)')
     .addHelpText('after', '\nExample:\n  hotmess play maze --horizon 6 --seed 3\n  hotmess replay runs/play-maze-…')
     .action(async (env: string, flags: PlayFlags) => {
-      if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) throw new HotmessError('usage', 'play needs an interactive terminal: stdin and stdout must be a TTY (it reads your keys)');
+      // play() checks the environment, --params and --horizon before it asks for a terminal.
+      const params = parseParams(flags.params);
       const seed = flags.seed === undefined ? undefined : /^\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
       const [{ play }, { humanAgent }] = await Promise.all([import('../../tui/index.js'), import('../../../agents/human.js')]);
-      const result = await play({ env, registry: REGISTRY, humanAgent, version: PACKAGE_VERSION, horizon: flags.horizon, seed, rollouts: flags.rollouts, params: parseParams(flags.params), out: flags.out });
+      const result = await play({ env, registry: REGISTRY, humanAgent, version: PACKAGE_VERSION, horizon: flags.horizon, seed, rollouts: flags.rollouts, params, out: flags.out });
       for (const r of result.rollouts) {
         const success = r.success === null ? '' : `, success ${r.success ? 'yes' : 'no'}`;
         process.stdout.write(`${r.id}: ${r.termination} after ${r.length} steps, return ${r.return ?? '—'}${success}\n`);

@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .option('--plain', 'print text instead of the interactive view (automatic when stdout is not a terminal)')
     .option('--group <id>', 'open this group: AGENT:HORIZON:INSTANCE')
     .option('--rollout <index>', 'with --plain --group: the rollout whose steps are listed (default: the first shown)', nonNegativeInt)
-    .option('--failed', 'only failed rollouts')
+    .option('--failed', 'only rollouts that failed or errored')
     .option('--diverging', 'only steps where rollouts diverge')
     .option('--no-index-cache', 'do not read or write RUN/.replay-index.json')
     .addHelpText('after', '\nExamples:\n  hotmess replay runs/demo\n  hotmess replay runs/demo --plain --group noisy-5:16:0')

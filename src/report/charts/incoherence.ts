@@ -63,11 +63,27 @@ export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
 
   const points = sweepPoints(doc.horizons);
   const sweepTitle = 'Incoherence, bias² and variance against the horizon';
+  const horizons = [...new Set(points.map((p) => p.horizon))];
   if (points.length === 0) {
     out.skipped.push({ id: 'horizon-sweep', title: sweepTitle, reason: 'no incoherence, bias² or variance values' });
+  } else if (horizons.length < 2) {
+    // One horizon (a fork, a single-horizon scenario): a sweep of one point per panel says nothing the table does not.
+    out.skipped.push({ id: 'horizon-sweep', title: sweepTitle, reason: `one horizon only (H = ${horizons[0]}), so there is no sweep to draw; its values are in the table` });
   } else {
     const x = horizonAxis(doc.horizons.map((r) => r.horizon));
     const color = agentColor(points);
+    const line = {
+      mark: { type: 'line' as const, point: true, strokeWidth: 1.5 },
+      encoding: { x, y: { field: 'value', type: 'quantitative' as const, title: null }, color },
+    };
+    // Error bars only from finite intervals; with none (a single instance gives no
+    // cluster bootstrap) an empty bar layer would only make vega warn.
+    const anyCi = points.some((p) => p.lo !== undefined);
+    const bars = {
+      transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+      mark: { type: 'rule' as const, strokeWidth: 1.2 },
+      encoding: { x, y: { field: 'lo', type: 'quantitative' as const }, y2: { field: 'hi' }, color },
+    };
     const spec: ChartSpec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title: sweepTitle,
@@ -75,27 +91,12 @@ export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
       facet: { field: 'measure', type: 'nominal', title: null, sort: SWEEP.map(([, l]) => l) },
       columns: 3,
       resolve: { scale: { y: 'independent' } },
-      spec: {
-        width: 240,
-        height: 180,
-        layer: [
-          {
-            mark: { type: 'line', point: true, strokeWidth: 1.5 },
-            encoding: { x, y: { field: 'value', type: 'quantitative', title: null }, color },
-          },
-          {
-            // Interval rows only: points without a CI get no error bar.
-            transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
-            mark: { type: 'rule', strokeWidth: 1.2 },
-            encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
-          },
-        ],
-      },
+      spec: { width: 240, height: 180, layer: anyCi ? [line, bars] : [line] },
     };
     out.charts.push({
       id: 'horizon-sweep',
       title: sweepTitle,
-      caption: 'The headline sweep. Incoherence = variance / error (0: all error is bias, 1: all variance). Bars are 95% cluster-bootstrap intervals over environment instances.',
+      caption: `The headline sweep. Incoherence = variance / error (0: all error is bias, 1: all variance). ${anyCi ? 'Bars are 95% cluster-bootstrap intervals over environment instances.' : 'No bars: no interval could be computed (it needs two or more environment instances).'}`,
       spec,
     });
   }

@@ -21,13 +21,24 @@ export interface CellView {
   readonly refused: boolean;
 }
 
+// Labels per interned action, computed once per group: a cell is drawn many times.
+const labels = new WeakMap<readonly string[], string[]>();
+function labelOf(keys: readonly string[], id: number): string {
+  let cache = labels.get(keys);
+  if (!cache) {
+    cache = [];
+    labels.set(keys, cache);
+  }
+  return (cache[id] ??= actionLabel(keys[id]));
+}
+
 export function cellAt(group: GroupData, lane: Lane, t: number): CellView {
   if (t > lane.len) return { label: '·', kind: 'ended', refused: false };
   const a = lane.actions[t - 1];
   const o = lane.oracle[t - 1];
   const modal = group.divergence.modal[t - 1] === a;
   const kind: CellKind = o < 0 ? (modal ? 'modal' : 'off') : a === o ? (modal ? 'agree' : 'lone-right') : modal ? 'shared' : 'lone-wrong';
-  return { label: actionLabel(group.keys[a]), kind, refused: (lane.flags[t - 1] & (FLAG.illegal | FLAG.invalid)) !== 0 };
+  return { label: labelOf(group.keys, a), kind, refused: (lane.flags[t - 1] & (FLAG.illegal | FLAG.invalid)) !== 0 };
 }
 
 /** Plain-text markers: `*` not the oracle, `~` not the modal action, `!` refused. */
@@ -38,14 +49,23 @@ export function cellMarks(c: CellView): string {
   return (notOracle ? '*' : '') + (notModal ? '~' : '') + (c.refused ? '!' : '');
 }
 
-/** A rollout failed when it has no success (errored rollouts included). */
-export const failed = (lane: Lane): boolean => lane.rollout.success !== true;
+/** The rollout ended in `error` (agent or infrastructure): not a failure, and never compared. */
+export const errored = (lane: Lane): boolean => lane.rollout.termination === 'error';
+
+/** The rollout ran to an end without success. An errored rollout is not a failure. */
+export const failed = (lane: Lane): boolean => lane.rollout.success !== true && !errored(lane);
+
+/** Every rollout of the group errored: there is nothing to compare. */
+export const allErrored = (group: GroupData): boolean => group.lanes.length > 0 && group.lanes.every(errored);
+
+/** Lanes the `failed` filter keeps: every rollout without success, failed or errored. */
+const unsuccessful = (lane: Lane): boolean => lane.rollout.success !== true;
 
 /** Indices of the lanes to show. */
 export function visibleLanes(group: GroupData, failedOnly: boolean): number[] {
   const out: number[] = [];
   group.lanes.forEach((l, i) => {
-    if (!failedOnly || failed(l)) out.push(i);
+    if (!failedOnly || unsuccessful(l)) out.push(i);
   });
   return out;
 }

@@ -2,11 +2,12 @@
  * The run overview: one row per agent × horizon with the analysis's
  * incoherence, bias², variance and pooled survival curve S(t), next to
  * counts from the index. The analysis comes from RUN/analysis.json, or is
- * computed in memory by the analyzer when that file is absent.
+ * computed in memory by the analyzer when that file is absent or older than
+ * the logs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AnalysisDocumentSchema, analyzeRun, type AnalysisDocument } from '../../analysis/index.js';
+import { AnalysisDocumentSchema, analyzeRun, staleAnalysis, type AnalysisDocument } from '../../analysis/index.js';
 import { FILES } from '../../log/index.js';
 import type { Cell } from './groups.js';
 
@@ -15,8 +16,9 @@ export interface OverviewRow {
   readonly horizon: number;
   readonly groups: number;
   readonly rollouts: number;
-  /** Rollouts without success (errored ones included). */
+  /** Rollouts that ended without success; errored ones are not failures. */
   readonly failed: number;
+  /** Rollouts that ended in `error`: excluded from the metrics. */
   readonly errored: number;
   readonly incoherence: number | null;
   readonly biasSq: number | null;
@@ -38,8 +40,8 @@ export function overviewRows(cells: readonly Cell[], doc: AnalysisDocument | nul
     for (const g of c.groups)
       for (const m of g.members) {
         rollouts++;
-        if (m.success !== true) failed++;
         if (m.termination === 'error') errored++;
+        else if (m.success !== true) failed++;
       }
     const h = doc?.horizons.find((x) => x.agent === c.agent && x.horizon === c.horizon) ?? null;
     return {
@@ -57,15 +59,22 @@ export function overviewRows(cells: readonly Cell[], doc: AnalysisDocument | nul
   });
 }
 
-/** RUN/analysis.json when present and valid; otherwise the analyzer's result, computed now. */
+/**
+ * RUN/analysis.json when present, valid and up to date with the logs
+ * (staleAnalysis, shared with the report); otherwise the analyzer's result,
+ * computed now in memory (never written), with a note saying why.
+ */
 export async function loadAnalysis(dir: string): Promise<AnalysisState> {
   const file = join(dir, FILES.analysis);
   let note: string | null = null;
   if (existsSync(file)) {
     try {
       const parsed = AnalysisDocumentSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-      if (parsed.success) return { status: 'ready', doc: parsed.data, note: null };
-      note = `${file} does not match this hotmess's analysis schema; recomputed in memory (re-run hotmess analyze)`;
+      if (parsed.success) {
+        const stale = staleAnalysis(dir, parsed.data);
+        if (!stale) return { status: 'ready', doc: parsed.data, note: null };
+        note = `analysis.json is out of date (${stale}): recomputed in memory (hotmess analyze ${dir} updates it)`;
+      } else note = `${file} does not match this hotmess's analysis schema; recomputed in memory (re-run hotmess analyze)`;
     } catch {
       note = `${file} is not valid JSON; recomputed in memory (re-run hotmess analyze)`;
     }

@@ -11,7 +11,7 @@ import { cut } from '../model/format.js';
 import { shortJson } from '../model/patches.js';
 import { useTerminalSize } from '../view/use-terminal-size.js';
 import type { TurnChannel } from './channel.js';
-import { packLines } from './pack.js';
+import { packLines, wrapLine } from './pack.js';
 import { parseTyped, pickDiscrete } from './parse-action.js';
 
 export interface PlayAppProps {
@@ -104,8 +104,11 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
   const last = turn.history[turn.history.length - 1];
   const space = turn.legal;
   const listRows = space.kind === 'discrete' ? Math.min(space.actions.length, Math.max(3, Math.floor(rows / 3))) : 2;
-  const obsLines = turn.observation.text.split('\n');
-  const instrBudget = Math.max(2, rows - obsLines.length - listRows - 12);
+  // The observation is shown whole, wrapped: the person sees what the LLM reads.
+  const obsLines = turn.observation.text.split('\n').flatMap((l) => wrapLine(l, width));
+  const lastRows = last ? wrapLine(`last step: ${shortJson(last.action, 40)} · reward ${last.reward}${last.feedback ? ` · refused: ${last.feedback}` : ''}`, width) : [];
+  // Besides the instructions: the title, three rules, "… more lines", the problem and raw-mode notes, and a spare row.
+  const instrBudget = Math.max(2, rows - 8 - lastRows.length - obsLines.length - listRows);
   const packed = instructions ? packLines(instructions, width, instrBudget) : null;
   const rule = (label: string) => `── ${label} `.padEnd(width, '─');
   const top = space.kind === 'discrete' ? Math.max(0, Math.min(selected - Math.floor(listRows / 2), space.actions.length - listRows)) : 0;
@@ -126,17 +129,14 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
           {packed.hidden > 0 ? <Text color="gray">… {packed.hidden} more lines</Text> : null}
         </>
       ) : null}
-      {last ? (
-        <Text color={last.feedback ? 'red' : 'green'} wrap="truncate-end">
-          last step: {shortJson(last.action, 40)} · reward {last.reward}
-          {last.feedback ? ` · refused: ${last.feedback}` : ''}
+      {lastRows.map((r, i) => (
+        <Text key={i} color={last?.feedback ? 'red' : 'green'}>
+          {r}
         </Text>
-      ) : null}
+      ))}
       <Text color="gray">{rule('observation')}</Text>
       {obsLines.map((l, i) => (
-        <Text key={i} wrap="truncate-end">
-          {l}
-        </Text>
+        <Text key={i}>{l}</Text>
       ))}
       <Text color="gray">{rule(space.kind === 'discrete' ? 'your action: ↑/↓ and Enter, or its number' : `your action: ${space.description}; type it, Enter sends`)}</Text>
       {space.kind === 'discrete' ? (

@@ -9,10 +9,11 @@ import { render } from 'ink';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng, HotmessError, rolloutSeeds, type Action, type AnyAgentDefinition } from '../../core/index.js';
-import { parseScenario, resolveScenario, runScenario, type Registry } from '../../engine/index.js';
+import { runScenario, type Registry } from '../../engine/index.js';
 import { FILES } from '../../log/index.js';
 import { TurnChannel, type Turn } from './channel.js';
 import { PlayApp } from './PlayApp.js';
+import { playScenario } from './setup.js';
 
 export interface PlayOptions {
   readonly env: string;
@@ -47,27 +48,14 @@ export const DEFAULT_PLAY_HORIZON = 8;
 const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 export async function play(opts: PlayOptions): Promise<PlayResult> {
-  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) throw new HotmessError('usage', 'play needs an interactive terminal: stdin and stdout must be a TTY (it reads your keys)');
   const channel = new TurnChannel();
   const controller = new AbortController();
   const registry: Registry = { environments: opts.registry.environments, agents: { ...opts.registry.agents, human: opts.humanAgent(channel.choose) } };
   const horizon = opts.horizon ?? DEFAULT_PLAY_HORIZON;
-  const spec = parseScenario(
-    {
-      name: `play-${opts.env}`.replace(/[^A-Za-z0-9_.-]/g, '-'),
-      description: `${opts.env} played by a person at the terminal`,
-      environment: opts.env,
-      params: opts.params ?? {},
-      horizons: [horizon],
-      instances: 1,
-      rollouts: opts.rollouts ?? 1,
-      seed: opts.seed ?? 0,
-      agents: [{ name: 'human', kind: 'human' }],
-      concurrency: 1,
-    },
-    '<play>',
-  );
-  const scenario = await resolveScenario(spec, registry, null);
+  // Arguments first: a wrong name or horizon is the answer even without a terminal.
+  const scenario = await playScenario({ env: opts.env, horizon, seed: opts.seed, rollouts: opts.rollouts, params: opts.params }, registry);
+  const spec = scenario.spec;
+  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) throw new HotmessError('usage', 'play needs an interactive terminal: stdin and stdout must be a TTY (it reads your keys)');
   const out = opts.out ?? join('runs', `${spec.name}-${stamp(new Date())}`);
   // Instructions are fixed per instance; every rollout of the one group shares its env seed.
   const first = scenario.env.reset(scenario.envParams, horizon, createRng(rolloutSeeds(spec.seed, 'human', horizon, 0, 0).env));

@@ -2,6 +2,8 @@
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
 import type { StepRecord } from '../../log/index.js';
+import { allErrored, errored, failed } from '../model/cells.js';
+import { actionLegend } from '../model/format.js';
 import type { GroupData } from '../model/group-data.js';
 import { describePatches } from '../model/patches.js';
 import type { StepView } from '../model/replay-model.js';
@@ -28,16 +30,20 @@ export function GroupScreen({ data, nav, position, record, view, width, height }
   const w = laneWindow(data, nav, width, Math.max(2, height - detailHeight - 9));
   const div = data.divergence;
   const divSet = useMemo(() => new Set(div.steps), [div]);
-  const failed = data.lanes.filter((l) => l.rollout.success !== true).length;
+  const failedN = data.lanes.filter(failed).length;
+  const erroredN = data.lanes.filter(errored).length;
+  const split = allErrored(data) ? 'all rollouts errored' : div.first === null ? 'no divergence' : `first divergence t=${div.first}`;
+  const legend = useMemo(() => actionLegend(data.keys), [data]);
   const lane = data.lanes[nav.lane] ?? null;
-  const filters = [nav.failedOnly ? 'failed rollouts only' : null, nav.divergentOnly ? 'divergence steps only' : null].filter(Boolean).join(' · ');
+  const filters = [nav.failedOnly ? 'failed or errored rollouts only' : null, nav.divergentOnly ? 'divergence steps only' : null].filter(Boolean).join(' · ');
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
-        group {data.ref.key} {position} · {data.lanes.length} rollouts · {failed} failed · {div.first === null ? 'no divergence' : `first divergence t=${div.first}`} · {div.steps.length} divergence steps · t={nav.t}/{data.T}
+        group {data.ref.key} {position} · {data.lanes.length} rollouts · {failedN} failed{erroredN > 0 ? ` · ${erroredN} errored` : ''} · {split} · {div.steps.length} divergence steps · t={nav.t}/{data.T}
       </Text>
       <Text color="gray" wrap="truncate-end">
-        {filters ? `filter: ${filters} · ` : ''}←/→ step · n/p divergence · ↑/↓ rollout · [/] group · f failed · d diverging · Esc overview · ? help · q quit
+        {filters ? `filter: ${filters} · ` : ''}
+        {legend.length > 0 ? `actions as ${legend.join(', ')} · ` : ''}←/→ step · n/p divergence · ↑/↓ rollout · [/] group · f failed · d diverging · Esc overview · ? help · q quit
       </Text>
       <Lanes window={w} t={nav.t} firstDivergence={div.first} divergenceSteps={divSet} />
       {lane ? (

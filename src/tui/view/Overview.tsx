@@ -14,11 +14,11 @@ export interface OverviewProps {
   readonly height: number;
 }
 
-const HEADER = ['agent', 'H', 'groups×N', 'failed', 'incoherence', 'bias²', 'variance'];
+const HEADER = ['agent', 'H', 'groups×N', 'failed', 'errored', 'incoherence', 'bias²', 'variance'];
 const SPARK = 'survival S(t)';
 
 export function Overview({ title, rows, selected, note, width, height }: OverviewProps) {
-  const cells = rows.map((r) => [r.agent, String(r.horizon), `${r.groups}×${Math.round(r.rollouts / Math.max(1, r.groups))}`, String(r.failed), fmt(r.incoherence), fmt(r.biasSq), fmt(r.variance)]);
+  const cells = rows.map((r) => [r.agent, String(r.horizon), `${r.groups}×${Math.round(r.rollouts / Math.max(1, r.groups))}`, String(r.failed), String(r.errored), fmt(r.incoherence), fmt(r.biasSq), fmt(r.variance)]);
   const widths = HEADER.map((h, j) => Math.max(h.length, ...cells.map((c) => c[j].length)));
   const line = (c: readonly string[]) => c.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  ');
   const used = widths.reduce((a, b) => a + b + 2, 0);

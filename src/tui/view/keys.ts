@@ -40,7 +40,7 @@ export const BINDINGS: readonly Binding[] = [
   { keys: '', help: '', command: 'down', matches: (i, k) => k.downArrow || i === 'j' },
   { keys: '[ / ]', help: 'previous / next group', command: 'previous-group', matches: (i) => i === '[' },
   { keys: '', help: '', command: 'next-group', matches: (i) => i === ']' },
-  { keys: 'f', help: 'only failed rollouts (toggle)', command: 'toggle-failed', matches: (i) => i === 'f' },
+  { keys: 'f', help: 'only failed or errored rollouts (toggle)', command: 'toggle-failed', matches: (i) => i === 'f' },
   { keys: 'd', help: 'only steps where rollouts diverge (toggle)', command: 'toggle-diverging', matches: (i) => i === 'd' },
   { keys: 'Enter', help: 'open the selected row of the overview', command: 'open', matches: (_i, k) => k.return },
   { keys: 'Esc / o', help: 'back to the overview (closes help)', command: 'back', matches: (i, k) => k.escape || i === 'o' },
