@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { cacheKey, isModelAgent } from '../../src/llm/index.js';
-import { allFiles, cleanup, readJsonl, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, withoutTiming } from './helpers.js';
+import { allFiles, cleanup, readJsonl, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, withoutTiming, useMessagesServer } from './helpers.js';
 import { apiError, kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 import anthropic from '../../agents/anthropic.js';
 
@@ -15,15 +15,7 @@ import anthropic from '../../agents/anthropic.js';
 const noisy: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) + (r.n % 4 === 0 ? 1 : 0) } });
 
 let server: MessagesServer;
-beforeAll(async () => {
-  server = await startMessagesServer(SENTINEL_KEY, noisy);
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.requests.length = 0;
-  server.handler = noisy;
-  cleanup();
-});
+useMessagesServer(noisy, (s) => (server = s));
 
 describe('response cache', () => {
   it('gives every rollout of a group its own entries, even for identical requests', async () => {

@@ -13,21 +13,13 @@ import { runScenario } from '../../src/engine/index.js';
 import { actionTool, approxTokens, callTokens, costUsd, estimateRun, priceFor, rolloutCost, rolloutTokens, systemBlocks, type CallShape } from '../../src/llm/index.js';
 import kvSum from '../../environments/kv-sum.js';
 import { canonicalJson, createRng, rolloutSeeds } from '../../src/core/index.js';
-import { cleanup, REGISTRY, resolve, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir } from './helpers.js';
+import { cleanup, REGISTRY, resolve, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, useMessagesServer } from './helpers.js';
 import { kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });
 
 let server: MessagesServer;
-beforeAll(async () => {
-  server = await startMessagesServer(SENTINEL_KEY, right);
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.requests.length = 0;
-  server.handler = right;
-  cleanup();
-});
+useMessagesServer(right, (s) => (server = s));
 
 /** One call with the test server's default usage on Haiku 4.5: (1000·1 + 100·5 + 500·1.25 + 2000·0.1) / 1e6. */
 const CALL_USD = 0.002325;

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { cleanup, readJsonl, rollouts, scenarioSpec, SENTINEL_KEY, spawnCliDetached, tempDir, waitFor } from './helpers.js';
+import { cleanup, readJsonl, rollouts, scenarioSpec, SENTINEL_KEY, spawnCliDetached, tempDir, waitFor, useMessagesServer } from './helpers.js';
 import { kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });
@@ -18,15 +18,7 @@ const THREE_CALLS = 0.006975;
 const SIX_CALLS = 0.01395;
 
 let server: MessagesServer;
-beforeAll(async () => {
-  server = await startMessagesServer(SENTINEL_KEY, right);
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.requests.length = 0;
-  server.handler = right;
-  cleanup();
-});
+useMessagesServer(right, (s) => (server = s));
 
 describe('cost after kill -9', () => {
   it('cost.json keeps the spend of an invocation killed with kill -9, and resume reports the true cumulative total', async () => {

@@ -10,21 +10,13 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { EXIT_CODES } from '../../src/core/index.js';
-import { cleanup, KEY_ENV, rollouts, runCli, scenarioSpec, SENTINEL_KEY, tempDir } from './helpers.js';
+import { cleanup, KEY_ENV, rollouts, runCli, scenarioSpec, SENTINEL_KEY, tempDir, useMessagesServer } from './helpers.js';
 import { apiError, kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });
 
 let server: MessagesServer;
-beforeAll(async () => {
-  server = await startMessagesServer(SENTINEL_KEY, right);
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.requests.length = 0;
-  server.handler = right;
-  cleanup();
-});
+useMessagesServer(right, (s) => (server = s));
 
 /** The error lines of a CLI run (stderr also carries progress lines); never a stack trace. */
 function errorLines(stderr: string): string[] {

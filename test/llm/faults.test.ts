@@ -7,21 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
 import { createLlmRuntime, RequestLimiter, retryAfterMs, sharedLimiter } from '../../src/llm/index.js';
-import { cleanup, REGISTRY, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir } from './helpers.js';
+import { cleanup, REGISTRY, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, useMessagesServer } from './helpers.js';
 import { apiError, kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });
 
 let server: MessagesServer;
-beforeAll(async () => {
-  server = await startMessagesServer(SENTINEL_KEY, right);
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.requests.length = 0;
-  server.handler = right;
-  cleanup();
-});
+useMessagesServer(right, (s) => (server = s));
 
 describe('overload and rate limits', () => {
   for (const [status, type] of [

@@ -8,6 +8,8 @@ import kvSum from '../../environments/kv-sum.js';
 import maze from '../../environments/maze.js';
 import { parseScenario, resolveScenario, runScenario, type Registry, type RunSummary } from '../../src/engine/index.js';
 import { createLlmRuntime, type LlmRuntime } from '../../src/llm/index.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 /** A key that must never appear in any file a run writes. */
 export const SENTINEL_KEY = 'sk-ant-api03-SENTINEL-do-not-log-7f3a9c1e';
@@ -129,4 +131,22 @@ export async function waitFor(ok: () => boolean, what: string, limitMs = 90_000)
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Start the test Messages server for a test file: one server for the file,
+ * requests and handler reset and temp dirs cleaned after every test.
+ */
+export function useMessagesServer(defaultHandler: Handler, bind: (server: MessagesServer) => void): void {
+  let server: MessagesServer;
+  beforeAll(async () => {
+    server = await startMessagesServer(SENTINEL_KEY, defaultHandler);
+    bind(server);
+  });
+  afterAll(() => server.close());
+  afterEach(() => {
+    server.requests.length = 0;
+    server.handler = defaultHandler;
+    cleanup();
+  });
 }

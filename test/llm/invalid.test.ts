@@ -7,22 +7,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readToolInput, actionTool } from '../../src/llm/index.js';
-import { cleanup, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir } from './helpers.js';
+import { cleanup, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, useMessagesServer } from './helpers.js';
 import { isRetry, kvSumAnswer, lastToolResults, lastUserText, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 import { z } from 'zod';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });
 
 let server: MessagesServer;
-beforeAll(async () => {
-  server = await startMessagesServer(SENTINEL_KEY, right);
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.requests.length = 0;
-  server.handler = right;
-  cleanup();
-});
+useMessagesServer(right, (s) => (server = s));
 
 describe('malformed tool input', () => {
   it('is re-asked with the reason within the step, and the corrected answer is taken', async () => {
