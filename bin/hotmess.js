@@ -1,12 +1,7 @@
 #!/usr/bin/env node
-// Installed entry point: runs the TypeScript CLI through tsx, which ships as a dependency.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Installed entry point: registers tsx's loader in this process and runs the
+// TypeScript CLI. One process, so Ctrl-C and kill reach the CLI directly.
+import { register } from 'tsx/esm/api';
 
-const require = createRequire(import.meta.url);
-const tsx = join(dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
-const r = spawnSync(process.execPath, [tsx, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+register();
+await import('../src/cli/main.ts');

@@ -5,6 +5,14 @@ import { COMMANDS } from './commands/index.js';
 import { reportError } from './output.js';
 import { PACKAGE_VERSION } from './version.js';
 
+// Output piped into `head` and closed early is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 const program = new Command();
 program
   .name('hotmess')

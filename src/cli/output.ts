@@ -69,3 +69,34 @@ export function createProgress(label: string, initialTotal: number, stream: Node
 }
 
 export { HotmessError };
+
+/** A run directory's timestamp suffix: 20261127-183337. */
+export const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/**
+ * Run `body` with Ctrl-C (and SIGTERM) turned into an abort signal: the first
+ * stops cleanly, keeping what `kept` names; a second forces the exit.
+ */
+export async function withInterrupt<T>(kept: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let firstAt = 0;
+  const onSignal = () => {
+    if (controller.signal.aborted) {
+      // One Ctrl-C can arrive twice (the terminal signals the whole group and
+      // tsx relays it to this process too): only a later press forces.
+      if (Date.now() - firstAt > 1000) process.exit(130);
+      return;
+    }
+    firstAt = Date.now();
+    process.stderr.write(`\nhotmess: interrupting; ${kept} are kept (Ctrl-C again to force)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -154,8 +154,8 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
       inflight.add(p);
       void p.finally(() => inflight.delete(p));
       if (inflight.size >= x.concurrency) await Promise.race(inflight);
-      // Scripted rollouts finish synchronously; let signals and timers through now and then.
-      if (Date.now() - lastYield > 50) {
+      // Scripted rollouts finish synchronously; let signals, timers and progress through every 10 ms.
+      if (Date.now() - lastYield > 10) {
         await yieldToLoop();
         lastYield = Date.now();
       }

@@ -145,3 +145,29 @@ describe('regressions: run directories and imports', () => {
     expect(r.stderr).toMatch(/group.*colons/);
   });
 });
+
+describe('regressions: Ctrl-C', () => {
+  it('one Ctrl-C to the process group stops cleanly (tsx relays it, so it arrives twice)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { existsSync, statSync } = await import('node:fs');
+    const file = scenarioFile(`name: c\nenvironment: kv-sum\nhorizons: [200, 400]\ninstances: 4\nrollouts: 200\nseed: 1\nagents:\n  - { name: n, kind: noisy, params: { epsilon: 0.1 } }\n`);
+    const out = join(tempDir(), 'run');
+    // As `npm run hotmess` starts it: one node process with tsx's loader.
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI[1], 'run', file, '--out', out], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // 'close', not 'exit': stderr is read to its end.
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    const rollouts = join(out, 'rollouts.jsonl');
+    const until = Date.now() + 60_000;
+    while (!(existsSync(rollouts) && statSync(rollouts).size > 0)) {
+      if (Date.now() > until) throw new Error('run did not start');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // What a terminal does: the signal goes to the whole foreground process group.
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/continue with: .* --resume/);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).status).toBe('interrupted');
+  });
+});

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { basename, join } from 'node:path';
 import { EXIT_CODES, HotmessError } from '../../core/index.js';
 import { forkRun, forkScenario, readForkSource, type ForkSummary } from '../../engine/index.js';
-import { createProgress, printJson } from '../output.js';
+import { createProgress, printJson, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
@@ -20,7 +20,6 @@ export interface ForkFlags {
   json?: boolean;
 }
 
-const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 function integer(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -38,16 +37,8 @@ export async function forkCommand(run: string, flags: ForkFlags): Promise<{ summ
   const source = await readForkSource(run, flags.rollout, step, REGISTRY);
   // Model agents: preflight (API key, model file), response cache under OUT/cache, --max-cost.
   const llm = prepareLlmRun(forkScenario(source, samples), out, { maxCost: flags.maxCost, forkOf: { run, source } });
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nhotmess: interrupting; finished continuations are kept (Ctrl-C again to force)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
   const progress = flags.json ? null : createProgress(`fork ${flags.rollout}@${step}`, samples);
-  try {
+  return withInterrupt('finished continuations', async (signal) => {
     const summary = await forkRun({
       run,
       rollout: flags.rollout,
@@ -57,7 +48,7 @@ export async function forkCommand(run: string, flags: ForkFlags): Promise<{ summ
       registry: REGISTRY,
       version: PACKAGE_VERSION,
       concurrency,
-      signal: controller.signal,
+      signal,
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
       source,
       services: llm.services,
@@ -65,10 +56,7 @@ export async function forkCommand(run: string, flags: ForkFlags): Promise<{ summ
     });
     progress?.finish();
     return { summary, llm: llm.finish(summary) };
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
+  });
 }
 
 export function register(program: Command): void {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { EXIT_CODES, HotmessError } from '../../core/index.js';
 import { loadScenario, runScenario, type RunSummary } from '../../engine/index.js';
-import { cliInvocation, createProgress, printJson } from '../output.js';
+import { cliInvocation, createProgress, printJson, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
@@ -26,7 +26,6 @@ export interface RunFlags {
 
 export type RunResult = RunSummary & { readonly llm?: LlmTotals };
 
-const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 function parseConcurrency(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -43,23 +42,15 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   if (flags.resume && !flags.out) throw new HotmessError('usage', '--resume needs --out DIR: the run directory to continue');
   const out = flags.out ?? join('runs', `${scenario.spec.name}-${stamp(new Date())}`);
   const llm = prepareLlmRun(scenario, out, flags);
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nhotmess: interrupting; finished rollouts are kept (Ctrl-C again to force)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
   const progress = flags.json ? null : createProgress(`run ${scenario.spec.name}`, 0);
-  try {
+  return withInterrupt('finished rollouts', async (signal) => {
     const summary = await runScenario(scenario, {
       out,
       registry: REGISTRY,
       version: PACKAGE_VERSION,
       resume: flags.resume,
       concurrency: parseConcurrency(flags.concurrency),
-      signal: controller.signal,
+      signal,
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
       services: llm.services,
       shouldStop: llm.shouldStop,
@@ -68,10 +59,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     progress?.finish();
     const totals = llm.finish(summary);
     return totals ? { ...summary, llm: totals } : summary;
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
+  });
 }
 
 export function register(program: Command): void {
