@@ -6,3 +6,4 @@ export * from './environment.js';
 export * from './agent.js';
 export * from './check.js';
 export * from './scripted.js';
+export * from './durable.js';
