@@ -8,6 +8,8 @@ import noisy from './noisy.js';
 import biased from './biased.js';
 import selfConditioning from './self-conditioning.js';
 import ensemble from './ensemble.js';
+import drifting from './drifting.js';
+import mixed from './mixed.js';
 import anthropic from './anthropic.js';
 import local from './local.js';
 import human from './human.js';
@@ -19,6 +21,8 @@ export const AGENTS = {
   biased,
   'self-conditioning': selfConditioning,
   ensemble,
+  drifting,
+  mixed,
   anthropic,
   local,
   human,

@@ -1,7 +1,9 @@
 /**
  * self-conditioning {epsilon0, growth}: like noisy, but the error rate rises
  * with the agent's own past errors k: ε_k = min(0.9, ε₀ + growth·k). Errors
- * compound, so the pair hazard rises with t (cf. Sinha et al. 2025).
+ * compound: the per-step error rate rises with t (cf. Sinha et al. 2025),
+ * but the pair hazard stays flat, since pairs that still agree have made the
+ * same errors, almost always none (metrics spec H1; see drifting for a rising hazard).
  */
 import { z } from 'zod';
 import { actionKey, defineAgent } from '../src/core/index.js';

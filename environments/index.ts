@@ -10,6 +10,7 @@ import hanoi from './hanoi.js';
 import quadratic from './quadratic.js';
 import workflow from './workflow/index.js';
 import inventory from './inventory.js';
+import quiz from './quiz.js';
 
 const REGISTERED = {
   'kv-sum': kvSum,
@@ -18,6 +19,7 @@ const REGISTERED = {
   quadratic,
   workflow,
   inventory,
+  quiz,
 } as const;
 
 export type EnvironmentName = keyof typeof REGISTERED;

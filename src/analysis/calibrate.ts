@@ -15,6 +15,7 @@ import { bootstrapStandardError, fitAgreement, fitErrorRateSlope, fitHazardSlope
 import { analyzeRun } from './analyze.js';
 import type { AnalysisDocument, GroupSummary, HorizonSummary } from './document.js';
 import { poolSteps } from './pool.js';
+import { checkH1, DRIFTING, MIXED } from './calibrate-h1.js';
 
 /** Tolerances are Z standard errors: a 3-sigma band. */
 export const Z = 3;
@@ -69,6 +70,8 @@ export function calibrationScenario(quick: boolean) {
       { name: 'biased', kind: 'biased', params: { rate: 0.3 } },
       { name: 'self-conditioning', kind: 'self-conditioning', params: { epsilon0: 0.05, growth: 0.1 } },
       { name: 'ensemble', kind: 'ensemble', params: { inner: { kind: 'noisy', params: { epsilon: EPSILON } }, samples: 5 } },
+      { name: 'drifting', kind: 'drifting', params: { ...DRIFTING } },
+      { name: 'mixed', kind: 'mixed', params: { ...MIXED } },
     ],
   });
 }
@@ -186,6 +189,7 @@ export function checkCalibration(doc: AnalysisDocument): { checks: CalibrationCh
     rule: `inner − ensemble > ${Z}·SE of the paired difference (cluster bootstrap)`,
     ok: diff !== null && seDiff !== null && diff > Z * seDiff,
   });
+  checks.push(...checkH1(doc, { m: M, z: Z, resamples: RESAMPLES }));
   return { checks, notes };
 }
 

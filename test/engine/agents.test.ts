@@ -85,4 +85,43 @@ describe('planted rates', () => {
     const pRight = p ** 3 + 3 * p * p * eps + pc1 * (2 / 3) * (1 / 3);
     withinBinomial(s.filter((x) => x.action === x.oracle).length, s.length, pRight);
   });
+  it('drifting: the error rate at step t is min(epsilon0 + slope·(t−1), cap)', async () => {
+    const [e0, slope, cap] = [0.02, 0.02, 0.5];
+    const s = await steps({ kind: 'drifting', params: { epsilon0: e0, slope, cap } }, 40, 150);
+    // Four blocks of ten steps; in each, errors ~ Bin(n, mean ε over the block).
+    for (let b = 0; b < 4; b++) {
+      const block = s.filter((x) => x.t > 10 * b && x.t <= 10 * (b + 1));
+      const mean = Array.from({ length: 10 }, (_, i) => Math.min(e0 + slope * (10 * b + i), cap)).reduce((a, c) => a + c, 0) / 10;
+      withinBinomial(block.filter((x) => x.action !== x.oracle).length, block.length, mean);
+    }
+    // Past the cap (t > 25) the rate is flat at 0.5.
+    const capped = s.filter((x) => x.t > 25);
+    withinBinomial(capped.filter((x) => x.action !== x.oracle).length, capped.length, cap);
+  });
+
+  it('mixed: with rate 0 it takes exactly the noisy actions, with epsilon 0 exactly the biased ones', async () => {
+    const seq = (xs: Step[]) => xs.map((x) => `${x.rollout}@${x.t}=${x.action}`).join(' ');
+    expect(seq(await steps({ kind: 'mixed', params: { rate: 0, epsilon: 0.3 } }, 20, 6))).toBe(seq(await steps({ kind: 'noisy', params: { epsilon: 0.3 } }, 20, 6)));
+    expect(seq(await steps({ kind: 'mixed', params: { rate: 0.3, epsilon: 0 } }, 20, 6))).toBe(seq(await steps({ kind: 'biased', params: { rate: 0.3 } }, 20, 6)));
+  });
+
+  it('mixed: deviates at a fraction `rate` of questions, the same in every rollout, and errs at rate epsilon elsewhere', async () => {
+    const [rate, eps, H, N] = [0.2, 0.15, 10, 12];
+    const spec = parseScenario({ name: 'mixed', environment: 'quiz', horizons: [H], instances: 60, rollouts: N, seed: 5, agents: [{ name: 'x', kind: 'mixed', params: { rate, epsilon: eps } }] });
+    const dir = join(tempDir(), 'run');
+    await runScenario(await resolveScenario(spec, REGISTRY, null), { out: dir, registry: REGISTRY, version: 'test' });
+    const s = readJsonlFile<Step>(join(dir, 'steps.jsonl'));
+    // Quiz states do not depend on earlier answers, so a question either draws the fixed
+    // deviation (the next letter) in all N rollouts, or independent noise.
+    const byQuestion = new Map<string, Step[]>();
+    for (const x of s) {
+      const key = `${x.rollout.split(':')[2]}@${x.t}`;
+      byQuestion.set(key, [...(byQuestion.get(key) ?? []), x]);
+    }
+    const next = (a: string) => 'ABCD'[('ABCD'.indexOf(a) + 1) % 4];
+    const deviating = [...byQuestion.values()].filter((xs) => xs.every((x) => x.action === next(x.oracle)));
+    withinBinomial(deviating.length, byQuestion.size, rate);
+    const rest = [...byQuestion.values()].filter((xs) => !deviating.includes(xs)).flat();
+    withinBinomial(rest.filter((x) => x.action !== x.oracle).length, rest.length, eps);
+  });
 });

@@ -1,0 +1,88 @@
+/**
+ * quiz: H independent multiple-choice questions with m choices each; the
+ * answer key is in the instructions, so it is a lookup task for a model.
+ * The question at step t never depends on earlier answers, so the state
+ * hash is the instance and the step alone: every rollout of a group faces the same decision
+ * at t, and a biased or mixed agent deviates at the same questions in
+ * every rollout. That makes the outcome's split closed-form (docs/paper.md):
+ * with a deviation at a fraction r of questions and noise ε elsewhere,
+ * E[Bias²] = r + (1−r)(ε² + ε(1−ε)/N) and E[Var] = (1−r)(N−1)/N·ε(1−ε)
+ * for the coverage of correct answers. The answers given live in the
+ * state (and in `features`), not in the hash.
+ */
+import { z } from 'zod';
+import { defineEnvironment } from '../src/core/index.js';
+
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+const Params = z.object({ choices: z.number().int().min(2).max(26).default(4) }).strict();
+type Params = z.infer<typeof Params>;
+
+/** Fixed at reset; a class instance so immer never drafts it. */
+class Key {
+  constructor(
+    /** Drawn at reset: tells instances apart in the hash. */
+    readonly id: string,
+    readonly answers: readonly string[],
+    readonly letters: readonly string[],
+  ) {}
+}
+
+interface State {
+  readonly key: Key;
+  readonly t: number;
+  /** 1 where question i+1 was answered right, 0 where wrong; length t. */
+  readonly right: readonly number[];
+  readonly score: number;
+}
+
+export default defineEnvironment<Params, State, string>({
+  name: 'quiz',
+  description: 'H independent multiple-choice questions; the answer key is given. Closed-form bias/variance for planted agents.',
+  params: Params,
+  horizonMeaning: 'number of questions',
+  reset(params, horizon, rng) {
+    const letters = LETTERS.slice(0, params.choices).split('');
+    const answers: string[] = new Array(horizon);
+    for (let i = 0; i < horizon; i++) answers[i] = letters[rng.int(letters.length)];
+    const id = rng.uint32().toString(36);
+    return { key: new Key(id, answers, letters), t: 0, right: [], score: 0 };
+  },
+  actions: (s) => ({ kind: 'discrete', actions: s.key.letters }),
+  transition(draft, action) {
+    const key = draft.key as Key;
+    if (draft.t >= key.answers.length) return { illegal: 'the quiz is over' };
+    const ok = action === key.answers[draft.t] ? 1 : 0;
+    draft.right.push(ok);
+    draft.score += ok;
+    draft.t += 1;
+    return { reward: ok, terminated: draft.t >= key.answers.length };
+  },
+  instructions(s) {
+    const lines = s.key.answers.map((a, i) => `${i + 1}: ${a}`);
+    return `A quiz of ${s.key.answers.length} questions, choices ${s.key.letters.join(', ')}. The answer key:\n${lines.join('\n')}\nAt each question, reply with its answer from the key.`;
+  },
+  observe(s) {
+    const q = s.t + 1;
+    return { data: { question: q, choices: s.key.letters as string[] }, text: `Question ${q} of ${s.key.answers.length}. Choices: ${s.key.letters.join(', ')}. Reply with one letter.` };
+  },
+  oracle: (s) => s.key.answers[Math.min(s.t, s.key.answers.length - 1)],
+  measure: (s, t) => ({ value: [s.score], target: [t] }),
+  measureKind: 'squared',
+  outcome(s) {
+    const n = s.key.answers.length;
+    const value = new Array<number>(n);
+    for (let i = 0; i < n; i++) value[i] = s.right[i] ?? 0;
+    return { kind: 'coverage', value, target: value.map(() => 1), success: s.score === n };
+  },
+  outcomeKind: 'coverage',
+  outcomeMeaning: 'coverage over questions: which were answered right; success = all right',
+  features: (s) => [s.score],
+  hash: (s) => `${s.key.id}:${s.t}`,
+  systematicError(s) {
+    // A fixed habit: the next letter after the right one.
+    const { letters, answers } = s.key;
+    const i = letters.indexOf(answers[Math.min(s.t, answers.length - 1)]);
+    return letters[(i + 1) % letters.length];
+  },
+});
