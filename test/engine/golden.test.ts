@@ -44,6 +44,11 @@ export const GOLDEN_SCENARIOS: Record<string, { params: Record<string, unknown>;
   quadratic: { params: { condition: 50, stepNorm: 0.005 }, horizons: [5, 10], agents: [oracle, noisy, biased] },
   workflow: { params: { maxFailures: 2 }, horizons: [4, 10], agents: [oracle, noisy, biased, random] },
   inventory: { params: {}, horizons: [5, 10], agents: [oracle, noisy, biased, random] },
+  quiz: {
+    params: { choices: 4 },
+    horizons: [4, 8],
+    agents: [oracle, noisy, biased, { name: 'mixed', kind: 'mixed', params: { rate: 0.3, epsilon: 0.2 } }, { name: 'drifting', kind: 'drifting', params: { epsilon0: 0.05, slope: 0.05, cap: 0.5 } }],
+  },
 };
 
 async function runGolden(env: string, out: string): Promise<void> {
