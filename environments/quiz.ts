@@ -11,7 +11,7 @@
  * state (and in `features`), not in the hash.
  */
 import { z } from 'zod';
-import { defineEnvironment } from '../src/core/index.js';
+import { defineEnvironment, hashString } from '../src/core/index.js';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -78,7 +78,7 @@ export default defineEnvironment<Params, State, string>({
   outcomeKind: 'coverage',
   outcomeMeaning: 'coverage over questions: which were answered right; success = all right',
   features: (s) => [s.score],
-  hash: (s) => `${s.key.id}:${s.t}`,
+  hash: (s) => hashString(`${s.key.id}:${s.t}`),
   systematicError(s) {
     // A fixed habit: the next letter after the right one.
     const { letters, answers } = s.key;
