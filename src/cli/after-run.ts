@@ -4,6 +4,7 @@
  * report layers load lazily: a plain `run` never pays for them.
  */
 import { relative } from 'node:path';
+import type { Cli } from './io.js';
 
 /** A path as the user would type it: relative when under the current directory. */
 function displayPath(p: string): string {
@@ -20,13 +21,13 @@ export interface AfterRun {
  * Analyse, write analysis.json and the report. Prints the table unless
  * `json` (then the caller folds the returned paths into its one JSON document).
  */
-export async function afterRun(dir: string, opts: { json: boolean }): Promise<AfterRun> {
+export async function afterRun(cli: Cli, dir: string, opts: { json: boolean }): Promise<AfterRun> {
   const { analyzeRun, renderAnalysisTable, writeAnalysis } = await import('../analysis/index.js');
   const { writeReport } = await import('../report/index.js');
-  const doc = await analyzeRun(dir, { onWarning: (w) => process.stderr.write(`hotmess: warning: ${w}\n`) });
+  const doc = await analyzeRun(dir, { onWarning: cli.warn });
   const analysisPath = writeAnalysis(dir, doc);
   const report = await writeReport(dir);
-  for (const w of report.warnings) process.stderr.write(`hotmess: warning: ${w}\n`);
-  if (!opts.json) process.stdout.write(`\n${renderAnalysisTable(doc)}\n\nanalysis: ${displayPath(analysisPath)}\nreport:   ${displayPath(report.reportPath)}\n`);
+  for (const w of report.warnings) cli.warn(w);
+  if (!opts.json) cli.out(`\n${renderAnalysisTable(doc)}\n\nanalysis: ${displayPath(analysisPath)}\nreport:   ${displayPath(report.reportPath)}\n`);
   return { analysis: analysisPath, report: report.reportPath };
 }

@@ -1,34 +1,55 @@
 #!/usr/bin/env node
-/** The CLI entry point: parse, dispatch, and map errors to one line and an exit code. */
+/**
+ * The CLI entry point: parse, dispatch, and map errors to one line and an
+ * exit code. `main` runs one invocation against any io (tests run it
+ * in-process); run as a script, it drives the real process.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/index.js';
+import { Cli, processIO, type CliIO } from './io.js';
 import { reportError } from './output.js';
 import { PACKAGE_VERSION } from './version.js';
 
-// Output piped into `head` and closed early is not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-}
+export { processIO, type CliIO } from './io.js';
 
-const program = new Command();
-program
-  .name('hotmess')
-  .description('Agentic trajectory simulator: how far repeated rollouts drift apart, and whether error is bias or variance.')
-  .version(PACKAGE_VERSION)
-  // Usage errors are one line too, like every other error.
-  .configureOutput({ outputError: (str, write) => write(`hotmess: ${str.trim().replace(/^error: /, '')} (see --help)\n`) })
-  .exitOverride();
-for (const register of COMMANDS) register(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else {
-    process.exitCode = reportError(e);
+/** Run one invocation: `argv` are the user's arguments (no node, no script). Resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const cli = new Cli(io);
+  const program = new Command();
+  program
+    .name('hotmess')
+    .description('Agentic trajectory simulator: how far repeated rollouts drift apart, and whether error is bias or variance.')
+    .version(PACKAGE_VERSION)
+    .configureOutput({
+      writeOut: (str) => io.stdout.write(str),
+      writeErr: (str) => io.stderr.write(str),
+      // Usage errors are one line too, like every other error.
+      outputError: (str, write) => write(`hotmess: ${str.trim().replace(/^error: /, '')} (see --help)\n`),
+    })
+    .exitOverride();
+  for (const register of COMMANDS) register(program, cli);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return cli.exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    return reportError(e, io.stderr);
   }
 }
+
+/** Drive the real process: its argv, streams and exit code. */
+export async function runAsProcess(): Promise<void> {
+  // Output piped into `head` and closed early is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
+  process.exitCode = await main(process.argv.slice(2), processIO());
+}
+
+// `node --import tsx src/cli/main.ts …` (npm run hotmess); bin/hotmess.js calls runAsProcess itself.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await runAsProcess();

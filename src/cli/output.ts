@@ -1,37 +1,33 @@
 /**
- * How the CLI talks to people: one-line errors, TTY detection, progress.
- * Interactivity is decided once, here: a TTY and not CI.
+ * How the CLI talks to people: one-line errors, progress, Ctrl-C.
+ * Interactivity is decided once per invocation, in Cli (io.ts).
  */
 import { HotmessError, isHotmessError } from '../core/index.js';
-
-export const isInteractive = (): boolean => process.stdout.isTTY === true && !process.env.CI;
+import type { Cli, TextSink } from './io.js';
 
 /** Print an error as one line (never a stack trace) and return its exit code. */
-export function reportError(e: unknown): number {
+export function reportError(e: unknown, stderr: TextSink): number {
   if (isHotmessError(e)) {
-    process.stderr.write(`hotmess: ${e.message}\n`);
+    stderr.write(`hotmess: ${e.message}\n`);
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`hotmess: internal error: ${msg.split('\n')[0]}\n`);
-  if (process.env.HOTMESS_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  stderr.write(`hotmess: internal error: ${msg.split('\n')[0]}\n`);
+  if (process.env.HOTMESS_DEBUG && e instanceof Error) stderr.write(`${e.stack}\n`);
   return 1;
 }
 
 /** How the user invoked the CLI, for hints they can paste: `npm run -s hotmess --` or `hotmess`. */
 export const cliInvocation = (): string => (process.env.npm_lifecycle_event === 'hotmess' ? 'npm run -s hotmess --' : 'hotmess');
 
-export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
-
 /**
  * Progress for long work: a redrawn bar on a TTY (stderr), plain periodic
  * lines otherwise, so logs of CI runs stay readable.
  */
-export function createProgress(label: string, initialTotal: number, stream: NodeJS.WriteStream = process.stderr) {
+export function createProgress(cli: Cli, label: string, initialTotal: number) {
   let total = initialTotal;
-  const tty = stream.isTTY === true && !process.env.CI;
+  const stream = cli.io.stderr;
+  const tty = cli.progressBar;
   let done = 0;
   let lastPlain = 0;
   let lastDraw = 0;
@@ -77,18 +73,18 @@ export const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').r
  * Run `body` with Ctrl-C (and SIGTERM) turned into an abort signal: the first
  * stops cleanly, keeping what `kept` names; a second forces the exit.
  */
-export async function withInterrupt<T>(kept: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withInterrupt<T>(cli: Cli, kept: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let firstAt = 0;
   const onSignal = () => {
     if (controller.signal.aborted) {
       // One Ctrl-C can arrive twice (the terminal signals the whole group and
       // tsx relays it to this process too): only a later press forces.
-      if (Date.now() - firstAt > 1000) process.exit(130);
+      if (Date.now() - firstAt > 1000) cli.io.exit(130);
       return;
     }
     firstAt = Date.now();
-    process.stderr.write(`\nhotmess: interrupting; ${kept} are kept (Ctrl-C again to force)\n`);
+    cli.err(`\nhotmess: interrupting; ${kept} are kept (Ctrl-C again to force)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);

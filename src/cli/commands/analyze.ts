@@ -4,9 +4,9 @@
  * and print the table (or the document with --json). Warnings go to stderr.
  */
 import type { Command } from 'commander';
+import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
 import { analyzeRun, renderAnalysisTable, writeAnalysis } from '../../analysis/index.js';
-import { printJson } from '../output.js';
 
 interface AnalyzeFlags {
   json?: boolean;
@@ -22,7 +22,7 @@ export function intOption(name: string, value: string, min: number): number {
   return n;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('analyze')
     .description(
@@ -40,10 +40,10 @@ export function register(program: Command): void {
         resamples,
         buckets,
         seed: flags.seed,
-        onWarning: (w) => process.stderr.write(`hotmess: warning: ${w}\n`),
+        onWarning: cli.warn,
       });
       const path = writeAnalysis(run, doc);
-      if (flags.json) printJson(doc);
-      else process.stdout.write(`${renderAnalysisTable(doc)}\nanalysis: ${path}\n`);
+      if (flags.json) cli.json(doc);
+      else cli.out(`${renderAnalysisTable(doc)}\nanalysis: ${path}\n`);
     });
 }

@@ -5,9 +5,10 @@
  * non-zero (code `calibration`) when any check is out of tolerance.
  */
 import type { Command } from 'commander';
+import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
 import { fmt, renderColumns, runCalibration, type CalibrationResult } from '../../analysis/index.js';
-import { createProgress, printJson } from '../output.js';
+import { createProgress } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 
@@ -32,7 +33,7 @@ export function renderCalibration(r: CalibrationResult): string {
   return [head, table, ...r.notes.map((n) => `note: ${n}`), ...(r.dir ? [`run: ${r.dir}`] : [])].join('\n');
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('calibrate')
     .description('Prove the instrument: run planted scripted agents (oracle, noisy, biased, self-conditioning, ensemble) on maze and check the metrics recover the planted values within binomial / bootstrap tolerances. Exits non-zero when any is out of tolerance.')
@@ -40,7 +41,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'keep the calibration run in this directory')
     .option('--json', 'print the checks as JSON')
     .action(async (flags: CalibrateFlags) => {
-      const progress = flags.json ? null : createProgress('calibrate', 0);
+      const progress = flags.json ? null : createProgress(cli, 'calibrate', 0);
       const result = await runCalibration({
         registry: REGISTRY,
         version: PACKAGE_VERSION,
@@ -49,8 +50,8 @@ export function register(program: Command): void {
         onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
       });
       progress?.finish();
-      if (flags.json) printJson(result);
-      else process.stdout.write(renderCalibration(result) + '\n');
+      if (flags.json) cli.json(result);
+      else cli.out(renderCalibration(result) + '\n');
       const bad = result.checks.filter((c) => !c.ok);
       if (bad.length > 0) throw new HotmessError('calibration', `${bad.length} of ${result.checks.length} calibration checks out of tolerance: ${bad.map((c) => `${c.agent} ${c.check}`).join('; ')}`);
     });

@@ -1,7 +1,7 @@
 /** `hotmess envs` and `hotmess agents`: what is registered, with parameters. */
 import type { Command } from 'commander';
+import type { Cli } from '../io.js';
 import { describeParams, paramsJsonSchema } from '../describe-params.js';
-import { printJson } from '../output.js';
 import { REGISTRY } from '../registry.js';
 
 export function listEnvironments() {
@@ -27,16 +27,16 @@ export function listAgents() {
   }));
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('envs')
     .description('List the registered environments and their parameters.')
     .option('--json', 'print as JSON')
     .action((flags: { json?: boolean }) => {
       const envs = listEnvironments();
-      if (flags.json) return printJson(envs);
+      if (flags.json) return cli.json(envs);
       for (const e of envs) {
-        process.stdout.write(`${e.name}\n  ${e.description}\n  params:  ${e.params}\n  horizon: ${e.horizon}\n  outcome: ${e.outcome}\n  measure: ${e.measure ?? 'none'}${e.statechart ? '\n  statechart: yes (hotmess scenario graph)' : ''}\n`);
+        cli.out(`${e.name}\n  ${e.description}\n  params:  ${e.params}\n  horizon: ${e.horizon}\n  outcome: ${e.outcome}\n  measure: ${e.measure ?? 'none'}${e.statechart ? '\n  statechart: yes (hotmess scenario graph)' : ''}\n`);
       }
     });
   program
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--json', 'print as JSON')
     .action((flags: { json?: boolean }) => {
       const agents = listAgents();
-      if (flags.json) return printJson(agents);
-      for (const a of agents) process.stdout.write(`${a.kind}\n  ${a.description}\n  params: ${a.params}\n  sees:   ${a.access === 'privileged' ? 'environment and true state (scripted)' : 'observation text and legal actions only'}\n`);
+      if (flags.json) return cli.json(agents);
+      for (const a of agents) cli.out(`${a.kind}\n  ${a.description}\n  params: ${a.params}\n  sees:   ${a.access === 'privileged' ? 'environment and true state (scripted)' : 'observation text and legal actions only'}\n`);
     });
 }

@@ -4,8 +4,8 @@
  * bootstrap noise floor. Neither run directory is written to.
  */
 import type { Command } from 'commander';
+import type { Cli } from '../io.js';
 import { analyzeRun, compareAnalyses, renderComparison, NOISE_FLOOR_RULE } from '../../analysis/index.js';
-import { printJson } from '../output.js';
 import { intOption } from './analyze.js';
 
 interface CompareFlags {
@@ -14,7 +14,7 @@ interface CompareFlags {
   seed?: string;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('compare')
     .description(`Compare two runs per agent × horizon: differences in incoherence, bias², variance and pass^k. Rule: ${NOISE_FLOOR_RULE}.`)
@@ -27,8 +27,8 @@ export function register(program: Command): void {
       const resamples = intOption('--bootstrap', flags.bootstrap, 1);
       const quiet = { resamples, seed: flags.seed };
       const [docA, docB] = [await analyzeRun(a, quiet), await analyzeRun(b, quiet)];
-      const cmp = compareAnalyses(docA, docB, { a, b }, { onWarning: (w) => process.stderr.write(`hotmess: warning: ${w}\n`) });
-      if (flags.json) printJson(cmp);
-      else process.stdout.write(renderComparison(cmp) + '\n');
+      const cmp = compareAnalyses(docA, docB, { a, b }, { onWarning: cli.warn });
+      if (flags.json) cli.json(cmp);
+      else cli.out(renderComparison(cmp) + '\n');
     });
 }

@@ -1,9 +1,10 @@
 /** `hotmess fork RUN --rollout ID --step K --samples M`: replay a logged prefix, then sample M continuations. */
 import type { Command } from 'commander';
+import { Cli, processIO } from '../io.js';
 import { basename, join } from 'node:path';
 import { EXIT_CODES, HotmessError } from '../../core/index.js';
 import { forkRun, forkScenario, readForkSource, type ForkSummary } from '../../engine/index.js';
-import { createProgress, printJson, stamp, withInterrupt } from '../output.js';
+import { createProgress, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
@@ -28,7 +29,8 @@ function integer(flag: string, v: string | undefined, min: number): number | und
   return n;
 }
 
-export async function forkCommand(run: string, flags: ForkFlags): Promise<{ summary: ForkSummary; llm: LlmTotals | null }> {
+/** `cli` defaults to the real process (library callers and tests that call this directly). */
+export async function forkCommand(run: string, flags: ForkFlags, cli: Cli = new Cli(processIO())): Promise<{ summary: ForkSummary; llm: LlmTotals | null }> {
   const step = integer('--step', flags.step, 0)!;
   const samples = integer('--samples', flags.samples, 1)!;
   const concurrency = integer('--concurrency', flags.concurrency, 1);
@@ -37,8 +39,8 @@ export async function forkCommand(run: string, flags: ForkFlags): Promise<{ summ
   const source = await readForkSource(run, flags.rollout, step, REGISTRY);
   // Model agents: preflight (API key, model file), response cache under OUT/cache, --max-cost.
   const llm = prepareLlmRun(forkScenario(source, samples), out, { maxCost: flags.maxCost, forkOf: { run, source } });
-  const progress = flags.json ? null : createProgress(`fork ${flags.rollout}@${step}`, samples);
-  return withInterrupt('finished continuations', async (signal) => {
+  const progress = flags.json ? null : createProgress(cli, `fork ${flags.rollout}@${step}`, samples);
+  return withInterrupt(cli, 'finished continuations', async (signal) => {
     const summary = await forkRun({
       run,
       rollout: flags.rollout,
@@ -59,7 +61,7 @@ export async function forkCommand(run: string, flags: ForkFlags): Promise<{ summ
   });
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('fork')
     .description("Replay a rollout's first K logged steps (no agent calls), then sample M fresh continuations into a new run directory.")
@@ -73,23 +75,23 @@ export function register(program: Command): void {
     .option('--analyze', 'analyse the fork run when it finishes')
     .option('--json', 'print the summary as JSON')
     .action(async (run: string, flags: ForkFlags) => {
-      const { summary, llm } = await forkCommand(run, flags);
+      const { summary, llm } = await forkCommand(run, flags, cli);
       const doc = { ...summary, ...(llm ? { llm } : {}) };
       if (!flags.json) {
         const t = summary.terminations;
-        process.stdout.write(
+        cli.out(
           `fork written to ${summary.dir} (${summary.status}): ${summary.ran} continuations of ${summary.fork.sourceRollout} after step ${summary.fork.step}; ` +
             `${t.terminated} terminated, ${t.truncated} truncated, ${t.error} error\n`,
         );
-        if (llm) process.stdout.write(formatTotals(llm));
+        if (llm) cli.out(formatTotals(llm));
       }
       if (summary.status === 'interrupted') {
-        if (flags.json) printJson(doc);
-        process.stderr.write(`hotmess: fork stopped (${summary.stoppedBecause})\n`);
-        process.exitCode = llm?.halted ? EXIT_CODES[llm.halted.code] : 130;
+        if (flags.json) cli.json(doc);
+        cli.err(`hotmess: fork stopped (${summary.stoppedBecause})\n`);
+        cli.exitCode = llm?.halted ? EXIT_CODES[llm.halted.code] : 130;
         return;
       }
-      const after = flags.analyze ? await afterRun(summary.dir, { json: flags.json === true }) : null;
-      if (flags.json) printJson(after ? { ...doc, ...after } : doc);
+      const after = flags.analyze ? await afterRun(cli, summary.dir, { json: flags.json === true }) : null;
+      if (flags.json) cli.json(after ? { ...doc, ...after } : doc);
     });
 }

@@ -3,8 +3,8 @@
  * trajectories into a run directory. Thin: parse options, call the library.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Cli } from '../io.js';
 import type { ImportSummary } from '../../import/index.js';
-import { printJson } from '../output.js';
 import { PACKAGE_VERSION } from '../version.js';
 
 function positiveInt(value: string): number {
@@ -41,18 +41,18 @@ function withCommon(cmd: Command): Command {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function print(summary: ImportSummary, json: boolean | undefined): void {
-  if (json) return printJson(summary);
+function print(cli: Cli, summary: ImportSummary, json: boolean | undefined): void {
+  if (json) return cli.json(summary);
   const ends = Object.entries(summary.terminations)
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
-  process.stdout.write(
+  cli.out(
     `imported ${plural(summary.rollouts, 'rollout')} in ${plural(summary.groups, 'group')} (${plural(summary.steps, 'step')}) of ${summary.agents.join(', ')} on ${summary.environment}, horizon ${summary.horizon}: ${ends}\n` +
       `wrote ${summary.out}\nnext: hotmess analyze ${summary.out}\n`,
   );
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   const cmd = program
     .command('import')
     .description('Import repeated-trial trajectories from another harness as a run directory');
@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  hotmess import tau-bench gpt-4o-airline.json --out runs/gpt-4o-airline\n  hotmess analyze runs/gpt-4o-airline')
     .action(async (file: string, opts: CommonOptions & { domain?: string }) => {
       const { importTauBench } = await import('../../import/index.js');
-      print(await importTauBench(file, { ...opts, version: PACKAGE_VERSION }), opts.json);
+      print(cli, await importTauBench(file, { ...opts, version: PACKAGE_VERSION }), opts.json);
     });
 
   withCommon(
@@ -79,6 +79,6 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  hotmess import jsonl trials.jsonl --out runs/trials --agent my-model\n  hotmess analyze runs/trials')
     .action(async (file: string, opts: CommonOptions) => {
     const { importJsonl } = await import('../../import/index.js');
-    print(await importJsonl(file, { ...opts, version: PACKAGE_VERSION }), opts.json);
+    print(cli, await importJsonl(file, { ...opts, version: PACKAGE_VERSION }), opts.json);
   });
 }

@@ -3,6 +3,7 @@
  * Adding a command means one file plus one line here.
  */
 import type { Command } from 'commander';
+import type { Cli } from '../io.js';
 import { register as run } from './run.js';
 import { register as catalog } from './catalog.js';
 import { register as scenario } from './scenario.js';
@@ -15,4 +16,4 @@ import { register as fork } from './fork.js';
 import { register as replay } from './replay.js';
 import { register as play } from './play.js';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, catalog, scenario, report, importCommand, analyze, compare, calibrate, fork, replay, play];
+export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [run, catalog, scenario, report, importCommand, analyze, compare, calibrate, fork, replay, play];

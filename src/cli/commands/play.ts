@@ -6,6 +6,7 @@
  * the command stops with one line.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -36,7 +37,7 @@ function parseParams(text: string | undefined): Record<string, unknown> | undefi
   return v as Record<string, unknown>;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('play')
     .description('Be the agent: choose each action yourself and see what an LLM would see; writes a run directory')
@@ -52,16 +53,16 @@ export function register(program: Command): void {
       const params = parseParams(flags.params);
       const seed = flags.seed === undefined ? undefined : /^\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
       const [{ play }, { humanAgent }] = await Promise.all([import('../../tui/index.js'), import('../../../agents/human.js')]);
-      const result = await play({ env, registry: REGISTRY, humanAgent, version: PACKAGE_VERSION, horizon: flags.horizon, seed, rollouts: flags.rollouts, params, out: flags.out });
+      const result = await play({ env, registry: REGISTRY, humanAgent, version: PACKAGE_VERSION, horizon: flags.horizon, seed, rollouts: flags.rollouts, params, out: flags.out, terminal: cli.terminal });
       for (const r of result.rollouts) {
         const success = r.success === null ? '' : `, success ${r.success ? 'yes' : 'no'}`;
-        process.stdout.write(`${r.id}: ${r.termination} after ${r.length} steps, return ${r.return ?? '—'}${success}\n`);
+        cli.out(`${r.id}: ${r.termination} after ${r.length} steps, return ${r.return ?? '—'}${success}\n`);
       }
       if (result.status === 'interrupted') {
-        process.stderr.write(`hotmess: play stopped; the unfinished rollout was not saved (${result.rollouts.length} finished in ${result.dir})\n`);
-        process.exitCode = 130;
+        cli.err(`hotmess: play stopped; the unfinished rollout was not saved (${result.rollouts.length} finished in ${result.dir})\n`);
+        cli.exitCode = 130;
         return;
       }
-      process.stdout.write(`run written to ${result.dir}\nnext: hotmess replay ${result.dir} · hotmess analyze ${result.dir}\n`);
+      cli.out(`run written to ${result.dir}\nnext: hotmess replay ${result.dir} · hotmess analyze ${result.dir}\n`);
     });
 }

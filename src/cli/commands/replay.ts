@@ -5,7 +5,7 @@
  * TUI (ink, react) loads lazily, so other commands never pay for it.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { isInteractive } from '../output.js';
+import type { Cli } from '../io.js';
 import { REGISTRY } from '../registry.js';
 
 interface ReplayFlags {
@@ -22,15 +22,11 @@ function nonNegativeInt(value: string): number {
   return Number(value);
 }
 
-/** Buffered stdout: few large writes, and a closed pipe (`| head`) ends quietly. */
-function stdoutWriter(): { write: (s: string) => void; flush: () => void } {
+/** Buffered stdout: few large writes (a closed pipe ends quietly: see runAsProcess). */
+function stdoutWriter(cli: Cli): { write: (s: string) => void; flush: () => void } {
   let pending = '';
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
   const flush = () => {
-    if (pending.length > 0) process.stdout.write(pending);
+    if (pending.length > 0) cli.out(pending);
     pending = '';
   };
   return {
@@ -42,7 +38,7 @@ function stdoutWriter(): { write: (s: string) => void; flush: () => void } {
   };
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('replay')
     .description('Step through the rollouts of a run side by side: where they split, and how (plain text when not a terminal)')
@@ -60,8 +56,8 @@ export function register(program: Command): void {
       const model = await ReplayModel.open(run, { resolveEnvironment, cache: flags.indexCache });
       const options = { group: flags.group, failedOnly: flags.failed === true, divergentOnly: flags.diverging === true };
       // Interactive only with a terminal both ways (keys in, screen out) and not in CI.
-      if (flags.plain || !isInteractive() || process.stdin.isTTY !== true) {
-        const out = stdoutWriter();
+      if (flags.plain || !cli.interactive) {
+        const out = stdoutWriter(cli);
         await renderPlain(model, { ...options, rollout: flags.rollout }, out.write);
         out.flush();
         return;

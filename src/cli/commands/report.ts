@@ -4,14 +4,14 @@
  * missing or older than the logs (saying so on stderr). vega and resvg load lazily, so other commands never pay for them.
  */
 import type { Command } from 'commander';
-import { printJson } from '../output.js';
+import type { Cli } from '../io.js';
 
 interface ReportFlags {
   out?: string;
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('report')
     .description('Write RUN/report.md with plots (SVG and PNG in RUN/plots/); runs the analysis first when analysis.json is missing or out of date')
@@ -22,17 +22,17 @@ export function register(program: Command): void {
       const { writeReport } = await import('../../report/index.js');
       const result = await writeReport(run, {
         out: flags.out,
-        analysis: { onWarning: (w) => process.stderr.write(`hotmess: warning: ${w}\n`) },
+        analysis: { onWarning: cli.warn },
         // Said on stderr, also with --json: the analysis.json the user had is replaced.
-        onReanalyze: (why) => process.stderr.write(`hotmess: ${run}/analysis.json is out of date (${why}): re-analysing the run and rewriting it\n`),
+        onReanalyze: (why) => cli.err(`hotmess: ${run}/analysis.json is out of date (${why}): re-analysing the run and rewriting it\n`),
       });
       if (flags.json) {
-        printJson(result);
+        cli.json(result);
         return;
       }
-      for (const w of result.warnings) process.stderr.write(`hotmess: warning: ${w}\n`);
-      if (!result.reanalyzed && result.analyzed) process.stdout.write(`analysis: ${run}/analysis.json (was missing; analysed first)\n`);
-      process.stdout.write(`report: ${result.reportPath}\n`);
-      process.stdout.write(`plots: ${result.plots.length} (SVG + PNG) in ${run}/plots/${result.skipped.length ? `; not drawn: ${result.skipped.map((s) => s.id).join(', ')}` : ''}\n`);
+      for (const w of result.warnings) cli.err(`hotmess: warning: ${w}\n`);
+      if (!result.reanalyzed && result.analyzed) cli.out(`analysis: ${run}/analysis.json (was missing; analysed first)\n`);
+      cli.out(`report: ${result.reportPath}\n`);
+      cli.out(`plots: ${result.plots.length} (SVG + PNG) in ${run}/plots/${result.skipped.length ? `; not drawn: ${result.skipped.map((s) => s.id).join(', ')}` : ''}\n`);
     });
 }

@@ -1,9 +1,10 @@
 /** `hotmess run SCENARIO`: every rollout of a scenario into a run directory. */
 import type { Command } from 'commander';
+import { Cli, processIO } from '../io.js';
 import { join } from 'node:path';
 import { EXIT_CODES, HotmessError } from '../../core/index.js';
 import { loadScenario, runScenario, type RunSummary } from '../../engine/index.js';
-import { cliInvocation, createProgress, printJson, stamp, withInterrupt } from '../output.js';
+import { cliInvocation, createProgress, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
@@ -34,7 +35,8 @@ function parseConcurrency(v: string | undefined): number | undefined {
   return n;
 }
 
-export async function runCommand(file: string | undefined, flags: RunFlags): Promise<RunResult> {
+/** `cli` defaults to the real process (library callers and tests that call this directly). */
+export async function runCommand(file: string | undefined, flags: RunFlags, cli: Cli = new Cli(processIO())): Promise<RunResult> {
   if (flags.replay && file) throw new HotmessError('usage', '--replay takes the scenario from the run it replays; drop the scenario argument');
   if (!flags.replay && !file) throw new HotmessError('usage', 'missing scenario: hotmess run SCENARIO.yaml (or --replay RUN --out DIR)');
   if (flags.replay && !flags.out) throw new HotmessError('usage', '--replay needs --out DIR: a new run directory for the replayed logs');
@@ -42,8 +44,8 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   if (flags.resume && !flags.out) throw new HotmessError('usage', '--resume needs --out DIR: the run directory to continue');
   const out = flags.out ?? join('runs', `${scenario.spec.name}-${stamp(new Date())}`);
   const llm = prepareLlmRun(scenario, out, flags);
-  const progress = flags.json ? null : createProgress(`run ${scenario.spec.name}`, 0);
-  return withInterrupt('finished rollouts', async (signal) => {
+  const progress = flags.json ? null : createProgress(cli, `run ${scenario.spec.name}`, 0);
+  return withInterrupt(cli, 'finished rollouts', async (signal) => {
     const summary = await runScenario(scenario, {
       out,
       registry: REGISTRY,
@@ -62,7 +64,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   });
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   program
     .command('run')
     .description('Run every rollout of a scenario (agents × horizons × instances × rollouts) and log every step.')
@@ -81,38 +83,38 @@ export function register(program: Command): void {
         if (!file) throw new HotmessError('usage', 'missing scenario: hotmess run SCENARIO.yaml --dry-run');
         const scenario = await loadScenario(file, REGISTRY);
         const estimate = dryRun(scenario);
-        if (flags.json) printJson(estimate);
-        else process.stdout.write(formatEstimate(scenario.spec.name, estimate));
+        if (flags.json) cli.json(estimate);
+        else cli.out(formatEstimate(scenario.spec.name, estimate));
         return;
       }
-      const summary = await runCommand(file, flags);
+      const summary = await runCommand(file, flags, cli);
       const t = summary.terminations;
       if (!flags.json) {
-        process.stdout.write(
+        cli.out(
           `run written to ${summary.dir} (${summary.status}): ${summary.ran} rollouts run, ${summary.skipped} already done; ` +
             `${t.terminated} terminated, ${t.truncated} truncated, ${t.error} error\n`,
         );
         if (summary.recovered) {
           const r = summary.recovered;
-          process.stdout.write(`resumed: ${r.droppedSteps} uncommitted step lines dropped, ${r.tornLines} torn lines skipped, ${r.retired} error rollouts retired to retired.jsonl and re-run\n`);
+          cli.out(`resumed: ${r.droppedSteps} uncommitted step lines dropped, ${r.tornLines} torn lines skipped, ${r.retired} error rollouts retired to retired.jsonl and re-run\n`);
         }
-        if (summary.llm) process.stdout.write(formatTotals(summary.llm));
+        if (summary.llm) cli.out(formatTotals(summary.llm));
       }
       const again = `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${summary.dir} --resume`;
       // A bad key or an unreachable server stops the run (even one whose last rollouts met it): say what to fix.
       const halted = summary.llm?.halted;
       if (summary.status === 'interrupted' || halted) {
-        if (flags.json) printJson(summary);
-        process.stderr.write(halted ? `hotmess: ${halted.reason}; then continue with: ${again}\n` : `hotmess: run stopped (${summary.stoppedBecause}); continue with: ${again}\n`);
-        process.exitCode = halted ? EXIT_CODES[halted.code] : summary.stoppedBecause?.startsWith('cost budget') ? EXIT_CODES.budget : 130;
+        if (flags.json) cli.json(summary);
+        cli.err(halted ? `hotmess: ${halted.reason}; then continue with: ${again}\n` : `hotmess: run stopped (${summary.stoppedBecause}); continue with: ${again}\n`);
+        cli.exitCode = halted ? EXIT_CODES[halted.code] : summary.stoppedBecause?.startsWith('cost budget') ? EXIT_CODES.budget : 130;
         return;
       }
-      const after = flags.analyze ? await afterRun(summary.dir, { json: flags.json === true }) : null;
-      if (flags.json) printJson(after ? { ...summary, ...after } : summary);
+      const after = flags.analyze ? await afterRun(cli, summary.dir, { json: flags.json === true }) : null;
+      if (flags.json) cli.json(after ? { ...summary, ...after } : summary);
       if (t.error > 0) {
         // The run is complete but not whole: say so, and exit non-zero for scripts.
-        process.stderr.write(`hotmess: ${t.error} rollout(s) ended in error (see "error" in rollouts.jsonl); they are excluded from metrics; re-run them with: ${again}\n`);
-        process.exitCode = EXIT_CODES.agent;
+        cli.err(`hotmess: ${t.error} rollout(s) ended in error (see "error" in rollouts.jsonl); they are excluded from metrics; re-run them with: ${again}\n`);
+        cli.exitCode = EXIT_CODES.agent;
       }
     });
 }

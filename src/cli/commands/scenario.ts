@@ -1,10 +1,10 @@
 /** `hotmess scenario validate|describe|new|graph`: designing long-horizon scenarios. */
 import type { Command } from 'commander';
+import type { Cli } from '../io.js';
 import { stringify as toYaml } from 'yaml';
 import { didYouMean, HotmessError } from '../../core/index.js';
 import { loadScenario } from '../../engine/index.js';
 import { defaultParams, describeParams } from '../describe-params.js';
-import { printJson } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { describeScenario } from '../describe-scenario.js';
 
@@ -37,7 +37,7 @@ agents:
 `;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: Cli): void {
   const scenario = program.command('scenario').description('Design scenarios: validate, describe, template, statechart.');
   scenario
     .command('validate')
@@ -50,13 +50,13 @@ export function register(program: Command): void {
         s = await loadScenario(file, REGISTRY);
       } catch (e) {
         if (!flags.json || !(e instanceof HotmessError)) throw e;
-        printJson({ file, valid: false, problems: e.message.split('\n'), rollouts: null });
-        process.exitCode = e.exitCode;
+        cli.json({ file, valid: false, problems: e.message.split('\n'), rollouts: null });
+        cli.exitCode = e.exitCode;
         return;
       }
       const n = s.agents.length * s.spec.horizons.length * s.spec.instances * s.spec.rollouts;
-      if (flags.json) return printJson({ file, valid: true, problems: [], rollouts: n });
-      process.stdout.write(`${file}: valid (${s.env.name}; ${s.agents.length} agents × ${s.spec.horizons.length} horizons × ${s.spec.instances} instances × ${s.spec.rollouts} rollouts = ${n} rollouts)\n`);
+      if (flags.json) return cli.json({ file, valid: true, problems: [], rollouts: n });
+      cli.out(`${file}: valid (${s.env.name}; ${s.agents.length} agents × ${s.spec.horizons.length} horizons × ${s.spec.instances} instances × ${s.spec.rollouts} rollouts = ${n} rollouts)\n`);
     });
   scenario
     .command('describe')
@@ -66,18 +66,18 @@ export function register(program: Command): void {
     .action(async (file: string, flags: { json?: boolean }) => {
       const s = await loadScenario(file, REGISTRY);
       const d = describeScenario(s);
-      if (flags.json) return printJson(d);
-      process.stdout.write(`${d.name}: ${d.environment}\noutcome: ${d.outcome}\nmeasure: ${d.measure ?? 'none'}\n`);
-      process.stdout.write('horizon  oracle length  mean legal actions  oracle success\n');
+      if (flags.json) return cli.json(d);
+      cli.out(`${d.name}: ${d.environment}\noutcome: ${d.outcome}\nmeasure: ${d.measure ?? 'none'}\n`);
+      cli.out('horizon  oracle length  mean legal actions  oracle success\n');
       for (const h of d.horizons)
-        process.stdout.write(`${String(h.horizon).padStart(7)}  ${h.oracleLength.toFixed(1).padStart(13)}  ${(h.meanLegalActions === null ? 'continuous' : h.meanLegalActions.toFixed(2)).padStart(18)}  ${(h.oracleSuccess * 100).toFixed(0).padStart(13)}%\n`);
+        cli.out(`${String(h.horizon).padStart(7)}  ${h.oracleLength.toFixed(1).padStart(13)}  ${(h.meanLegalActions === null ? 'continuous' : h.meanLegalActions.toFixed(2)).padStart(18)}  ${(h.oracleSuccess * 100).toFixed(0).padStart(13)}%\n`);
     });
   scenario
     .command('new')
     .description('Print a commented scenario template for an environment.')
     .argument('<env>', 'environment name (see: hotmess envs)')
     .action((envName: string) => {
-      process.stdout.write(scenarioTemplate(envName));
+      cli.out(scenarioTemplate(envName));
     });
   scenario
     .command('graph')
@@ -90,6 +90,6 @@ export function register(program: Command): void {
       if (!env.chart) throw new HotmessError('usage', `${file}: environment ${env.name} is not authored as a statechart; graph works for xstate-authored environments such as workflow`);
       const h = flags.horizon === undefined ? s.spec.horizons[0] : Number(flags.horizon);
       if (!Number.isInteger(h) || h < 1) throw new HotmessError('usage', `--horizon: expected a positive integer, got "${flags.horizon}"`);
-      process.stdout.write(env.chart(s.envParams, h) + '\n');
+      cli.out(env.chart(s.envParams, h) + '\n');
     });
 }

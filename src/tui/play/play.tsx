@@ -27,6 +27,8 @@ export interface PlayOptions {
   readonly rollouts?: number;
   readonly params?: Record<string, unknown>;
   readonly out?: string;
+  /** stdin and stdout are terminals (the CLI decides; default: this process's). */
+  readonly terminal?: boolean;
 }
 
 export interface PlayedRollout {
@@ -55,7 +57,8 @@ export async function play(opts: PlayOptions): Promise<PlayResult> {
   // Arguments first: a wrong name or horizon is the answer even without a terminal.
   const scenario = await playScenario({ env: opts.env, horizon, seed: opts.seed, rollouts: opts.rollouts, params: opts.params }, registry);
   const spec = scenario.spec;
-  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) throw new HotmessError('usage', 'play needs an interactive terminal: stdin and stdout must be a TTY (it reads your keys)');
+  const terminal = opts.terminal ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
+  if (!terminal) throw new HotmessError('usage', 'play needs an interactive terminal: stdin and stdout must be a TTY (it reads your keys)');
   const out = opts.out ?? join('runs', `${spec.name}-${stamp(new Date())}`);
   // Instructions are fixed per instance; every rollout of the one group shares its env seed.
   const first = scenario.env.reset(scenario.envParams, horizon, createRng(rolloutSeeds(spec.seed, 'human', horizon, 0, 0).env));
