@@ -12,6 +12,7 @@ import drifting from './drifting.js';
 import mixed from './mixed.js';
 import anthropic from './anthropic.js';
 import local from './local.js';
+import openai from './openai.js';
 import human from './human.js';
 
 export const AGENTS = {
@@ -25,6 +26,7 @@ export const AGENTS = {
   mixed,
   anthropic,
   local,
+  openai,
   human,
 } as const;
 

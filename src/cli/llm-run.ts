@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js';
 import { parseScenario, resolveScenario, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
 import { FILES, readManifest, type Manifest } from '../log/index.js';
-import { createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
+import { createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, modelAgentOf, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
 
 export interface LlmFlags {
   maxCost?: string;
@@ -73,7 +73,10 @@ export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags)
     return { services: undefined, shouldStop: undefined, manifestExtra: undefined, finish: () => null };
   }
   if (flags.replay) {
-    const seeded = s.agents.find((a) => isModelAgent(a.def) && !a.def.llm.replayable);
+    const seeded = s.agents.find((a) => {
+      const m = modelAgentOf(a);
+      return m !== null && !m.def.llm.replayable;
+    });
     if (seeded) throw new HotmessError('usage', `--replay: agent "${seeded.name}" (${seeded.kind}) does not use the response cache; re-run the scenario instead (its sampling is seeded)`);
   } else preflightModelAgents(s.agents);
   if (maxCost !== undefined) {

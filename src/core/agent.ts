@@ -48,6 +48,8 @@ export interface PrivilegedContext {
   readonly envName: string;
   readonly rollout: RolloutCoordinates;
   readonly services?: AgentServices;
+  /** The instance's stable text, for a model-backed agent an ensemble wraps. */
+  instructions?(): string | undefined;
   readonly env: AnyEnvironment;
   /** The true current state. */
   state(): unknown;
@@ -106,8 +108,8 @@ export interface AgentDefinition<P> {
   readonly description: string;
   readonly params: z.ZodType<P>;
   readonly access: 'privileged' | 'observation';
-  /** Whether `act` reads the history; when false the engine keeps none. */
-  readonly usesHistory: boolean;
+  /** Whether `act` reads the history (per params, e.g. an ensemble of a model); when false the engine keeps none. */
+  readonly usesHistory: boolean | ((params: P) => boolean);
   create(params: P, ctx: AgentContext): Agent;
   /**
    * The inner agents these params name (an ensemble's), so a scenario is

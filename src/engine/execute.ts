@@ -41,6 +41,7 @@ export function buildAgent(session: RolloutSession, planned: PlannedRollout, reg
           envName,
           rollout,
           services,
+          instructions: () => session.env.instructions?.(session.state),
           env: session.env,
           state: () => session.state,
           oracle: () => session.oracle(),
@@ -56,6 +57,11 @@ export function buildAgent(session: RolloutSession, planned: PlannedRollout, reg
   return agent.def.create(agent.params, ctx);
 }
 
+function usesHistory(def: PlannedRollout['agent']['def'], params: unknown): boolean {
+  const u = def.usesHistory;
+  return typeof u === 'function' ? u(params) : u;
+}
+
 export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult> {
   const { planned, env, sink } = input;
   const started = Date.now();
@@ -69,7 +75,7 @@ export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult
       horizon: planned.horizon,
       seeds: planned.seeds,
       sink,
-      keepHistory: planned.agent.def.usesHistory,
+      keepHistory: usesHistory(planned.agent.def, planned.agent.params),
       prefix: input.prefix,
     });
     session.agent = buildAgent(session, planned, input.registry, env.name, input.services);

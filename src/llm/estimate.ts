@@ -19,7 +19,7 @@
  * Pure: it resets environments to observe them, and calls nothing.
  */
 import { createRng, rolloutSeeds, type AnyEnvironment, type SeedPart } from '../core/index.js';
-import { isModelAgent, type CallShape, type PromptSample, type ScenarioAgent } from './model-agent.js';
+import { modelAgentOf, type CallShape, type PromptSample, type ScenarioAgent } from './model-agent.js';
 import { costUsd, roundUsd } from './prices.js';
 import { addUsage, ZERO_USAGE, type TokenUsage } from './usage.js';
 
@@ -121,11 +121,12 @@ export function estimateRun(input: EstimateInput): RunEstimate {
   let totalUsd: number | null = 0;
   let totalTokens = ZERO_USAGE;
   for (const a of input.agents) {
-    if (!isModelAgent(a.def)) continue;
+    const m = modelAgentOf(a);
+    if (!m) continue;
     for (const h of input.horizons) {
       const state = input.env.reset(input.envParams, h, createRng(rolloutSeeds(input.seed, a.name, h, 0, 0).env));
       const sample: PromptSample = { envName: input.env.name, instructions: input.env.instructions?.(state), observation: input.env.observe(state), space: input.env.actions(state) };
-      const shape = a.def.llm.estimate(a.params, sample);
+      const shape = m.def.llm.estimate(m.params, sample);
       const n = input.instances * input.rollouts;
       const one = rolloutTokens(shape, h);
       const tokens = scale(one, n);

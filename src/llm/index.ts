@@ -17,11 +17,14 @@ export { COST_FILE, COST_LEDGER, CostLedger, LedgerLineSchema, readLedger, summa
 export {
   defineModelAgent,
   isModelAgent,
+  modelAgentOf,
   hasModelAgents,
   preflightModelAgents,
   type CallShape,
   type ModelAgentDefinition,
   type ModelAgentHooks,
+  type ModelAgentUse,
+  type WrapsModelAgent,
   type PromptSample,
   type ScenarioAgent,
 } from './model-agent.js';
@@ -32,3 +35,8 @@ export type { AnthropicConfig, MessagesCaller, MessagesReply } from './anthropic
 export { ApiCallError, apiCallError, fatalReason, type ApiFault } from './anthropic/faults.js';
 export { AnthropicSession, apiKeyFrom, type SessionInit } from './anthropic/session.js';
 export { nodeFetch } from './anthropic/node-fetch.js';
+export { actionUncertainty, actionValueSpan, type ActionUncertainty, type TokenLogprob } from './logprobs.js';
+export { createChatCaller, isLoopback, PUBLIC_OPENAI_URL, type ChatCaller, type ChatReply, type OpenAIConfig } from './openai/client.js';
+export { buildChatRequest, toolCallId, type ChatSettings, type ChatTurn } from './openai/request.js';
+export { parseChat, usageFromOpenAI, type ParsedChat, type ParsedChoice } from './openai/response.js';
+export { OpenAISession, openaiKeyFrom, requestSeed, type ChatSessionInit } from './openai/session.js';

@@ -54,6 +54,28 @@ export function isModelAgent(def: AnyAgentDefinition): def is ModelAgentDefiniti
   return !!llm && typeof llm.preflight === 'function' && typeof llm.estimate === 'function';
 }
 
+/** A model agent with the params it runs with. */
+export interface ModelAgentUse {
+  readonly def: ModelAgentDefinition<any>;
+  readonly params: unknown;
+}
+
+/**
+ * An agent kind that runs a model agent inside (an ensemble of `openai`)
+ * declares which, per params, so the run gives it the LLM runtime, the
+ * preflight check and the estimate.
+ */
+export interface WrapsModelAgent<P> {
+  innerModel(params: P): ModelAgentUse | null;
+}
+
+/** The model agent an agent runs, itself or wrapped; null for scripted agents. */
+export function modelAgentOf(a: { readonly def: AnyAgentDefinition; readonly params: unknown }): ModelAgentUse | null {
+  if (isModelAgent(a.def)) return { def: a.def, params: a.params };
+  const wraps = (a.def as Partial<WrapsModelAgent<unknown>>).innerModel;
+  return typeof wraps === 'function' ? wraps.call(a.def, a.params) : null;
+}
+
 /** An agent as a resolved scenario lists it. */
 export interface ScenarioAgent {
   readonly name: string;
@@ -69,11 +91,12 @@ export interface ScenarioAgent {
 export function preflightModelAgents(agents: readonly ScenarioAgent[], env: NodeJS.ProcessEnv = process.env): void {
   const problems: string[] = [];
   for (const a of agents) {
-    if (!isModelAgent(a.def)) continue;
-    const msg = a.def.llm.preflight(a.params, env);
+    const m = modelAgentOf(a);
+    if (!m) continue;
+    const msg = m.def.llm.preflight(m.params, env);
     if (msg) problems.push(`agent "${a.name}" (${a.kind}): ${msg}`);
   }
   if (problems.length > 0) throw new HotmessError('agent', problems.join('\n'));
 }
 
-export const hasModelAgents = (agents: readonly ScenarioAgent[]): boolean => agents.some((a) => isModelAgent(a.def));
+export const hasModelAgents = (agents: readonly ScenarioAgent[]): boolean => agents.some((a) => modelAgentOf(a) !== null);

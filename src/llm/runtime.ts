@@ -12,6 +12,7 @@ import { CostLedger } from './ledger.js';
 import { sharedLimiter, type RequestLimiter } from './limiter.js';
 import { CostMeter } from './meter.js';
 import { createMessagesCaller, type AnthropicConfig, type MessagesCaller } from './anthropic/client.js';
+import { createChatCaller, type ChatCaller, type OpenAIConfig } from './openai/client.js';
 
 /** The key under which the runtime travels in `AgentContext.services`. */
 export const LLM_SERVICE = 'llm';
@@ -50,6 +51,8 @@ export interface LlmRuntimeOptions {
   readonly maxRequests?: number;
   /** Fork: where the replayed steps' real replies are. */
   readonly prefixFrom?: PrefixSource | null;
+  /** Where one-time notices go (a server that refuses `n`...); default: stderr. */
+  readonly onNotice?: (line: string) => void;
 }
 
 export class LlmRuntime {
@@ -57,6 +60,14 @@ export class LlmRuntime {
   readonly meter: CostMeter;
   private readonly ledger: CostLedger | null;
   readonly limiter: RequestLimiter;
+  /** OpenAI-compatible servers have their own limits. */
+  readonly openaiLimiter: RequestLimiter;
+  /** One-time notices given so far (each is given once per run). */
+  readonly notices: string[] = [];
+  /** What an OpenAI-compatible server at a base URL does with `n` > 1, once found out. */
+  readonly nSupport = new Map<string, 'refused' | 'ignored'>();
+  private readonly onNotice: (line: string) => void;
+  private readonly chatCallers = new Map<string, Promise<ChatCaller>>();
   /** Replay misses, one description each (a replay with any is a failed replay). */
   readonly misses: string[] = [];
   /** The first fatal fault, once one happened: no call is made after it, and the run stops. */
@@ -72,7 +83,33 @@ export class LlmRuntime {
     this.ledger = ledger;
     this.meter = new CostMeter(ledger ? (usage, cost) => ledger.recordCall(usage, cost) : undefined);
     this.limiter = sharedLimiter('anthropic');
-    if (opts.maxRequests !== undefined) this.limiter.configure(opts.maxRequests);
+    this.openaiLimiter = sharedLimiter('openai');
+    if (opts.maxRequests !== undefined) {
+      this.limiter.configure(opts.maxRequests);
+      this.openaiLimiter.configure(opts.maxRequests);
+    }
+    this.onNotice = opts.onNotice ?? ((line) => process.stderr.write(`hotmess: ${line}\n`));
+  }
+
+  /** Say something once per run (e.g. that a server ignores `n`). */
+  notice(line: string): void {
+    if (this.notices.includes(line)) return;
+    this.notices.push(line);
+    this.onNotice(line);
+  }
+
+  /** A Chat Completions caller for these settings, created once (the SDK loads here, lazily). */
+  openai(config: OpenAIConfig): Promise<ChatCaller> {
+    if (this.replaying) return Promise.reject(new HotmessError('internal', 'replay: no API calls are made during a replay'));
+    if (this.halted) return Promise.reject(new HotmessError(this.halted.code, this.halted.reason));
+    const id = createHash('sha256').update(`${config.apiKey}\n${config.baseURL}\n${config.maxRetries}\n${config.timeoutMs}`).digest('hex');
+    let caller = this.chatCallers.get(id);
+    if (!caller) {
+      caller = createChatCaller(config, this.openaiLimiter);
+      caller.catch(() => this.chatCallers.delete(id));
+      this.chatCallers.set(id, caller);
+    }
+    return caller;
   }
 
   get replaying(): boolean {

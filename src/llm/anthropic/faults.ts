@@ -35,42 +35,47 @@ interface SdkError {
   name?: string;
   status?: number;
   requestID?: string | null;
-  error?: { error?: { type?: string; message?: string } };
+  /** The error body: Anthropic nests `{error: {type, message}}`; OpenAI-compatible servers give `{type, message, code}`. */
+  error?: { error?: { type?: string; message?: string }; type?: string; message?: string; code?: string | number | null };
 }
 
 /** Classify an SDK error; `scrub` removes the key from anything quoted from it. */
-export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: number; timeoutMs: number; scrub: (s: string) => string }): ApiCallError {
+export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: number; timeoutMs: number; scrub: (s: string) => string; provider?: string }): ApiCallError {
   const err = (e ?? {}) as SdkError;
+  const who = ctx.provider ?? 'anthropic';
+  // The openai SDK leaves `name` as "Error"; its classes carry the names.
+  const name = err.name && err.name !== 'Error' ? err.name : (e as { constructor?: { name?: string } } | null)?.constructor?.name;
   const tries = `after ${ctx.maxRetries} SDK retr${ctx.maxRetries === 1 ? 'y' : 'ies'}`;
   const baseURL = ctx.scrub(withoutCredentials(ctx.baseURL));
   const make = (message: string, fault: ApiFault, status: number | null = null, errno: string | null = null, detail: string | null = null) =>
     new ApiCallError(ctx.scrub(message), fault, status, errno, detail === null ? null : ctx.scrub(detail), baseURL);
-  if (err.name === 'APIConnectionTimeoutError') return make(`anthropic: request timed out (timeout ${ctx.timeoutMs} ms, ${tries})`, 'transient');
-  if (err.name === 'APIConnectionError') {
+  if (name === 'APIConnectionTimeoutError') return make(`${who}: request timed out (timeout ${ctx.timeoutMs} ms, ${tries})`, 'transient');
+  if (name === 'APIConnectionError') {
     const errno = socketCode(e);
-    return make(`anthropic: connection failed ${tries}: ${firstLine(e)}${errno ? ` (${errno})` : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
+    return make(`${who}: connection failed ${tries}: ${firstLine(e)}${errno ? ` (${errno})` : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
   }
   if (typeof err.status === 'number') {
-    const d = err.error?.error;
-    const detail = d?.type ? `${d.type}: ${d.message ?? ''}`.trim() : null;
+    const d = err.error?.error ?? err.error;
+    const kind = d?.type ?? (d && 'code' in d && d.code != null ? String(d.code) : undefined);
+    const detail = kind ? `${kind}: ${d?.message ?? ''}`.trim() : null;
     const what = detail ?? firstLine(e).trim();
     const retried = err.status === 429 || err.status >= 500 ? ` ${tries}` : '';
     const fault: ApiFault = err.status === 401 || err.status === 403 ? 'auth' : 'transient';
-    return make(`anthropic: HTTP ${err.status} ${what}${err.requestID ? ` (request ${err.requestID})` : ''}${retried}`, fault, err.status, null, detail);
+    return make(`${who}: HTTP ${err.status} ${what}${err.requestID ? ` (request ${err.requestID})` : ''}${retried}`, fault, err.status, null, detail);
   }
-  return make(`anthropic: ${firstLine(e)}`, 'transient');
+  return make(`${who}: ${firstLine(e)}`, 'transient');
 }
 
 /**
  * The one-line reason a fatal fault stops the run (null for a transient
  * one). It names the agent and what to check, never the key.
  */
-export function fatalReason(e: ApiCallError, who: { agent: string; keyEnv: string; model: string; maxRetries: number }): string | null {
+export function fatalReason(e: ApiCallError, who: { agent: string; keyEnv: string; model: string; maxRetries: number; api?: string; baseEnv?: string }): string | null {
   if (e.fault === 'auth' && e.status === 401) return `authentication failed (HTTP 401) for agent "${who.agent}": check ${who.keyEnv}`;
   if (e.fault === 'auth') return `permission denied (HTTP ${e.status}) for agent "${who.agent}"${e.detail ? ` (${e.detail})` : ''}: check ${who.keyEnv} and its access to model "${who.model}"`;
   if (e.fault === 'unreachable') {
     const tries = `after ${who.maxRetries} SDK retr${who.maxRetries === 1 ? 'y' : 'ies'}`;
-    return `cannot reach the Messages API at ${e.baseURL} for agent "${who.agent}" (${e.errno} ${tries}): check the agent's baseURL, ANTHROPIC_BASE_URL and the network`;
+    return `cannot reach the ${who.api ?? 'Messages API'} at ${e.baseURL} for agent "${who.agent}" (${e.errno} ${tries}): check the agent's baseURL, ${who.baseEnv ?? 'ANTHROPIC_BASE_URL'} and the network`;
   }
   return null;
 }

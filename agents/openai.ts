@@ -1,0 +1,124 @@
+/**
+ * openai: any OpenAI-compatible Chat Completions server (vLLM, llama-server,
+ * Ollama, the public API) through the `openai` SDK, loaded on the first call.
+ * The legal actions are the `act` tool, as for `anthropic`; replies are
+ * cached per rollout, so `run --replay` repeats a run without calls. With
+ * `seed: rollout` each request carries a seed derived from the rollout's
+ * agent seed: a server that honours seeds repeats the run without the cache.
+ */
+import { z } from 'zod';
+import { canonicalJson } from '../src/core/index.js';
+import {
+  actionTool,
+  approxTokens,
+  defineModelAgent,
+  FEEDBACK_TOKENS,
+  HistoryWindowSchema,
+  isLoopback,
+  llmRuntimeOf,
+  OpenAISession,
+  openaiKeyFrom,
+  PUBLIC_OPENAI_URL,
+  REPLY_TOKENS,
+  systemBlocks,
+  TOOL_PROMPT_TOKENS,
+  type Price,
+} from '../src/llm/index.js';
+
+const Rate = z.number().nonnegative();
+
+export const OpenAIParams = z
+  .object({
+    /** The model name the server knows, e.g. Qwen/Qwen3-8B. */
+    model: z.string().min(1),
+    /** Defaults to OPENAI_BASE_URL, then the public API. */
+    baseURL: z.url().optional(),
+    /** The environment variable holding the API key; not needed for a server on a loopback address. */
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('OPENAI_API_KEY'),
+    maxTokens: z.number().int().min(1).max(1_000_000).default(1024),
+    temperature: z.number().min(0).max(2).optional(),
+    topP: z.number().gt(0).max(1).optional(),
+    /** Replaces the default system prompt; the instance's instructions still follow it. */
+    system: z.string().min(1).optional(),
+    /** Past steps shown: 'full' or the last K. */
+    history: HistoryWindowSchema.default('full'),
+    /** Re-asks within a step after an invalid tool call, before the step is logged invalid. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** 'required' forces a tool call (Chat Completions' name for it). */
+    toolChoice: z.enum(['auto', 'required']).default('auto'),
+    /** The SDK's own retries (connection errors, timeouts, 408/409/429/5xx; honours retry-after). */
+    maxRetries: z.number().int().min(0).max(20).default(4),
+    timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000),
+    /** USD per million tokens; a loopback server costs 0 unless given, any other server is unpriced without it. */
+    price: z.object({ input: Rate, output: Rate, cacheRead: Rate.optional() }).strict().optional(),
+    /** 'rollout': send a seed derived from the rollout's agent seed with every request; 'none': send none. */
+    seed: z.enum(['rollout', 'none']).default('rollout'),
+    /** Ask for the top-K token log-probabilities and log the chosen action's probability and the candidates' entropy. */
+    logprobs: z.number().int().min(1).max(20).optional(),
+    /** Choices per step with a majority vote (set by `ensemble`); one request with `n` where the server supports it. */
+    samples: z.number().int().min(1).max(101).default(1),
+    /** Output tokens per call assumed by `--dry-run` (default 60). */
+    expectedOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .strict();
+
+type Params = z.infer<typeof OpenAIParams>;
+
+const baseURLOf = (p: Params, env: NodeJS.ProcessEnv): string => p.baseURL ?? env.OPENAI_BASE_URL ?? PUBLIC_OPENAI_URL;
+
+const ZERO: Price = { input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0 };
+
+/** The agent's price: its `price` param, else 0 on a loopback server, else unknown (null). */
+function priceOf(p: Params, baseURL: string): Price | null {
+  if (p.price) return { input: p.price.input, output: p.price.output, cacheWrite: p.price.input, cacheWrite1h: p.price.input, cacheRead: p.price.cacheRead ?? p.price.input };
+  return isLoopback(baseURL) ? ZERO : null;
+}
+
+export default defineModelAgent<Params>({
+  kind: 'openai',
+  description: 'An OpenAI-compatible server (vLLM, llama-server, Ollama): legal actions as a tool, seeded requests, logprobs, cached replies.',
+  params: OpenAIParams,
+  access: 'observation',
+  usesHistory: true,
+  create(p, ctx) {
+    const runtime = llmRuntimeOf(ctx);
+    const baseURL = baseURLOf(p, process.env);
+    const { model, maxTokens, temperature, topP, system, toolChoice, history, logprobs } = p;
+    return new OpenAISession({
+      settings: { model, maxTokens, temperature, topP, system, toolChoice, history, logprobs },
+      retries: p.retries,
+      price: priceOf(p, baseURL),
+      seed: p.seed,
+      samples: p.samples,
+      config: () => ({ apiKey: openaiKeyFrom(process.env, p.apiKeyEnv, isLoopback(baseURL)), baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs }),
+      keyEnv: p.apiKeyEnv,
+      runtime,
+      ctx,
+    });
+  },
+  llm: {
+    provider: 'openai',
+    replayable: true,
+    preflight(p, env) {
+      const baseURL = baseURLOf(p, env);
+      if (!env[p.apiKeyEnv] && !isLoopback(baseURL)) return `${p.apiKeyEnv} is not set and ${baseURL} is not a local server; export the server's API key (or replay a logged run: hotmess run --replay RUN --out DIR)`;
+      return null;
+    },
+    estimate(p, sample) {
+      const tool = actionTool(sample.space);
+      const system = systemBlocks(sample.envName, p.system, sample.instructions).join('\n\n');
+      const observationTokens = approxTokens(sample.observation.text);
+      return {
+        model: p.model,
+        price: priceOf(p, baseURLOf(p, process.env)),
+        prefixTokens: TOOL_PROMPT_TOKENS + approxTokens(canonicalJson(tool)) + approxTokens(system),
+        observationTokens,
+        turnTokens: observationTokens + REPLY_TOKENS + FEEDBACK_TOKENS,
+        // n choices bill n outputs (and the prompt once).
+        outputTokens: (p.expectedOutputTokens ?? 60) * p.samples,
+        history: p.history,
+        promptCaching: false,
+      };
+    },
+  },
+});

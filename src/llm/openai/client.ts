@@ -1,0 +1,80 @@
+/**
+ * Chat Completions through the official `openai` SDK (6.x), loaded on first
+ * use. Any OpenAI-compatible server works (vLLM, llama-server, Ollama, the
+ * public API). Every HTTP attempt, the SDK's own retries included, passes
+ * through the process-wide limiter (a gate around the transport); the SDK's
+ * `maxRetries` and `timeout` honour `retry-after`. Errors come out as
+ * one-line `ApiCallError`s with the key scrubbed, classified as for
+ * `anthropic` (faults.ts).
+ */
+import { HotmessError, type Json } from '../../core/index.js';
+import { retryAfterMs, type RequestLimiter } from '../limiter.js';
+import { apiCallError, firstLine } from '../anthropic/faults.js';
+import { nodeFetch } from '../anthropic/node-fetch.js';
+
+export interface OpenAIConfig {
+  /** Servers on a loopback address take any key; the SDK still needs a non-empty one. */
+  readonly apiKey: string;
+  readonly baseURL: string;
+  readonly maxRetries: number;
+  readonly timeoutMs: number;
+}
+
+/** One Chat Completions reply as the cache stores it. */
+export interface ChatReply {
+  /** The server's request id (`x-request-id`), else the completion id; random per call, so logged under `timing`. */
+  readonly requestId: string | null;
+  readonly completion: Json;
+}
+
+export interface ChatCaller {
+  /** Rejects with an `ApiCallError` (or the abort, when `signal` fired). */
+  create(request: Record<string, unknown>, signal: AbortSignal): Promise<ChatReply>;
+}
+
+export const PUBLIC_OPENAI_URL = 'https://api.openai.com/v1';
+
+export async function createChatCaller(config: OpenAIConfig, limiter: RequestLimiter): Promise<ChatCaller> {
+  let OpenAI: typeof import('openai').default;
+  try {
+    OpenAI = (await import('openai')).default;
+  } catch (e) {
+    throw new HotmessError('agent', `openai: cannot load the openai package (${firstLine(e)}); run npm install`);
+  }
+  const gated = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    await limiter.acquire(init?.signal);
+    try {
+      const response = await nodeFetch(input, init);
+      if (response.status === 429 || response.status === 503) limiter.overloaded(retryAfterMs(response.headers));
+      else if (response.ok) limiter.succeeded();
+      return response;
+    } finally {
+      limiter.release();
+    }
+  };
+  const client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, maxRetries: config.maxRetries, timeout: config.timeoutMs, fetch: gated as never, logLevel: 'off' });
+  const scrub = (s: string) => (config.apiKey.length > 0 ? s.split(config.apiKey).join('[redacted]') : s);
+  return {
+    async create(request, signal) {
+      try {
+        const { data, request_id } = await client.chat.completions.create(request as never, { signal }).withResponse();
+        const completion = data as unknown as Json;
+        const id = request_id ?? ((completion as { id?: unknown } | null)?.id as string | undefined) ?? null;
+        return { requestId: typeof id === 'string' ? id : null, completion };
+      } catch (e) {
+        if (signal.aborted) throw e;
+        throw apiCallError(e, { baseURL: client.baseURL, maxRetries: config.maxRetries, timeoutMs: config.timeoutMs, scrub, provider: 'openai' });
+      }
+    },
+  };
+}
+
+/** Whether a base URL points at this machine (a local server: no key needed, no price by default). */
+export function isLoopback(baseURL: string): boolean {
+  try {
+    const host = new URL(baseURL).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
