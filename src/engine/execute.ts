@@ -4,8 +4,7 @@
  * environment end the rollout in `error`; they never escape.
  */
 import { HotmessError, type Agent, type AgentContext, type AgentServices, type AnyEnvironment, type Action } from '../core/index.js';
-import type { StepBuffer } from '../log/index.js';
-import { RolloutSession } from './session.js';
+import { RolloutSession, type StepSink } from './session.js';
 import { runRollout, type RolloutEnd } from './rollout.js';
 import type { PlannedRollout } from './plan.js';
 import { resolveAgent, type Registry } from './registry.js';
@@ -15,7 +14,7 @@ export interface ExecuteInput {
   readonly env: AnyEnvironment;
   readonly envParams: unknown;
   readonly registry: Registry;
-  readonly sink: StepBuffer;
+  readonly sink: StepSink;
   readonly signal?: AbortSignal;
   /** Actions replayed before the agent takes over (fork). */
   readonly prefix?: readonly Action[];
@@ -60,6 +59,12 @@ export function buildAgent(session: RolloutSession, planned: PlannedRollout, reg
 function usesHistory(def: PlannedRollout['agent']['def'], params: unknown): boolean {
   const u = def.usesHistory;
   return typeof u === 'function' ? u(params) : u;
+}
+
+/** The rollout line of a rollout that could not run at all (e.g. its worker process kept dying). */
+export function errorRolloutLine(planned: Pick<PlannedRollout, 'id' | 'agent' | 'horizon' | 'instance' | 'index' | 'seeds'>, error: string): string {
+  const { id, agent, horizon, instance, index, seeds } = planned;
+  return JSON.stringify({ rollout: id, agent: agent.name, horizon, instance, index, seeds, length: 0, termination: 'error', error, outcome: null, return: 0, timing: { ms: 0 } });
 }
 
 export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult> {

@@ -2,7 +2,10 @@
 export { rolloutMachine, runRollout, type RolloutEnd } from './rollout.js';
 export { RolloutSession, type StepSink } from './session.js';
 export { planRollouts, type PlannedRollout } from './plan.js';
-export { executeRollout, buildAgent } from './execute.js';
+export { executeRollout, buildAgent, errorRolloutLine, type ExecuteResult } from './execute.js';
+export { localPlace, splitPlace, TextSink, type RolloutPlace, type LocalPlaceOptions } from './place.js';
+export { workerPool, autoWorkers, type WorkerPool, type PoolOptions } from './pool.js';
+export { serveRollouts } from './pool-worker.js';
 export { runScenario, executePlan, buildManifest, type RunOptions, type RunSummary, type PlanExecution, type PlanOutcome } from './runner.js';
 export { loadScenario, loadScenarioFile, parseScenario, resolveScenario, ScenarioSchema, type ResolvedScenario, type ResolvedAgent, type ScenarioFile, type AgentSpec } from './scenario.js';
 export { resolveEnvironment, resolveAgent, type Registry } from './registry.js';

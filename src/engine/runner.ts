@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { HotmessError, type Action, type AgentServices } from '../core/index.js';
 import { FILES, RUN_SCHEMA, RunWriter, readManifest, recoverRun, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
-import { executeRollout } from './execute.js';
+import { localPlace, type RolloutPlace } from './place.js';
 import { planRollouts, type PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
 import type { ResolvedScenario } from './scenario.js';
@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly manifestExtra?: Partial<Manifest>;
   /** Run-scoped services handed to every agent (e.g. the LLM response cache and cost meter). */
   readonly services?: AgentServices;
+  /** Where rollouts run (worker processes, a queue); default: this process. */
+  readonly place?: RolloutPlace;
 }
 
 export interface RunSummary {
@@ -114,6 +116,8 @@ export interface PlanExecution {
   readonly onProgress?: (done: number, total: number) => void;
   readonly services?: AgentServices;
   readonly prefixFor?: (planned: PlannedRollout) => readonly Action[] | undefined;
+  /** Where rollouts run; default: this process with `concurrency` slots. Closed when the loop ends. */
+  readonly place?: RolloutPlace;
 }
 
 export interface PlanOutcome {
@@ -128,18 +132,28 @@ export interface PlanOutcome {
  * rollout is never committed, so it is re-run on resume, never half-counted.
  */
 export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
+  const place = x.place ?? localPlace({ scenario: x, registry: x.registry, slots: x.concurrency, services: x.services, prefixFor: x.prefixFor });
   const writer = new RunWriter(x.dir);
   const terminations: Record<Termination, number> = { terminated: 0, truncated: 0, error: 0 };
   const inflight = new Set<Promise<void>>();
   let stoppedBecause: string | null = null;
+  // The place itself was lost (e.g. the queue's server): stop, keep what is committed, rethrow.
+  let lost: { readonly error: unknown } | null = null;
   let ran = 0;
   let lastYield = Date.now();
   x.onProgress?.(x.alreadyDone, x.total);
 
   const runOne = async (planned: PlannedRollout) => {
     const sink = writer.stepBuffer();
-    const result = await executeRollout({ planned, env: x.env, envParams: x.envParams, registry: x.registry, sink, signal: x.signal, prefix: x.prefixFor?.(planned), services: x.services });
-    if (x.signal?.aborted) return sink.discard();
+    let result;
+    try {
+      result = await place.run(planned, sink, x.signal);
+    } catch (error) {
+      sink.discard();
+      lost ??= { error };
+      return;
+    }
+    if (x.signal?.aborted || lost) return sink.discard();
     writer.commit(sink, result.line);
     terminations[result.end.termination]++;
     ran++;
@@ -149,21 +163,27 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
   try {
     for (const planned of x.plan) {
       stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? null);
-      if (stoppedBecause) break;
+      if (stoppedBecause || lost) break;
       const p = runOne(planned);
       inflight.add(p);
       void p.finally(() => inflight.delete(p));
-      if (inflight.size >= x.concurrency) await Promise.race(inflight);
+      if (inflight.size >= place.slots) {
+        place.flush?.();
+        await Promise.race(inflight);
+      }
       // Scripted rollouts finish synchronously; let signals, timers and progress through every 10 ms.
       if (Date.now() - lastYield > 10) {
         await yieldToLoop();
         lastYield = Date.now();
       }
     }
+    place.flush?.();
     await Promise.all(inflight);
   } finally {
     writer.close();
+    await place.close?.();
   }
+  if (lost) throw (lost as { error: unknown }).error;
   if (x.signal?.aborted && !stoppedBecause) stoppedBecause = 'interrupted';
   return { ran, terminations, stoppedBecause };
 }
@@ -183,20 +203,32 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
 
   const plan = planRollouts(s);
   const todo = plan.filter((p) => !finished.has(p.id));
-  const outcome = await executePlan({
-    plan: todo,
-    alreadyDone: plan.length - todo.length,
-    total: plan.length,
-    env: s.env,
-    envParams: s.envParams,
-    dir,
-    registry: opts.registry,
-    concurrency: Math.max(1, opts.concurrency ?? s.spec.concurrency),
-    signal: opts.signal,
-    shouldStop: opts.shouldStop,
-    onProgress: opts.onProgress,
-    services: opts.services,
-  });
+  let outcome: PlanOutcome;
+  try {
+    outcome = await executePlan({
+      plan: todo,
+      alreadyDone: plan.length - todo.length,
+      total: plan.length,
+      env: s.env,
+      envParams: s.envParams,
+      dir,
+      registry: opts.registry,
+      concurrency: Math.max(1, opts.concurrency ?? s.spec.concurrency),
+      signal: opts.signal,
+      shouldStop: opts.shouldStop,
+      onProgress: opts.onProgress,
+      services: opts.services,
+      place: opts.place,
+    });
+  } catch (e) {
+    // The place was lost (or the disk failed): what was committed stays, and the run is resumable.
+    try {
+      writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, 'interrupted', opts.manifestExtra, { startedAt, finishedAt: new Date().toISOString() }));
+    } catch {
+      // The original error is the one to report.
+    }
+    throw e;
+  }
   const status: Manifest['status'] = outcome.stoppedBecause ? 'interrupted' : 'finished';
   writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, status, opts.manifestExtra, { startedAt, finishedAt: new Date().toISOString() }));
   return { dir, status, total: plan.length, skipped: plan.length - todo.length, ...outcome, ...(recovered ? { recovered } : {}) };

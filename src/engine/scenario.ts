@@ -31,6 +31,8 @@ export const ScenarioSchema = z
     seed: z.union([z.number().int().nonnegative(), z.string().min(1)]),
     agents: z.array(AgentSpecSchema).min(1),
     concurrency: z.number().int().min(1).max(1024).default(1),
+    /** Worker processes on this machine (`auto`: one per core). Optional, so scenarios without it keep their hash. */
+    workers: z.union([z.number().int().min(1).max(1024), z.literal('auto')]).optional(),
   })
   .strict();
 

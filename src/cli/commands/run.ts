@@ -1,9 +1,10 @@
 /** `hotmess run SCENARIO`: every rollout of a scenario into a run directory. */
 import type { Command } from 'commander';
 import { Cli, processIO } from '../io.js';
-import { join } from 'node:path';
-import { EXIT_CODES, HotmessError } from '../../core/index.js';
-import { loadScenario, runScenario, type RunSummary } from '../../engine/index.js';
+import { join, resolve } from 'node:path';
+import { EXIT_CODES, HotmessError, type AgentServices } from '../../core/index.js';
+import { autoWorkers, loadScenario, localPlace, runScenario, splitPlace, workerPool, type ResolvedScenario, type RolloutPlace, type RunSummary } from '../../engine/index.js';
+import { hasModelAgents } from '../../llm/index.js';
 import { cliInvocation, createProgress, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -13,6 +14,8 @@ import { dryRun, formatEstimate, formatTotals, loadRunScenario, prepareLlmRun, t
 export interface RunFlags {
   out?: string;
   concurrency?: string;
+  /** Worker processes: a positive integer or `auto` (one per core). */
+  workers?: string;
   resume?: boolean;
   analyze?: boolean;
   json?: boolean;
@@ -35,6 +38,27 @@ function parseConcurrency(v: string | undefined): number | undefined {
   return n;
 }
 
+export function parseWorkers(v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'auto') return autoWorkers();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new HotmessError('usage', `--workers: expected a positive integer or "auto", got "${v}"`);
+  return n;
+}
+
+/**
+ * Where this run's rollouts run: this process (one worker), or N worker
+ * processes. Model-backed rollouts stay in this process, beside the run's
+ * one request limiter, budget and cost ledger.
+ */
+export function placeFor(s: ResolvedScenario, workers: number, concurrency: number, services: AgentServices | undefined): RolloutPlace | undefined {
+  if (workers <= 1) return undefined;
+  const pool = workerPool({ entry: new URL('../rollout-worker.ts', import.meta.url), workers, scenario: { spec: s.spec, file: s.file ? resolve(s.file) : null } });
+  if (!hasModelAgents(s.agents)) return pool;
+  const here = localPlace({ scenario: s, registry: REGISTRY, slots: concurrency, services });
+  return splitPlace((p) => hasModelAgents([p.agent]), here, pool);
+}
+
 /** `cli` defaults to the real process (library callers and tests that call this directly). */
 export async function runCommand(file: string | undefined, flags: RunFlags, cli: Cli = new Cli(processIO())): Promise<RunResult> {
   if (flags.replay && file) throw new HotmessError('usage', '--replay takes the scenario from the run it replays; drop the scenario argument');
@@ -44,14 +68,18 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
   if (flags.resume && !flags.out) throw new HotmessError('usage', '--resume needs --out DIR: the run directory to continue');
   const out = flags.out ?? join('runs', `${scenario.spec.name}-${stamp(new Date())}`);
   const llm = prepareLlmRun(scenario, out, flags);
+  const concurrency = parseConcurrency(flags.concurrency);
+  const workers = parseWorkers(flags.workers) ?? parseWorkers(scenario.spec.workers) ?? 1;
   const progress = flags.json ? null : createProgress(cli, `run ${scenario.spec.name}`, 0);
   return withInterrupt(cli, 'finished rollouts', async (signal) => {
+    const place = placeFor(scenario, workers, concurrency ?? scenario.spec.concurrency, llm.services);
     const summary = await runScenario(scenario, {
       out,
       registry: REGISTRY,
       version: PACKAGE_VERSION,
       resume: flags.resume,
-      concurrency: parseConcurrency(flags.concurrency),
+      concurrency,
+      place,
       signal,
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
       services: llm.services,
@@ -71,6 +99,7 @@ export function register(program: Command, cli: Cli): void {
     .argument('[scenario]', 'scenario YAML file (omit with --replay)')
     .option('--out <dir>', 'run directory (default: runs/<name>-<timestamp>)')
     .option('--concurrency <n>', 'rollouts in flight at once (overrides the scenario)')
+    .option('--workers <n>', 'worker processes for scripted rollouts: a number or "auto" (one per core); default 1, or the scenario\'s `workers`')
     .option('--resume', 'continue an interrupted run in --out without redoing finished rollouts')
     .option('--analyze', 'analyse the run and write the report when it finishes')
     .option('--json', 'print the run summary as JSON')
