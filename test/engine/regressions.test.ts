@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
 import { recoverRun } from '../../src/log/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
+import { hotmess } from '../helpers/cli.js';
 import { CLI, readJsonlFile, tempDir } from '../helpers/run-dir.js';
 
-const cli = (args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+const cli = (args: string[]) => hotmess(...args);
 
 function scenarioFile(yaml: string): string {
   const file = join(tempDir(), 's.yaml');
@@ -17,18 +18,18 @@ function scenarioFile(yaml: string): string {
 }
 
 describe('regressions', () => {
-  it('an ensemble naming an unknown inner agent kind fails validation, not every rollout', () => {
+  it('an ensemble naming an unknown inner agent kind fails validation, not every rollout', async () => {
     const file = scenarioFile(`name: e\nenvironment: kv-sum\nhorizons: [3]\nrollouts: 2\nseed: 1\nagents:\n  - { name: e, kind: ensemble, params: { inner: { kind: nope }, samples: 3 } }\n`);
-    const r = cli(['scenario', 'validate', file]);
+    const r = await cli(['scenario', 'validate', file]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/agents\.0\.params\.inner\.kind: unknown agent kind "nope"/);
     const bad = scenarioFile(`name: e\nenvironment: kv-sum\nhorizons: [3]\nrollouts: 2\nseed: 1\nagents:\n  - { name: e, kind: ensemble, params: { inner: { kind: noisy, params: { epsilon: 3 } }, samples: 3 } }\n`);
-    expect(cli(['scenario', 'validate', bad]).stderr).toMatch(/agents\.0\.params\.inner\.params\.epsilon:/);
+    expect((await cli(['scenario', 'validate', bad])).stderr).toMatch(/agents\.0\.params\.inner\.params\.epsilon:/);
   });
 
-  it('a misspelt environment or agent parameter is refused, not silently defaulted', () => {
+  it('a misspelt environment or agent parameter is refused, not silently defaulted', async () => {
     const file = scenarioFile(`name: e\nenvironment: kv-sum\nparams: { keyPerStep: 3 }\nhorizons: [3]\nrollouts: 2\nseed: 1\nagents:\n  - { name: n, kind: noisy, params: { epsilon: 0.1 } }\n`);
-    const r = cli(['scenario', 'validate', file]);
+    const r = await cli(['scenario', 'validate', file]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/params: unknown parameter "keyPerStep" for environment kv-sum/);
   });
@@ -60,13 +61,13 @@ describe('regressions', () => {
     expect(seq('b:32:0:0')).toBe(seq('b:32:0:1'));
   });
 
-  it('run exits non-zero (and says how to re-run) when rollouts end in error', () => {
+  it('run exits non-zero (and says how to re-run) when rollouts end in error', async () => {
     const fixtures = join(process.cwd(), 'test', 'fixtures');
     const file = join(fixtures, `tmp-${process.pid}.yaml`);
     writeFileSync(file, `name: boom\nenvironment: ./counter-env.ts\nhorizons: [3]\nrollouts: 2\nseed: 1\nagents:\n  - { name: b, kind: biased, params: { rate: 1 } }\n`);
     try {
       const out = join(tempDir(), 'run');
-      const r = cli(['run', file, '--out', out]);
+      const r = await cli(['run', file, '--out', out]);
       expect(r.status).toBe(5);
       expect(r.stderr).toMatch(/2 rollout\(s\) ended in error.*--resume/);
     } finally {
@@ -74,9 +75,9 @@ describe('regressions', () => {
     }
   });
 
-  it('run --json --analyze prints one JSON document', () => {
+  it('run --json --analyze prints one JSON document', async () => {
     const file = scenarioFile(`name: j\nenvironment: kv-sum\nhorizons: [3]\nrollouts: 3\nseed: 1\nagents:\n  - { name: n, kind: noisy, params: { epsilon: 0.3 } }\n`);
-    const r = cli(['run', file, '--out', join(tempDir(), 'run'), '--json', '--analyze']);
+    const r = await cli(['run', file, '--out', join(tempDir(), 'run'), '--json', '--analyze']);
     expect(r.status, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ status: 'finished', ran: 3 });
@@ -103,17 +104,17 @@ describe('regressions', () => {
     expect(readFileSync(join(dir, 'retired.jsonl'), 'utf8').trim().split('\n')).toEqual([errLine]);
   });
 
-  it('option errors from the parser are one line', () => {
-    const r = cli(['run', '--bogus']);
+  it('option errors from the parser are one line', async () => {
+    const r = await cli(['run', '--bogus']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual(["hotmess: unknown option '--bogus' (see --help)"]);
   });
 });
 
 describe('regressions: run directories and imports', () => {
-  it('run --out naming a file is a usage error, not an internal one', () => {
+  it('run --out naming a file is a usage error, not an internal one', async () => {
     const file = scenarioFile(`name: f\nenvironment: kv-sum\nhorizons: [3]\nrollouts: 1\nseed: 1\nagents:\n  - { name: o, kind: oracle }\n`);
-    const r = cli(['run', file, '--out', file]);
+    const r = await cli(['run', file, '--out', file]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--out must be a directory/);
   });
@@ -121,26 +122,26 @@ describe('regressions: run directories and imports', () => {
   it('resume deletes a stale analysis.json, since the logs change', async () => {
     const file = scenarioFile(`name: st\nenvironment: kv-sum\nhorizons: [3]\nrollouts: 2\nseed: 1\nagents:\n  - { name: o, kind: oracle }\n`);
     const out = join(tempDir(), 'run');
-    expect(cli(['run', file, '--out', out, '--analyze']).status).toBe(0);
-    expect(cli(['run', file, '--out', out, '--resume']).status).toBe(0);
+    expect((await cli(['run', file, '--out', out, '--analyze'])).status).toBe(0);
+    expect((await cli(['run', file, '--out', out, '--resume'])).status).toBe(0);
     expect(spawnSync('test', ['-e', join(out, 'analysis.json')]).status).not.toBe(0);
   });
 
-  it('import --force refuses to replace a folder that is not a run directory', () => {
+  it('import --force refuses to replace a folder that is not a run directory', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'precious.txt'), 'keep me');
     const src = join(tempDir(), 'in.jsonl');
     writeFileSync(src, '{"type":"step","group":"g","rollout":0,"t":1,"action":"a"}\n{"type":"outcome","group":"g","rollout":0,"outcome":{"kind":"coverage","value":[1],"target":[1]}}\n');
-    const r = cli(['import', 'jsonl', src, '--out', dir, '--force']);
+    const r = await cli(['import', 'jsonl', src, '--out', dir, '--force']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not a run directory/);
     expect(readFileSync(join(dir, 'precious.txt'), 'utf8')).toBe('keep me');
   });
 
-  it('import jsonl refuses a group name with a colon (rollout ids would be ambiguous)', () => {
+  it('import jsonl refuses a group name with a colon (rollout ids would be ambiguous)', async () => {
     const src = join(tempDir(), 'in.jsonl');
     writeFileSync(src, '{"type":"step","group":"a:b","rollout":0,"t":1,"action":"a"}\n');
-    const r = cli(['import', 'jsonl', src, '--out', join(tempDir(), 'out')]);
+    const r = await cli(['import', 'jsonl', src, '--out', join(tempDir(), 'out')]);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/group.*colons/);
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hotmess } from '../helpers/cli.js';
 import { CLI, normalisedLines, readJsonlFile, tempDir } from '../helpers/run-dir.js';
 
 /** A scenario big enough that a kill lands mid-run. */
@@ -17,7 +18,7 @@ agents:
   - { name: sc, kind: self-conditioning, params: { epsilon0: 0.05, growth: 0.1 } }
 `;
 
-const runCli = (args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+const runCli = (args: string[]) => hotmess(...args);
 
 async function waitFor(pred: () => boolean, ms: number): Promise<void> {
   const until = Date.now() + ms;
@@ -33,7 +34,7 @@ describe('crash safety', () => {
     const file = join(dir, 'resume.yaml');
     writeFileSync(file, SCENARIO);
     const reference = join(dir, 'reference');
-    expect(runCli(['run', file, '--out', reference]).status).toBe(0);
+    expect((await runCli(['run', file, '--out', reference])).status).toBe(0);
 
     const crashed = join(dir, 'crashed');
     // Its own process group, so kill -9 reaches the node process under tsx too.
@@ -50,7 +51,7 @@ describe('crash safety', () => {
     appendFileSync(rolloutsFile, '{"rollout":"noisy:200:3:39","agent":"noi');
     appendFileSync(join(crashed, 'steps.jsonl'), '{"rollout":"noisy:200:3:39","t":1,"act');
 
-    const resumed = runCli(['run', file, '--out', crashed, '--resume']);
+    const resumed = await runCli(['run', file, '--out', crashed, '--resume']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/already done/);
     for (const f of ['rollouts.jsonl', 'steps.jsonl']) {
@@ -59,23 +60,23 @@ describe('crash safety', () => {
     const manifest = JSON.parse(readFileSync(join(crashed, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('finished');
     // Resuming a finished run is a no-op.
-    const again = runCli(['run', file, '--out', crashed, '--resume']);
+    const again = await runCli(['run', file, '--out', crashed, '--resume']);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/0 rollouts run, 640 already done/);
   }, 120_000);
 
-  it('refuses to overwrite an existing run without --resume, and a different scenario with it', () => {
+  it('refuses to overwrite an existing run without --resume, and a different scenario with it', async () => {
     const dir = tempDir();
     const file = join(dir, 's.yaml');
     writeFileSync(file, SCENARIO.replace('rollouts: 40', 'rollouts: 2').replace('[50, 200]', '[5]'));
     const out = join(dir, 'run');
-    expect(runCli(['run', file, '--out', out]).status).toBe(0);
-    const again = runCli(['run', file, '--out', out]);
+    expect((await runCli(['run', file, '--out', out])).status).toBe(0);
+    const again = await runCli(['run', file, '--out', out]);
     expect(again.status).toBe(2);
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
     expect(again.stderr).toMatch(/already exists.*--resume/);
     writeFileSync(file, SCENARIO.replace('rollouts: 40', 'rollouts: 3').replace('[50, 200]', '[5]'));
-    const other = runCli(['run', file, '--out', out, '--resume']);
+    const other = await runCli(['run', file, '--out', out, '--resume']);
     expect(other.status).toBe(2);
     expect(other.stderr).toMatch(/different scenario/);
   }, 60_000);

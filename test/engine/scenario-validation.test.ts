@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, tempDir } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
+import { tempDir } from '../helpers/run-dir.js';
 
-const validate = (yaml: string) => {
+const validate = async (yaml: string) => {
   const file = join(tempDir(), 'bad.yaml');
   writeFileSync(file, yaml);
-  const r = spawnSync(CLI[0], [CLI[1], 'scenario', 'validate', file], { encoding: 'utf8' });
+  const r = await hotmess('scenario', 'validate', file);
   return { ...r, file };
 };
 
@@ -20,15 +20,15 @@ agents:
   - { name: n, kind: noisy, params: { epsilon: 0.1 } }
 `;
 
-describe('scenario validation', () => {
-  it('accepts a valid file', () => {
-    const r = validate(GOOD);
+describe('scenario validation', async () => {
+  it('accepts a valid file', async () => {
+    const r = await validate(GOOD);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/valid/);
   });
 
-  it('reports every problem as one line naming the field path, with exit code 2 and no stack trace', () => {
-    const r = validate(`name: bad name
+  it('reports every problem as one line naming the field path, with exit code 2 and no stack trace', async () => {
+    const r = await validate(`name: bad name
 environment: kv-sum
 horizons: [4, -1]
 rollouts: 0
@@ -46,23 +46,23 @@ colour: blue
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('names unknown plugins with a suggestion, and bad plugin params by path', () => {
-    const r = validate(GOOD.replace('kind: noisy', 'kind: noisey').replace('kv-sum', 'kv-summ'));
+  it('names unknown plugins with a suggestion, and bad plugin params by path', async () => {
+    const r = await validate(GOOD.replace('kind: noisy', 'kind: noisey').replace('kv-sum', 'kv-summ'));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/environment: unknown environment "kv-summ"; \(did you mean "kv-sum"\?\)/);
     expect(r.stderr).toMatch(/agents\.0\.kind: unknown agent kind "noisey"; \(did you mean "noisy"\?\)/);
-    const p = validate(GOOD.replace('epsilon: 0.1', 'epsilon: 2').replace('horizons: [4]', 'horizons: [4]\nparams: { dictSize: 0 }'));
+    const p = await validate(GOOD.replace('epsilon: 0.1', 'epsilon: 2').replace('horizons: [4]', 'horizons: [4]\nparams: { dictSize: 0 }'));
     expect(p.status).toBe(2);
     expect(p.stderr).toMatch(/agents\.0\.params\.epsilon:/);
     expect(p.stderr).toMatch(/params\.dictSize:/);
   });
 
-  it('reports invalid YAML and a missing file as one line', () => {
-    const y = validate('name: [unclosed\n');
+  it('reports invalid YAML and a missing file as one line', async () => {
+    const y = await validate('name: [unclosed\n');
     expect(y.status).toBe(2);
     expect(y.stderr).toMatch(/invalid YAML/);
     expect(y.stderr.trim().split('\n')).toHaveLength(1);
-    const m = spawnSync(CLI[0], [CLI[1], 'scenario', 'validate', '/nonexistent/x.yaml'], { encoding: 'utf8' });
+    const m = await hotmess('scenario', 'validate', '/nonexistent/x.yaml');
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/not found/);
   });

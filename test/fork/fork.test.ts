@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HotmessError } from '../../src/core/index.js';
@@ -7,7 +6,8 @@ import { forkRun, parseScenario, resolveScenario, runScenario } from '../../src/
 import { readManifest } from '../../src/log/index.js';
 import { analyzeRun } from '../../src/analysis/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
-import { CLI, dropTiming, normalisedLines, readJsonlFile, tempDir } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
+import { dropTiming, normalisedLines, readJsonlFile, tempDir } from '../helpers/run-dir.js';
 
 interface Step {
   rollout: string;
@@ -153,11 +153,11 @@ describe('hotmess fork', () => {
   it('runs from the CLI', async () => {
     const run = await sourceRun();
     const out = join(tempDir('hotmess-fork-'), 'cli');
-    const ok = spawnSync(CLI[0], [CLI[1], 'fork', run, '--rollout', 'noisy:12:0:1', '--step', '4', '--samples', '3', '--out', out], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+    const ok = await hotmess('fork', run, '--rollout', 'noisy:12:0:1', '--step', '4', '--samples', '3', '--out', out);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/fork written to .* 3 continuations of noisy:12:0:1 after step 4/);
     expect(readJsonlFile(join(out, 'rollouts.jsonl'))).toHaveLength(3);
-    const bad = spawnSync(CLI[0], [CLI[1], 'fork', run, '--rollout', 'noisy:12:0:1', '--step', 'x', '--samples', '3'], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+    const bad = await hotmess('fork', run, '--rollout', 'noisy:12:0:1', '--step', 'x', '--samples', '3');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe('hotmess: --step: expected an integer ≥ 0, got "x"');
   });

@@ -12,7 +12,26 @@ export interface CliResult {
 }
 
 /** Run `hotmess ARGS…`; resolves once the command has finished (never rejects for a failing command). */
-export async function hotmess(...args: readonly string[]): Promise<CliResult> {
+export function hotmess(...args: readonly string[]): Promise<CliResult> {
+  return hotmessWithEnv({}, args);
+}
+
+/**
+ * Run `hotmess ARGS…` with these environment variables set (undefined: unset)
+ * for the duration of the call, then restored. Calls with an env must not overlap.
+ */
+export async function hotmessWithEnv(env: Readonly<Record<string, string | undefined>>, args: readonly string[]): Promise<CliResult> {
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
+  for (const [k, v] of Object.entries(env)) set(k, v);
+  try {
+    return await invoke(args);
+  } finally {
+    for (const [k, v] of saved) set(k, v);
+  }
+}
+
+async function invoke(args: readonly string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   let forced: number | null = null;

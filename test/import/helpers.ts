@@ -3,11 +3,11 @@
  * and independent reference computations (pass^k, survival) written from
  * the metrics spec, not from the analysis code.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { canonicalJson } from '../../src/core/index.js';
+import { hotmess } from '../helpers/cli.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const TAU_FILE = resolve(REPO, '../shared/data/tau-bench/gpt-4o-airline.json');
@@ -84,18 +84,7 @@ export function survival(steps: RunFiles['steps'], rolloutIds: readonly string[]
   return pairs / (N * (N - 1));
 }
 
-export interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult } from '../helpers/cli.js';
 
-/** Run the real CLI (`tsx src/cli/main.ts ...`) in a child process, from the repo root. */
-export function runCli(args: readonly string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(join(REPO, 'node_modules/.bin/tsx'), ['src/cli/main.ts', ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, CI: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      done({ status: code, stdout, stderr });
-    });
-  });
-}
+/** Run the CLI in-process (`hotmess import …` as a user would, without the process start). */
+export const runCli = (args: readonly string[]) => hotmess(...args);

@@ -4,13 +4,13 @@
  * server echoes back), and its absence stops a run before any rollout.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { HotmessError } from '../../src/core/index.js';
 import { preflightModelAgents } from '../../src/llm/index.js';
+import { hotmessWithEnv } from '../helpers/cli.js';
 import { allFiles, cleanup, resolve, rollouts, run, scenarioSpec, SENTINEL_KEY, tempDir } from './helpers.js';
 import { apiError, kvSumAnswer, message, startMessagesServer, type MessagesServer } from './server.js';
 
@@ -65,12 +65,10 @@ describe('the API key', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('the example scenarios stop at once without ANTHROPIC_API_KEY (exit 5, one line, nothing written)', () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, CI: "1" };
-    delete env.ANTHROPIC_API_KEY;
+  it('the example scenarios stop at once without ANTHROPIC_API_KEY (exit 5, one line, nothing written)', async () => {
     for (const name of ['claude-kv-sum', 'claude-maze']) {
       const out = join(tempDir(), 'run');
-      const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', 'run', `scenarios/${name}.yaml`, '--out', out], { encoding: 'utf8', env });
+      const r = await hotmessWithEnv({ ANTHROPIC_API_KEY: undefined }, ['run', `scenarios/${name}.yaml`, '--out', out]);
       expect(r.status).toBe(5);
       expect(r.stderr).toBe('hotmess: agent "haiku" (anthropic): ANTHROPIC_API_KEY is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)\n');
       expect(existsSync(out)).toBe(false);

@@ -9,6 +9,7 @@ import maze from '../../environments/maze.js';
 import { parseScenario, resolveScenario, runScenario, type Registry, type RunSummary } from '../../src/engine/index.js';
 import { createLlmRuntime, type LlmRuntime } from '../../src/llm/index.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { hotmessWithEnv, type CliResult } from '../helpers/cli.js';
 import { startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 /** A key that must never appear in any file a run writes. */
@@ -100,23 +101,11 @@ export function allFiles(dir: string): string[] {
 /** The CLI as the user runs it (tsx forks a child: detached runs get their own process group). */
 export const CLI = ['node_modules/.bin/tsx', 'src/cli/main.ts'] as const;
 
-export interface CliResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliResult } from '../helpers/cli.js';
 
-/** Run the CLI without blocking the event loop (the test's Messages server must keep answering). */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(CLI[0], [CLI[1], ...args], { env: { ...process.env, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+/** Run the CLI in-process with these environment variables (the test's Messages server keeps answering: nothing blocks). */
+export function runCli(args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<CliResult> {
+  return hotmessWithEnv(env, args);
 }
 
 /** The CLI in its own process group, for kill -9 tests; returns the child. */

@@ -4,7 +4,6 @@
  * cell (plain and interactive); a group whose rollouts all errored printed
  * "no divergence" and counted its errors as failures.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,8 @@ import { parseScenario, resolveScenario, runScenario } from '../../src/engine/in
 import { actionLabel, ReplayModel } from '../../src/tui/index.js';
 import { actionLegend } from '../../src/tui/model/format.js';
 import { ReplayApp } from '../../src/tui/view/App.js';
-import { CLI, readJsonlFile, tempDir } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
+import { readJsonlFile, tempDir } from '../helpers/run-dir.js';
 import { waitFor } from './helpers.js';
 
 async function makeRun(raw: Record<string, unknown>): Promise<string> {
@@ -22,7 +22,7 @@ async function makeRun(raw: Record<string, unknown>): Promise<string> {
   return dir;
 }
 
-const replay = (dir: string, ...args: string[]) => spawnSync(CLI[0], [CLI[1], 'replay', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const replay = (dir: string, ...args: string[]) => hotmess('replay', dir, ...args);
 
 /** The lane rows of `replay --plain --group` output: step → cell labels with their marks removed. */
 function laneRows(out: string): Map<number, string[]> {
@@ -61,9 +61,9 @@ describe('hanoi lanes', () => {
     dir = await makeRun({ name: 'labels-hanoi', environment: 'hanoi', horizons: [7], instances: 2, rollouts: 4, seed: 7, agents: [{ name: 'noisy', kind: 'noisy', params: { epsilon: 0.3 } }] });
   });
 
-  it('replay --plain shows each move as from→to, read independently from steps.jsonl', () => {
+  it('replay --plain shows each move as from→to, read independently from steps.jsonl', async () => {
     const group = 'noisy:7:1';
-    const r = replay(dir, '--plain', '--group', group);
+    const r = await replay(dir, '--plain', '--group', group);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('actions shown as from→to');
@@ -109,8 +109,8 @@ describe('rollouts that ended in error', () => {
     expect(terms.filter((r) => r.agent === 'nobody').map((r) => r.termination)).toEqual(['error', 'error', 'error']);
   });
 
-  it('a group whose rollouts all errored says so, and the errors are not counted as failures', () => {
-    const r = replay(dir, '--plain');
+  it('a group whose rollouts all errored says so, and the errors are not counted as failures', async () => {
+    const r = await replay(dir, '--plain');
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines).toContain('nobody:3:0  3 rollouts  all rollouts errored');
@@ -121,8 +121,8 @@ describe('rollouts that ended in error', () => {
     expect(row[header.indexOf('errored')]).toBe('3');
   });
 
-  it('its group view ends "all rollouts errored" and never calls a rollout failed', () => {
-    const r = replay(dir, '--plain', '--group', 'nobody:3:0');
+  it('its group view ends "all rollouts errored" and never calls a rollout failed', async () => {
+    const r = await replay(dir, '--plain', '--group', 'nobody:3:0');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('\nall rollouts errored\n');
     expect(r.stdout).not.toContain('no divergence');

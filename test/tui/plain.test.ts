@@ -1,12 +1,12 @@
 /**
- * `replay --plain` and replay with stdout not a terminal: the real CLI on a
+ * `replay --plain` and replay with stdout not a terminal: the CLI (in-process) on a
  * run made by the real engine. The first divergence it prints is checked
  * against one computed independently from steps.jsonl.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, readJsonlFile } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
+import { readJsonlFile } from '../helpers/run-dir.js';
 import { groupSequences, makeMazeRun, splitSteps } from './helpers.js';
 
 let dir: string;
@@ -14,8 +14,8 @@ beforeAll(async () => {
   dir = await makeMazeRun({ seed: 11 });
 });
 
-function replay(...args: string[]) {
-  const r = spawnSync(CLI[0], [CLI[1], 'replay', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+async function replay(...args: string[]) {
+  const r = await hotmess('replay', dir, ...args);
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -25,12 +25,12 @@ const expectedLine = (group: string): string => {
 };
 
 describe('replay --plain', () => {
-  it('prints a group as lanes aligned by step, marks the first divergence, then the selected rollout step by step', () => {
+  it('prints a group as lanes aligned by step, marks the first divergence, then the selected rollout step by step', async () => {
     const group = 'noisy:6:0';
     const seqs = groupSequences(dir, group);
     const first = splitSteps(seqs)[0];
     expect(first).toBeGreaterThanOrEqual(1);
-    const { status, out, err } = replay('--plain', '--group', group, '--rollout', '2');
+    const { status, out, err } = await replay('--plain', '--group', group, '--rollout', '2');
     expect(err).toBe('');
     expect(status).toBe(0);
     const lines = out.split('\n');
@@ -56,8 +56,8 @@ describe('replay --plain', () => {
     });
   });
 
-  it('is automatic when stdout is not a terminal, and lists every group with its first divergence', () => {
-    const { status, out } = replay();
+  it('is automatic when stdout is not a terminal, and lists every group with its first divergence', async () => {
+    const { status, out } = await replay();
     expect(status).toBe(0);
     for (const g of ['oracle:6:0', 'oracle:6:1', 'noisy:6:0', 'noisy:6:1']) {
       const line = out.split('\n').find((l) => l.startsWith(`${g} `));
@@ -68,8 +68,8 @@ describe('replay --plain', () => {
     expect(out).toContain('incoherence');
   });
 
-  it('names an unknown group in one line', () => {
-    const { status, err } = replay('--plain', '--group', 'nobody:6:0');
+  it('names an unknown group in one line', async () => {
+    const { status, err } = await replay('--plain', '--group', 'nobody:6:0');
     expect(status).toBe(2);
     expect(err.trim().split('\n')).toEqual([expect.stringContaining('--group nobody:6:0: no such group')]);
   });

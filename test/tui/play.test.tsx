@@ -4,7 +4,6 @@
  * played through the real engine is a normal run directory that replay and
  * analyze read, and without a terminal the command stops with one line.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
@@ -22,7 +21,8 @@ import { isEntry, packLines, wrapLine } from '../../src/tui/play/pack.js';
 import { playScenario } from '../../src/tui/play/setup.js';
 import { ENVIRONMENTS } from '../../environments/index.js';
 import { createRng, rolloutSeeds } from '../../src/core/index.js';
-import { CLI, readJsonlFile, tempDir } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
+import { readJsonlFile, tempDir } from '../helpers/run-dir.js';
 import { waitFor } from './helpers.js';
 
 const KEY = { down: '\u001B[B', enter: '\r', escape: '\u001B', backspace: '\u007F' };
@@ -194,16 +194,16 @@ describe('a played session', () => {
     expect(r.error).toContain('hotmess play');
   });
 
-  it('names a bad --horizon with the valid values, even without a terminal (regression: it said "<scenario>: horizons.0")', () => {
-    const r = spawnSync(CLI[0], [CLI[1], 'play', 'hanoi', '--horizon', '4'], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  it('names a bad --horizon with the valid values, even without a terminal (regression: it said "<scenario>: horizons.0")', async () => {
+    const r = await hotmess('play', 'hanoi', '--horizon', '4');
     expect(r.status).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^hotmess: --horizon 4: hanoi horizons must be 2\^n - 1 .*Valid horizons: 1, 3, 7, 15/);
   });
 
-  it('names an unknown environment before asking for a terminal (regression: it said "needs an interactive terminal")', () => {
-    const r = spawnSync(CLI[0], [CLI[1], 'play', 'mazee'], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  it('names an unknown environment before asking for a terminal (regression: it said "needs an interactive terminal")', async () => {
+    const r = await hotmess('play', 'mazee');
     expect(r.status).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -218,8 +218,8 @@ describe('a played session', () => {
     expect([ok.spec.horizons, ok.spec.agents.map((a) => a.kind), ok.spec.rollouts]).toEqual([[7], ['human'], 1]);
   });
 
-  it('hotmess play without a terminal fails with one line', () => {
-    const r = spawnSync(CLI[0], [CLI[1], 'play', 'maze'], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  it('hotmess play without a terminal fails with one line', async () => {
+    const r = await hotmess('play', 'maze');
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual(['hotmess: play needs an interactive terminal: stdin and stdout must be a TTY (it reads your keys)']);
   });

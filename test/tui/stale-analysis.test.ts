@@ -4,11 +4,10 @@
  * word. It must recompute in memory, say why, and leave the file alone.
  */
 import { readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAnalysis, ReplayModel } from '../../src/tui/index.js';
-import { CLI } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
 import { makeResumedRun, readLines, setMtime } from './helpers.js';
 
 let dir: string;
@@ -45,8 +44,8 @@ describe('replay overview on a run resumed after its analysis', () => {
     expect(a.note).toContain(`analysis.json counts ${staleCount} rollouts but rollouts.jsonl holds ${finished}`);
   });
 
-  it('replay --plain prints the note and the recomputed table', () => {
-    const r = spawnSync(CLI[0], [CLI[1], 'replay', dir, '--plain', '--no-index-cache'], { encoding: 'utf8' });
+  it('replay --plain prints the note and the recomputed table', async () => {
+    const r = await hotmess('replay', dir, '--plain', '--no-index-cache');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('note: analysis.json is out of date');
     // The noisy row's groups×N is the completed run's: 2 instances × 4 rollouts.

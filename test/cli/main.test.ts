@@ -1,0 +1,41 @@
+/**
+ * The CLI entry: `main(argv, io)` in-process writes only through its io and
+ * resolves to the exit code; the installed bin drives the real process with
+ * it (spawned here because the process is the point: its exit code).
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { main, type CliIO } from '../../src/cli/main.js';
+import { hotmess } from '../helpers/cli.js';
+
+describe('main(argv, io)', () => {
+  it('writes help, version and errors to its io, not the process, and returns the exit code', async () => {
+    const writes: string[] = [];
+    const io: CliIO = { stdout: { write: (s: string) => writes.push(`out:${s}`) }, stderr: { write: (s: string) => writes.push(`err:${s}`) }, exit: () => {}, isTTY: { stdin: false, stdout: false, stderr: false } };
+    expect(await main(['--version'], io)).toBe(0);
+    expect(writes).toEqual(['out:0.1.0\n']);
+    writes.length = 0;
+    expect(await main(['analyze', '/nonexistent/run'], io)).toBe(4);
+    expect(writes).toEqual(['err:hotmess: /nonexistent/run: not a run directory (does not exist)\n']);
+    const help = await hotmess('run', '--help');
+    expect([help.status, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toMatch(/^Usage: hotmess run \[options\] \[scenario\]/);
+    const usage = await hotmess('frob');
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toBe("hotmess: unknown command 'frob'\n(Did you mean fork?) (see --help)\n");
+  });
+
+  it('two invocations at once keep their outputs apart', async () => {
+    const [a, b] = await Promise.all([hotmess('envs', '--json'), hotmess('agents', '--json')]);
+    expect(JSON.parse(a.stdout).map((e: { name: string }) => e.name)).toContain('maze');
+    expect(JSON.parse(b.stdout).map((e: { kind: string }) => e.kind)).toContain('oracle');
+  });
+});
+
+describe('the installed bin (bin/hotmess.js), a real process', () => {
+  it('exits with the error code and one line on stderr', () => {
+    const r = spawnSync(process.execPath, ['bin/hotmess.js', 'analyze', '/nonexistent/run'], { encoding: 'utf8' });
+    expect([r.status, r.stdout, r.stderr]).toEqual([4, '', 'hotmess: /nonexistent/run: not a run directory (does not exist)\n']);
+  });
+
+});
