@@ -37,5 +37,4 @@ describe('the installed bin (bin/hotmess.js), a real process', () => {
     const r = spawnSync(process.execPath, ['bin/hotmess.js', 'analyze', '/nonexistent/run'], { encoding: 'utf8' });
     expect([r.status, r.stdout, r.stderr]).toEqual([4, '', 'hotmess: /nonexistent/run: not a run directory (does not exist)\n']);
   });
-
 });
