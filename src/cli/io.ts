@@ -34,6 +34,8 @@ export class Cli {
   /** stderr is a terminal and not CI: progress is a redrawn bar rather than plain lines. */
   readonly progressBar: boolean;
   exitCode = 0;
+  /** The run directory this invocation writes, and the command that continues it (for a last-resort exit line). */
+  writing: { readonly dir: string; readonly resume: string } | null = null;
 
   constructor(
     readonly io: CliIO,

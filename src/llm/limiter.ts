@@ -80,7 +80,7 @@ export class RequestLimiter {
   /** Wait for a slot. Rejects if `signal` aborts first. */
   acquire(signal?: AbortSignal | null): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.queue.length === 0 && this.canStart()) {
+    if (this.queue.length === 0 && this.canStart(this.now())) {
       this.start();
       return Promise.resolve();
     }
@@ -99,7 +99,7 @@ export class RequestLimiter {
         : { resolve, reject };
       if (signal && waiter.onAbort) signal.addEventListener('abort', waiter.onAbort, { once: true });
       this.queue.push(waiter);
-      this.schedule();
+      this.pump();
     });
   }
 
@@ -120,7 +120,7 @@ export class RequestLimiter {
       const base = Math.min(this.current, Math.max(this.active, 1));
       this.current = Math.max(1, Math.floor(base / 2));
     }
-    this.schedule();
+    this.pump();
   }
 
   /** A successful reply: grow the limit back additively. */
@@ -129,8 +129,8 @@ export class RequestLimiter {
     this.pump();
   }
 
-  private canStart(): boolean {
-    return this.active < this.limit && this.now() >= this.pausedUntil;
+  private canStart(now: number): boolean {
+    return this.active < this.limit && now >= this.pausedUntil;
   }
 
   private start(): void {
@@ -138,25 +138,28 @@ export class RequestLimiter {
     if (this.active > this.stats.peak) this.stats.peak = this.active;
   }
 
+  /**
+   * Start what may start, then make sure a waiter left in the queue will be
+   * woken: by a release (something is in flight) or by a timer at the end
+   * of the pause. The decision and the timer read one clock value: reading
+   * it twice let a millisecond tick between "paused, cannot start" and "the
+   * pause is over, no timer needed", which stranded the queue with nothing
+   * in flight and nothing scheduled (the event loop emptied: Node exit 13).
+   */
   private pump(): void {
-    while (this.queue.length > 0 && this.canStart()) {
+    const now = this.now();
+    while (this.queue.length > 0 && this.canStart(now)) {
       const w = this.queue.shift()!;
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
       this.start();
       w.resolve();
     }
-    this.schedule();
-  }
-
-  /** While paused with waiters, wake up when the pause ends. */
-  private schedule(): void {
-    if (this.timer || this.queue.length === 0) return;
-    const wait = this.pausedUntil - this.now();
-    if (wait <= 0) return;
+    // Not paused with waiters left means the limit is full (limit >= 1): a release will pump.
+    if (this.queue.length === 0 || this.timer || now >= this.pausedUntil) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.pump();
-    }, wait);
+    }, this.pausedUntil - now);
   }
 }
 

@@ -59,14 +59,18 @@ export function placeFor(s: ResolvedScenario, workers: number, concurrency: numb
   return splitPlace((p) => hasModelAgents([p.agent]), here, pool);
 }
 
+const resumeCommand = (file: string | undefined, flags: RunFlags, out: string): string => `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${out} --resume`;
+
 /** `cli` defaults to the real process (library callers and tests that call this directly). */
 export async function runCommand(file: string | undefined, flags: RunFlags, cli: Cli = new Cli(processIO())): Promise<RunResult> {
   if (flags.replay && file) throw new HotmessError('usage', '--replay takes the scenario from the run it replays; drop the scenario argument');
   if (!flags.replay && !file) throw new HotmessError('usage', 'missing scenario: hotmess run SCENARIO.yaml (or --replay RUN --out DIR)');
   if (flags.replay && !flags.out) throw new HotmessError('usage', '--replay needs --out DIR: a new run directory for the replayed logs');
+  if (flags.out) cli.writing = { dir: flags.out, resume: resumeCommand(file, flags, flags.out) };
   const scenario = flags.replay ? await loadRunScenario(flags.replay, REGISTRY) : await loadScenario(file!, REGISTRY);
   if (flags.resume && !flags.out) throw new HotmessError('usage', '--resume needs --out DIR: the run directory to continue');
   const out = flags.out ?? join('runs', `${scenario.spec.name}-${stamp(new Date())}`);
+  cli.writing = { dir: out, resume: resumeCommand(file, flags, out) };
   const llm = prepareLlmRun(scenario, out, flags);
   const concurrency = parseConcurrency(flags.concurrency);
   const workers = parseWorkers(flags.workers) ?? parseWorkers(scenario.spec.workers) ?? 1;
@@ -129,7 +133,7 @@ export function register(program: Command, cli: Cli): void {
         }
         if (summary.llm) cli.out(formatTotals(summary.llm));
       }
-      const again = `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${summary.dir} --resume`;
+      const again = resumeCommand(file, flags, summary.dir);
       // A bad key or an unreachable server stops the run (even one whose last rollouts met it): say what to fix.
       const halted = summary.llm?.halted;
       if (summary.status === 'interrupted' || halted) {
