@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { REGISTRY } from '../src/cli/registry.js';
-import { buildAgent, parseScenario, planRollouts, resolveScenario, RolloutSession, runScenario, type ResolvedScenario } from '../src/engine/index.js';
+import { buildAgent, InstanceCache, parseScenario, planRollouts, resolveScenario, RolloutSession, runScenario, type ResolvedScenario } from '../src/engine/index.js';
 import { RunWriter } from '../src/log/index.js';
 
 /** Horizon and rollouts per environment, about 100k–200k steps each. */
@@ -48,10 +48,11 @@ async function scenarioFor(env: string): Promise<ResolvedScenario> {
 /** The same work as the engine, minus the actor and runner: the baseline. */
 function bareLoop(s: ResolvedScenario, dir: string): number {
   const writer = new RunWriter(dir);
+  const instances = new InstanceCache(s.env, s.envParams);
   let steps = 0;
   for (const planned of planRollouts(s)) {
     const sink = writer.stepBuffer();
-    const session = new RolloutSession({ id: planned.id, env: s.env, params: s.envParams, horizon: planned.horizon, seeds: planned.seeds, sink, keepHistory: false });
+    const session = new RolloutSession({ id: planned.id, env: s.env, params: s.envParams, horizon: planned.horizon, seeds: planned.seeds, sink, keepHistory: false, instances });
     session.agent = buildAgent(session, planned, REGISTRY, s.env.name);
     while (session.t < session.horizon && !session.terminated && session.failure === null) {
       session.observe();

@@ -65,9 +65,14 @@ export function hashString(str: string, seed = 0): string {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  const value = 4294967296 * (2097151 & h2) + (h1 >>> 0);
-  return value.toString(16).padStart(14, '0');
+  // The 53-bit value (21 bits of h2 above the 32 of h1) in hex, byte by byte from a table:
+  // Number#toString(16) on a double costs about a microsecond, more than the hashing.
+  const hi = h2 & 0x1fffff;
+  return HEX2[hi >>> 16] + HEX2[(hi >>> 8) & 255] + HEX2[hi & 255] + HEX2[h1 >>> 24] + HEX2[(h1 >>> 16) & 255] + HEX2[(h1 >>> 8) & 255] + HEX2[h1 & 255];
 }
+
+/** Two hex digits per byte value. */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Hash of a value's canonical JSON. */
 export const hashValue = (value: unknown): string => hashString(canonicalJson(value));

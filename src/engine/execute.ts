@@ -5,6 +5,7 @@
  */
 import { HotmessError, type Agent, type AgentContext, type AgentServices, type AnyEnvironment, type Action } from '../core/index.js';
 import { RolloutSession, type StepSink } from './session.js';
+import type { InstanceCache } from './instances.js';
 import { runRollout, type RolloutEnd } from './rollout.js';
 import type { PlannedRollout } from './plan.js';
 import { resolveAgent, type Registry } from './registry.js';
@@ -20,6 +21,8 @@ export interface ExecuteInput {
   readonly prefix?: readonly Action[];
   /** Run-scoped services handed to agents (see AgentContext.services). */
   readonly services?: AgentServices;
+  /** Environment instances shared by the rollouts of a group. */
+  readonly instances?: InstanceCache;
 }
 
 export interface ExecuteResult {
@@ -82,6 +85,7 @@ export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult
       sink,
       keepHistory: usesHistory(planned.agent.def, planned.agent.params),
       prefix: input.prefix,
+      instances: input.instances,
     });
     session.agent = buildAgent(session, planned, input.registry, env.name, input.services);
     const r = runRollout(session, input.signal);

@@ -1,6 +1,7 @@
 /** The engine: scenarios, the rollout machine and the batch runner. */
 export { rolloutMachine, runRollout, type RolloutEnd } from './rollout.js';
 export { RolloutSession, type StepSink } from './session.js';
+export { InstanceCache } from './instances.js';
 export { planRollouts, type PlannedRollout } from './plan.js';
 export { executeRollout, buildAgent, errorRolloutLine, type ExecuteResult } from './execute.js';
 export { localPlace, splitPlace, TextSink, type RolloutPlace, type LocalPlaceOptions } from './place.js';

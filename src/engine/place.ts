@@ -8,6 +8,7 @@
  */
 import type { Action, AgentServices } from '../core/index.js';
 import { executeRollout, type ExecuteResult } from './execute.js';
+import { InstanceCache } from './instances.js';
 import type { PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
 import type { StepSink } from './session.js';
@@ -39,10 +40,11 @@ export interface LocalPlaceOptions {
 
 /** This process: today's behaviour, the default place. */
 export function localPlace(o: LocalPlaceOptions): RolloutPlace {
+  const instances = new InstanceCache(o.scenario.env, o.scenario.envParams);
   return {
     slots: o.slots,
     run: (planned, sink, signal) =>
-      executeRollout({ planned, env: o.scenario.env, envParams: o.scenario.envParams, registry: o.registry, sink, signal, prefix: o.prefixFor?.(planned), services: o.services }),
+      executeRollout({ planned, env: o.scenario.env, envParams: o.scenario.envParams, registry: o.registry, sink, signal, prefix: o.prefixFor?.(planned), services: o.services, instances }),
   };
 }
 

@@ -6,6 +6,7 @@
 import { HotmessError, rolloutSeeds } from '../core/index.js';
 import { rolloutId } from '../log/index.js';
 import { executeRollout } from './execute.js';
+import { InstanceCache } from './instances.js';
 import { TextSink } from './place.js';
 import type { FromWorker, ToWorker } from './pool.js';
 import type { Registry } from './registry.js';
@@ -22,9 +23,11 @@ export function serveRollouts(registry: Registry): void {
     if (process.connected) process.send!(m, undefined, {}, () => undefined);
   };
   let scenario: Promise<ResolvedScenario> | null = null;
+  let instances: InstanceCache | null = null;
   process.on('message', (m: ToWorker) => {
     if (m.type === 'init') {
       scenario = resolveScenario(parseScenario(m.spec), registry, m.file);
+      scenario.then((s) => (instances = new InstanceCache(s.env, s.envParams)), () => undefined);
       scenario.catch((e: unknown) => send({ type: 'fatal', message: e instanceof Error ? e.message.split('\n')[0] : String(e) }));
       return;
     }
@@ -33,7 +36,7 @@ export function serveRollouts(registry: Registry): void {
       if (!agent) return send({ type: 'fatal', message: `unknown agent "${m.agent}"` });
       const planned = { id: rolloutId(agent.name, m.horizon, m.instance, m.index), agent, horizon: m.horizon, instance: m.instance, index: m.index, seeds: rolloutSeeds(s.spec.seed, agent.name, m.horizon, m.instance, m.index) };
       const sink = new TextSink();
-      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry, sink });
+      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry, sink, instances: instances ?? undefined });
       send({ type: 'done', seq: m.seq, steps: sink.text, line: r.line, end: r.end });
     }, () => undefined);
   });

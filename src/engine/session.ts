@@ -18,6 +18,7 @@ import {
   type Outcome,
   type Rng,
 } from '../core/index.js';
+import type { InstanceCache } from './instances.js';
 
 /** Where a rollout's step lines go. */
 export interface StepSink {
@@ -35,6 +36,8 @@ export interface SessionInit {
   readonly keepHistory: boolean;
   /** Steps replayed from a log before the agent takes over (fork). */
   readonly prefix?: readonly Action[];
+  /** Shared instances of the run; without it the session builds its own. */
+  readonly instances?: InstanceCache;
 }
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -68,8 +71,8 @@ export class RolloutSession {
     this.sink = init.sink;
     this.history = init.keepHistory ? [] : null;
     this.prefix = init.prefix ?? [];
-    // Separate streams: the instance depends only on the env seed.
-    this.state = init.env.reset(init.params, init.horizon, createRng(init.seeds.env));
+    // Separate streams: the instance depends only on the env seed, so the group shares it.
+    this.state = init.instances ? init.instances.initial(init.horizon, init.seeds.env) : init.env.reset(init.params, init.horizon, createRng(init.seeds.env));
     this.agentRng = createRng(init.seeds.agent);
   }
 
