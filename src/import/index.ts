@@ -6,3 +6,5 @@
 export { importTauBench, type TauBenchOptions } from './tau-bench.js';
 export { importJsonl, type JsonlOptions } from './jsonl.js';
 export type { ImportSummary } from './build.js';
+export { importInspect, type InspectOptions, type InspectSummary } from './inspect/import.js';
+export { LOSSLESS_KEY, LOSSLESS_SCHEMA, type EvalMeta, type SampleMeta } from './inspect/lossless.js';

@@ -81,4 +81,21 @@ export function register(program: Command, cli: Cli): void {
     const { importJsonl } = await import('../../import/index.js');
     print(cli, await importJsonl(file, { ...opts, version: PACKAGE_VERSION }), opts.json);
   });
+
+  withCommon(
+    cmd
+      .command('inspect <path>')
+      .summary('import Inspect AI eval logs (.eval or .json, or a directory of them)')
+      .description(
+        'Import Inspect AI eval logs (.eval or .json; a directory imports every log in it): one agent per task × model, one group per sample, one rollout per epoch, one step per assistant turn. A log written by `hotmess export inspect` is restored exactly.',
+      ),
+  )
+    .option('--scorer <name>', "the score that is the outcome (default: each log's first scorer)")
+    .addHelpText('after', '\nExample:\n  hotmess import inspect logs/2025-01-01T12-00-00_popularity_abc.eval --out runs/popularity\n  hotmess analyze runs/popularity')
+    .action(async (path: string, opts: CommonOptions & { scorer?: string }) => {
+      const { importInspect } = await import('../../import/index.js');
+      const summary = await importInspect(path, { ...opts, version: PACKAGE_VERSION });
+      for (const s of summary.skipped) process.stderr.write(`hotmess: skipped ${s}\n`);
+      print(summary, opts.json);
+    });
 }
