@@ -95,7 +95,7 @@ export function register(program: Command, cli: Cli): void {
     .action(async (path: string, opts: CommonOptions & { scorer?: string }) => {
       const { importInspect } = await import('../../import/index.js');
       const summary = await importInspect(path, { ...opts, version: PACKAGE_VERSION });
-      for (const s of summary.skipped) process.stderr.write(`hotmess: skipped ${s}\n`);
-      print(summary, opts.json);
+      for (const s of summary.skipped) cli.warn(`skipped ${s}`);
+      print(cli, summary, opts.json);
     });
 }

@@ -9,6 +9,7 @@ import { register as catalog } from './catalog.js';
 import { register as scenario } from './scenario.js';
 import { register as report } from './report.js';
 import { register as importCommand } from './import.js';
+import { register as exportCommand } from './export.js';
 import { register as analyze } from './analyze.js';
 import { register as compare } from './compare.js';
 import { register as calibrate } from './calibrate.js';
@@ -16,4 +17,4 @@ import { register as fork } from './fork.js';
 import { register as replay } from './replay.js';
 import { register as play } from './play.js';
 
-export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [run, catalog, scenario, report, importCommand, analyze, compare, calibrate, fork, replay, play];
+export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [run, catalog, scenario, report, importCommand, exportCommand, analyze, compare, calibrate, fork, replay, play];
