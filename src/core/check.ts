@@ -7,7 +7,14 @@
  * What is checked, per horizon and per check seed:
  * - params parse with the environment's schema and `checkHorizon` accepts the horizon;
  * - seed determinism: two resets from the same seed give the same state hash,
- *   observation and instructions, and the same oracle trajectory;
+ *   observation and instructions, and the same oracle trajectory: at every
+ *   step the same action, state hash, reward, observation text and data,
+ *   measure and features;
+ * - a seeded random policy (uniform over discrete actions, `perturb` on
+ *   numeric ones) walked twice from the same seeds gives the same trace,
+ *   illegal moves included, and every state it reaches is well formed;
+ * - on discrete actions, a wrong trajectory (a non-oracle action at every
+ *   step, an accepted one where there is one) does not end in a success;
  * - a step before reset (on an `undefined` state) is refused: it throws or is illegal;
  * - the oracle's action is always in `actions(state)` and is accepted by `step`;
  * - `step` never mutates the state it is given;
@@ -20,10 +27,10 @@
  *
  * Pure apart from the environment's own work; no I/O.
  */
-import { canonicalJson } from './canonical.js';
+import { canonicalJson, hashString } from './canonical.js';
 import { checkAction, type Action, type AnyEnvironment, type Measure, type Outcome, type OutcomeKind } from './environment.js';
 import { HotmessError } from './errors.js';
-import { createRng } from './rng.js';
+import { createRng, type Rng } from './rng.js';
 
 export type CheckName =
   | 'params'
@@ -39,7 +46,9 @@ export type CheckName =
   | 'outcome'
   | 'features'
   | 'observation'
-  | 'actions';
+  | 'actions'
+  | 'walk'
+  | 'wrong-success';
 
 export interface CheckFailure {
   readonly check: CheckName;
@@ -83,7 +92,10 @@ export function checkEnvironment(env: AnyEnvironment, params: unknown, horizons:
     }
     for (const seed of seeds) {
       const at = { horizon: h, seed };
+      const before = failures.length;
       const first = runOracle(env, p, h, seed, failures);
+      // "Wrong" means "not the oracle's": meaningless while the oracle itself fails.
+      const oracleOk = failures.length === before;
       if (!first) continue;
       if (!beforeResetChecked) {
         beforeResetChecked = true;
@@ -92,6 +104,10 @@ export function checkEnvironment(env: AnyEnvironment, params: unknown, horizons:
       const second = runOracle(env, p, h, seed, null);
       if (second) compareRuns(first, second, at, failures);
       else failures.push({ check: 'determinism', ...at, message: 'a second reset from the same seed failed where the first succeeded' });
+      const walked = randomWalk(env, p, h, seed, failures);
+      const again = walked && randomWalk(env, p, h, seed, null);
+      if (walked && again) compareWalks(walked, again, at, failures);
+      if (oracleOk) checkWrongTrajectory(env, p, h, seed, failures);
     }
   }
   return failures;
@@ -126,7 +142,53 @@ interface OracleRun {
   readonly instructions: string;
   readonly actionKeys: string[];
   readonly hashes: string[];
+  /** Per step: what the engine logs besides the action and state hash. */
+  readonly traces: StepTrace[];
   readonly firstAction: Action;
+}
+
+/** What the engine logs at a step besides action and state hash, each canonical, for comparing runs field by field. */
+interface StepTrace {
+  readonly reward: string;
+  readonly text: string;
+  readonly data: string;
+  readonly measure: string;
+  readonly features: string;
+}
+
+const TRACE_FIELDS: readonly { key: keyof StepTrace; what: string }[] = [
+  { key: 'reward', what: 'rewards' },
+  { key: 'text', what: 'observation texts' },
+  { key: 'data', what: 'observe().data' },
+  { key: 'measure', what: 'measures' },
+  { key: 'features', what: 'features' },
+];
+
+/** The trace of a state reached with `reward` after step t; exceptions become "throws" (reported elsewhere). */
+function traceOf(env: AnyEnvironment, state: unknown, reward: number, t: number): StepTrace {
+  const safe = (f: () => unknown): string => {
+    try {
+      return canonicalJson(f() ?? null);
+    } catch {
+      return 'throws';
+    }
+  };
+  let text = 'throws';
+  let data = 'throws';
+  try {
+    const o = env.observe(state);
+    text = hashString(String(o.text));
+    data = canonicalJson(o.data ?? null);
+  } catch {
+    /* observe failures are reported by checkState */
+  }
+  return {
+    reward: String(reward),
+    text,
+    data,
+    measure: env.measure ? safe(() => env.measure!(state, t)) : '',
+    features: env.features ? safe(() => env.features!(state)) : '',
+  };
 }
 
 /**
@@ -143,7 +205,7 @@ function runOracle(env: AnyEnvironment, params: unknown, h: number, seed: string
   const resetHash = guard(sink, at(0), 'determinism', 'hash', () => env.hash(s0));
   const instructions = guard(sink, at(0), 'observation', 'instructions', () => (env.instructions ? env.instructions(s0) : ''));
   if (resetHash === null || instructions === null) return null;
-  const run: OracleRun = { resetHash, resetText: env.observe(s0).text, instructions, actionKeys: [], hashes: [], firstAction: null };
+  const run: OracleRun = { resetHash, resetText: env.observe(s0).text, instructions, actionKeys: [], hashes: [], traces: [], firstAction: null };
   let terminated = false;
   let systematicDiffers = false;
   for (let t = 1; t <= h; t++) {
@@ -175,6 +237,7 @@ function runOracle(env: AnyEnvironment, params: unknown, h: number, seed: string
     state = result.state;
     run.actionKeys.push(canonicalJson(action));
     run.hashes.push(env.hash(state));
+    run.traces.push(traceOf(env, state, result.reward, t));
     if (!Number.isFinite(result.reward)) sink.push({ check: 'step', ...at(t), message: `reward is ${result.reward}, not a finite number` });
     if (!checkState(env, state, t, at(t), sink, true)) return run;
     if (result.terminated) {
@@ -324,6 +387,135 @@ function compareRuns(a: OracleRun, b: OracleRun, where: Where, sink: CheckFailur
       sink.push({ check: 'determinism', ...where, t: i + 1, message: `same seed gave different oracle trajectories from step ${i + 1}: ${cause}` });
       return;
     }
+    const field = differingField(a.traces[i], b.traces[i]);
+    if (field) {
+      sink.push({ check: 'determinism', ...where, t: i + 1, message: `same seed and same actions gave different ${field} at step ${i + 1}: ${cause}` });
+      return;
+    }
+  }
+}
+
+function differingField(a: StepTrace | undefined, b: StepTrace | undefined): string | null {
+  if (!a || !b) return null;
+  for (const f of TRACE_FIELDS) if (a[f.key] !== b[f.key]) return f.what;
+  return null;
+}
+
+/** One step of the random walk as the log would show it. */
+interface WalkStep {
+  readonly action: string;
+  readonly illegal: string | null;
+  readonly hash: string;
+  readonly trace: StepTrace | null;
+}
+
+/** An action of the seeded random policy: uniform on a discrete space, `perturb` on a numeric one (the oracle without it). */
+function randomPolicyAction(env: AnyEnvironment, state: unknown, space: ReturnType<AnyEnvironment['actions']>, rng: Rng): Action {
+  if (space.kind === 'discrete') return space.actions[rng.int(space.actions.length)] as Action;
+  return (env.perturb ? env.perturb(state, rng) : env.oracle(state)) as Action;
+}
+
+/**
+ * Walk a seeded random policy for up to H steps from the seed's reset state,
+ * checking every state it reaches (failures go to `sink` when given). Refused
+ * actions leave the state as it was, as in the engine.
+ */
+function randomWalk(env: AnyEnvironment, params: unknown, h: number, seed: string, failures: CheckFailure[] | null): WalkStep[] | null {
+  const sink = failures ?? [];
+  const at = (t: number): Where => ({ horizon: h, seed, t });
+  let state: unknown = guard(sink, at(0), 'walk', 'reset', () => env.reset(params, h, createRng(seed)));
+  if (state === null) return null;
+  const rng = createRng(`check-walk:${seed}`);
+  const steps: WalkStep[] = [];
+  for (let t = 1; t <= h; t++) {
+    const where = at(t - 1);
+    const space = guard(sink, where, 'walk', 'actions', () => env.actions(state));
+    if (space === null) return steps;
+    const action = guard(sink, where, 'walk', space.kind === 'discrete' ? 'actions' : 'perturb', () => randomPolicyAction(env, state, space, rng));
+    if (action === null) return steps;
+    const result = guard(sink, where, 'walk', `step(${fmt(action)}) on the random walk`, () => env.step(state, action));
+    if (result === null) return steps;
+    if (result.kind === 'illegal') {
+      steps.push({ action: canonicalJson(action), illegal: result.reason, hash: env.hash(state), trace: null });
+      continue;
+    }
+    state = result.state;
+    if (!Number.isFinite(result.reward)) sink.push({ check: 'walk', ...at(t), message: `reward is ${result.reward} on the random walk, not a finite number` });
+    if (!checkState(env, state, t, at(t), sink, false)) return steps;
+    steps.push({ action: canonicalJson(action), illegal: null, hash: env.hash(state), trace: traceOf(env, state, result.reward, t) });
+    if (result.terminated) break;
+  }
+  const out = guard(sink, { horizon: h, seed }, 'walk', 'outcome after the random walk', () => env.outcome(state));
+  if (out !== null) {
+    const problem = vectorProblem(out, out.kind);
+    if (problem) sink.push({ check: 'outcome', horizon: h, seed, message: `outcome after the random walk: ${problem}` });
+  }
+  return steps;
+}
+
+function compareWalks(a: readonly WalkStep[], b: readonly WalkStep[], where: Where, sink: CheckFailure[]): void {
+  const cause = 'all randomness must come from the rng given to reset, and step must be a function of (state, action)';
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    let what: string | null = null;
+    if (!x || !y) what = 'lengths';
+    else if (x.action !== y.action) what = 'actions (actions() or perturb differ)';
+    else if (x.illegal !== y.illegal) what = 'verdicts on the same action (legal in one walk, refused in the other)';
+    else if (x.hash !== y.hash) what = 'state hashes';
+    else what = differingField(x.trace ?? undefined, y.trace ?? undefined);
+    if (what) {
+      sink.push({ check: 'walk', ...where, t: i + 1, message: `the same seeded random walk gave different ${what} at step ${i + 1}: ${cause}` });
+      return;
+    }
+  }
+}
+
+/**
+ * Take a non-oracle action at every step where one is accepted (else any
+ * non-oracle action, refused, as an agent's would be) for H steps; the
+ * outcome must not be a success. Skipped when no wrong action exists.
+ */
+function checkWrongTrajectory(env: AnyEnvironment, params: unknown, h: number, seed: string, sink: CheckFailure[]): void {
+  let state: unknown;
+  try {
+    state = env.reset(params, h, createRng(seed));
+  } catch {
+    return; // reported by the oracle run
+  }
+  let wrong = 0;
+  try {
+    for (let t = 1; t <= h; t++) {
+      const space = env.actions(state);
+      const correct = canonicalJson(env.oracle(state));
+      // On numeric actions "wrong" is a matter of degree and success a tolerance: not checked.
+      if (space.kind !== 'discrete') return;
+      const candidates = space.actions.filter((a) => canonicalJson(a) !== correct) as Action[];
+      if (candidates.length === 0) return;
+      let taken = false;
+      for (const a of candidates) {
+        const r = env.step(state, a);
+        if (r.kind !== 'ok') continue;
+        state = r.state;
+        wrong++;
+        taken = true;
+        if (r.terminated) t = h;
+        break;
+      }
+    }
+    if (wrong === 0) return;
+    const out = env.outcome(state);
+    if (out.success === true) {
+      sink.push({
+        check: 'wrong-success',
+        horizon: h,
+        seed,
+        message: `a trajectory of ${wrong} non-oracle action(s) ends in a success (outcome ${fmt(out.value)} vs target ${fmt(out.target)}): success must mean the task was done right, judged against the reference, not merely that the episode ended`,
+      });
+    }
+  } catch {
+    // An exception on a wrong action is the walk's and the oracle run's to report.
   }
 }
 

@@ -143,4 +143,64 @@ describe('checkEnvironment', () => {
     expect(() => assertEnvironment(env, {}, [2])).toThrow(/environment line fails its contract \(2\): \[oracle-legal\] H=2 seed=check-0 t=0: oracle action/);
     expect(() => assertEnvironment(defineEnvironment(base), {}, [2])).not.toThrow();
   });
+  describe('at every step across two seeded runs', () => {
+    // Module-level counters stand in for hidden randomness: the second run sees other values.
+    const counter = () => {
+      let n = 0;
+      return () => n++;
+    };
+
+    it('catches a random reward', () => {
+      const next = counter();
+      const fs = run({ transition: (d) => ((d.pos += 1), { reward: next() % 2, terminated: d.pos >= d.instance.goal }) });
+      expect(fs.find((f) => f.check === 'determinism')?.message).toMatch(/same seed and same actions gave different rewards at step 1/);
+    });
+
+    it('catches nondeterministic observation text and observe().data', () => {
+      const next = counter();
+      const text = run({ observe: (s) => ({ data: { pos: s.pos }, text: `at ${s.pos} (${next()})` }) });
+      expect(text.find((f) => f.check === 'determinism')?.message).toMatch(/different (first observations|observation texts)/);
+      const next2 = counter();
+      const data = run({ observe: (s) => ({ data: { pos: s.pos, tick: next2() }, text: `at ${s.pos}` }) });
+      expect(data.find((f) => f.check === 'determinism')?.message).toMatch(/different observe\(\)\.data at step 1/);
+    });
+
+    it('catches nondeterministic measures and features', () => {
+      const next = counter();
+      const m = run({ measure: (s, t) => ({ value: [s.pos + 0 * next()], target: [t + 0] }), features: () => [next()] });
+      expect(m.find((f) => f.check === 'determinism')?.message).toMatch(/different features at step 1/);
+      const next2 = counter();
+      // Right on the oracle's path (value = target) but shifted by a hidden counter.
+      const fs = run({ measure: (s, t) => {
+        const k = next2();
+        return { value: [s.pos + k], target: [t + k] };
+      } });
+      expect(fs.find((f) => f.check === 'determinism')?.message).toMatch(/different measures at step 1/);
+    });
+  });
+
+  describe('a seeded random walk', () => {
+    it('catches nondeterminism only off the oracle path', () => {
+      let n = 0;
+      const fs = run({
+        transition(d, a) {
+          if (a === 'go') d.pos += 1;
+          return { reward: a === 'stay' ? n++ : 0, terminated: d.pos >= d.instance.goal };
+        },
+      }, [10]);
+      expect(fs.find((f) => f.check === 'walk')?.message).toMatch(/the same seeded random walk gave different rewards at step \d+/);
+      expect(fs.filter((f) => f.check === 'determinism')).toEqual([]);
+    });
+
+    it('checks the states it reaches', () => {
+      const fs = run({ measure: (s, t) => ({ value: [s.pos < t ? NaN : s.pos], target: [t] }) }, [10]);
+      expect(fs.find((f) => f.check === 'measure')?.message).toMatch(/non-finite numbers/);
+    });
+  });
+
+  it('catches an outcome that reports success for a wrong trajectory', () => {
+    const fs = run({ outcome: (s) => ({ kind: 'coverage', value: [1], target: [1], success: s.pos >= 0 }) });
+    expect(checks(fs)).toEqual(['wrong-success']);
+    expect(fs[0].message).toMatch(/a trajectory of 3 non-oracle action\(s\) ends in a success/);
+  });
 });

@@ -7,6 +7,7 @@ import { loadScenario } from '../../engine/index.js';
 import { defaultParams, describeParams } from '../describe-params.js';
 import { REGISTRY } from '../registry.js';
 import { describeScenario } from '../describe-scenario.js';
+import { moduleEnvironmentProblems } from '../check-env.js';
 
 export function scenarioTemplate(envName: string): string {
   const env = REGISTRY.environments[envName];
@@ -41,7 +42,7 @@ export function register(program: Command, cli: Cli): void {
   const scenario = program.command('scenario').description('Design scenarios: validate, describe, template, statechart.');
   scenario
     .command('validate')
-    .description('Check a scenario file; prints one line per problem and exits 2 when invalid.')
+    .description('Check a scenario file, and an environment named by module path against the environment contract (checkEnvironment on its two smallest horizons); prints one line per problem and exits 2 when invalid.')
     .argument('<file>', 'scenario YAML file')
     .option('--json', 'print {file, valid, problems, rollouts} as JSON (exit code as without it)')
     .action(async (file: string, flags: { json?: boolean }) => {
@@ -55,6 +56,14 @@ export function register(program: Command, cli: Cli): void {
         return;
       }
       const n = s.agents.length * s.spec.horizons.length * s.spec.instances * s.spec.rollouts;
+      // An environment named by path is the author's own code: hold it to the contract too.
+      const contract = moduleEnvironmentProblems(s, file);
+      if (contract.length > 0) {
+        if (!flags.json) throw new HotmessError('scenario', contract.join('\n'));
+        cli.json({ file, valid: false, problems: contract, rollouts: null });
+        cli.exitCode = new HotmessError('scenario', '').exitCode;
+        return;
+      }
       if (flags.json) return cli.json({ file, valid: true, problems: [], rollouts: n });
       cli.out(`${file}: valid (${s.env.name}; ${s.agents.length} agents × ${s.spec.horizons.length} horizons × ${s.spec.instances} instances × ${s.spec.rollouts} rollouts = ${n} rollouts)\n`);
     });
