@@ -13,6 +13,7 @@ import { nullNonFinite } from './finite.js';
 import { summarizeGroup, type GroupResult } from './group.js';
 import { ensembles, lengthBuckets, medianSplit } from './groupings.js';
 import { summarizeHorizon } from './horizon.js';
+import { horizonTrends } from './trend.js';
 import { readRollouts, type GroupInfo } from './rollouts.js';
 import { groupCurves } from './step-curves.js';
 import { readStepLines } from './step-reader.js';
@@ -143,6 +144,7 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
     medianSplit: medianSplit(agentOrder, ordered, decOpts),
     ensembles: ensembles(cells, decOpts),
     fork: forkSummary(manifest, ordered),
+    trends: horizonTrends(cells, { resamples, seed }),
   };
   const replaced = nullNonFinite(doc);
   if (replaced > 0) warn(`${replaced} non-finite value(s) replaced by null`);

@@ -199,6 +199,17 @@ export const ForkSchema = z.object({
   qAfter: Num,
 });
 
+/** How an agent's incoherence moves with the horizon (analysis/trend.ts). */
+export const HorizonTrendSchema = z.object({
+  agent: z.string(),
+  /** The horizons the fit used: those with a defined incoherence. */
+  horizons: z.array(z.number()),
+  /** Least-squares slope of incoherence against log₂ H; null with fewer than two horizons. */
+  slopePerDoubling: Num,
+  /** 95% cluster-bootstrap interval of the slope; null with one instance at some horizon. */
+  ci: Interval,
+});
+
 export const RunInfoSchema = z.object({
   name: z.string(),
   status: z.string(),
@@ -243,6 +254,8 @@ export const AnalysisDocumentSchema = z.object({
   medianSplit: MedianSplitSchema,
   ensembles: z.array(EnsembleSchema),
   fork: ForkSchema.nullable(),
+  /** Absent from documents written before trends existed. */
+  trends: z.array(HorizonTrendSchema).default([]),
 });
 
 export type AnalysisDocument = z.infer<typeof AnalysisDocumentSchema>;
@@ -256,3 +269,4 @@ export type EnsembleSummary = z.infer<typeof EnsembleSchema>;
 export type ForkSummary = z.infer<typeof ForkSchema>;
 export type RunInfo = z.infer<typeof RunInfoSchema>;
 export type Fits = z.infer<typeof FitsSchema>;
+export type HorizonTrend = z.infer<typeof HorizonTrendSchema>;

@@ -2,7 +2,26 @@
 export * from './document.js';
 export { analyzeRun, writeAnalysis, MIN_SETTLED_N, type AnalyzeOptions } from './analyze.js';
 export { nullNonFinite } from './finite.js';
-export { renderAnalysisTable, renderColumns, fmt, fmtInterval, fmtEstimate, fmtShare, intervalDigits } from './table.js';
-export { compareAnalyses, checkComparable, compareValue, renderComparison, NOISE_FLOOR_RULE, COMPARE_SCHEMA, type Comparison, type ComparisonRow, type CompareOptions } from './compare.js';
+export { renderAnalysisTable, renderColumns, wrapText, type TableLayout } from './table.js';
+export { fmt, fmtInterval, fmtEstimate, fmtShare, intervalDigits } from './format.js';
+export { summarizeAgents, describeAgent, ROUGH_CI_INSTANCES } from './summary.js';
+export { horizonTrends, olsSlope } from './trend.js';
+export { displayWidth } from './text-width.js';
+export {
+  compareAnalyses,
+  checkComparable,
+  compareValue,
+  renderComparison,
+  largestDifferences,
+  summaryLine,
+  NOISE_FLOOR_RULE,
+  COMPARE_SCHEMA,
+  COMPARE_METRICS,
+  COMPARE_Q,
+  type Comparison,
+  type ComparisonRow,
+  type FamilyResult,
+  type CompareOptions,
+} from './compare.js';
 export { runCalibration, checkCalibration, calibrationScenario, type CalibrationCheck, type CalibrationResult, type CalibrationOptions } from './calibrate.js';
 export { staleAnalysis, countAnalysedRollouts } from './freshness.js';

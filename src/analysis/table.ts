@@ -3,63 +3,32 @@
  * string building; the CLI prints the result.
  */
 import type { AnalysisDocument, HorizonSummary } from './document.js';
+import { fmt, fmtEstimate, fmtShare } from './format.js';
+import { ROUGH_CI_INSTANCES, summarizeAgents } from './summary.js';
+import { displayWidth, padEndCols, padStartCols, truncateCols } from './text-width.js';
 
-/**
- * A number in `digits` significant figures, or "—" when null. Never
- * misleading at the ends: a value below 1 in magnitude never prints as 1
- * (0.99977 → "0.9998", more digits as needed), and a non-zero value never
- * prints as 0 (below 1e-3 it is in e-notation).
- */
-export function fmt(x: number | null | undefined, digits = 3): string {
-  if (x === null || x === undefined) return '—';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1e5 || a < 1e-3) return x.toExponential(digits - 1);
-  let d = digits;
-  let s = String(Number(x.toPrecision(d)));
-  while (a < 1 && Math.abs(Number(s)) >= 1 && d < 17) s = String(Number(x.toPrecision(++d)));
-  return s;
-}
-
-/**
- * The significant figures that tell a point estimate and its interval apart:
- * `digits`, raised (up to 6) while the two ends would print alike though
- * they differ. One precision for all three, so "0.967 [0.97, 0.97]" cannot
- * happen.
- */
-export function intervalDigits(iv: readonly [number, number] | null | undefined, digits = 3): number {
-  let d = digits;
-  while (iv && iv[0] !== iv[1] && fmt(iv[0], d) === fmt(iv[1], d) && d < 6) d++;
-  return d;
-}
-
-/** "[lo, hi]" in `digits` significant figures (default: intervalDigits), or "" when null. */
-export function fmtInterval(iv: readonly [number, number] | null | undefined, digits = intervalDigits(iv)): string {
-  return iv ? `[${fmt(iv[0], digits)}, ${fmt(iv[1], digits)}]` : '';
-}
-
-/** "x [lo, hi]": the estimate and its interval in one precision. */
-export function fmtEstimate(x: number | null | undefined, iv: readonly [number, number] | null | undefined): string {
-  if (x === null || x === undefined) return '—';
-  const d = intervalDigits(iv);
-  return `${fmt(x, d)} ${fmtInterval(iv, d)}`.trim();
-}
-
-/** pass^k in two decimals, except that a non-zero value never shows as 0.00 nor one below 1 as 1.00. */
-export function fmtShare(x: number | null): string {
-  if (x === null) return '—';
-  const s = x.toFixed(2);
-  if (x > 0 && s === '0.00') return x.toExponential(0);
-  if (x < 1 && s === '1.00') return fmt(x);
-  return s;
-}
-
-/** Align columns: by default the first column left, the rest right. */
-export function renderColumns(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
+/** Align columns by display width: by default the first column left, the rest right. */
+export function renderColumns(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[], gap = 2): string {
+  const widths = header.map((h, j) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[j] ?? ''))));
   const left = (j: number) => (align ? align[j] === 'l' : j === 0);
-  const line = (r: readonly string[]) => r.map((c, j) => (left(j) ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd();
+  const sep = ' '.repeat(gap);
+  const line = (r: readonly string[]) => r.map((c, j) => (left(j) ? padEndCols(c, widths[j]) : padStartCols(c, widths[j]))).join(sep).trimEnd();
   return [line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** Greedy word wrap to `width` columns; continuation lines start with `indent`. */
+export function wrapText(text: string, width: number, indent = ''): string {
+  const lines: string[] = [];
+  let cur = '';
+  for (const word of text.split(' ')) {
+    const next = cur === '' ? word : `${cur} ${word}`;
+    if (cur !== '' && displayWidth(next) > width) {
+      lines.push(cur);
+      cur = indent + word;
+    } else cur = next;
+  }
+  if (cur !== '') lines.push(cur);
+  return lines.join('\n');
 }
 
 function passCell(h: HorizonSummary): string {
@@ -69,11 +38,10 @@ function passCell(h: HorizonSummary): string {
 
 export function horizonRow(h: HorizonSummary): string[] {
   const inc = fmtEstimate(h.incoherence, h.ci.incoherence);
-  const nPer = h.groups > 0 ? Math.round(h.rollouts / h.groups) : 0;
   return [
     h.agent,
     String(h.horizon),
-    `${h.groups}×${nPer}`,
+    sizeCell(h),
     inc,
     fmt(h.biasSq),
     fmt(h.variance),
@@ -90,11 +58,100 @@ export function horizonRow(h: HorizonSummary): string[] {
 
 export const HORIZON_HEADER = ['agent', 'H', 'inst×N', 'incoherence [95% CI]', 'bias²', 'variance', 'pass^1…pass^k', 'p̂', 'H50 obs', 'H50 pred', 'q̂', 't½', 'growth b', 'hazard slope'];
 
-/** The analysis table printed by `hotmess analyze` without --json. */
-export function renderAnalysisTable(doc: AnalysisDocument): string {
+function sizeCell(h: HorizonSummary): string {
+  return `${h.groups}×${h.groups > 0 ? Math.round(h.rollouts / h.groups) : 0}`;
+}
+
+/** The largest k every row has a pass^k for (≥ 1), so one header names it. */
+function commonK(doc: AnalysisDocument): number {
+  const ks = doc.horizons.map((h) => Math.max(0, ...Object.keys(h.passK).map(Number).filter((k) => h.passK[String(k)] !== null)));
+  return Math.max(1, Math.min(...ks));
+}
+
+interface Column {
+  readonly header: string;
+  readonly align: 'l' | 'r';
+  readonly cell: (h: HorizonSummary) => string;
+}
+
+/** The headline columns, most important first: fitting a narrow terminal drops from the end. */
+function headlineColumns(doc: AnalysisDocument): Column[] {
+  const k = commonK(doc);
+  return [
+    { header: 'agent', align: 'l', cell: (h) => h.agent },
+    { header: 'H', align: 'r', cell: (h) => String(h.horizon) },
+    { header: 'inst×N', align: 'r', cell: sizeCell },
+    {
+      header: 'incoherence [95% CI]',
+      align: 'r',
+      cell: (h) => fmtEstimate(h.incoherence, h.ci.incoherence) + (h.ci.incoherence && h.groups < ROUGH_CI_INSTANCES ? '*' : ''),
+    },
+    { header: 'bias²', align: 'r', cell: (h) => fmt(h.biasSq) },
+    { header: 'variance', align: 'r', cell: (h) => fmt(h.variance) },
+    { header: 'pass^1', align: 'r', cell: (h) => fmtShare(h.passK['1'] ?? null) },
+    ...(k > 1 ? [{ header: `pass^${k}`, align: 'r' as const, cell: (h: HorizonSummary) => fmtShare(h.passK[String(k)] ?? null) }] : []),
+    { header: 'H50', align: 'r', cell: (h) => (h.h50Observed !== null ? fmt(h.h50Observed) : h.h50Predicted !== null ? `≈${fmt(h.h50Predicted)}` : '—') },
+    { header: 't½', align: 'r', cell: (h) => fmt(h.halfLife) },
+  ];
+}
+
+export interface TableLayout {
+  /** Columns to fit (display columns); default 100. See targetWidth. */
+  readonly width?: number;
+  /** Every column, whatever the width (`analyze --wide`). */
+  readonly wide?: boolean;
+}
+
+/**
+ * The headline table fitted to `width`: two-space gaps, then one, then agent
+ * names cut with "…", then the least important columns dropped.
+ */
+function fittedTable(doc: AnalysisDocument, width: number): { table: string; dropped: string[] } {
+  let cols = headlineColumns(doc);
+  const dropped: string[] = [];
+  for (;;) {
+    const header = cols.map((c) => c.header);
+    const rows = doc.horizons.map((h) => cols.map((c) => c.cell(h)));
+    const align = cols.map((c) => c.align);
+    for (const gap of [2, 1]) {
+      const table = renderColumns(header, rows, align, gap);
+      if (widest(table) <= width) return { table, dropped };
+    }
+    // Cut agent names, down to 10 columns, before giving up a column.
+    const over = widest(renderColumns(header, rows, align, 1)) - width;
+    const agentWidth = Math.max(...rows.map((r) => displayWidth(r[0])));
+    if (agentWidth - over >= 10) {
+      const cut = rows.map((r) => [truncateCols(r[0], agentWidth - over), ...r.slice(1)]);
+      return { table: renderColumns(header, cut, align, 1), dropped };
+    }
+    if (cols.length <= 4) return { table: renderColumns(header, rows, align, 1), dropped };
+    dropped.unshift(cols[cols.length - 1].header);
+    cols = cols.slice(0, -1);
+  }
+}
+
+const widest = (text: string) => Math.max(...text.split('\n').map(displayWidth));
+
+/**
+ * The analysis printed by `hotmess analyze` without --json: a title, one
+ * sentence per agent that answers the paper's question, then the headline
+ * table fitted to the terminal (or every column with `wide`), then a legend.
+ */
+export function renderAnalysisTable(doc: AnalysisDocument, layout: TableLayout = {}): string {
+  const width = layout.width ?? 100;
   const title = `${doc.run.name} · ${doc.run.environment.name} · seed ${doc.run.seed ?? '—'} · ${doc.counts.rollouts} rollouts (${doc.counts.errored} errored)`;
   if (doc.horizons.length === 0) return `${title}\n(no finished rollouts)`;
-  const table = renderColumns(HORIZON_HEADER, doc.horizons.map(horizonRow));
+  const sentences = summarizeAgents(doc).map((s) => wrapText(s, width, '  '));
   const kind = doc.horizons[0].outcomeKind ?? '—';
-  return `${title}\noutcome: ${kind}; incoherence = Σ variance / Σ error over instances, CI from ${doc.settings.bootstrap} cluster-bootstrap resamples\n${table}`;
+  const legend = [`outcome: ${kind}; incoherence = Σ variance / Σ error over instances; 95% CI from ${doc.settings.bootstrap} cluster-bootstrap resamples over instances`];
+  let table: string;
+  if (layout.wide) table = renderColumns(HORIZON_HEADER, doc.horizons.map(horizonRow));
+  else {
+    const fitted = fittedTable(doc, width);
+    table = fitted.table;
+    legend.push('H50: the horizon at 50% task accuracy, observed (≈: predicted from p̂); t½: steps until half the pairs of rollouts have split');
+    if (doc.horizons.some((h) => h.ci.incoherence && h.groups < ROUGH_CI_INSTANCES)) legend.push(`*: interval from fewer than ${ROUGH_CI_INSTANCES} instances; read it as rough`);
+    legend.push(fitted.dropped.length > 0 ? `not shown at this width: ${fitted.dropped.join(', ')}; --wide shows every column` : '--wide shows every column (p̂, q̂, growth, hazard slope, pass^1…k)');
+  }
+  return [title, ...sentences, '', table, ...legend.map((l) => wrapText(l, width, '  '))].join('\n');
 }

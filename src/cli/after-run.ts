@@ -28,6 +28,6 @@ export async function afterRun(cli: Cli, dir: string, opts: { json: boolean }): 
   const analysisPath = writeAnalysis(dir, doc);
   const report = await writeReport(dir);
   for (const w of report.warnings) cli.warn(w);
-  if (!opts.json) cli.out(`\n${renderAnalysisTable(doc)}\n\nanalysis: ${displayPath(analysisPath)}\nreport:   ${displayPath(report.reportPath)}\n`);
+  if (!opts.json) cli.out(`\n${renderAnalysisTable(doc, { width: cli.width })}\n\nanalysis: ${displayPath(analysisPath)}\nreport:   ${displayPath(report.reportPath)}\n`);
   return { analysis: analysisPath, report: report.reportPath };
 }

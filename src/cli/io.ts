@@ -13,6 +13,8 @@ export interface CliIO {
   readonly exit: (code: number) => void;
   /** Which streams are terminals; interactivity is decided from this once per invocation. */
   readonly isTTY: { readonly stdin: boolean; readonly stdout: boolean; readonly stderr: boolean };
+  /** stdout's width in columns when it is a terminal. */
+  readonly columns?: number;
 }
 
 /** The real process: its streams, its TTYs, process.exit. */
@@ -22,7 +24,20 @@ export function processIO(): CliIO {
     stderr: process.stderr,
     exit: (code) => process.exit(code),
     isTTY: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    columns: process.stdout.columns,
   };
+}
+
+/**
+ * The width a plain-text table should fit: the terminal's columns on a TTY,
+ * else $COLUMNS when it is a number, else 100; never below 80, the narrowest
+ * terminal the compact table is laid out for.
+ */
+export function targetWidth(stream: { isTTY?: boolean; columns?: number }, env: Record<string, string | undefined> = process.env): number {
+  if (stream.isTTY && stream.columns && stream.columns > 0) return Math.max(80, stream.columns);
+  const fromEnv = Number(env.COLUMNS);
+  if (Number.isSafeInteger(fromEnv) && fromEnv > 0) return Math.max(80, fromEnv);
+  return 100;
 }
 
 /** One invocation: its io, what the terminal allows, and the exit code a command may set without throwing. */
@@ -33,6 +48,8 @@ export class Cli {
   readonly terminal: boolean;
   /** stderr is a terminal and not CI: progress is a redrawn bar rather than plain lines. */
   readonly progressBar: boolean;
+  /** The width plain-text tables are fitted to (see targetWidth). */
+  readonly width: number;
   exitCode = 0;
   /** The run directory this invocation writes, and the command that continues it (for a last-resort exit line). */
   writing: { readonly dir: string; readonly resume: string } | null = null;
@@ -45,6 +62,7 @@ export class Cli {
     this.terminal = io.isTTY.stdin && io.isTTY.stdout;
     this.interactive = this.terminal && !ci;
     this.progressBar = io.isTTY.stderr && !ci;
+    this.width = targetWidth({ isTTY: io.isTTY.stdout, columns: io.columns }, env);
   }
 
   out(text: string): void {

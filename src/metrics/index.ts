@@ -11,3 +11,4 @@ export * from './fits.js';
 export * from './reliability.js';
 export * from './bootstrap.js';
 export * from './groupings.js';
+export * from './tails.js';

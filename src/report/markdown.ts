@@ -1,11 +1,12 @@
 /**
- * The report as markdown: what was run (so a reader can reproduce it), the
- * analysis table, then every plot with its caption. Pure: text in, text out.
+ * The report as markdown: the answer in one sentence per agent (as
+ * `hotmess analyze` prints it), every plot with its caption, then what was
+ * run (so a reader can reproduce it) and the analysis table. Pure.
  */
 import { stringify } from 'yaml';
 import type { Manifest } from '../log/index.js';
 import type { Chart } from './charts/index.js';
-import { fmt, fmtInterval, type AnalysisDocument, type HorizonSummary } from '../analysis/index.js';
+import { fmt, fmtInterval, summarizeAgents, type AnalysisDocument, type HorizonSummary } from '../analysis/index.js';
 
 export interface PlotLink {
   readonly chart: Chart;
@@ -144,10 +145,33 @@ function lengthTables(doc: AnalysisDocument): string[] {
   return out;
 }
 
+/** The per-agent sentences of `hotmess analyze`, as the report's opening. */
+function headline(doc: AnalysisDocument): string[] {
+  if (doc.horizons.length === 0) return [];
+  return ['## In short', '', ...summarizeAgents(doc).map((s) => `- ${s.replace(/^([^:]+):/, (_, a: string) => `**${cell(a)}:**`)}`), ''];
+}
+
+function plots(c: ReportContent): string[] {
+  const lines = ['## Plots', ''];
+  for (const p of c.plots) {
+    lines.push(`### ${p.chart.title}`, '', p.chart.caption, '', `![${p.chart.title}](${link(p.svg)})`, '');
+    if (p.png) lines.push(`PNG: [${p.png}](${link(p.png)})`, '');
+  }
+  if (c.skipped.length > 0) {
+    lines.push('### Not drawn', '');
+    for (const s of c.skipped) lines.push(`- ${s.title}: ${s.reason}.`);
+    lines.push('');
+  }
+  return lines;
+}
+
+/** The report: the answer in sentences, the plots, then what was run and the numbers behind both. */
 export function reportMarkdown(c: ReportContent): string {
   const title = c.manifest?.name ?? c.doc.run.name;
   const lines = [`# hotmess report: ${title}`, ''];
+  lines.push(...headline(c.doc));
   for (const w of c.warnings) lines.push(`> **Warning:** ${w}`, '');
+  lines.push(...plots(c));
   lines.push(...setup(c));
   lines.push('## Analysis', '');
   if (c.doc.horizons.length === 0) lines.push('No agent × horizon had any rollouts to analyse.', '');
@@ -162,15 +186,5 @@ export function reportMarkdown(c: ReportContent): string {
     lines.push('### Analysis warnings', '', ...c.doc.warnings.map((w) => `- ${w}`), '');
   }
   lines.push(...lengthTables(c.doc));
-  lines.push('## Plots', '');
-  for (const p of c.plots) {
-    lines.push(`### ${p.chart.title}`, '', p.chart.caption, '', `![${p.chart.title}](${link(p.svg)})`, '');
-    if (p.png) lines.push(`PNG: [${p.png}](${link(p.png)})`, '');
-  }
-  if (c.skipped.length > 0) {
-    lines.push('### Not drawn', '');
-    for (const s of c.skipped) lines.push(`- ${s.title}: ${s.reason}.`);
-    lines.push('');
-  }
   return lines.join('\n');
 }

@@ -1,19 +1,60 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { HotmessError } from '../../src/core/index.js';
 import { analyzeRun, compareAnalyses, compareValue, renderComparison } from '../../src/analysis/index.js';
+import { benjaminiHochberg, erfc, twoSidedP, twoSidedPStudent } from '../../src/metrics/index.js';
 import { makeRun, removeRuns, type FixtureRollout } from './fixture.js';
 
 afterAll(removeRuns);
 
-describe('the noise-floor rule', () => {
-  it('compares |B − A| with √(wA² + wB²) from the half-widths of the intervals', () => {
+describe('the row test (metrics.md H5)', () => {
+  it('p = 2(1 − Φ(|B − A| / σ)) with σ = √(wA² + wB²)/1.96', () => {
     const r = compareValue(0.5, 0.7, [0.4, 0.6], [0.65, 0.75]);
     expect(r.delta).toBeCloseTo(0.2, 12);
     expect(r.floor).toBeCloseTo(Math.hypot(0.1, 0.05), 12);
-    expect(r.exceeds).toBe(true);
-    expect(compareValue(0.5, 0.7, [0.2, 0.8], [0.4, 1.0]).exceeds).toBe(false);
-    expect(compareValue(0.5, 0.7, null, [0.4, 1.0])).toEqual({ delta: expect.closeTo(0.2, 12), floor: null, exceeds: null });
+    // z = 0.2 / (0.111803 / 1.96) = 3.5062; 2(1 − Φ(3.5062)) = 4.545e-4 (normal tables).
+    expect(r.p).toBeCloseTo(4.545e-4, 6);
+    // A difference exactly at the old floor is z = 1.96, p = 0.05.
+    expect(compareValue(0, Math.hypot(0.3, 0.3), [-0.3, 0.3], [0, 0.6]).p).toBeCloseTo(0.0499958, 6);
+    expect(compareValue(0.5, 0.7, null, [0.4, 1.0])).toEqual({ delta: expect.closeTo(0.2, 12), floor: null, p: null });
     expect(compareValue(null, 0.7, [0, 1], [0, 1]).delta).toBeNull();
+    // Degenerate intervals on both sides: equal is p = 1, unequal p = 0.
+    expect(compareValue(0.75, 0.75, [0.75, 0.75], [0.75, 0.75]).p).toBe(1);
+    expect(compareValue(0.75, 0.5, [0.75, 0.75], [0.5, 0.5]).p).toBe(0);
+  });
+  it('erfc and the two-sided p agree with tables', () => {
+    expect(erfc(0)).toBeCloseTo(1, 7);
+    expect(erfc(1)).toBeCloseTo(0.1572992070, 7);
+    expect(erfc(-1)).toBeCloseTo(1.8427007930, 7);
+    expect(twoSidedP(1.959964)).toBeCloseTo(0.05, 6);
+    expect(twoSidedP(-2.575829)).toBeCloseTo(0.01, 6);
+    expect(twoSidedP(0)).toBe(1);
+  });
+  it("Student's t tails agree with tables; an infinite df is the normal", () => {
+    expect(twoSidedPStudent(12.706, 1)).toBeCloseTo(0.05, 4);
+    expect(twoSidedPStudent(2.776, 4)).toBeCloseTo(0.05, 4);
+    expect(twoSidedPStudent(2.228, 10)).toBeCloseTo(0.05, 4);
+    expect(twoSidedPStudent(3.169, 10)).toBeCloseTo(0.01, 4);
+    expect(twoSidedPStudent(1.959964, Infinity)).toBeCloseTo(0.05, 6);
+    expect(twoSidedPStudent(1.959964, 1e6)).toBeCloseTo(0.05, 5);
+    expect(twoSidedPStudent(0, 3)).toBe(1);
+  });
+  it('with few instances, widens each standard error by √(G/(G − 1)) and refers to t (Welch–Satterthwaite)', () => {
+    // Equal half-widths 0.1 at G = 5 on both sides: s = 0.1/1.96·√(5/4), σ = √2·s, df = 2s⁴ / (2s⁴/4) = 8.
+    const s = (0.1 / 1.96) * Math.sqrt(5 / 4);
+    const delta = 0.2;
+    const r = compareValue(0.5, 0.5 + delta, [0.4, 0.6], [0.6, 0.8], 5, 5);
+    expect(r.p).toBeCloseTo(twoSidedPStudent(delta / (Math.SQRT2 * s), 8), 12);
+    // t = 2.479 on 8 df: p = 0.0381 (tables), where the normal on the raw floor says 0.0056 (z = 2.772).
+    expect(r.p).toBeCloseTo(0.0381, 3);
+    expect(compareValue(0.5, 0.5 + delta, [0.4, 0.6], [0.6, 0.8]).p).toBeCloseTo(0.00557, 4);
+  });
+  it('Benjamini–Hochberg steps up: a later p under its line carries the earlier ones', () => {
+    expect(benjaminiHochberg([0.01, 0.02, 0.03, 0.5], 0.05)).toEqual([true, true, true, false]);
+    // 0.04 > 1/2 · 0.05, but 0.045 ≤ 2/2 · 0.05: both are discoveries.
+    expect(benjaminiHochberg([0.045, 0.04], 0.05)).toEqual([true, true]);
+    expect(benjaminiHochberg([0.03, 0.06], 0.05)).toEqual([false, false]);
+    expect(benjaminiHochberg([null, 0.001, null], 0.05)).toEqual([false, true, false]);
+    expect(benjaminiHochberg([], 0.05)).toEqual([]);
   });
 });
 
@@ -35,10 +76,23 @@ describe('compareAnalyses', () => {
     const inc = c.rows.find((r) => r.metric === 'incoherence')!;
     expect(inc.a).toBeCloseTo(da.horizons[0].incoherence!, 12);
     expect(inc.b).toBeCloseTo(db.horizons[0].incoherence!, 12);
-    expect(inc.exceeds).toBe(true);
+    expect(inc.differs).toBe(true);
     expect(c.rows.map((r) => r.metric)).toEqual(['incoherence', 'biasSq', 'variance', 'passK.1', 'passK.2', 'passK.3', 'passK.4', 'passK.5', 'passK.6']);
     expect(c.unmatched).toEqual([{ agent: 'y', horizon: 10, only: 'b' }]);
-    expect(renderComparison(c)).toMatch(/only in B: y @ H=10/);
+    // pass^1…6 of x @ H=10 is one family; the three others are families of one.
+    expect(c.families.map((f) => [f.family, f.size])).toEqual([
+      ['x @ H=10: incoherence', 1],
+      ['x @ H=10: biasSq', 1],
+      ['x @ H=10: variance', 1],
+      ['x @ H=10: passK', 6],
+    ]);
+    const text = renderComparison(c);
+    expect(text.split('\n')[0]).toBe(`compare: ${c.summary.differ} of ${c.summary.families} families differ beyond noise (Benjamini–Hochberg, q = 0.05)${c.summary.untested ? `; ${c.summary.untested} untested (no interval)` : ''}`);
+    expect(text.split('\n')[1]).toMatch(/^  x @ H=10: (incoherence|variance|bias²) \S+ → \S+ \([+−]\S+, p = \S+\)$/);
+    expect(text).toMatch(/only in B: y @ H=10/);
+    const only = compareAnalyses(da, db, { a, b }, { metric: 'incoherence' });
+    expect(only.rows.map((r) => r.metric)).toEqual(['incoherence']);
+    expect(only.summary.families).toBe(1);
   });
 });
 

@@ -11,13 +11,13 @@ describe('the analysis table', () => {
     expect(fmt(1234567)).toBe('1.23e+6');
     expect(fmt(0)).toBe('0');
   });
-  it('has one row per agent × horizon with the issue’s columns', async () => {
+  it('with --wide, has one row per agent × horizon with every column', async () => {
     const dir = makeRun([
       { index: 0, actions: ['N', 'N'], oracle: ['N', 'N'], outcome: { kind: 'squared', value: 1, target: 1 } },
       { index: 1, actions: ['N', 'E'], oracle: ['N', 'N'], outcome: { kind: 'squared', value: 3, target: 1 } },
       { agent: 'b', index: 0, actions: ['N'], outcome: { kind: 'squared', value: 1, target: 1 } },
     ]);
-    const text = renderAnalysisTable(await analyzeRun(dir, { resamples: 10 }));
+    const text = renderAnalysisTable(await analyzeRun(dir, { resamples: 10 }), { wide: true });
     for (const h of ['incoherence [95% CI]', 'bias²', 'variance', 'pass^1…pass^k', 'p̂', 'H50 obs', 'H50 pred', 'q̂', 't½', 'growth b', 'hazard slope']) expect(text).toContain(h);
     const rows = text.split('\n').filter((l) => /^(a|b) /.test(l));
     expect(rows).toHaveLength(2);

@@ -149,6 +149,7 @@ export function fixtureDocument(): AnalysisDocument {
       { agent: 'noisy-0.1', horizon: 8, E, groups: 2, ensembles: 4 / E, biasSq: 0.3, variance: 1.1 / E, error: 0.3 + 1.1 / E, incoherence: E === 4 ? null : 1.1 / E / (0.3 + 1.1 / E), closedForm: 1.1 / (E * 0.3 + 1.1) },
     ]),
     fork: null,
+    trends: [],
   };
   return AnalysisDocumentSchema.parse(doc);
 }

@@ -8,7 +8,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisDocument } from '../../src/analysis/index.js';
 import { isHotmessError } from '../../src/core/index.js';
-import { countAnalysedRollouts } from '../../src/analysis/index.js';
+import { AnalysisDocumentSchema, countAnalysedRollouts, summarizeAgents } from '../../src/analysis/index.js';
 import { buildCharts, findFonts, fontSetup, fontWarning, renderSvg, svgToPng, writeReport, type FontSetup, type ReportResult } from '../../src/report/index.js';
 import { makeResumedRun } from '../tui/helpers.js';
 import { tempDir } from '../helpers/run-dir.js';
@@ -102,6 +102,17 @@ describe('a full report', () => {
     expect(ruleGroups.map((g) => g[1].match(/<line/g)?.length ?? 0)).toEqual([3, 1, 1]);
   });
 
+  it('opens with the per-agent sentences of analyze, before the plots', () => {
+    const doc = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8'));
+    const first = md.indexOf('## In short');
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(md.indexOf('## Plots'));
+    expect(md.indexOf('## Plots')).toBeLessThan(md.indexOf('## What was run'));
+    for (const s of summarizeAgents(AnalysisDocumentSchema.parse(doc))) {
+      const [agent, rest] = [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1)];
+      expect(md).toContain(`- **${agent}:**${rest}`);
+    }
+  });
   it('references every plot, SVG embedded and PNG linked', () => {
     for (const p of result.plots) {
       expect(md).toContain(`](plots/${p.id}.svg)`);

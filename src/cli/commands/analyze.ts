@@ -10,6 +10,7 @@ import { analyzeRun, renderAnalysisTable, writeAnalysis } from '../../analysis/i
 
 interface AnalyzeFlags {
   json?: boolean;
+  wide?: boolean;
   bootstrap: string;
   buckets: string;
   seed?: string;
@@ -30,6 +31,7 @@ export function register(program: Command, cli: Cli): void {
     )
     .argument('<run>', 'run directory')
     .option('--json', 'print the analysis document (the same as RUN/analysis.json) instead of the table')
+    .option('--wide', 'every column of the table (default: the headline columns, fitted to the terminal or $COLUMNS)')
     .option('--bootstrap <n>', 'bootstrap resamples over instances (0 = no intervals)', '1000')
     .option('--buckets <b>', 'number of equal-count length buckets', '5')
     .option('--seed <seed>', 'bootstrap seed (default: the run seed)')
@@ -44,6 +46,6 @@ export function register(program: Command, cli: Cli): void {
       });
       const path = writeAnalysis(run, doc);
       if (flags.json) cli.json(doc);
-      else cli.out(`${renderAnalysisTable(doc)}\nanalysis: ${path}\n`);
+      else cli.out(`${renderAnalysisTable(doc, { width: cli.width, wide: flags.wide })}\nanalysis: ${path}\n`);
     });
 }

@@ -24,9 +24,9 @@ ${paramsYaml}
 # Horizons to sweep (${env.horizonMeaning}).
 horizons: [4, 8, 16]
 # Environment instances per horizon; every rollout of a group shares one instance.
-instances: 4
+instances: 5
 # Rollouts per group (agent × horizon × instance). The spec warns below 30 for stable estimates.
-rollouts: 8
+rollouts: 30
 # Base seed: every rollout's env and agent seeds derive from it and its coordinates.
 seed: 1
 # Rollouts in flight at once (matters for model-backed agents).
