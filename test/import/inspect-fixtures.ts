@@ -35,7 +35,7 @@ export function writeZip(file: string, entries: ReadonlyArray<readonly [string, 
       zip.add(d);
       d.push(raw, true);
     } else {
-      const packed = execFileSync('zstd', ['-q', '-c', '-19'], { input: raw });
+      const packed = execFileSync('zstd', ['-q', '-c'], { input: raw });
       const f = { filename: name, size: raw.length, crc: crc32(raw), compression: 93, ondata: undefined as undefined | ((e: null, d: Uint8Array, final: boolean) => void) };
       zip.add(f as never);
       f.ondata!(null, new Uint8Array(packed), true);
