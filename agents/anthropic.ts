@@ -14,6 +14,7 @@ import {
   AnthropicSession,
   apiKeyFrom,
   approxTokens,
+  batchPrice,
   assumedOutputTokens,
   defineModelAgent,
   FEEDBACK_TOKENS,
@@ -71,6 +72,8 @@ const Params = z
 
 type Params = z.infer<typeof Params>;
 
+const configOf = (p: Params, env: NodeJS.ProcessEnv) => ({ apiKey: apiKeyFrom(env, p.apiKeyEnv), baseURL: p.baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs, httpClient: p.httpClient });
+
 export default defineModelAgent<Params>({
   kind: 'anthropic',
   description: 'Claude via the Messages API: legal actions as a tool, cached replies, cost per step.',
@@ -79,12 +82,14 @@ export default defineModelAgent<Params>({
   usesHistory: true,
   create(p, ctx) {
     const runtime = llmRuntimeOf(ctx);
+    const price = priceFor(p.model, p.price);
     const { model, maxTokens, temperature, topP, system, thinking, effort, toolChoice, promptCaching, history } = p;
     return new AnthropicSession({
       settings: { model, maxTokens, temperature, topP, system, thinking, effort, toolChoice, promptCaching, history },
       retries: p.retries,
-      price: priceFor(model, p.price),
-      config: () => ({ apiKey: apiKeyFrom(process.env, p.apiKeyEnv), baseURL: p.baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs, httpClient: p.httpClient }),
+      // Message Batches bill half of every rate.
+      price: price && runtime.batchPricing ? batchPrice(price) : price,
+      config: () => configOf(p, process.env),
       keyEnv: p.apiKeyEnv,
       runtime,
       ctx,
@@ -93,6 +98,7 @@ export default defineModelAgent<Params>({
   llm: {
     provider: 'anthropic',
     replayable: true,
+    batchTarget: (p, env) => ({ config: configOf(p, env), price: priceFor(p.model, p.price) }),
     preflight(p, env) {
       if (!env[p.apiKeyEnv]) return `${p.apiKeyEnv} is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)`;
       return null;

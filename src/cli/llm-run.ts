@@ -8,9 +8,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js';
-import { parseScenario, resolveScenario, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
+import { parseScenario, resolveScenario, type PlannedRollout, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
 import { FILES, readManifest, type Manifest } from '../log/index.js';
-import { createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, modelAgentOf, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
+import { batchPrice, createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, modelAgentOf, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
 
 export interface LlmFlags {
   maxCost?: string;
@@ -18,12 +18,22 @@ export interface LlmFlags {
   replay?: string;
   /** Fork: the source run and rollout, so continuations see the replayed steps' real replies. */
   forkOf?: { readonly run: string; readonly source: ForkSource };
+  /** `anthropic` agents through Message Batches in lockstep. */
+  batch?: boolean;
+  /** First batch poll after this many ms (then 1.5 times longer each time, up to 2 minutes). */
+  batchPoll?: string;
 }
 
 export interface LlmRun {
   readonly services: AgentServices | undefined;
   readonly shouldStop: (() => string | null) | undefined;
   readonly manifestExtra: Partial<Manifest> | undefined;
+  /** `--batch`: every rollout in flight at once (overrides the concurrency). */
+  readonly concurrency?: number;
+  /** Before any rollout starts: re-attach to the run's batches and count the rollouts lockstep waits for. */
+  readonly onStart?: (todo: readonly PlannedRollout[]) => Promise<void>;
+  /** A reason the run stopped while its rollouts were in flight (a batch budget). */
+  readonly stoppedBy?: () => string | null;
   /** Record the spend and fail a replay that missed; returns the totals to print. */
   finish(summary: RunSummary): LlmTotals | null;
 }
@@ -64,10 +74,23 @@ export async function loadRunScenario(run: string, registry: Registry): Promise<
   return s;
 }
 
-/** Prepare a run's model agents; throws before any rollout if one cannot run. */
-export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags): LlmRun {
+export function parseBatchPoll(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 10) throw new HotmessError('usage', `--batch-poll: expected milliseconds (an integer of at least 10), got "${v}"`);
+  return n;
+}
+
+/** The agents `run --batch` sends through Message Batches, by name. */
+const batchAgents = (s: ResolvedScenario) => s.agents.filter((a) => modelAgentOf(a)?.def.llm.batchTarget !== undefined);
+
+/** Prepare a run's model agents; throws before any rollout if one cannot run. `say` takes progress lines (batches). */
+export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags, say: (line: string) => void = (l) => process.stderr.write(l + '\n')): LlmRun {
   const maxCost = parseMaxCost(flags.maxCost);
   const maxRequests = parseMaxRequests(flags.maxRequests);
+  const pollMs = parseBatchPoll(flags.batchPoll);
+  if (flags.batch && flags.replay) throw new HotmessError('usage', '--batch makes calls and --replay makes none; a replay of a batched run is priced at the batch rate by itself');
+  if (flags.batch && batchAgents(s).length === 0) throw new HotmessError('usage', `--batch: scenario "${s.spec.name}" has no agent that runs through Message Batches (kind anthropic)`);
   if (!hasModelAgents(s.agents)) {
     if (flags.replay) throw new HotmessError('usage', `--replay: scenario "${s.spec.name}" has no model-backed agents; re-run it instead (scripted runs are reproducible from the seed)`);
     return { services: undefined, shouldStop: undefined, manifestExtra: undefined, finish: () => null };
@@ -84,24 +107,55 @@ export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags)
     if (unpriced) throw new HotmessError('usage', `--max-cost: model "${unpriced.model}" of agent "${unpriced.agent}" has no price; give the agent a \`price\` param (USD per million tokens)`);
   }
   const prefixFrom = flags.forkOf ? forkPrefixSource(flags.forkOf.run, flags.forkOf.source) : null;
+  const budgetReason = () => (maxCost !== undefined && runtime.meter.spentUsd >= maxCost ? `cost budget of $${maxCost} reached` : null);
   const runtime: LlmRuntime = createLlmRuntime({
     cacheDir: join(out, FILES.cache),
     runDir: out,
     replayFrom: flags.replay ? join(flags.replay, FILES.cache) : null,
     maxRequests: maxRequests ?? Infinity,
     prefixFrom,
+    batch: flags.batch
+      ? {
+          runDir: out,
+          pollMs,
+          beforeSubmit: budgetReason,
+          onStatus: (b, n) => {
+            const c = b.counts;
+            say(`batch ${b.id} (${n} request${n === 1 ? '' : 's'}): ${b.ended ? 'ended' : 'in progress'}; processing ${c.processing}, succeeded ${c.succeeded}, errored ${c.errored}, expired ${c.expired}, canceled ${c.canceled}`);
+          },
+        }
+      : null,
+    batchPricing: flags.replay ? readManifest(flags.replay).batch === true : false,
   });
+  const batcher = runtime.batcher;
+  const batchNames = new Set(batchAgents(s).map((a) => a.name));
+  const onStart = batcher
+    ? async (todo: readonly PlannedRollout[]) => {
+        const byName = new Map(s.agents.map((a) => [a.name, a]));
+        const r = await batcher.reattach(runtime.cache, runtime.meter, (name) => {
+          const a = byName.get(name);
+          const m = a ? modelAgentOf(a) : null;
+          const t = m?.def.llm.batchTarget?.(m.params, process.env);
+          return t ? { config: t.config, price: t.price ? batchPrice(t.price) : null } : null;
+        });
+        if (r.batches > 0) say(`re-attached to ${r.batches} batch${r.batches === 1 ? '' : 'es'} of an earlier invocation: ${r.recovered} repl${r.recovered === 1 ? 'y' : 'ies'} recovered into the cache`);
+        batcher.expect(todo.filter((p) => batchNames.has(p.agent.name)).length);
+      }
+    : undefined;
   const shouldStop = () => {
     if (runtime.halted) return runtime.halted.reason;
     if (runtime.misses.length > 0) return `replay cache miss (${runtime.misses[0]})`;
     // No spend figure here: rollouts in flight keep spending, and the final figure is printed with the totals.
-    if (maxCost !== undefined && runtime.meter.spentUsd >= maxCost) return `cost budget of $${maxCost} reached`;
-    return null;
+    return budgetReason();
   };
+  const batched = runtime.batchPricing ? { batch: true } : {};
   return {
     services: runtime.services(),
     shouldStop,
-    manifestExtra: flags.replay ? { source: `hotmess run --replay ${flags.replay}` } : undefined,
+    manifestExtra: flags.replay ? { source: `hotmess run --replay ${flags.replay}`, ...batched } : flags.batch ? batched : undefined,
+    concurrency: batcher ? Number.MAX_SAFE_INTEGER : undefined,
+    onStart,
+    stoppedBy: () => batcher?.stopped ?? null,
     finish() {
       runtime.writeCost();
       if (runtime.misses.length > 0) {
@@ -154,8 +208,9 @@ const estimateInput = (s: ResolvedScenario) => ({
 });
 
 /** `--dry-run`: the estimate, no directory created, no call made. */
-export function dryRun(s: ResolvedScenario): RunEstimate {
-  return estimateRun(estimateInput(s));
+export function dryRun(s: ResolvedScenario, batch = false): RunEstimate {
+  if (batch && batchAgents(s).length === 0) throw new HotmessError('usage', `--batch: scenario "${s.spec.name}" has no agent that runs through Message Batches (kind anthropic)`);
+  return estimateRun(estimateInput(s), batch);
 }
 
 const usd = (v: number | null): string => (v === null ? 'unpriced' : `$${v < 0.01 && v > 0 ? v.toFixed(4) : v.toFixed(2)}`);
@@ -164,14 +219,16 @@ const kTok = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >
 export function formatEstimate(name: string, e: RunEstimate): string {
   if (e.rows.length === 0) return `dry run of ${name}: no model-backed agents; nothing is billed\n`;
   const lines = [`dry run of ${name}: estimated cost before any call`];
-  lines.push('agent        model                 H     rollouts  steps    input   cache r  cache w  output   cost');
+  const batch = e.totalBatchUsd !== undefined;
+  lines.push(`agent        model                 H     rollouts  steps    input   cache r  cache w  output   cost${batch ? '       batch' : ''}`);
   for (const r of e.rows) {
+    const b = batch ? ` ${(r.batchUsd === undefined ? usd(r.costUsd) + ' (not batched)' : usd(r.batchUsd))}` : '';
     lines.push(
       `${r.agent.padEnd(12)} ${r.model.padEnd(21)} ${String(r.horizon).padEnd(5)} ${String(r.rollouts).padEnd(9)} ${String(r.steps).padEnd(8)} ` +
-        `${kTok(r.tokens.input).padEnd(7)} ${kTok(r.tokens.cacheRead).padEnd(8)} ${kTok(r.tokens.cacheWrite).padEnd(8)} ${kTok(r.tokens.output).padEnd(8)} ${usd(r.costUsd)}`,
+        `${kTok(r.tokens.input).padEnd(7)} ${kTok(r.tokens.cacheRead).padEnd(8)} ${kTok(r.tokens.cacheWrite).padEnd(8)} ${kTok(r.tokens.output).padEnd(8)} ${batch ? usd(r.costUsd).padEnd(10) : usd(r.costUsd)}${b}`,
     );
   }
-  lines.push(`total: ${usd(e.totalUsd)}  (method: ${e.method})`);
+  lines.push(`total: ${usd(e.totalUsd)}${batch ? `; with --batch (Message Batches at half price): ${usd(e.totalBatchUsd ?? null)}` : ''}  (method: ${e.method})`);
   return lines.join('\n') + '\n';
 }
 

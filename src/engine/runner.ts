@@ -32,6 +32,10 @@ export interface RunOptions {
   readonly services?: AgentServices;
   /** Where rollouts run (worker processes, a queue); default: this process. */
   readonly place?: RolloutPlace;
+  /** Told the rollouts this invocation will run, before any starts (lockstep batching counts them). */
+  readonly onStart?: (todo: readonly PlannedRollout[]) => void | Promise<void>;
+  /** Checked once every rollout has ended: a reason the run stopped short while they were in flight (a batch budget). */
+  readonly stoppedBy?: () => string | null;
 }
 
 export interface RunSummary {
@@ -203,9 +207,10 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
 
   const plan = planRollouts(s);
   const todo = plan.filter((p) => !finished.has(p.id));
+  await opts.onStart?.(todo);
   let outcome: PlanOutcome;
   try {
-    outcome = await executePlan({
+    const executed = await executePlan({
       plan: todo,
       alreadyDone: plan.length - todo.length,
       total: plan.length,
@@ -220,6 +225,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
       services: opts.services,
       place: opts.place,
     });
+    outcome = executed.stoppedBecause ? executed : { ...executed, stoppedBecause: opts.stoppedBy?.() ?? null };
   } catch (e) {
     // The place was lost (or the disk failed): what was committed stays, and the run is resumable.
     try {

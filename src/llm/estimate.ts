@@ -20,7 +20,7 @@
  */
 import { createRng, rolloutSeeds, type AnyEnvironment, type SeedPart } from '../core/index.js';
 import { modelAgentOf, type CallShape, type PromptSample, type ScenarioAgent } from './model-agent.js';
-import { costUsd, roundUsd } from './prices.js';
+import { batchPrice, costUsd, roundUsd } from './prices.js';
 import { addUsage, ZERO_USAGE, type TokenUsage } from './usage.js';
 
 /** Approximate tokens of a text: 1 per 3 characters, rounded up. */
@@ -94,11 +94,15 @@ export interface EstimateRow {
   readonly tokens: TokenUsage;
   /** Null when the model has no price. */
   readonly costUsd: number | null;
+  /** With `--batch`, for agents that run through Message Batches: the cost at the batch price. */
+  readonly batchUsd?: number | null;
 }
 
 export interface RunEstimate {
   readonly rows: EstimateRow[];
   readonly totalUsd: number | null;
+  /** With `--batch`: the total with batched agents at the batch price (the others at theirs). */
+  readonly totalBatchUsd?: number | null;
   readonly totalTokens: TokenUsage;
   readonly method: string;
 }
@@ -116,9 +120,10 @@ export interface EstimateInput {
 export const ESTIMATE_METHOD =
   '1 token per 3 characters (+350 for tool use); instance 0 stands for all; every rollout runs all H steps with no re-asks; cache writes at 1.25x input and reads at the cache-read price, above the model minimum cacheable length';
 
-export function estimateRun(input: EstimateInput): RunEstimate {
+export function estimateRun(input: EstimateInput, batch = false): RunEstimate {
   const rows: EstimateRow[] = [];
   let totalUsd: number | null = 0;
+  let totalBatchUsd: number | null = 0;
   let totalTokens = ZERO_USAGE;
   for (const a of input.agents) {
     const m = modelAgentOf(a);
@@ -132,12 +137,19 @@ export function estimateRun(input: EstimateInput): RunEstimate {
       const tokens = scale(one, n);
       const oneUsd = rolloutCost(shape, h);
       const usd = oneUsd === null ? null : roundUsd(oneUsd * n);
-      rows.push({ agent: a.name, model: shape.model, horizon: h, rollouts: n, steps: n * h, tokens, costUsd: usd });
+      const row: EstimateRow = { agent: a.name, model: shape.model, horizon: h, rollouts: n, steps: n * h, tokens, costUsd: usd };
+      let atBatch = usd;
+      if (batch && m.def.llm.batchTarget) {
+        const one = shape.price ? rolloutCost({ ...shape, price: batchPrice(shape.price) }, h) : null;
+        atBatch = one === null ? null : roundUsd(one * n);
+        rows.push({ ...row, batchUsd: atBatch });
+      } else rows.push(row);
       totalTokens = addUsage(totalTokens, tokens);
       totalUsd = totalUsd === null || usd === null ? null : roundUsd(totalUsd + usd);
+      totalBatchUsd = totalBatchUsd === null || atBatch === null ? null : roundUsd(totalBatchUsd + atBatch);
     }
   }
-  return { rows, totalUsd, totalTokens, method: ESTIMATE_METHOD };
+  return { rows, totalUsd, totalTokens, method: ESTIMATE_METHOD, ...(batch ? { totalBatchUsd } : {}) };
 }
 
 const scale = (u: TokenUsage, n: number): TokenUsage => ({ input: u.input * n, output: u.output * n, cacheRead: u.cacheRead * n, cacheWrite: u.cacheWrite * n, cacheWrite1h: u.cacheWrite1h * n });

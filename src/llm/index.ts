@@ -8,7 +8,7 @@
 export { ACTION_TOOL_NAME, actionSchema, actionTool, describeSpace, readToolInput, type JsonSchema, type ToolReply, type ToolSpec } from './tools.js';
 export { HistoryWindowSchema, windowStart, defaultSystemPrompt, systemBlocks, stepFeedback, omittedNote, retryFeedback, NO_TOOL_CALL, type HistoryWindow } from './prompt.js';
 export { addUsage, promptTokens, usageFromAnthropic, ZERO_USAGE, type TokenUsage } from './usage.js';
-export { PRICES, PRICES_CHECKED, priceFor, costUsd, roundUsd, type Price, type Rates } from './prices.js';
+export { PRICES, PRICES_CHECKED, batchPrice, priceFor, costUsd, roundUsd, type Price, type Rates } from './prices.js';
 export { Tally, CostMeter } from './meter.js';
 export { cacheKey, CacheMissError, readRolloutEntries, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
 export { RequestLimiter, retryAfterMs, sharedLimiter, type LimiterOptions, type LimiterStats } from './limiter.js';
@@ -24,6 +24,7 @@ export {
   type ModelAgentDefinition,
   type ModelAgentHooks,
   type ModelAgentUse,
+  type BatchTarget,
   type WrapsModelAgent,
   type PromptSample,
   type ScenarioAgent,
@@ -35,6 +36,8 @@ export type { AnthropicConfig, MessagesCaller, MessagesReply } from './anthropic
 export { ApiCallError, apiCallError, fatalReason, type ApiFault } from './anthropic/faults.js';
 export { AnthropicSession, apiKeyFrom, type SessionInit } from './anthropic/session.js';
 export { nodeFetch } from './anthropic/node-fetch.js';
+export { BATCHES_FILE, batchCustomId, MessageBatcher, readBatchLines, type BatcherOptions, type BatchLine, type BatchRequestMeta } from './anthropic/batcher.js';
+export { createBatchClient, type BatchClient, type BatchCounts, type BatchResult, type BatchStatus } from './anthropic/batch-client.js';
 export { actionUncertainty, actionValueSpan, type ActionUncertainty, type TokenLogprob } from './logprobs.js';
 export { createChatCaller, isLoopback, PUBLIC_OPENAI_URL, type ChatCaller, type ChatReply, type OpenAIConfig } from './openai/client.js';
 export { buildChatRequest, toolCallId, type ChatSettings, type ChatTurn } from './openai/request.js';

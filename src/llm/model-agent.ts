@@ -6,6 +6,7 @@
 import { HotmessError, type ActionSpace, type AgentDefinition, type AnyAgentDefinition, type Observation } from '../core/index.js';
 import type { HistoryWindow } from './prompt.js';
 import type { Price } from './prices.js';
+import type { AnthropicConfig } from './anthropic/client.js';
 
 /** What the first request of a rollout would hold, for estimates. */
 export interface PromptSample {
@@ -41,6 +42,13 @@ export interface ModelAgentHooks<P> {
   preflight(params: P, env: NodeJS.ProcessEnv): string | null;
   /** The call shape for a rollout whose first request would hold `sample`. */
   estimate(params: P, sample: PromptSample): CallShape;
+  /** Agents that can run through Message Batches (`run --batch`): where their batches go and at what price (full; halved by the caller). */
+  batchTarget?(params: P, env: NodeJS.ProcessEnv): BatchTarget;
+}
+
+export interface BatchTarget {
+  readonly config: AnthropicConfig;
+  readonly price: Price | null;
 }
 
 export interface ModelAgentDefinition<P> extends AgentDefinition<P> {

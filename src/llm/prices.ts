@@ -114,5 +114,11 @@ export function costUsd(price: Price, usage: TokenUsage): number {
   return roundUsd(micro / 1e6);
 }
 
+/** The Message Batches price: half of every rate (input, output, cache reads and writes, long tier). */
+export function batchPrice(price: Price): Price {
+  const half = (r: Rates): Rates => ({ input: r.input / 2, output: r.output / 2, cacheWrite: r.cacheWrite / 2, cacheWrite1h: r.cacheWrite1h / 2, cacheRead: r.cacheRead / 2 });
+  return { ...price, ...half(price), ...(price.long ? { long: { threshold: price.long.threshold, rates: half(price.long.rates) } } : {}) };
+}
+
 /** Costs are rounded to 1e-10 USD so sums print without float noise. */
 export const roundUsd = (usd: number): number => Math.round(usd * 1e10) / 1e10;

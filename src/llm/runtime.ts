@@ -12,6 +12,7 @@ import { CostLedger } from './ledger.js';
 import { sharedLimiter, type RequestLimiter } from './limiter.js';
 import { CostMeter } from './meter.js';
 import { createMessagesCaller, type AnthropicConfig, type MessagesCaller } from './anthropic/client.js';
+import { MessageBatcher, type BatcherOptions } from './anthropic/batcher.js';
 import { createChatCaller, type ChatCaller, type OpenAIConfig } from './openai/client.js';
 
 /** The key under which the runtime travels in `AgentContext.services`. */
@@ -51,6 +52,10 @@ export interface LlmRuntimeOptions {
   readonly maxRequests?: number;
   /** Fork: where the replayed steps' real replies are. */
   readonly prefixFrom?: PrefixSource | null;
+  /** `run --batch`: Message Batches in lockstep for `anthropic` agents (see anthropic/batcher.ts). */
+  readonly batch?: BatcherOptions | null;
+  /** Price `anthropic` replies at the batch rate without batching (a replay of a batched run). */
+  readonly batchPricing?: boolean;
   /** Where one-time notices go (a server that refuses `n`...); default: stderr. */
   readonly onNotice?: (line: string) => void;
 }
@@ -67,6 +72,10 @@ export class LlmRuntime {
   /** What an OpenAI-compatible server at a base URL does with `n` > 1, once found out. */
   readonly nSupport = new Map<string, 'refused' | 'ignored'>();
   private readonly onNotice: (line: string) => void;
+  /** Live Message Batches, in `run --batch`; null otherwise. */
+  readonly batcher: MessageBatcher | null;
+  /** Whether `anthropic` replies are priced at the batch rate. */
+  readonly batchPricing: boolean;
   private readonly chatCallers = new Map<string, Promise<ChatCaller>>();
   /** Replay misses, one description each (a replay with any is a failed replay). */
   readonly misses: string[] = [];
@@ -88,6 +97,8 @@ export class LlmRuntime {
       this.limiter.configure(opts.maxRequests);
       this.openaiLimiter.configure(opts.maxRequests);
     }
+    this.batcher = opts.batch && !opts.replayFrom ? new MessageBatcher(opts.batch) : null;
+    this.batchPricing = !!opts.batch || !!opts.batchPricing;
     this.onNotice = opts.onNotice ?? ((line) => process.stderr.write(`hotmess: ${line}\n`));
   }
 

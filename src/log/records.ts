@@ -110,6 +110,8 @@ export const ManifestSchema = z.object({
   expectedRollouts: z.number().optional(),
   fork: z.record(z.string(), z.unknown()).optional(),
   notes: z.array(z.string()).optional(),
+  /** `run --batch`: anthropic replies came through Message Batches, priced at the batch rate (a replay prices them the same). */
+  batch: z.boolean().optional(),
   timing: z.record(z.string(), z.unknown()).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

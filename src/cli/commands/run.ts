@@ -26,6 +26,9 @@ export interface RunFlags {
   /** Re-run the logged run RUN from its response cache, with no API calls. */
   replay?: string;
   dryRun?: boolean;
+  /** `anthropic` agents through Message Batches, in lockstep, at the batch price. */
+  batch?: boolean;
+  batchPoll?: string;
 }
 
 export type RunResult = RunSummary & { readonly llm?: LlmTotals };
@@ -71,8 +74,9 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
   if (flags.resume && !flags.out) throw new HotmessError('usage', '--resume needs --out DIR: the run directory to continue');
   const out = flags.out ?? join('runs', `${scenario.spec.name}-${stamp(new Date())}`);
   cli.writing = { dir: out, resume: resumeCommand(file, flags, out) };
-  const llm = prepareLlmRun(scenario, out, flags);
-  const concurrency = parseConcurrency(flags.concurrency);
+  const llm = prepareLlmRun(scenario, out, flags, (line) => cli.err(line + '\n'));
+  // --batch: every rollout in flight at once.
+  const concurrency = llm.concurrency ?? parseConcurrency(flags.concurrency);
   const workers = parseWorkers(flags.workers) ?? parseWorkers(scenario.spec.workers) ?? 1;
   const progress = flags.json ? null : createProgress(cli, `run ${scenario.spec.name}`, 0);
   return withInterrupt(cli, 'finished rollouts', async (signal) => {
@@ -89,6 +93,8 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
       services: llm.services,
       shouldStop: llm.shouldStop,
       manifestExtra: llm.manifestExtra,
+      onStart: llm.onStart,
+      stoppedBy: llm.stoppedBy,
     });
     progress?.finish();
     const totals = llm.finish(summary);
@@ -111,11 +117,13 @@ export function register(program: Command, cli: Cli): void {
     .option('--max-cost <usd>', 'model agents: start no new rollout once this invocation spent USD (resume to continue)')
     .option('--max-requests <n>', 'model agents: cap on API requests in flight across all rollouts (default: the concurrency)')
     .option('--replay <run>', 're-run a logged run from its response cache with no API calls (needs --out)')
+    .option('--batch', 'anthropic agents: Message Batches in lockstep (one batch per step) at half price; every rollout is live from step 1')
+    .option('--batch-poll <ms>', 'with --batch: first poll of a batch after this many ms, then 1.5x longer each time up to 2 minutes (default 2000)')
     .action(async (file: string | undefined, flags: RunFlags) => {
       if (flags.dryRun) {
         if (!file) throw new HotmessError('usage', 'missing scenario: hotmess run SCENARIO.yaml --dry-run');
         const scenario = await loadScenario(file, REGISTRY);
-        const estimate = dryRun(scenario);
+        const estimate = dryRun(scenario, flags.batch === true);
         if (flags.json) cli.json(estimate);
         else cli.out(formatEstimate(scenario.spec.name, estimate));
         return;

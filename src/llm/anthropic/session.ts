@@ -17,6 +17,7 @@ import { readToolInput, type ToolReply } from '../tools.js';
 import { usageFromAnthropic } from '../usage.js';
 import type { AnthropicConfig, MessagesReply } from './client.js';
 import { ApiCallError, fatalReason } from './faults.js';
+import { batchCustomId } from './batcher.js';
 import { buildRequest, type RequestSettings, type RetryTurn } from './request.js';
 import { parseReply } from './response.js';
 
@@ -82,10 +83,14 @@ export class AnthropicSession implements AsyncAgent {
           throw new CacheMissError(what);
         }
         const config = this.init.config();
-        const caller = await runtime.anthropic(config);
+        const batcher = runtime.batcher;
+        const caller = batcher ? null : await runtime.anthropic(config);
         const started = Date.now();
         try {
-          reply = await caller.create(request, signal);
+          if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
+          reply = caller
+            ? await caller.create(request, signal)
+            : await batcher!.create(request, { customId: batchCustomId(ctx.rollout.id, t, attempt), key, agentSeed: ctx.rollout.agentSeed, agent: ctx.rollout.agent, retries: this.init.retries }, config, signal);
         } catch (e) {
           // Refused credentials or an unreachable server doom every call: stop the run, not just this rollout.
           const fatal = e instanceof ApiCallError ? fatalReason(e, { agent: ctx.rollout.agent, keyEnv: this.init.keyEnv, model: settings.model, maxRetries: config.maxRetries }) : null;
@@ -138,6 +143,8 @@ export class AnthropicSession implements AsyncAgent {
 
   async close(): Promise<void> {
     this.cache.close();
+    // Lockstep stops waiting for this rollout.
+    this.init.runtime.batcher?.retire();
   }
 
   summary(): RolloutReport {
