@@ -150,6 +150,7 @@ describe('import inspect: mapping', () => {
     expect(rs.map((r) => r.termination)).toEqual(['terminated', 'truncated', 'error', 'error']);
     expect(rs[1].info.limit).toEqual({ type: 'message', limit: 4 });
     expect(rs[2].error).toBe('sandbox died');
+    expect(rs[2].info.error).toEqual({ message: 'sandbox died', traceback: '' });
     expect(rs[3].error).toBe('unscored: no "match" score');
     expect(rs.map((r) => r.index)).toEqual([0, 1, 2, 3]);
     expect(rs[0].info.epoch).toBe(1);

@@ -284,6 +284,7 @@ function rolloutRecord(
     ...(sample.model_usage && Object.keys(sample.model_usage).length > 0 ? { usage: sample.model_usage as Json } : {}),
     ...(value !== undefined ? { score: { scorer, value: value as Json } } : {}),
     ...(scan.limit !== undefined ? { limit: (sample.limit ?? null) as Json } : {}),
+    ...(sample.error ? { error: { message: sample.error.message, ...(typeof sample.error.traceback === 'string' ? { traceback: sample.error.traceback } : {}) } } : {}),
     ...(turns.system !== undefined ? { system: turns.system } : {}),
     ...(turns.finalObservation !== '' ? { finalObservation: turns.finalObservation } : {}),
     ...(turns.source === 'message-pool' ? { messagesFrom: 'message-pool' } : {}),

@@ -103,8 +103,9 @@ export function inspectTurns(sample: Sample, attachments: Readonly<Record<string
   const steps: InspectStep[] = [];
   let pending: string[] = [];
   const system: string[] = [];
+  const hasAttachments = Object.keys(attachments).length > 0;
   messages.forEach((raw, i) => {
-    const parsed = MessageSchema.safeParse(resolveAttachments(raw, attachments));
+    const parsed = MessageSchema.safeParse(hasAttachments ? resolveAttachments(raw, attachments) : raw);
     if (!parsed.success) {
       const role = (raw as { role?: unknown } | null)?.role;
       throw new Error(`${where(`messages[${i}]`)}: not a chat message (role ${JSON.stringify(role ?? null)})`);
