@@ -10,7 +10,8 @@
  * from, so `hotmess import inspect` restores the run exactly.
  *
  * Writes to a temporary sibling and renames, so `--out` is never a
- * half-written log. Reads the run directory and its analysis; runs nothing.
+ * half-written log. Steps are streamed one rollout at a time. Reads the run
+ * directory and its analysis; runs nothing.
  */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { canonicalJson, hashString, HotmessError, type AnyEnvironment, type Json
 import { LOSSLESS_KEY, LOSSLESS_SCHEMA } from '../import/index.js';
 import { FILES, groupId, readJsonl, readManifest, type Manifest, type RolloutRecord, type StepRecord } from '../log/index.js';
 import { observationTexts } from './observe.js';
+import { allSteps, NotContiguous, streamRolloutSteps } from './rollout-steps.js';
 import { ZipWriter } from './zip-write.js';
 
 export const INSPECT_LOG_VERSION = 2;
@@ -58,29 +60,24 @@ const isoTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d
 /** Inspect ids are 22 characters; ours are derived from the run so an export is deterministic. */
 const idOf = (...parts: string[]): string => (hashString(parts.join('\u0000')) + hashString(parts.join('\u0001'))).slice(0, 22);
 
-async function readRun(run: string): Promise<{ manifest: Manifest; groups: Group[]; steps: Map<string, StepRecord[]> }> {
+async function readRun(run: string): Promise<{ manifest: Manifest; groups: Group[]; rollouts: Map<string, { group: Group; record: RolloutRecord }> }> {
   const manifest = readManifest(run);
   const byId = new Map<string, RolloutRecord>();
   await readJsonl(join(run, FILES.rollouts), (rec) => {
     const r = rec as RolloutRecord;
     byId.set(r.rollout, r);
   });
-  const steps = new Map<string, StepRecord[]>();
-  for (const id of byId.keys()) steps.set(id, []);
-  await readJsonl(join(run, FILES.steps), (rec) => {
-    const s = rec as StepRecord;
-    steps.get(s.rollout)?.push(s);
-  });
-  for (const list of steps.values()) list.sort((a, b) => a.t - b.t);
   const groups = new Map<string, Group>();
+  const rollouts = new Map<string, { group: Group; record: RolloutRecord }>();
   for (const r of byId.values()) {
     const id = groupId(r.agent, r.horizon, r.instance);
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { id, rollouts: [] }));
     g.rollouts.push(r);
+    rollouts.set(r.rollout, { group: g, record: r });
   }
   for (const g of groups.values()) g.rollouts.sort((a, b) => a.index - b.index);
-  return { manifest, groups: [...groups.values()], steps };
+  return { manifest, groups: [...groups.values()], rollouts };
 }
 
 function messagesOf(rollout: RolloutRecord, steps: readonly StepRecord[], texts: readonly (string | null)[]): Obj[] {
@@ -229,54 +226,67 @@ function environmentFor(manifest: Manifest, resolveEnvironment: ExportOptions['r
 }
 
 export async function exportInspect(run: string, opts: ExportOptions): Promise<ExportSummary> {
-  const { manifest, groups, steps } = await readRun(run);
+  const { manifest, groups, rollouts } = await readRun(run);
   if (groups.length === 0) throw new HotmessError('input', `${join(run, FILES.rollouts)}: no rollouts to export`);
   const analysis = await analyzeRun(run, { resamples: 1 });
   const { header, reductions } = headerOf(manifest, groups, analysis, opts.version);
   const { file, format } = target(opts.out, header);
   const env = environmentFor(manifest, opts.resolveEnvironment);
+  const stepsFile = join(run, FILES.steps);
+  const known = new Set(rollouts.keys());
+
+  let counts = { steps: 0, observed: 0, rollouts: 0 };
+  const sample = (id: string, list: StepRecord[]): Obj => {
+    const { group, record } = rollouts.get(id)!;
+    const texts = observationTexts(record, list, env);
+    counts.steps += list.length;
+    counts.observed += texts.filter((t) => t !== null).length;
+    counts.rollouts++;
+    return sampleOf(group, record, list, texts);
+  };
+  // One rollout in memory at a time; all of them only when the file interleaves rollouts.
+  const streamed = async function* (): AsyncGenerator<Obj> {
+    for await (const [id, list] of streamRolloutSteps(stepsFile, known)) yield sample(id, list);
+  };
+  const held = async function* (): AsyncGenerator<Obj> {
+    const all = await allSteps(stepsFile, known);
+    for (const g of groups) for (const r of g.rollouts) yield sample(r.rollout, all.get(r.rollout) ?? []);
+  };
 
   await mkdir(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `.${basename(file)}.writing-${process.pid}`);
-  const handle = await open(tmp, 'w');
-  let stepCount = 0;
-  let observed = 0;
-  let rolloutCount = 0;
-  const samplesOf = function* (): Generator<Obj> {
-    for (const g of groups) {
-      for (const r of g.rollouts) {
-        const list = steps.get(r.rollout) ?? [];
-        const texts = observationTexts(r, list, env);
-        stepCount += list.length;
-        observed += texts.filter((t) => t !== null).length;
-        rolloutCount++;
-        yield sampleOf(g, r, list, texts);
+  try {
+    for (const samples of [streamed, held]) {
+      counts = { steps: 0, observed: 0, rollouts: 0 };
+      const handle = await open(tmp, 'w');
+      try {
+        if (format === 'json') await writeJson(handle, header, samples(), reductions);
+        else await writeEval(handle, header, samples(), reductions);
+        await handle.close();
+        break;
+      } catch (e) {
+        await handle.close().catch(() => undefined);
+        if (!(e instanceof NotContiguous)) throw e;
       }
     }
-  };
-  try {
-    if (format === 'json') await writeJson(handle, header, samplesOf(), reductions);
-    else await writeEval(handle, header, samplesOf(), reductions);
-    await handle.close();
     await rename(tmp, file);
   } catch (e) {
-    await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     if (code) throw new HotmessError('input', `cannot write ${file}: ${code}${code === 'ENOSPC' ? ' (disk full); nothing was written' : ''}`);
     throw e;
   }
-  return { file, format, samples: groups.length, epochs: Math.max(...groups.map((g) => g.rollouts.length)), rollouts: rolloutCount, steps: stepCount, observations: observed };
+  return { file, format, samples: groups.length, epochs: Math.max(...groups.map((g) => g.rollouts.length)), rollouts: counts.rollouts, steps: counts.steps, observations: counts.observed };
 }
 
 /** One EvalLog document, written member by member and sample by sample. */
-async function writeJson(handle: Awaited<ReturnType<typeof open>>, header: Obj, samples: Iterable<Obj>, reductions: Obj[]): Promise<void> {
+async function writeJson(handle: Awaited<ReturnType<typeof open>>, header: Obj, samples: AsyncIterable<Obj>, reductions: Obj[]): Promise<void> {
   const members = Object.entries(header);
   let text = '{';
   members.forEach(([k, v], i) => (text += `${i === 0 ? '' : ','}\n  ${JSON.stringify(k)}: ${JSON.stringify(v)}`));
   await handle.write(text + ',\n  "samples": [');
   let first = true;
-  for (const s of samples) {
+  for await (const s of samples) {
     await handle.write(`${first ? '\n    ' : ',\n    '}${JSON.stringify(s)}`);
     first = false;
   }
@@ -284,13 +294,13 @@ async function writeJson(handle: Awaited<ReturnType<typeof open>>, header: Obj, 
 }
 
 /** The .eval layout Inspect writes: journal start, samples, summaries, reductions, header. */
-async function writeEval(handle: Awaited<ReturnType<typeof open>>, header: Obj, samples: Iterable<Obj>, reductions: Obj[]): Promise<void> {
+async function writeEval(handle: Awaited<ReturnType<typeof open>>, header: Obj, samples: AsyncIterable<Obj>, reductions: Obj[]): Promise<void> {
   // Zip times cannot precede 1980; a run without timing stamps 1980-01-01.
   const created = Date.parse(String((header.eval as Obj).created));
   const zip = new ZipWriter(handle, new Date(Math.max(created, Date.UTC(1980, 0, 1, 12))));
   await zip.add('_journal/start.json', JSON.stringify({ version: header.version, eval: header.eval, plan: header.plan }));
   const summaries: Obj[] = [];
-  for (const s of samples) {
+  for await (const s of samples) {
     await zip.add(`samples/${String(s.id)}_epoch_${String(s.epoch)}.json`, JSON.stringify(s));
     const messages = s.messages as Obj[];
     summaries.push({

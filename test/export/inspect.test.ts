@@ -7,7 +7,7 @@
  * log); and a full disk leaves nothing behind.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { unzipSync } from 'fflate';
@@ -188,6 +188,23 @@ describe.skipIf(!HAVE)('export inspect', () => {
     await importInspect(file, { out: join(dir, 'back') });
     expect(readRun(join(dir, 'back')).rollouts).toEqual(readRun(fixture).rollouts);
     expect(readRun(join(dir, 'back')).steps).toEqual(readRun(fixture).steps);
+  });
+
+  it('a run whose steps interleave rollouts exports the same records (held in memory instead of streamed)', async () => {
+    const fixture = makeRun(
+      [0, 1, 2].map((index) => ({ index, actions: ['a', index === 2 ? 'c' : 'b', 'd'], termination: 'terminated' as const, outcome: { kind: 'coverage' as const, value: [1], target: [1], success: true } })),
+      { environment: { name: 'test', outcomeKind: 'coverage', measureKind: null, hasFeatures: false } },
+    );
+    const lines = readFileSync(join(fixture, 'steps.jsonl'), 'utf8').trimEnd().split('\n');
+    // t = 1 of every rollout, then t = 2 of every rollout, ...
+    const interleaved = [0, 1, 2].flatMap((t) => [0, 1, 2].map((r) => lines[r * 3 + t]));
+    writeFileSync(join(fixture, 'steps.jsonl'), interleaved.join('\n') + '\n');
+    const dir = tempDir('hotmess-export-');
+    const s = await exportInspect(fixture, { out: join(dir, 'i.eval') });
+    expect(s).toMatchObject({ rollouts: 3, steps: 9 });
+    await importInspect(join(dir, 'i.eval'), { out: join(dir, 'back') });
+    const sortSteps = (xs: Array<Record<string, any>>) => [...xs].sort((a, b) => (a.rollout < b.rollout ? -1 : a.rollout > b.rollout ? 1 : a.t - b.t));
+    expect(sortSteps(readRun(join(dir, 'back')).steps)).toEqual(sortSteps(readRun(fixture).steps));
   });
 
   it('--out DIR names the file as Inspect does: <created>_<task>_<id>.eval', async () => {
