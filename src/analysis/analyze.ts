@@ -18,6 +18,7 @@ import { readRollouts, type GroupInfo } from './rollouts.js';
 import { groupCurves } from './step-curves.js';
 import { readStepLines } from './step-reader.js';
 import { GroupSteps } from './step-store.js';
+import { scalingAnalysis, type LadderAgent } from './scaling.js';
 
 export interface AnalyzeOptions {
   /** Bootstrap resamples (default 1000). */
@@ -145,6 +146,7 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
     ensembles: ensembles(cells, decOpts),
     fork: forkSummary(manifest, ordered),
     trends: horizonTrends(cells, { resamples, seed }),
+    scaling: scalingAnalysis(ladderAgents(manifest), cells, { resamples, seed }),
   };
   const replaced = nullNonFinite(doc);
   if (replaced > 0) warn(`${replaced} non-finite value(s) replaced by null`);
@@ -156,6 +158,11 @@ export function writeAnalysis(dir: string, doc: AnalysisDocument): string {
   const path = join(dir, FILES.analysis);
   writeJsonAtomic(path, doc);
   return path;
+}
+
+/** Agents with a family and a scale, from the manifest. */
+function ladderAgents(m: Manifest): LadderAgent[] {
+  return m.agents.flatMap((a) => (a.family !== undefined && a.scale !== undefined && a.scale > 0 ? [{ agent: a.name, family: a.family, scale: a.scale }] : []));
 }
 
 function orderAgents(manifest: Manifest, groups: Map<string, GroupInfo>): string[] {
@@ -202,7 +209,7 @@ function runInfo(m: Manifest): RunInfo {
       measureKind: m.environment.measureKind ?? null,
       hasFeatures: m.environment.hasFeatures ?? false,
     },
-    agents: m.agents.map((a) => ({ name: a.name, kind: a.kind, ...(a.params !== undefined ? { params: a.params } : {}) })),
+    agents: m.agents.map((a) => ({ name: a.name, kind: a.kind, ...(a.params !== undefined ? { params: a.params } : {}), ...(a.family !== undefined && a.scale !== undefined ? { family: a.family, scale: a.scale } : {}) })),
     horizons: m.horizons,
     instances: m.instances ?? null,
     rollouts: m.rollouts ?? null,

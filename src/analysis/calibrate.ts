@@ -16,6 +16,7 @@ import { analyzeRun } from './analyze.js';
 import type { AnalysisDocument, GroupSummary, HorizonSummary } from './document.js';
 import { poolSteps } from './pool.js';
 import { checkH1, DRIFTING, MIXED } from './calibrate-h1.js';
+import { checkLadder, ladderScenario } from './calibrate-ladder.js';
 
 /** Tolerances are Z standard errors: a 3-sigma band. */
 export const Z = 3;
@@ -38,10 +39,12 @@ export interface CalibrationCheck {
 export interface CalibrationResult {
   readonly ok: boolean;
   readonly settings: { horizon: number; instances: number; rollouts: number; seed: number; epsilon: number; z: number };
+  /** The scale-ladder run (quiz), kept next to `dir` as `<dir>-ladder`. */
+  readonly ladder: { environment: string; horizon: number; instances: number; rollouts: number };
   readonly checks: CalibrationCheck[];
   /** Values reported for context, not checked. */
   readonly notes: string[];
-  /** The run directory, when kept. */
+  /** The run directory, when kept (the ladder's is `<dir>-ladder`). */
   readonly dir: string | null;
 }
 
@@ -83,12 +86,23 @@ export async function runCalibration(options: CalibrationOptions): Promise<Calib
   const root = options.out ? null : mkdtempSync(join(tmpdir(), 'hotmess-calibrate-'));
   const dir = options.out ?? join(root!, 'run');
   try {
-    await runScenario(scenario, { out: dir, registry: options.registry, version: options.version, onProgress: options.onProgress });
+    const ladderSpec = ladderScenario(quick);
+    const ladder = await resolveScenario(ladderSpec, options.registry, null);
+    const ladderDir = `${dir}-ladder`;
+    const perRun = (a: typeof spec) => a.agents.length * a.horizons.length * a.instances * a.rollouts;
+    const first = perRun(spec);
+    const total = first + perRun(ladderSpec);
+    await runScenario(scenario, { out: dir, registry: options.registry, version: options.version, onProgress: options.onProgress && ((done) => options.onProgress!(done, total)) });
+    await runScenario(ladder, { out: ladderDir, registry: options.registry, version: options.version, onProgress: options.onProgress && ((done) => options.onProgress!(first + done, total)) });
     const doc = await analyzeRun(dir, { resamples: RESAMPLES });
     const { checks, notes } = checkCalibration(doc);
+    const ladderChecks = checkLadder(await analyzeRun(ladderDir, { resamples: RESAMPLES }), { z: Z, resamples: RESAMPLES });
+    checks.push(...ladderChecks.checks);
+    notes.push(...ladderChecks.notes);
     return {
       ok: checks.every((c) => c.ok),
       settings: { horizon: spec.horizons[0], instances: spec.instances, rollouts: spec.rollouts, seed: 2026, epsilon: EPSILON, z: Z },
+      ladder: { environment: 'quiz', horizon: ladderSpec.horizons[0], instances: ladderSpec.instances, rollouts: ladderSpec.rollouts },
       checks,
       notes,
       dir: options.out ?? null,

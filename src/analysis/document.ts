@@ -210,6 +210,29 @@ export const HorizonTrendSchema = z.object({
   ci: Interval,
 });
 
+/**
+ * Scaling along a family (metrics spec H2), per horizon and pooled
+ * (horizon null): log-log slopes of bias² and variance against scale, the
+ * slope of incoherence against log scale, Δ = β_B − β_V with its cluster-
+ * bootstrap interval, and the verdict (a direction only when the interval
+ * of Δ excludes 0). `series` holds the points the slopes are fitted to.
+ */
+export const ScalingSchema = z.object({
+  family: z.string(),
+  horizon: z.number().nullable(),
+  /** Distinct scales in the family. */
+  points: z.number().int(),
+  /** Points each fit used (log fits need values > 0). */
+  used: z.object({ biasSq: z.number().int(), variance: z.number().int(), incoherence: z.number().int() }),
+  betaBias: Num,
+  betaVariance: Num,
+  betaIncoherence: Num,
+  delta: Num,
+  ci: z.object({ delta: Interval, betaBias: Interval, betaVariance: Interval, betaIncoherence: Interval }),
+  verdict: z.enum(['bias falls faster than variance', 'variance falls faster than bias', 'undecided']),
+  series: z.array(z.object({ agent: z.string(), scale: z.number(), biasSq: Num, variance: Num, error: Num, incoherence: Num })),
+});
+
 export const RunInfoSchema = z.object({
   name: z.string(),
   status: z.string(),
@@ -224,7 +247,7 @@ export const RunInfoSchema = z.object({
     measureKind: OutcomeKindSchema.nullable(),
     hasFeatures: z.boolean(),
   }),
-  agents: z.array(z.object({ name: z.string(), kind: z.string(), params: z.unknown().optional() })),
+  agents: z.array(z.object({ name: z.string(), kind: z.string(), params: z.unknown().optional(), family: z.string().optional(), scale: z.number().optional() })),
   horizons: z.array(z.number()),
   instances: Num,
   rollouts: Num,
@@ -256,6 +279,8 @@ export const AnalysisDocumentSchema = z.object({
   fork: ForkSchema.nullable(),
   /** Absent from documents written before trends existed. */
   trends: z.array(HorizonTrendSchema).default([]),
+  /** Absent from documents written before scaling existed: read as none. */
+  scaling: z.array(ScalingSchema).default([]),
 });
 
 export type AnalysisDocument = z.infer<typeof AnalysisDocumentSchema>;
@@ -268,5 +293,6 @@ export type MedianSplit = z.infer<typeof MedianSplitSchema>;
 export type EnsembleSummary = z.infer<typeof EnsembleSchema>;
 export type ForkSummary = z.infer<typeof ForkSchema>;
 export type RunInfo = z.infer<typeof RunInfoSchema>;
+export type ScalingEntry = z.infer<typeof ScalingSchema>;
 export type Fits = z.infer<typeof FitsSchema>;
 export type HorizonTrend = z.infer<typeof HorizonTrendSchema>;

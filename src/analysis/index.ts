@@ -23,5 +23,7 @@ export {
   type FamilyResult,
   type CompareOptions,
 } from './compare.js';
+export { renderScalingTable } from './table.js';
 export { runCalibration, checkCalibration, calibrationScenario, type CalibrationCheck, type CalibrationResult, type CalibrationOptions } from './calibrate.js';
 export { staleAnalysis, countAnalysedRollouts } from './freshness.js';
+export { scalingAnalysis, verdictOf, ladders, VERDICTS, type LadderAgent, type ScalingCell } from './scaling.js';

@@ -2,7 +2,7 @@
  * Plain-text tables of an analysis: one row per agent × horizon. Pure
  * string building; the CLI prints the result.
  */
-import type { AnalysisDocument, HorizonSummary } from './document.js';
+import type { AnalysisDocument, HorizonSummary, ScalingEntry } from './document.js';
 import { fmt, fmtEstimate, fmtShare } from './format.js';
 import { ROUGH_CI_INSTANCES, summarizeAgents } from './summary.js';
 import { displayWidth, padEndCols, padStartCols, truncateCols } from './text-width.js';
@@ -153,5 +153,23 @@ export function renderAnalysisTable(doc: AnalysisDocument, layout: TableLayout =
     if (doc.horizons.some((h) => h.ci.incoherence && h.groups < ROUGH_CI_INSTANCES)) legend.push(`*: interval from fewer than ${ROUGH_CI_INSTANCES} instances; read it as rough`);
     legend.push(fitted.dropped.length > 0 ? `not shown at this width: ${fitted.dropped.join(', ')}; --wide shows every column` : '--wide shows every column (p̂, q̂, growth, hazard slope, pass^1…k)');
   }
-  return [title, ...sentences, '', table, ...legend.map((l) => wrapText(l, width, '  '))].join('\n');
+  const scaling = doc.scaling.length > 0 ? ['', renderScalingTable(doc.scaling)] : [];
+  return [title, ...sentences, '', table, ...legend.map((l) => wrapText(l, width, '  ')), ...scaling].join('\n');
+}
+
+export const SCALING_HEADER = ['family', 'H', 'scales', 'β bias² [95% CI]', 'β variance [95% CI]', 'β incoherence', 'Δ = β_B − β_V [95% CI]', 'verdict'];
+
+/** The scaling slopes (metrics spec H2): one row per family × horizon, then the family pooled over horizons (H "all"). */
+export function renderScalingTable(entries: readonly ScalingEntry[]): string {
+  const rows = entries.map((e) => [
+    e.family,
+    e.horizon === null ? 'all' : String(e.horizon),
+    e.used.biasSq === e.points && e.used.variance === e.points ? String(e.points) : `${e.points} (fit ${e.used.biasSq}/${e.used.variance})`,
+    fmtEstimate(e.betaBias, e.ci.betaBias),
+    fmtEstimate(e.betaVariance, e.ci.betaVariance),
+    fmt(e.betaIncoherence),
+    fmtEstimate(e.delta, e.ci.delta),
+    e.verdict,
+  ]);
+  return `scaling: log-log slopes against scale; a direction is stated only when the CI of Δ excludes 0\n${renderColumns(SCALING_HEADER, rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'])}`;
 }

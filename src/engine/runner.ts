@@ -69,7 +69,7 @@ export function buildManifest(s: ResolvedScenario, version: string, status: Mani
       hasFeatures: typeof s.env.features === 'function',
       params: s.envParams,
     },
-    agents: s.agents.map((a) => ({ name: a.name, kind: a.kind, params: a.params })),
+    agents: s.agents.map((a) => ({ name: a.name, kind: a.kind, params: a.params, ...ladderOf(s.spec.agents.find((x) => x.name === a.name)) })),
     horizons: s.spec.horizons,
     instances: s.spec.instances,
     rollouts: s.spec.rollouts,
@@ -238,4 +238,9 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const status: Manifest['status'] = outcome.stoppedBecause ? 'interrupted' : 'finished';
   writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, status, opts.manifestExtra, { startedAt, finishedAt: new Date().toISOString() }));
   return { dir, status, total: plan.length, skipped: plan.length - todo.length, ...outcome, ...(recovered ? { recovered } : {}) };
+}
+
+/** An agent's family and scale, when the scenario gives them (only then are the keys written). */
+function ladderOf(spec: { family?: string; scale?: number } | undefined): { family?: string; scale?: number } {
+  return spec?.family !== undefined && spec.scale !== undefined ? { family: spec.family, scale: spec.scale } : {};
 }

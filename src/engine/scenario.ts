@@ -16,8 +16,13 @@ export const AgentSpecSchema = z
     name: z.string().regex(NAME, 'letters, digits, "_", "." and "-" only (it is part of rollout ids)'),
     kind: z.string().min(1),
     params: z.record(z.string(), z.unknown()).default({}),
+    /** A model family, for scaling analysis (metrics spec H2); needs `scale`. */
+    family: z.string().regex(NAME, 'letters, digits, "_", "." and "-" only').optional(),
+    /** The agent's place on its family's ladder: parameters in billions, compute, or an ordinal; > 0. */
+    scale: z.number().positive().optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => (a.family === undefined) === (a.scale === undefined), { message: 'family and scale go together: give both or neither', path: ['scale'] });
 
 export const ScenarioSchema = z
   .object({

@@ -101,7 +101,7 @@ export const ManifestSchema = z.object({
     /** The resolved environment params, defaults filled in. */
     params: z.unknown().optional(),
   }),
-  agents: z.array(z.object({ name: z.string(), kind: z.string(), params: z.unknown().optional() })),
+  agents: z.array(z.object({ name: z.string(), kind: z.string(), params: z.unknown().optional(), family: z.string().optional(), scale: z.number().optional() })),
   horizons: z.array(z.number()),
   instances: z.number().optional(),
   rollouts: z.number().optional(),

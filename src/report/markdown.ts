@@ -138,6 +138,15 @@ function lengthTables(doc: AnalysisDocument): string[] {
     }
     out.push('');
   }
+  if (doc.scaling.length > 0) {
+    out.push('### Scaling along a family', '', 'Log-log slopes β against scale; Δ = β bias² − β variance, with its 95% cluster-bootstrap interval. A direction is stated only when that interval excludes 0.', '');
+    out.push('| family | H | scales | β bias² | β variance | β incoherence | Δ [95% CI] | verdict |', '|---|---|---|---|---|---|---|---|');
+    for (const e of doc.scaling) {
+      const iv = e.ci.delta ? ` [${fmt(e.ci.delta[0])}, ${fmt(e.ci.delta[1])}]` : '';
+      out.push(`| ${cell(e.family)} | ${e.horizon ?? 'all'} | ${e.points} | ${fmt(e.betaBias)} | ${fmt(e.betaVariance)} | ${fmt(e.betaIncoherence)} | ${fmt(e.delta)}${iv} | ${e.verdict} |`);
+    }
+    out.push('');
+  }
   const f = doc.fork;
   if (f) {
     out.push('### Fork', '', `Forked from \`${f.sourceRollout ?? 'unknown'}\` at step ${f.step}: ${fmt(f.inherited)} of pairs had already split inside the shared prefix, ${fmt(f.createdAfter)} split after it.`, '');

@@ -150,6 +150,7 @@ export function fixtureDocument(): AnalysisDocument {
     ]),
     fork: null,
     trends: [],
+    scaling: [],
   };
   return AnalysisDocumentSchema.parse(doc);
 }

@@ -20,7 +20,8 @@ interface CalibrateFlags {
 
 export function renderCalibration(r: CalibrationResult): string {
   const s = r.settings;
-  const head = `calibration on maze (m = 4): H = ${s.horizon}, ${s.instances} instances × ${s.rollouts} rollouts, seed ${s.seed}; tolerance = ${s.z} standard errors`;
+  const l = r.ladder;
+  const head = `calibration on maze (m = 4): H = ${s.horizon}, ${s.instances} instances × ${s.rollouts} rollouts, seed ${s.seed}; scale ladder on ${l.environment}: H = ${l.horizon}, ${l.instances} × ${l.rollouts}; tolerance = ${s.z} standard errors`;
   const rows = r.checks.map((c) => [
     c.agent,
     c.check,
@@ -36,7 +37,7 @@ export function renderCalibration(r: CalibrationResult): string {
 export function register(program: Command, cli: Cli): void {
   program
     .command('calibrate')
-    .description('Prove the instrument: run planted scripted agents (oracle, noisy, biased, self-conditioning, ensemble) on maze and check the metrics recover the planted values within binomial / bootstrap tolerances. Exits non-zero when any is out of tolerance.')
+    .description('Prove the instrument: run planted scripted agents (oracle, noisy, biased, self-conditioning, ensemble, drifting, mixed) on maze and a planted scale ladder on quiz, and check the metrics recover the planted values within binomial / bootstrap tolerances. Exits non-zero when any is out of tolerance.')
     .option('--quick', 'fewer instances, rollouts and steps (seconds)')
     .option('--out <dir>', 'keep the calibration run in this directory')
     .option('--json', 'print the checks as JSON')

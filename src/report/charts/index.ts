@@ -6,12 +6,13 @@ import { divergenceCharts } from './divergence.js';
 import { ensembleCharts } from './ensemble.js';
 import { incoherenceCharts } from './incoherence.js';
 import { reliabilityCharts } from './reliability.js';
+import { scalingCharts } from './scaling.js';
 
 export type { Chart, ChartFamily, Num } from './common.js';
 export { ISO_LEVELS, isoEnd } from './bias-variance.js';
 export { closedForm } from './ensemble.js';
 
-const FAMILIES = [divergenceCharts, incoherenceCharts, biasVarianceCharts, reliabilityCharts, ensembleCharts] as const;
+const FAMILIES = [divergenceCharts, incoherenceCharts, biasVarianceCharts, reliabilityCharts, ensembleCharts, scalingCharts] as const;
 
 export function buildCharts(doc: AnalysisDocument): ChartFamily {
   const out: ChartFamily = { charts: [], skipped: [] };
