@@ -126,14 +126,17 @@ export function analysisTable(rows: readonly HorizonSummary[]): string[] {
 /** Incoherence per length bucket and per median-split half (spec D2, D3). */
 function lengthTables(doc: AnalysisDocument): string[] {
   const out: string[] = [];
-  if (doc.buckets.length > 0) {
+  // A row with no incoherence, bias² or variance (an oracle's) says nothing: such rows, and a table of only them, are left out.
+  const buckets = doc.buckets.filter((b) => b.incoherence !== null || b.biasSq !== null || b.variance !== null);
+  if (buckets.length > 0) {
     out.push('### Incoherence by rollout length', '', '| agent | bucket | groups | mean length | incoherence | bias² | variance |', '|---|---|---|---|---|---|---|');
-    for (const b of doc.buckets) out.push(`| ${cell(b.agent)} | ${b.bucket} | ${b.groups} | ${fmt(b.meanLength)} | ${fmt(b.incoherence)} | ${fmt(b.biasSq)} | ${fmt(b.variance)} |`);
+    for (const b of buckets) out.push(`| ${cell(b.agent)} | ${b.bucket} | ${b.groups} | ${fmt(b.meanLength)} | ${fmt(b.incoherence)} | ${fmt(b.biasSq)} | ${fmt(b.variance)} |`);
     out.push('');
   }
-  if (doc.medianSplit.agents.length > 0) {
+  const halves = doc.medianSplit.agents.filter((a) => a.short.incoherence !== null || a.long.incoherence !== null);
+  if (halves.length > 0) {
     out.push(`### Median split (${doc.medianSplit.rule})`, '', '| agent | groups | short: mean length | short: incoherence | long: mean length | long: incoherence |', '|---|---|---|---|---|---|');
-    for (const a of doc.medianSplit.agents) {
+    for (const a of halves) {
       out.push(`| ${cell(a.agent)} | ${a.groups} | ${fmt(a.short.meanLength)} | ${fmt(a.short.incoherence)} | ${fmt(a.long.meanLength)} | ${fmt(a.long.incoherence)} |`);
     }
     out.push('');

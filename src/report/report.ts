@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { analyzeRun, staleAnalysis, writeAnalysis, type AnalyzeOptions } from '../analysis/index.js';
 import { FILES } from '../log/index.js';
-import { buildCharts } from './charts/index.js';
+import { buildCharts, type StepScale } from './charts/index.js';
 import { checkRunDir, readAnalysis, readManifestOrNull } from './load.js';
 import { reportMarkdown, type PlotLink } from './markdown.js';
 import { fontWarning, renderSvg, svgToPng } from './render.js';
@@ -24,6 +24,8 @@ export interface ReportOptions {
   readonly onReanalyze?: (reason: string) => void;
   /** PNG scale relative to the SVG size; default 2. */
   readonly pngScale?: number;
+  /** Step axes: log when the horizons span more than a factor of 32 (auto, the default), or forced. */
+  readonly stepScale?: StepScale;
 }
 
 export interface ReportResult {
@@ -75,7 +77,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   const fonts = fontWarning();
   if (fonts) warnings.push(fonts);
 
-  const { charts, skipped } = buildCharts(doc);
+  const { charts, skipped } = buildCharts(doc, { stepScale: opts.stepScale });
   const plots: ReportResult['plots'] = [];
   const links: PlotLink[] = [];
   for (const chart of charts) {

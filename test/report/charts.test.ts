@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnalysisDocument } from '../../src/analysis/index.js';
-import { buildCharts, closedForm, isoEnd, ISO_LEVELS, type Chart } from '../../src/report/index.js';
+import { buildCharts, closedForm, isoEnd, isoLabels, ISO_LEVELS, logSteps, reportMarkdown, type Chart } from '../../src/report/index.js';
 import { fixtureDocument } from './fixture.js';
 
 /** Every inline data row of a spec, at any depth (layers carry their own data). */
@@ -45,18 +45,38 @@ describe('iso-incoherence lines', () => {
     expect(high.x).toBeCloseTo(0.4705882, 6);
   });
 
-  it('are drawn for 0.09, 0.32, 0.5 and 0.68, each at its incoherence', () => {
-    expect([...ISO_LEVELS]).toEqual([0.09, 0.32, 0.5, 0.68]);
+  it('are drawn for 0.09, 0.32, 0.5, 0.68, 0.9 and 0.95, each at its incoherence', () => {
+    expect([...ISO_LEVELS]).toEqual([0.09, 0.32, 0.5, 0.68, 0.9, 0.95]);
     const rows = dataRows(chart(fixtureDocument(), 'bias-variance').spec).filter((r) => typeof r.level === 'string');
     const levels = new Set(rows.map((r) => r.level));
-    expect([...levels]).toEqual(['incoherence 0.09', 'incoherence 0.32', 'incoherence 0.5', 'incoherence 0.68']);
+    expect([...levels]).toEqual(['0.09', '0.32', '0.5', '0.68', '0.9', '0.95']);
     for (const r of rows) {
       const b = r.biasSq as number;
       const v = r.variance as number;
       if (b === 0 && v === 0) continue; // the origin, shared by every line
-      const c = Number((r.level as string).split(' ')[1]);
-      expect(v / (b + v)).toBeCloseTo(c, 12);
+      expect(v / (b + v)).toBeCloseTo(Number(r.level), 12);
     }
+  });
+
+  it('labels every line without overlap, even when the steep lines crowd the top edge', () => {
+    // A wide, flat box: all six lines leave through the top, the high ones a few pixels apart.
+    for (const [xMax, yMax] of [[1, 0.01], [1, 1], [0.01, 1], [5, 3]]) {
+      const labels = isoLabels(ISO_LEVELS, xMax, yMax);
+      expect(labels.map((l) => l.level)).toEqual([...ISO_LEVELS]);
+      for (const edge of ['top', 'right'] as const) {
+        const px = labels.filter((l) => l.edge === edge).map((l) => l.px).sort((a, b) => a - b);
+        // "0.95" at fontSize 10 is about 22 px wide and 10 px tall.
+        for (let i = 1; i < px.length; i++) expect(px[i] - px[i - 1]).toBeGreaterThanOrEqual(edge === 'top' ? 22 : 10);
+      }
+      for (const l of labels) {
+        expect(l.biasSq).toBeGreaterThanOrEqual(0);
+        expect(l.biasSq).toBeLessThanOrEqual(xMax * (1 + 1e-12));
+        expect(l.variance).toBeLessThanOrEqual(yMax * (1 + 1e-12));
+      }
+    }
+    // Steeper lines (higher incoherence) end further left on the top edge, and their labels keep that order.
+    const top = isoLabels(ISO_LEVELS, 1, 0.01).filter((l) => l.edge === 'top');
+    expect([...top].sort((a, b) => a.px - b.px).map((l) => l.level)).toEqual([0.95, 0.9, 0.68, 0.5, 0.32, 0.09]);
   });
 
   it('scatter one point per agent × horizon with both values, skipping nulls', () => {
@@ -189,4 +209,45 @@ describe('task accuracy', () => {
 
 it('builds every chart family in report order', () => {
   expect(buildCharts(fixtureDocument()).charts.map((c) => c.id)).toEqual(ALL_IDS);
+});
+
+describe('plots that hold at long horizons', () => {
+  it('switch step axes to log when the horizons span more than a factor of 32, unless forced', () => {
+    expect(logSteps([8, 16, 32, 64])).toBe(false);
+    expect(logSteps([1, 32])).toBe(false);
+    expect(logSteps([16, 64, 256, 1024])).toBe(true);
+    expect(logSteps([8, 64], 'log')).toBe(true);
+    expect(logSteps([16, 1024], 'linear')).toBe(false);
+    const doc = fixtureDocument();
+    const long = { ...doc, horizons: doc.horizons.map((h, i) => ({ ...h, horizon: i % 2 === 0 ? 16 : 1024 })) };
+    const x = (d: typeof doc, opts = {}) => ((buildCharts(d, opts).charts.find((c) => c.id === 'survival')!.spec as { spec: { encoding: { x: { scale?: { type?: string } } } } }).spec.encoding.x.scale?.type ?? 'linear');
+    expect(x(doc)).toBe('linear');
+    expect(x(long)).toBe('log');
+    expect(x(long, { stepScale: 'linear' })).toBe('linear');
+    expect(x(doc, { stepScale: 'log' })).toBe('log');
+  });
+
+  it('drop a chart that would repeat another at every point, and say why', () => {
+    const doc = fixtureDocument();
+    const same = { ...doc, horizons: doc.horizons.map((h) => ({ ...h, steps: h.steps.map((s) => ({ ...s, actionAgreement: s.survival })) })) };
+    const built = buildCharts(same);
+    expect(built.charts.map((c) => c.id)).not.toContain('action-agreement');
+    expect(built.skipped.find((s) => s.id === 'action-agreement')?.reason).toMatch(/^identical to the survival chart at every step: rollouts that split \(almost\) never take the same action again/);
+    expect(buildCharts(doc).charts.map((c) => c.id)).toContain('action-agreement');
+  });
+});
+
+describe('tables that say nothing', () => {
+  it('are left out of the report: length buckets and median halves with no incoherence, bias² or variance', () => {
+    const doc = fixtureDocument();
+    const content = (d: AnalysisDocument) => reportMarkdown({ runDir: 'runs/x', doc: d, manifest: null, plots: [], skipped: [], warnings: [] });
+    expect(content(doc)).toContain('### Incoherence by rollout length');
+    const empty = {
+      ...doc,
+      buckets: doc.buckets.map((b) => ({ ...b, incoherence: null, biasSq: null, variance: null })),
+      medianSplit: { ...doc.medianSplit, agents: doc.medianSplit.agents.map((a) => ({ ...a, short: { ...a.short, incoherence: null }, long: { ...a.long, incoherence: null } })) },
+    };
+    expect(content(empty)).not.toContain('### Incoherence by rollout length');
+    expect(content(empty)).not.toContain('### Median split');
+  });
 });

@@ -84,11 +84,11 @@ describe('a full report', () => {
     const read = (id: string) => readFileSync(join(dir, 'plots', `${id}.svg`), 'utf8');
     const bv = read('bias-variance');
     const texts = svgTexts(bv);
-    for (const c of ['0.09', '0.32', '0.5', '0.68']) expect(texts).toContain(`incoherence ${c}`);
+    for (const c of ['0.09', '0.32', '0.5', '0.68', '0.9', '0.95']) expect(texts).toContain(c);
     expect(texts).toContain('bias² (√ scale)');
     expect(texts).toContain('variance (√ scale)');
     // One dashed path per iso line.
-    expect(bv.match(/stroke-dasharray="4,3"/g)?.length).toBe(4);
+    expect(bv.match(/stroke-dasharray="4,3"/g)?.length).toBe(6);
     expect(svgTexts(read('survival'))).toEqual(expect.arrayContaining(['survival S(t)', 'step t', 'noisy-0.1', 'biased', 'horizon H']));
     expect(svgTexts(read('hazard'))).toContain('hazard h(t)');
     expect(svgTexts(read('action-agreement'))).toContain('action agreement');

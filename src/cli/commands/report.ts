@@ -5,11 +5,15 @@
  */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
+import { HotmessError } from '../../core/index.js';
 
 interface ReportFlags {
   out?: string;
   json?: boolean;
+  steps: string;
 }
+
+const STEP_SCALES = ['auto', 'linear', 'log'] as const;
 
 export function register(program: Command, cli: Cli): void {
   program
@@ -18,10 +22,14 @@ export function register(program: Command, cli: Cli): void {
     .argument('<run>', 'run directory')
     .option('--out <file>', 'write the markdown here instead of RUN/report.md (plots stay in RUN/plots/)')
     .option('--json', 'print the written paths as JSON')
+    .option('--steps <scale>', 'step axes: auto (log when the horizons span more than a factor of 32), linear or log', 'auto')
     .action(async (run: string, flags: ReportFlags) => {
+      const stepScale = STEP_SCALES.find((s) => s === flags.steps);
+      if (!stepScale) throw new HotmessError('usage', `--steps: expected auto, linear or log, got "${flags.steps}"`);
       const { writeReport } = await import('../../report/index.js');
       const result = await writeReport(run, {
         out: flags.out,
+        stepScale,
         analysis: { onWarning: cli.warn },
         // Said on stderr, also with --json: the analysis.json the user had is replaced.
         onReanalyze: (why) => cli.err(`hotmess: ${run}/analysis.json is out of date (${why}): re-analysing the run and rewriting it\n`),

@@ -7,8 +7,60 @@ import type { AnalysisDocument } from '../../analysis/index.js';
 import type { ChartSpec } from '../render.js';
 import { agentColor, isNum, type ChartFamily } from './common.js';
 
-/** The incoherence levels drawn as reference lines. */
-export const ISO_LEVELS = [0.09, 0.32, 0.5, 0.68] as const;
+/** The incoherence levels drawn as reference lines; 0.9 and 0.95 are where noisy agents sit. */
+export const ISO_LEVELS = [0.09, 0.32, 0.5, 0.68, 0.9, 0.95] as const;
+
+/** The plot area, in pixels: label placement works in these units. */
+const WIDTH = 380;
+const HEIGHT = 320;
+/** Label sizes at fontSize 10: "0.95" is about 22 px wide and 10 px tall; keep a margin. */
+const TOP_GAP = 28;
+const RIGHT_GAP = 14;
+
+export interface IsoLabel {
+  readonly level: number;
+  readonly text: string;
+  /** Where the label sits, in data units (on the box's top or right edge, beside its line's end). */
+  readonly biasSq: number;
+  readonly variance: number;
+  readonly edge: 'top' | 'right';
+  /** Pixel position along the edge: x from the left on the top edge, y from the top on the right edge. */
+  readonly px: number;
+}
+
+/** Spread positions (sorted ascending) at least `gap` apart inside [0, max], moving each as little as it can. */
+function spread(ps: number[], gap: number, max: number): number[] {
+  const out = [...ps];
+  for (let i = 1; i < out.length; i++) out[i] = Math.max(out[i], out[i - 1] + gap);
+  if (out.length > 0 && out[out.length - 1] > max) out[out.length - 1] = max;
+  for (let i = out.length - 2; i >= 0; i--) out[i] = Math.min(out[i], out[i + 1] - gap);
+  return out;
+}
+
+/**
+ * One label per level at its line's end on the box's edge, spread along the
+ * edge so that no two overlap: steep lines (high incoherence) all end on the
+ * top edge close together, which is where noisy agents' points are.
+ */
+export function isoLabels(levels: readonly number[], xMax: number, yMax: number): IsoLabel[] {
+  const ends = levels.map((c) => {
+    const end = isoEnd(c, xMax, yMax);
+    // √ axes: pixel = √(value / max) · size.
+    const onTop = end.y >= yMax * (1 - 1e-9);
+    return { c, onTop, px: onTop ? Math.sqrt(end.x / xMax) * WIDTH : (1 - Math.sqrt(end.y / yMax)) * HEIGHT };
+  });
+  const out: IsoLabel[] = [];
+  for (const edge of ['top', 'right'] as const) {
+    const mine = ends.filter((e) => e.onTop === (edge === 'top')).sort((a, b) => a.px - b.px);
+    const placed = spread(mine.map((e) => e.px), edge === 'top' ? TOP_GAP : RIGHT_GAP, edge === 'top' ? WIDTH : HEIGHT);
+    mine.forEach((e, i) => {
+      const px = placed[i];
+      const at = edge === 'top' ? { biasSq: (Math.max(0, px) / WIDTH) ** 2 * xMax, variance: yMax } : { biasSq: xMax, variance: (1 - Math.min(HEIGHT, px) / HEIGHT) ** 2 * yMax };
+      out.push({ level: e.c, text: String(e.c), edge, px, ...at });
+    });
+  }
+  return out.sort((a, b) => a.level - b.level);
+}
 
 /** The end of the line V = c/(1−c)·B² inside the box [0, xMax] × [0, yMax]. */
 export function isoEnd(c: number, xMax: number, yMax: number): { x: number; y: number } {
@@ -31,13 +83,11 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
   const xMax = pad(Math.max(...points.map((p) => p.biasSq)));
   const yMax = pad(Math.max(...points.map((p) => p.variance)));
   const lines: { level: string; biasSq: number; variance: number }[] = [];
-  const labels: { level: string; biasSq: number; variance: number }[] = [];
   for (const c of ISO_LEVELS) {
-    const level = `incoherence ${c}`;
     const end = isoEnd(c, xMax, yMax);
-    lines.push({ level, biasSq: 0, variance: 0 }, { level, biasSq: end.x, variance: end.y });
-    labels.push({ level, biasSq: end.x, variance: end.y });
+    lines.push({ level: String(c), biasSq: 0, variance: 0 }, { level: String(c), biasSq: end.x, variance: end.y });
   }
+  const labels = isoLabels(ISO_LEVELS, xMax, yMax);
   // Square-root axes: the line V = k·B² stays a straight line through the origin
   // (√V = √k·√B²), zeros stay plottable, and a wide range of error scales fits.
   const axis = (field: string, title: string, max: number) => ({
@@ -52,8 +102,8 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
   const spec: ChartSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
-    width: 380,
-    height: 320,
+    width: WIDTH,
+    height: HEIGHT,
     layer: [
       {
         data: { values: lines },
@@ -61,9 +111,15 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
         encoding: { x, y, detail: { field: 'level', type: 'nominal' } },
       },
       {
-        data: { values: labels },
-        mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -2, dy: -2, color: '#666', fontSize: 10 },
-        encoding: { x, y, text: { field: 'level', type: 'nominal' } },
+        // Top-edge labels sit just above the box; right-edge ones just inside it, clear of the legend.
+        data: { values: labels.filter((l) => l.edge === 'top') },
+        mark: { type: 'text', align: 'center', baseline: 'bottom', dy: -3, color: '#666', fontSize: 10 },
+        encoding: { x, y, text: { field: 'text', type: 'nominal' } },
+      },
+      {
+        data: { values: labels.filter((l) => l.edge === 'right') },
+        mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, dy: -3, color: '#666', fontSize: 10 },
+        encoding: { x, y, text: { field: 'text', type: 'nominal' } },
       },
       {
         // Each agent's path through the plane as the horizon grows.
@@ -83,7 +139,7 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
       {
         id: 'bias-variance',
         title,
-        caption: `Each point is one agent at one horizon (shape = horizon; the thin line joins an agent's horizons in order). Dashed lines mark incoherence ${ISO_LEVELS.join(', ')} (V = c/(1−c)·B²): points above a line have more of their error in variance. Both axes are square-root scaled, which keeps those lines straight.`,
+        caption: `Each point is one agent at one horizon (shape = horizon; the thin line joins an agent's horizons in order). Dashed lines mark incoherence c = ${ISO_LEVELS.join(', ')} (V = c/(1−c)·B²), labelled with c at the box's edge: points above a line have more of their error in variance. Both axes are square-root scaled, which keeps those lines straight.`,
         spec,
       },
     ],

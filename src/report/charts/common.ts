@@ -59,5 +59,27 @@ export function perAgent(title: string, values: { agent: string }[], spec: Panel
   };
 }
 
-/** The x axis for step t. */
-export const STEP_X = { field: 't', type: 'quantitative' as const, title: 'step t', axis: { tickMinStep: 1 } };
+/** How the report draws its step axes: log when asked, or (auto) when the horizons span more than this factor. */
+export type StepScale = 'auto' | 'linear' | 'log';
+export const LOG_STEPS_ABOVE = 32;
+
+export interface ChartOptions {
+  readonly stepScale?: StepScale;
+}
+
+/** Whether step axes are logarithmic: forced, or the horizons span more than a factor of 32. */
+export function logSteps(horizons: readonly number[], scale: StepScale = 'auto'): boolean {
+  if (scale !== 'auto') return scale === 'log';
+  const positive = horizons.filter((h) => h > 0);
+  return positive.length > 0 && Math.max(...positive) / Math.min(...positive) > LOG_STEPS_ABOVE;
+}
+
+/** The x axis for step t (t ≥ 1, so a log scale is defined everywhere). */
+export function stepX(log: boolean) {
+  return log
+    ? { field: 't', type: 'quantitative' as const, title: 'step t (log scale)', scale: { type: 'log' as const, base: 2, nice: false }, axis: { tickMinStep: 1, format: 'd' } }
+    : { field: 't', type: 'quantitative' as const, title: 'step t', axis: { tickMinStep: 1 } };
+}
+
+/** The horizons an analysis covers, for logSteps. */
+export const horizonsOf = (doc: { horizons: readonly { horizon: number }[] }) => doc.horizons.map((h) => h.horizon);

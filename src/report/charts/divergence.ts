@@ -4,7 +4,7 @@
  * horizon. Null points are dropped. Pure.
  */
 import type { AnalysisDocument, PooledStep } from '../../analysis/index.js';
-import { HORIZON_COLOR, isNum, perAgent, STEP_X, type Chart, type ChartFamily } from './common.js';
+import { HORIZON_COLOR, isNum, perAgent, type Chart, horizonsOf, logSteps, stepX, type ChartFamily, type ChartOptions } from './common.js';
 
 interface Measure {
   readonly id: string;
@@ -50,10 +50,40 @@ const MEASURES: readonly Measure[] = [
   },
 ];
 
-export function divergenceCharts(doc: AnalysisDocument): ChartFamily {
+/** Closer than this at every point (4 px of a 170 px panel), a chart would repeat another to the eye. */
+export const REPEAT_TOLERANCE = 0.025;
+
+/** The largest gap between two series over the same (agent, horizon, t) points; null when their points differ. */
+function largestGap(a: readonly Point[], b: readonly Point[]): number | null {
+  if (a.length !== b.length) return null;
+  const key = (p: Point) => `${p.agent}\u0000${p.horizon}\u0000${p.t}`;
+  const inB = new Map(b.map((p) => [key(p), p.value]));
+  let gap = 0;
+  for (const p of a) {
+    const v = inB.get(key(p));
+    if (v === undefined) return null;
+    gap = Math.max(gap, Math.abs(v - p.value));
+  }
+  return gap;
+}
+
+interface Point {
+  agent: string;
+  horizon: number;
+  t: number;
+  value: number;
+}
+
+/** Charts that would only repeat an earlier one, with what the coincidence means. */
+const REPEATS: Readonly<Record<string, { of: string; why: string }>> = {
+  'action-agreement': { of: 'survival', why: 'rollouts that split (almost) never take the same action again here, so agreement among alive rollouts is S(t)' },
+};
+
+export function divergenceCharts(doc: AnalysisDocument, opts: ChartOptions = {}): ChartFamily {
   const out: ChartFamily = { charts: [], skipped: [] };
+  const drawn = new Map<string, Point[]>();
   for (const m of MEASURES) {
-    const values: { agent: string; horizon: number; t: number; value: number }[] = [];
+    const values: Point[] = [];
     for (const row of doc.horizons) {
       for (const s of row.steps) {
         const v = s[m.field];
@@ -64,6 +94,15 @@ export function divergenceCharts(doc: AnalysisDocument): ChartFamily {
       out.skipped.push({ id: m.id, title: m.title, reason: `no ${m.axis} values` });
       continue;
     }
+    const repeat = REPEATS[m.id];
+    const earlier = repeat ? drawn.get(repeat.of) : undefined;
+    const gap = repeat && earlier ? largestGap(values, earlier) : null;
+    if (repeat && gap !== null && gap <= REPEAT_TOLERANCE) {
+      const how = gap === 0 ? 'identical to' : `within ${gap.toPrecision(2)} of`;
+      out.skipped.push({ id: m.id, title: m.title, reason: `${how} the ${repeat.of} chart at every step: ${repeat.why}` });
+      continue;
+    }
+    drawn.set(m.id, values);
     const chart: Chart = {
       id: m.id,
       title: m.title,
@@ -71,7 +110,7 @@ export function divergenceCharts(doc: AnalysisDocument): ChartFamily {
       spec: perAgent(m.title, values, {
         mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
         encoding: {
-          x: STEP_X,
+          x: stepX(logSteps(horizonsOf(doc), opts.stepScale)),
           y: {
             field: 'value',
             type: 'quantitative',

@@ -4,7 +4,7 @@
  * dropped. Pure.
  */
 import type { AnalysisDocument, HorizonSummary } from '../../analysis/index.js';
-import { agentColor, HORIZON_COLOR, isNum, perAgent, STEP_X, type ChartFamily } from './common.js';
+import { agentColor, HORIZON_COLOR, isNum, perAgent, horizonsOf, logSteps, stepX, type ChartFamily, type ChartOptions } from './common.js';
 import type { ChartSpec } from '../render.js';
 
 const SWEEP: ReadonlyArray<[field: 'incoherence' | 'biasSq' | 'variance', label: string]> = [
@@ -58,7 +58,7 @@ export function horizonAxis(horizons: readonly number[]) {
   };
 }
 
-export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
+export function incoherenceCharts(doc: AnalysisDocument, opts: ChartOptions = {}): ChartFamily {
   const out: ChartFamily = { charts: [], skipped: [] };
 
   const points = sweepPoints(doc.horizons);
@@ -116,7 +116,7 @@ export function incoherenceCharts(doc: AnalysisDocument): ChartFamily {
       spec: perAgent(stepTitle, steps, {
         mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
         encoding: {
-          x: STEP_X,
+          x: stepX(logSteps(horizonsOf(doc), opts.stepScale)),
           y: { field: 'value', type: 'quantitative', title: 'incoherence', scale: { domain: [0, 1] } },
           color: HORIZON_COLOR,
         },

@@ -3,7 +3,7 @@
  * next to the prediction p̂ᵗ from per-step accuracy (Sinha et al.). Pure.
  */
 import type { AnalysisDocument, HorizonSummary } from '../../analysis/index.js';
-import { HORIZON_COLOR, isNum, perAgent, STEP_X, type ChartFamily } from './common.js';
+import { HORIZON_COLOR, isNum, perAgent, horizonsOf, logSteps, stepX, type ChartFamily, type ChartOptions } from './common.js';
 
 export const MEASURED = 'measured A(t)';
 export const PREDICTED = 'predicted p̂ᵗ';
@@ -18,7 +18,7 @@ export function predictedAccuracy(row: HorizonSummary): { t: number; value: numb
   return isNum(p) ? Array.from({ length: row.horizon }, (_, i) => ({ t: i + 1, value: p ** (i + 1) })) : [];
 }
 
-export function reliabilityCharts(doc: AnalysisDocument): ChartFamily {
+export function reliabilityCharts(doc: AnalysisDocument, opts: ChartOptions = {}): ChartFamily {
   const out: ChartFamily = { charts: [], skipped: [] };
 
   const pass: { agent: string; horizon: number; k: number; value: number }[] = [];
@@ -66,7 +66,7 @@ export function reliabilityCharts(doc: AnalysisDocument): ChartFamily {
           {
             mark: { type: 'line', strokeWidth: 1.5 },
             encoding: {
-              x: STEP_X,
+              x: stepX(logSteps(horizonsOf(doc), opts.stepScale)),
               y: { field: 'value', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] } },
               color: HORIZON_COLOR,
               strokeDash: { field: 'series', type: 'nominal', title: 'curve', sort: [MEASURED, PREDICTED] },
