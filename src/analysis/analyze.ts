@@ -221,9 +221,9 @@ function runInfo(m: Manifest): RunInfo {
  * inherited (1 − S(K)); what splits after K was created by the continuations.
  */
 function forkSummary(m: Manifest, groups: readonly GroupResult[]): ForkSummary | null {
-  const declared = m.fork as { sourceRollout?: unknown; source?: unknown; step?: unknown; K?: unknown; at?: unknown } | undefined;
+  const declared = m.fork;
   const logged = Math.max(0, ...groups.map((g) => g.curves.forkStep));
-  const step = [declared?.step, declared?.K, declared?.at].find((v): v is number => typeof v === 'number') ?? logged;
+  const step = declared?.step ?? logged;
   if (!declared && logged === 0) return null;
   const at = (g: GroupResult, t: number) => (t < 1 ? (g.summary.n >= 2 ? 1 : null) : (g.summary.steps[Math.min(t, g.summary.steps.length) - 1]?.survival ?? null));
   const mean = (xs: (number | null)[]) => {
@@ -238,7 +238,7 @@ function forkSummary(m: Manifest, groups: readonly GroupResult[]): ForkSummary |
     const s = mean(groups.map((g) => at(g, t)));
     after.push(s === null || sK === null || !(sK > 0) ? null : s / sK);
   }
-  const source = [declared?.sourceRollout, declared?.source].find((v): v is string => typeof v === 'string') ?? null;
+  const source = declared?.sourceRollout ?? null;
   return {
     sourceRollout: source,
     step,

@@ -9,6 +9,7 @@
  * bootstrap over instances.
  */
 import { z } from 'zod';
+import { OutcomeKindSchema } from '../log/index.js';
 
 export const ANALYSIS_SCHEMA = 'hotmess.analysis/1';
 
@@ -17,7 +18,7 @@ const Interval = z.tuple([z.number(), z.number()]).nullable();
 /** pass^k / pass@k keyed by k ("1", "2", …). */
 const ByK = z.record(z.string(), Num);
 
-export const OutcomeKindSchema = z.enum(['squared', 'brier', 'kl', 'coverage']);
+export { OutcomeKindSchema };
 
 /** Finite-sample corrected values (spec B): null for kl and when N < 2. */
 export const CorrectedSchema = z.object({ biasSq: Num, variance: Num, incoherence: Num });

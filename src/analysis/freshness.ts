@@ -5,33 +5,25 @@
  * run as it was. Reads the directory; writes nothing.
  * Shared by `report` and the replay overview.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisDocument } from './document.js';
-import { FILES } from '../log/index.js';
+import { FILES, forEachRolloutEnd } from '../log/index.js';
 
 /**
  * How many rollouts the analyzer counts (`counts.rollouts + counts.errored`)
- * in this rollouts.jsonl text: every line ending in error, plus each rollout
+ * in this rollouts.jsonl: every line ending in error, plus each rollout
  * whose last line did not. A torn (unparsable) last line is skipped, as the
  * analyzer skips it; any other unparsable line is left for the analyzer to
  * report.
  */
-export function countAnalysedRollouts(text: string): number {
-  const lines = text.split('\n');
+export function countAnalysedRollouts(file: string): number {
   let errors = 0;
   const lastOk = new Map<string, boolean>();
-  lines.forEach((line) => {
-    if (line.length === 0) return;
-    let r: { rollout?: unknown; termination?: unknown };
-    try {
-      r = JSON.parse(line) as typeof r;
-    } catch {
-      return;
-    }
-    const failed = r.termination === 'error';
+  forEachRolloutEnd(file, (id, termination) => {
+    const failed = termination === 'error';
     if (failed) errors++;
-    lastOk.set(String(r.rollout), !failed);
+    lastOk.set(String(id), !failed);
   });
   let ok = 0;
   for (const v of lastOk.values()) if (v) ok++;
@@ -54,7 +46,7 @@ export function staleAnalysis(runDir: string, doc: AnalysisDocument): string | n
   }
   const rolloutsFile = join(runDir, FILES.rollouts);
   if (!existsSync(rolloutsFile)) return null;
-  const logged = countAnalysedRollouts(readFileSync(rolloutsFile, 'utf8'));
+  const logged = countAnalysedRollouts(rolloutsFile);
   const counted = doc.counts.rollouts + doc.counts.errored;
   return logged === counted ? null : `${FILES.analysis} counts ${counted} rollouts but ${FILES.rollouts} holds ${logged}`;
 }

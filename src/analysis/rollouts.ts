@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { HotmessError, canonicalJson, type OutcomeKind } from '../core/index.js';
-import { FILES, RolloutRecordSchema, groupId, readJsonl } from '../log/index.js';
+import { FILES, forEachRollout, groupId } from '../log/index.js';
 import { argmax } from '../metrics/index.js';
 
 export interface Member {
@@ -53,15 +53,9 @@ export async function readRollouts(dir: string): Promise<RolloutIndex> {
   const file = join(dir, FILES.rollouts);
   const index: RolloutIndex = { groups: new Map(), slots: new Map(), errored: new Set(), warnings: [], tornLines: 0 };
   const byId = new Map<string, { group: GroupInfo; member: Member }>();
-  await readJsonl(
+  await forEachRollout(
     file,
-    (raw, { line }) => {
-      const parsed = RolloutRecordSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new HotmessError('log', `${file}:${line}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-      }
-      const r = parsed.data;
+    (r, line) => {
       const key = groupId(r.agent, r.horizon, r.instance);
       let group = index.groups.get(key);
       if (!group) {
@@ -98,7 +92,7 @@ export async function readRollouts(dir: string): Promise<RolloutIndex> {
       byId.set(r.rollout, { group, member });
     },
     {
-      onTorn: ({ line }) => {
+      onTorn: (line) => {
         index.tornLines++;
         index.warnings.push(`${file}:${line}: torn last line (crashed run?) skipped`);
       },

@@ -10,12 +10,8 @@
  * JSON.parse, which reports a corrupt line with its file and number. Values
  * of fields that are skipped are bracket-matched, not validated.
  */
-import { open } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { HotmessError } from '../core/index.js';
+import { corruptLine, forEachLine } from '../log/index.js';
 import type { StepLine } from './step-store.js';
-
-const CHUNK = 4 << 20;
 
 const Q = 34; // "
 const BS = 92; // \
@@ -321,14 +317,8 @@ export async function readStepLines(
   onTorn: (line: number) => void,
   options: { readState?: boolean } = {},
 ): Promise<void> {
-  if (!existsSync(file)) throw new HotmessError('log', `${file}: file not found`);
-  const fh = await open(file, 'r');
   const scanner = new Scanner(options.readState ?? true);
-  let buf = Buffer.allocUnsafe(CHUNK);
-  let filled = 0;
-  let lineNo = 0;
-  const handle = (start: number, end: number, isLast: boolean) => {
-    lineNo++;
+  await forEachLine(file, (buf, start, end, lineNo, _offset, isLast) => {
     let s = start;
     while (s < end && isWs(buf[s])) s++;
     if (s === end) return;
@@ -342,35 +332,9 @@ export async function readStepLines(
         rec = JSON.parse(text) as StepLine;
       } catch {
         if (isLast) return onTorn(lineNo);
-        throw new HotmessError('log', `${file}:${lineNo}: corrupt line (not JSON): ${text.slice(0, 60)}`);
+        throw corruptLine(file, lineNo, text);
       }
     }
     onStep(rec, lineNo);
-  };
-  try {
-    for (;;) {
-      if (filled === buf.length) {
-        // A single line longer than the buffer: grow it.
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null);
-      if (bytesRead === 0) break;
-      const total = filled + bytesRead;
-      let start = 0;
-      let nl = buf.indexOf(NL, filled);
-      while (nl !== -1 && nl < total) {
-        handle(start, nl, false);
-        start = nl + 1;
-        nl = buf.indexOf(NL, start);
-      }
-      // Keep the partial last line at the front of the buffer.
-      buf.copy(buf, 0, start, total);
-      filled = total - start;
-    }
-    if (filled > 0) handle(0, filled, true);
-  } finally {
-    await fh.close();
-  }
+  });
 }

@@ -5,11 +5,11 @@
  * a logged run from its cache, a fork's replayed replies, and `--dry-run`
  * estimates. Scenarios without model agents pass through untouched.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js';
 import { parseScenario, resolveScenario, type PlannedRollout, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
-import { FILES, readManifest, type Manifest } from '../log/index.js';
+import { FILES, forEachStepOf, readManifest, type Manifest } from '../log/index.js';
 import { batchPrice, createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, modelAgentOf, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
 
 export interface LlmFlags {
@@ -181,18 +181,10 @@ function forkPrefixSource(run: string, src: ForkSource): PrefixSource | null {
   const requestIds = new Map<number, string>();
   const file = join(run, FILES.steps);
   if (k > 0 && existsSync(file)) {
-    // The writer puts the rollout id first: other rollouts' lines are skipped unparsed.
-    const head = '{"rollout":' + JSON.stringify(r.rollout) + ',';
-    for (const text of readFileSync(file, 'utf8').split('\n')) {
-      if (!text.startsWith(head)) continue;
-      let step: { t?: unknown; info?: { requestId?: unknown } };
-      try {
-        step = JSON.parse(text);
-      } catch {
-        continue;
-      }
-      if (typeof step.t === 'number' && step.t <= k && typeof step.info?.requestId === 'string') requestIds.set(step.t, step.info.requestId);
-    }
+    forEachStepOf(file, r.rollout, (step) => {
+      const requestId = (step.info as { requestId?: unknown } | undefined)?.requestId;
+      if (typeof step.t === 'number' && step.t <= k && typeof requestId === 'string') requestIds.set(step.t, requestId);
+    });
   }
   return { cacheDir: join(run, FILES.cache), agentSeed, steps: k, requestIds };
 }

@@ -24,8 +24,8 @@ export type ActionSpace<A extends Action = Action> =
   | { readonly kind: 'continuous'; readonly schema: z.ZodType<A>; readonly description: string };
 
 /** The outcome kinds of the metrics spec (section B). */
-export type OutcomeKind = 'squared' | 'brier' | 'kl' | 'coverage';
-export const OUTCOME_KINDS: readonly OutcomeKind[] = ['squared', 'brier', 'kl', 'coverage'];
+export const OUTCOME_KINDS = ['squared', 'brier', 'kl', 'coverage'] as const;
+export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
 
 /**
  * A measured value against its target, as vectors (scalars are length 1).

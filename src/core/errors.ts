@@ -59,3 +59,9 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length];
 }
+
+/** The first issue of a zod error as `path: message` (`root` when at the top): the one schema-error formatter. */
+export function zodIssue(error: { readonly issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string }> }, root = '(root)'): string {
+  const issue = error.issues[0];
+  return `${issue?.path.map(String).join('.') || root}: ${issue?.message ?? 'invalid'}`;
+}

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { checkAction, createRng, rolloutSeeds, HotmessError, type Action } from '../core/index.js';
-import { FILES, RolloutRecordSchema, readJsonl, readLines, readManifest, type RolloutRecord } from '../log/index.js';
+import { FILES, forEachRollout, forEachStepOf, readManifest, type RolloutRecord } from '../log/index.js';
 import type { Registry } from './registry.js';
 import { parseScenario, resolveScenario, type ResolvedAgent, type ResolvedScenario } from './scenario.js';
 
@@ -27,36 +27,23 @@ interface LoggedStep {
 }
 
 async function findRollout(run: string, id: string): Promise<RolloutRecord> {
-  const file = join(run, FILES.rollouts);
-  let found: unknown = null;
+  let found: RolloutRecord | null = null;
   const ids: string[] = [];
-  await readJsonl(file, (rec) => {
-    const r = rec as { rollout?: unknown };
-    if (r.rollout === id) found = rec;
-    else if (typeof r.rollout === 'string' && ids.length < 6) ids.push(r.rollout);
+  await forEachRollout(join(run, FILES.rollouts), (r) => {
+    if (r.rollout === id) found = r;
+    else if (ids.length < 6) ids.push(r.rollout);
   });
   if (found === null) throw new HotmessError('usage', `--rollout: ${run} has no rollout "${id}" (ids look like ${ids.slice(0, 3).join(', ') || 'nothing: the run has no finished rollouts'})`);
-  const parsed = RolloutRecordSchema.safeParse(found);
-  if (!parsed.success) throw new HotmessError('log', `${file}: rollout "${id}": ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
+  return found;
 }
 
 /** Steps 1..k of rollout `id`, streaming steps.jsonl and parsing only that rollout's lines. */
-async function readPrefix(run: string, id: string, k: number): Promise<LoggedStep[]> {
+function readPrefix(run: string, id: string, k: number): LoggedStep[] {
   const file = join(run, FILES.steps);
-  const head = '{"rollout":' + JSON.stringify(id) + ',';
   const byT = new Map<number, LoggedStep>();
   if (k === 0) return [];
-  await readLines(file, (text, line) => {
-    // The writer puts the rollout id first, so other rollouts' lines are skipped unparsed.
-    if (text.startsWith('{"rollout":') && !text.startsWith(head)) return;
-    let rec: { rollout?: unknown; t?: unknown; action?: unknown; state?: unknown };
-    try {
-      rec = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (rec.rollout !== id || typeof rec.t !== 'number' || rec.t > k) return;
+  forEachStepOf(file, id, (rec, line) => {
+    if (typeof rec.t !== 'number' || rec.t > k) return;
     if (byT.has(rec.t)) throw new HotmessError('log', `${file}:${line}: rollout "${id}" has two lines for step ${rec.t}`);
     byT.set(rec.t, { t: rec.t, action: rec.action as Action, ...(typeof rec.state === 'string' ? { state: rec.state } : {}) });
   });
@@ -97,7 +84,7 @@ export async function readForkSource(run: string, id: string, k: number, registr
   const agent = scenario.agents.find((a) => a.name === record.agent);
   if (!agent) throw new HotmessError('log', `${where}: rollout "${id}" names agent "${record.agent}", which the scenario does not define`);
   const envSeed = record.seeds?.env ?? rolloutSeeds(spec.seed, record.agent, record.horizon, record.instance, record.index).env;
-  const steps = await readPrefix(run, id, k);
+  const steps = readPrefix(run, id, k);
   verifyReplay(run, scenario, record, envSeed, steps);
   return { scenario, record: record as RolloutRecord & { instance: number }, agent, envSeed, prefix: steps.map((s) => s.action) };
 }

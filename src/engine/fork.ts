@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, deriveSeed, hashString, HotmessError, type Action, type AgentServices } from '../core/index.js';
-import { FILES, rolloutId, writeJsonAtomic, type Manifest } from '../log/index.js';
+import { FILES, rolloutId, writeJsonAtomic, type ForkInfo, type Manifest } from '../log/index.js';
 import { readForkSource, type ForkSource } from './fork-source.js';
 import type { PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
@@ -44,14 +44,7 @@ export interface ForkOptions {
   readonly source?: ForkSource;
 }
 
-export interface ForkInfo {
-  readonly sourceRun: string;
-  readonly sourceRollout: string;
-  readonly step: number;
-  readonly samples: number;
-  /** How the continuations' agent seeds were derived. */
-  readonly seeds: string;
-}
+export type { ForkInfo };
 
 export interface ForkSummary extends RunSummary {
   readonly fork: ForkInfo;
@@ -102,7 +95,7 @@ export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
     seeds: 'env: the source rollout\'s; agent: derive(seed, "fork", sourceRollout, step, index)',
   };
   const scenario = forkScenario(src, opts.samples);
-  const extra: Partial<Manifest> = { source: 'hotmess fork', fork: fork as unknown as Record<string, unknown> };
+  const extra: Partial<Manifest> = { source: 'hotmess fork', fork };
   const startedAt = new Date().toISOString();
   const manifestPath = join(opts.out, FILES.manifest);
   writeJsonAtomic(manifestPath, buildManifest(scenario, opts.version, 'running', extra, { startedAt }));

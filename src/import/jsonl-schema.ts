@@ -4,8 +4,9 @@
  * is one action of one rollout; `outcome` ends a rollout.
  */
 import { z } from 'zod';
+import { OutcomeKindSchema, TerminationSchema } from '../log/index.js';
 
-const Kind = z.enum(['squared', 'brier', 'kl', 'coverage']);
+const Kind = OutcomeKindSchema;
 const Vec = z.union([z.number(), z.array(z.number())]);
 const JsonValue = z.json();
 
@@ -47,7 +48,7 @@ export const OutcomeLineSchema = z.object({
   ...Coordinates,
   outcome: z.object({ kind: Kind, value: Vec, target: Vec }).nullish(),
   success: z.boolean().optional(),
-  termination: z.enum(['terminated', 'truncated', 'error']).optional(),
+  termination: TerminationSchema.optional(),
   error: z.string().optional(),
   info: z.record(z.string(), JsonValue).optional(),
 });

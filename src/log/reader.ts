@@ -1,12 +1,12 @@
 /**
- * Streaming readers for the run directory. Lines are read in chunks, never
- * the whole file at once. A torn last line (a crash mid-write) is reported
- * through `onTorn` and skipped; a corrupt line elsewhere is an error naming
- * the file and line.
+ * Readers for the run directory, over the one line splitter (lines.ts): a
+ * torn last line (a crash mid-write) is reported through `onTorn` and
+ * skipped; a corrupt line elsewhere is an error naming the file and line.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotmessError } from '../core/index.js';
+import { HotmessError, zodIssue } from '../core/index.js';
+import { corruptLine, forEachLine } from './lines.js';
 import { FILES, KNOWN_RUN_SCHEMAS, ManifestSchema, type Manifest } from './records.js';
 
 export interface LineInfo {
@@ -20,26 +20,11 @@ export interface ReadOptions {
 }
 
 /**
- * Stream the lines of `file` as raw text with their 1-based numbers. The
+ * Stream the lines of `file` as text with their 1-based numbers. The
  * final line is passed with `isLast` when it has no trailing newline.
  */
 export async function readLines(file: string, onLine: (text: string, line: number, isLast: boolean) => void): Promise<void> {
-  if (!existsSync(file)) throw new HotmessError('log', `${file}: file not found`);
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let rest = '';
-  let lineNo = 0;
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const data = rest.length > 0 ? rest + chunk : chunk;
-    let start = 0;
-    let nl = data.indexOf('\n', start);
-    while (nl !== -1) {
-      onLine(data.slice(start, nl), ++lineNo, false);
-      start = nl + 1;
-      nl = data.indexOf('\n', start);
-    }
-    rest = data.slice(start);
-  }
-  if (rest.length > 0) onLine(rest, ++lineNo, true);
+  await forEachLine(file, (buf, s, e, line, _offset, last) => onLine(buf.toString('utf8', s, e), line, last));
 }
 
 /**
@@ -59,7 +44,7 @@ export async function readJsonl(file: string, onRecord: (record: unknown, info: 
         opts.onTorn?.({ file, line });
         return;
       }
-      throw new HotmessError('log', `${file}:${line}: corrupt line (not JSON): ${text.slice(0, 60)}`);
+      throw corruptLine(file, line, text);
     }
     count++;
     onRecord(rec, { file, line });
@@ -84,8 +69,7 @@ export function readManifest(dir: string): Manifest {
   }
   const parsed = ManifestSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new HotmessError('log', `${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new HotmessError('log', `${path}: ${zodIssue(parsed.error)}`);
   }
   return parsed.data;
 }

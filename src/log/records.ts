@@ -6,7 +6,7 @@
  * the schema version; readers refuse versions they do not know.
  */
 import { z } from 'zod';
-import type { Json, OutcomeKind } from '../core/index.js';
+import { OUTCOME_KINDS, type Json, type OutcomeKind } from '../core/index.js';
 
 export const RUN_SCHEMA = 'hotmess.run/1';
 export const KNOWN_RUN_SCHEMAS = [RUN_SCHEMA] as const;
@@ -27,10 +27,14 @@ export const FILES = {
   costLedger: 'cost.jsonl',
 } as const;
 
-export type Termination = 'terminated' | 'truncated' | 'error';
+/** How a rollout ended: the environment ended it, the horizon did, or something failed. */
+export const TERMINATIONS = ['terminated', 'truncated', 'error'] as const;
+export type Termination = (typeof TERMINATIONS)[number];
+export const TerminationSchema = z.enum(TERMINATIONS);
+export const OutcomeKindSchema = z.enum(OUTCOME_KINDS);
 
 export const OutcomeSchema = z.object({
-  kind: z.enum(['squared', 'brier', 'kl', 'coverage']),
+  kind: OutcomeKindSchema,
   value: z.union([z.number(), z.array(z.number())]),
   target: z.union([z.number(), z.array(z.number())]),
   success: z.boolean().optional(),
@@ -59,31 +63,56 @@ export const RolloutRecordSchema = z.discriminatedUnion('termination', [
 export type RolloutRecord = z.infer<typeof RolloutRecordSchema>;
 
 /**
+ * The order of a step line's fields as the writers emit them. Readers lean
+ * on it: the id first (replay's index and a fork's prefix skip other
+ * rollouts' lines unparsed), then t, action and oracle (replay's lanes cut
+ * them out without parsing the line). At most one of illegal and invalid.
+ */
+export const STEP_FIELD_ORDER = ['rollout', 't', 'action', 'oracle', 'obs', 'state', 'reward', 'patches', 'measure', 'target', 'features', 'illegal', 'invalid', 'replayed', 'text', 'info', 'timing'] as const;
+
+const json = z.custom<Json>((v) => v !== undefined);
+const numbers = z.union([z.number(), z.array(z.number())]);
+
+/**
  * One step. `action` is what the agent chose; `oracle` the correct action at
  * the agent's own state before the step. `illegal`/`invalid` carry the reason
  * the action was refused (the state is then unchanged).
  */
-export interface StepRecord {
-  rollout: string;
-  t: number;
-  action: Json;
-  oracle?: Json;
+export const StepRecordSchema = z.object({
+  rollout: z.string().min(1),
+  t: z.number().int().positive(),
+  action: json,
+  oracle: json.optional(),
   /** Hash of the observation text the agent saw. */
-  obs?: string;
+  obs: z.string().optional(),
   /** Hash of the state after the step. */
-  state?: string;
-  reward?: number;
-  patches?: Json;
-  measure?: number[] | number;
-  target?: number[] | number;
-  features?: number[];
-  illegal?: string;
-  invalid?: string;
+  state: z.string().optional(),
+  reward: z.number().optional(),
+  patches: json.optional(),
+  measure: numbers.optional(),
+  target: numbers.optional(),
+  features: z.array(z.number()).optional(),
+  illegal: z.string().optional(),
+  invalid: z.string().optional(),
+  /** A fork's replayed prefix: the step was taken from the source log, not the agent. */
+  replayed: z.literal(true).optional(),
   /** Free text kept out of the action key (e.g. an imported assistant message). */
-  text?: string;
-  info?: { [key: string]: Json };
-  timing?: { [key: string]: Json };
-}
+  text: z.string().optional(),
+  info: z.record(z.string(), json).optional(),
+  timing: z.record(z.string(), json).optional(),
+});
+export type StepRecord = z.infer<typeof StepRecordSchema>;
+
+/** What a fork run's manifest records about its source (engine/fork.ts writes it). */
+export const ForkInfoSchema = z.object({
+  sourceRun: z.string(),
+  sourceRollout: z.string(),
+  step: z.number().int().nonnegative(),
+  samples: z.number().int().positive(),
+  /** How the continuations' agent seeds were derived. */
+  seeds: z.string(),
+});
+export type ForkInfo = z.infer<typeof ForkInfoSchema>;
 
 export const ManifestSchema = z.object({
   schema: z.string(),
@@ -95,8 +124,8 @@ export const ManifestSchema = z.object({
   scenarioHash: z.string().optional(),
   environment: z.object({
     name: z.string(),
-    outcomeKind: z.enum(['squared', 'brier', 'kl', 'coverage']).optional(),
-    measureKind: z.enum(['squared', 'brier', 'kl', 'coverage']).nullable().optional(),
+    outcomeKind: OutcomeKindSchema.optional(),
+    measureKind: OutcomeKindSchema.nullable().optional(),
     hasFeatures: z.boolean().optional(),
     /** The resolved environment params, defaults filled in. */
     params: z.unknown().optional(),
@@ -108,7 +137,7 @@ export const ManifestSchema = z.object({
   seed: z.union([z.string(), z.number()]).optional(),
   seeds: z.record(z.string(), z.unknown()).optional(),
   expectedRollouts: z.number().optional(),
-  fork: z.record(z.string(), z.unknown()).optional(),
+  fork: ForkInfoSchema.optional(),
   notes: z.array(z.string()).optional(),
   /** `run --batch`: anthropic replies came through Message Batches, priced at the batch rate (a replay prices them the same). */
   batch: z.boolean().optional(),

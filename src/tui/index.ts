@@ -5,7 +5,6 @@
  */
 export { ReplayModel, type ReplayOptions, type StepView, type ObservationView } from './model/replay-model.js';
 export { openIndex, INDEX_FILE, type RunIndex, type IndexedRollout } from './model/run-index.js';
-export { scanSteps, type StepScan } from './model/scan-steps.js';
 export { groupRollouts, type GroupRef, type Cell } from './model/groups.js';
 export { loadGroup, type GroupData, type Lane } from './model/group-data.js';
 export { analyseLanes, nextDivergence, type Divergence } from './model/lanes.js';

@@ -259,7 +259,9 @@ describe('an analysis.json older than the logs (regression: a report of a resume
     const line = (id: string, termination: string) => JSON.stringify({ rollout: id, termination });
     const text = [line('a', 'error'), line('a', 'terminated'), line('b', 'terminated'), line('c', 'terminated'), line('c', 'error'), '{"rollout": "d", "termin'].join('\n');
     // a: 1 error + its re-run; b: 1; c: its success was replaced by an error line (1).
-    expect(countAnalysedRollouts(text)).toBe(4);
+    const file = join(tempDir(), 'rollouts.jsonl');
+    writeFileSync(file, text);
+    expect(countAnalysedRollouts(file)).toBe(4);
   });
 });
 

@@ -6,9 +6,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { INDEX_FILE, openIndex, ReplayModel, scanSteps } from '../../src/tui/index.js';
+import { scanSteps, stepFields } from '../../src/log/index.js';
+import { INDEX_FILE, openIndex, ReplayModel } from '../../src/tui/index.js';
 import { canonicalJson } from '../../src/core/index.js';
-import { stepFields } from '../../src/tui/model/step-fields.js';
 import { tempDir } from '../helpers/run-dir.js';
 import { groupSequences, makeMazeRun, readLines } from './helpers.js';
 

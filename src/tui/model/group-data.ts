@@ -4,12 +4,10 @@
  * is, so the detail pane re-reads a single line on demand. Memory is a few
  * typed arrays per step of this group, never the parsed records.
  */
-import { isAscii } from 'node:buffer';
-import { open, type FileHandle } from 'node:fs/promises';
 import { canonicalJson, HotmessError } from '../../core/index.js';
+import { forEachLine, openLog, stepFields, type StepFields } from '../../log/index.js';
 import type { GroupRef } from './groups.js';
 import { analyseLanes, type Divergence } from './lanes.js';
-import { stepFields, type StepFields } from './step-fields.js';
 import type { IndexedRollout } from './run-index.js';
 
 export const FLAG = { illegal: 1, invalid: 2, replayed: 4, missing: 8 } as const;
@@ -41,8 +39,6 @@ export interface GroupData {
   readonly divergence: Divergence;
 }
 
-const MAX_READ = 8 << 20;
-
 function newLane(rollout: IndexedRollout): Lane {
   const n = Math.max(1, rollout.length, rollout.steps);
   return { rollout, len: 0, actions: new Int32Array(n), oracle: new Int32Array(n).fill(-1), flags: new Uint8Array(n), offsets: new Float64Array(n), sizes: new Int32Array(n) };
@@ -63,6 +59,9 @@ function ensure(l: Lane, t: number): void {
   l.offsets = grow(l.offsets);
   l.sizes = grow(l.sizes);
 }
+
+/** Most bytes read at once for one range of a group's lines. */
+const MAX_READ = 8 << 20;
 
 export async function loadGroup(stepsFile: string, ref: GroupRef): Promise<GroupData> {
   const ids = new Map<string, number>();
@@ -102,13 +101,16 @@ export async function loadGroup(stepsFile: string, ref: GroupRef): Promise<Group
       replayed: rec.replayed === true,
     };
   };
-  const fh = await open(stepsFile, 'r');
+  const fh = await openLog(stepsFile);
   const lanes: Lane[] = [];
   try {
     for (const r of ref.members) {
       let lane = newLane(r);
       for (let i = 0; i < r.ranges.length; i += 3) {
-        await readRange(fh, r.ranges[i], r.ranges[i + 1], (text, offset, size) => {
+        const onLine = (buf: Buffer, s: number, e: number, _line: number, offset: number) => {
+          if (e === s) return;
+          const text = buf.toString('utf8', s, e);
+          const size = e - s;
           const rec = stepFields(text) ?? parseStep(text, offset);
           const t = rec.t;
           if (!Number.isSafeInteger(t) || t < 1) throw new HotmessError('log', `${stepsFile}: step line at byte ${offset} of ${r.id}: "t" must be an integer ≥ 1`);
@@ -125,7 +127,8 @@ export async function loadGroup(stepsFile: string, ref: GroupRef): Promise<Group
           lane.offsets[t - 1] = offset;
           lane.sizes[t - 1] = size;
           lane.len = t;
-        });
+        };
+        await forEachLine(fh, onLine, { start: r.ranges[i], end: r.ranges[i + 1], chunk: MAX_READ, short: (at) => `steps.jsonl is shorter than its index (byte ${at}); delete RUN/.replay-index.json` });
       }
       lanes.push(lane);
     }
@@ -136,37 +139,4 @@ export async function loadGroup(stepsFile: string, ref: GroupRef): Promise<Group
   // Rollouts that ended in error are shown but, as in the analysis, never counted.
   const counted = lanes.filter((l) => l.rollout.termination !== 'error');
   return { ref, lanes, keys, T, divergence: analyseLanes(counted, keys.length, T) };
-}
-
-/** Call `onLine` for each line in [start, end), reading at most MAX_READ bytes at a time. */
-async function readRange(fh: FileHandle, start: number, end: number, onLine: (text: string, offset: number, size: number) => void): Promise<void> {
-  let pos = start;
-  let buf = Buffer.allocUnsafe(Math.min(MAX_READ, end - start));
-  while (pos < end) {
-    const want = Math.min(buf.length, end - pos);
-    const { bytesRead } = await fh.read(buf, 0, want, pos);
-    if (bytesRead === 0) throw new HotmessError('log', `steps.jsonl is shorter than its index (byte ${pos}); delete RUN/.replay-index.json`);
-    const view = buf.subarray(0, bytesRead);
-    // Decode once per chunk; for ASCII text character and byte offsets agree.
-    const text = view.toString('latin1');
-    const ascii = isAscii(view);
-    let s = 0;
-    let nl = text.indexOf('\n', s);
-    while (nl !== -1) {
-      if (nl > s) onLine(ascii ? text.slice(s, nl) : view.toString('utf8', s, nl), pos + s, nl - s);
-      s = nl + 1;
-      nl = text.indexOf('\n', s);
-    }
-    if (pos + bytesRead >= end && s < bytesRead) {
-      // The range ends without a newline (the file's last line).
-      onLine(ascii ? text.slice(s) : view.toString('utf8', s, bytesRead), pos + s, bytesRead - s);
-      s = bytesRead;
-    }
-    if (s === 0) {
-      // A line longer than the buffer.
-      buf = Buffer.allocUnsafe(buf.length * 2);
-      continue;
-    }
-    pos += s;
-  }
 }

@@ -4,10 +4,9 @@
  * step's record, the observation an agent saw). Opening costs one scan of
  * the logs at most (then the cached index); nothing else is read up front.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashString, HotmessError, type Action, type AnyEnvironment, type Json } from '../../core/index.js';
-import { FILES, readManifest, type Manifest, type StepRecord } from '../../log/index.js';
+import { FILES, readLineAt, readManifest, type Manifest, type StepRecord } from '../../log/index.js';
 import { loadGroup, MISSING_KEY, type GroupData, type Lane } from './group-data.js';
 import { groupRollouts, type Cell, type GroupRef } from './groups.js';
 import { describePatches } from './patches.js';
@@ -93,16 +92,9 @@ export class ReplayModel {
   /** The logged record of step t of a lane, read by offset; null when the lane has no step t. */
   readStep(lane: Lane, t: number): StepRecord | null {
     if (t < 1 || t > lane.len || lane.sizes[t - 1] === 0) return null;
-    const size = lane.sizes[t - 1];
-    const buf = Buffer.allocUnsafe(size);
-    const fd = openSync(this.stepsFile, 'r');
+    const text = readLineAt(this.stepsFile, lane.offsets[t - 1], lane.sizes[t - 1]);
     try {
-      readSync(fd, buf, 0, size, lane.offsets[t - 1]);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      return JSON.parse(buf.toString('utf8')) as StepRecord;
+      return JSON.parse(text) as StepRecord;
     } catch {
       throw new HotmessError('log', `${this.stepsFile}: step ${t} of ${lane.rollout.id} is not JSON at byte ${lane.offsets[t - 1]} (the file changed since it was indexed?)`);
     }

@@ -9,9 +9,8 @@ import { existsSync, renameSync, statSync, writeFileSync, readFileSync } from 'n
 import { join } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, HotmessError } from '../../core/index.js';
-import { FILES, RolloutRecordSchema, readJsonl } from '../../log/index.js';
+import { FILES, forEachRollout, scanSteps, TerminationSchema } from '../../log/index.js';
 import { argmax } from '../../metrics/index.js';
-import { scanSteps } from './scan-steps.js';
 
 export const INDEX_FILE = '.replay-index.json';
 const INDEX_VERSION = 1;
@@ -26,7 +25,7 @@ export const IndexedRolloutSchema = z.object({
   instance: z.union([z.number(), z.string()]),
   index: z.number(),
   length: z.number(),
-  termination: z.enum(['terminated', 'truncated', 'error']),
+  termination: TerminationSchema,
   /** null for rollouts ending in error (no outcome). */
   success: z.boolean().nullable(),
   return: z.number().nullable(),
@@ -103,15 +102,9 @@ async function buildIndex(dir: string, stamps: RunIndex['stamps'], onProgress?: 
   const rolloutsFile = join(dir, FILES.rollouts);
   const byId = new Map<string, IndexedRollout>();
   let torn = 0;
-  await readJsonl(
+  await forEachRollout(
     rolloutsFile,
-    (raw, { line }) => {
-      const parsed = RolloutRecordSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new HotmessError('log', `${rolloutsFile}:${line}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-      }
-      const r = parsed.data;
+    (r) => {
       // A rollout re-run after an error: the later line counts (as in the analysis).
       byId.delete(r.rollout);
       byId.set(r.rollout, {

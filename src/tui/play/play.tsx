@@ -6,11 +6,11 @@
  * other. Quitting aborts the run: an unfinished rollout is never committed.
  */
 import { render } from 'ink';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng, HotmessError, rolloutSeeds, type Action, type AnyAgentDefinition } from '../../core/index.js';
 import { runScenario, type Registry } from '../../engine/index.js';
-import { FILES } from '../../log/index.js';
+import { FILES, forEachRollout } from '../../log/index.js';
 import { TurnChannel, type Turn } from './channel.js';
 import { PlayApp } from './PlayApp.js';
 import { playScenario } from './setup.js';
@@ -82,21 +82,16 @@ export async function play(opts: PlayOptions): Promise<PlayResult> {
     app.clear();
     app.unmount();
   }
-  return { dir: out, status, rollouts: readPlayed(out) };
+  return { dir: out, status, rollouts: await readPlayed(out) };
 }
 
-function readPlayed(dir: string): PlayedRollout[] {
-  let text = '';
-  try {
-    text = readFileSync(join(dir, FILES.rollouts), 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => {
-      const r = JSON.parse(l) as { rollout: string; termination: string; length: number; return?: number; outcome?: { success?: boolean } | null };
-      return { id: r.rollout, termination: r.termination, length: r.length, return: r.return ?? null, success: r.outcome?.success ?? null };
-    });
+/** The rollouts the session committed (none when it stopped before the first). */
+async function readPlayed(dir: string): Promise<PlayedRollout[]> {
+  const file = join(dir, FILES.rollouts);
+  if (!existsSync(file)) return [];
+  const played: PlayedRollout[] = [];
+  await forEachRollout(file, (r) => {
+    played.push({ id: r.rollout, termination: r.termination, length: r.length, return: r.return ?? null, success: r.outcome?.success ?? null });
+  });
+  return played;
 }

@@ -23,7 +23,7 @@ const ORACLE_KEY = ',"oracle":';
 const RARE_KEYS = /"(?:illegal|invalid|replayed)":/;
 
 /** Index just past the JSON value starting at i, or −1. */
-export function valueEnd(s: string, i: number): number {
+function valueEnd(s: string, i: number): number {
   const c = s.charCodeAt(i);
   if (c === 0x22) return stringEnd(s, i);
   if (c === 0x7b || c === 0x5b) {

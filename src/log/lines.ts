@@ -1,0 +1,186 @@
+/**
+ * The one line splitter for the run directory's JSON Lines files: bytes read
+ * in large chunks into one reused buffer, split on newlines in place, the
+ * partial last line carried to the next chunk, the buffer doubled only for a
+ * line longer than it. Every reader of steps.jsonl and rollouts.jsonl goes
+ * through here; what a line means is the caller's business.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { HotmessError } from '../core/index.js';
+
+/** Read size: large enough that a scan runs at disk speed, small enough to stay in cache. */
+export const CHUNK_BYTES = 4 << 20;
+const NL = 10;
+
+/**
+ * One line: bytes [start, end) of `buf` without the newline, its 1-based
+ * number within what is read, the file offset of its first byte, and whether
+ * it is the final line without a newline (a torn line, if not JSON). `buf`
+ * is reused for the next chunk: copy what must outlive the call.
+ */
+export type LineVisitor = (buf: Buffer, start: number, end: number, line: number, offset: number, last: boolean) => void;
+
+export interface LineOptions {
+  /** First byte to read (default 0). */
+  readonly start?: number;
+  /** Byte to stop at (default: the end of the file); the file must reach it. */
+  readonly end?: number;
+  /** Initial buffer size (default CHUNK_BYTES, or the range if smaller). */
+  readonly chunk?: number;
+  /** After each chunk: the file offset up to which every line was passed on. */
+  readonly onProgress?: (offset: number) => void;
+  /** The message when the file ends before `end` (default: names the file and both offsets). */
+  readonly short?: (offset: number) => string;
+}
+
+/** Open a log file for reading, or a one-line error naming it. */
+export async function openLog(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, 'r');
+  } catch {
+    throw new HotmessError('log', `${file}: file not found`);
+  }
+}
+
+/** The error for a line that is not JSON and is not the torn last line. */
+export function corruptLine(file: string, line: number, text: string): HotmessError {
+  return new HotmessError('log', `${file}:${line}: corrupt line (not JSON): ${text.slice(0, 60)}`);
+}
+
+/**
+ * The splitter itself, shared by the async and sync drivers: a buffer with
+ * the partial last line carried at its front, filled by the driver's reads.
+ */
+class LineBuffer {
+  buf: Buffer;
+  /** File offset of buf[0]. */
+  pos: number;
+  /** Bytes of a partial line at the front of buf. */
+  have = 0;
+  lines = 0;
+  constructor(
+    start: number,
+    readonly end: number,
+    chunk: number,
+    private readonly onLine: LineVisitor,
+    private readonly onProgress?: (offset: number) => void,
+  ) {
+    this.pos = start;
+    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, end - start)));
+  }
+
+  /** Whether there is more to read before `end`. */
+  get open(): boolean {
+    return this.pos + this.have < this.end;
+  }
+
+  /** Where the next read goes: [buffer offset, length, file position]. */
+  nextRead(): [number, number, number] {
+    if (this.have === this.buf.length) {
+      // A single line longer than the buffer: grow it.
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, 0, this.have);
+      this.buf = bigger;
+    }
+    const at = this.pos + this.have;
+    return [this.have, Math.min(this.buf.length - this.have, this.end - at), at];
+  }
+
+  /** Split what a read brought in, passing on every whole line. */
+  take(bytesRead: number): void {
+    const total = this.have + bytesRead;
+    const view = this.buf.subarray(0, total);
+    let s = 0;
+    // The carried bytes hold no newline: search only what was just read.
+    let nl = view.indexOf(NL, this.have);
+    while (nl !== -1) {
+      this.onLine(view, s, nl, ++this.lines, this.pos + s, false);
+      s = nl + 1;
+      nl = view.indexOf(NL, s);
+    }
+    // Keep the partial last line at the front of the buffer.
+    if (s > 0) this.buf.copy(this.buf, 0, s, total);
+    this.pos += s;
+    this.have = total - s;
+    this.onProgress?.(this.pos);
+  }
+
+  /** The read returned nothing: at the end of the file, or short of `end`. */
+  ended(name: string, short?: (offset: number) => string): void {
+    if (this.end === Infinity) return;
+    const at = this.pos + this.have;
+    throw new HotmessError('log', short ? short(at) : `${name}: ends at byte ${at}, before byte ${this.end}`);
+  }
+
+  /** The final line without a newline, if any. */
+  finish(): number {
+    if (this.have > 0) this.onLine(this.buf.subarray(0, this.have), 0, this.have, ++this.lines, this.pos, true);
+    return this.lines;
+  }
+}
+
+const bufferFor = (onLine: LineVisitor, opts: LineOptions) =>
+  new LineBuffer(opts.start ?? 0, opts.end ?? Infinity, opts.chunk ?? CHUNK_BYTES, onLine, opts.onProgress);
+
+/**
+ * Call `onLine` for every line of `source` (a path, or an open handle for
+ * repeated range reads) in order, blank ones included. Resolves with the
+ * number of lines.
+ */
+export async function forEachLine(source: string | FileHandle, onLine: LineVisitor, opts: LineOptions = {}): Promise<number> {
+  const own = typeof source === 'string';
+  const fh = own ? await openLog(source) : source;
+  const lb = bufferFor(onLine, opts);
+  try {
+    while (lb.open) {
+      const [at, length, position] = lb.nextRead();
+      const { bytesRead } = await fh.read(lb.buf, at, length, position);
+      if (bytesRead === 0) {
+        lb.ended(own ? source : 'log file', opts.short);
+        break;
+      }
+      lb.take(bytesRead);
+    }
+    return lb.finish();
+  } finally {
+    if (own) await fh.close();
+  }
+}
+
+/** `forEachLine` for callers that must stay synchronous (small files: rollouts.jsonl). */
+export function forEachLineSync(file: string, onLine: LineVisitor, opts: LineOptions = {}): number {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    throw new HotmessError('log', `${file}: file not found`);
+  }
+  const lb = bufferFor(onLine, opts);
+  try {
+    while (lb.open) {
+      const [at, length, position] = lb.nextRead();
+      const bytesRead = readSync(fd, lb.buf, at, length, position);
+      if (bytesRead === 0) {
+        lb.ended(file, opts.short);
+        break;
+      }
+      lb.take(bytesRead);
+    }
+    return lb.finish();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One line read by its offset and byte length (an index says where it is). */
+export function readLineAt(file: string, offset: number, size: number): string {
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, size, offset);
+  } finally {
+    closeSync(fd);
+  }
+  return buf.toString('utf8');
+}
