@@ -190,7 +190,7 @@ describe('analyzeRun on awkward input', () => {
 
 describe('fork runs', () => {
   it('split divergence inherited from the shared prefix from divergence created after step K', async () => {
-    const fork = { sourceRun: 'src', sourceRollout: 'a:10:0:3', step: 2, samples: 3 };
+    const fork = { sourceRun: 'src', sourceRollout: 'a:10:0:3', step: 2, samples: 3, seeds: 'derive(seed, "fork", sourceRollout, step, index)' };
     const dir = makeRun(
       [
         { index: 0, actions: ['N', 'E', 'N', 'N'] },
