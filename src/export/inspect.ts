@@ -19,7 +19,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { analyzeRun, type AnalysisDocument } from '../analysis/index.js';
 import { canonicalJson, hashString, HotmessError, type AnyEnvironment, type Json } from '../core/index.js';
 import { LOSSLESS_KEY, LOSSLESS_SCHEMA } from '../import/index.js';
-import { FILES, groupId, readJsonl, readManifest, type Manifest, type RolloutRecord, type StepRecord } from '../log/index.js';
+import { FILES, groupId, forEachRollout, readManifest, type Manifest, type RolloutRecord, type StepRecord } from '../log/index.js';
 import { observationTexts } from './observe.js';
 import { allSteps, NotContiguous, streamRolloutSteps } from './rollout-steps.js';
 import { ZipWriter } from './zip-write.js';
@@ -63,10 +63,7 @@ const idOf = (...parts: string[]): string => (hashString(parts.join('\u0000')) +
 async function readRun(run: string): Promise<{ manifest: Manifest; groups: Group[]; rollouts: Map<string, { group: Group; record: RolloutRecord }> }> {
   const manifest = readManifest(run);
   const byId = new Map<string, RolloutRecord>();
-  await readJsonl(join(run, FILES.rollouts), (rec) => {
-    const r = rec as RolloutRecord;
-    byId.set(r.rollout, r);
-  });
+  await forEachRollout(join(run, FILES.rollouts), (r) => void byId.set(r.rollout, r));
   const groups = new Map<string, Group>();
   const rollouts = new Map<string, { group: Group; record: RolloutRecord }>();
   for (const r of byId.values()) {

@@ -6,10 +6,8 @@
  * reader skips it. When a rollout's steps are not together in the file the
  * reader says so (NotContiguous) and the caller falls back to `allSteps`.
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { HotmessError } from '../core/index.js';
-import { readJsonl, type StepRecord } from '../log/index.js';
+import { readJsonl, textLines, type StepRecord } from '../log/index.js';
 
 export class NotContiguous extends Error {}
 
@@ -19,34 +17,27 @@ export async function* streamRolloutSteps(file: string, known: ReadonlySet<strin
   let current: string | null = null;
   let steps: StepRecord[] = [];
   let torn: number | null = null;
-  let line = 0;
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-  try {
-    for await (const text of lines) {
-      line++;
-      if (text.length === 0) continue;
-      if (torn !== null) throw new HotmessError('log', `${file}:${torn}: corrupt line (not JSON)`);
-      let s: StepRecord;
-      try {
-        s = JSON.parse(text) as StepRecord;
-      } catch {
-        torn = line;
-        continue;
-      }
-      if (!known.has(s.rollout)) continue;
-      if (s.rollout !== current) {
-        if (done.has(s.rollout)) throw new NotContiguous(s.rollout);
-        if (current !== null) {
-          done.add(current);
-          yield [current, steps.sort((a, b) => a.t - b.t)];
-        }
-        current = s.rollout;
-        steps = [];
-      }
-      steps.push(s);
+  for await (const { text, line } of textLines(file)) {
+    if (text.length === 0) continue;
+    if (torn !== null) throw new HotmessError('log', `${file}:${torn}: corrupt line (not JSON)`);
+    let s: StepRecord;
+    try {
+      s = JSON.parse(text) as StepRecord;
+    } catch {
+      torn = line;
+      continue;
     }
-  } finally {
-    lines.close();
+    if (!known.has(s.rollout)) continue;
+    if (s.rollout !== current) {
+      if (done.has(s.rollout)) throw new NotContiguous(s.rollout);
+      if (current !== null) {
+        done.add(current);
+        yield [current, steps.sort((a, b) => a.t - b.t)];
+      }
+      current = s.rollout;
+      steps = [];
+    }
+    steps.push(s);
   }
   if (current !== null) {
     done.add(current);

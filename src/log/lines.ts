@@ -148,6 +148,36 @@ export async function forEachLine(source: string | FileHandle, onLine: LineVisit
   }
 }
 
+/** A line as text, for readers that pull lines (async generators). */
+export interface TextLine {
+  readonly text: string;
+  readonly line: number;
+  /** The final line without a newline. */
+  readonly last: boolean;
+}
+
+/** The lines of `file` as text, pulled one chunk's worth at a time; `forEachLine` is the faster push form. */
+export async function* textLines(file: string): AsyncGenerator<TextLine> {
+  const fh = await openLog(file);
+  let pending: TextLine[] = [];
+  const lb = bufferFor((buf, s, e, line, _offset, last) => void pending.push({ text: buf.toString('utf8', s, e), line, last }), {});
+  try {
+    while (lb.open) {
+      const [at, length, position] = lb.nextRead();
+      const { bytesRead } = await fh.read(lb.buf, at, length, position);
+      if (bytesRead === 0) break;
+      lb.take(bytesRead);
+      const ready = pending;
+      pending = [];
+      yield* ready;
+    }
+    lb.finish();
+    yield* pending;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** `forEachLine` for callers that must stay synchronous (small files: rollouts.jsonl). */
 export function forEachLineSync(file: string, onLine: LineVisitor, opts: LineOptions = {}): number {
   let fd: number;
