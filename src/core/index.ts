@@ -7,3 +7,4 @@ export * from './agent.js';
 export * from './check.js';
 export * from './scripted.js';
 export * from './durable.js';
+export * from './json-fast.js';

@@ -8,6 +8,8 @@ import {
   canonicalJson,
   createRng,
   hashString,
+  patchesJson,
+  vectorJson,
   type Action,
   type ActionSpace,
   type Agent,
@@ -43,6 +45,7 @@ export interface SessionInit {
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const NO_HISTORY: readonly HistoryEntry[] = Object.freeze([]);
+const NO_PATCHES: readonly unknown[] = Object.freeze([]);
 
 export class RolloutSession {
   readonly id: string;
@@ -175,7 +178,7 @@ export class RolloutSession {
       line += ',"oracle":' + canonicalJson(this.oracle()) + ',"obs":"' + hashString(this.observation.text) + '"';
       const invalid = checkAction(this.legal(), action);
       let reward = 0;
-      let patches: Json = [];
+      let patches: readonly unknown[] = NO_PATCHES;
       let refused: string | null = null;
       if (invalid !== null) {
         refused = invalid;
@@ -185,19 +188,19 @@ export class RolloutSession {
         else {
           this.state = r.state;
           reward = r.reward;
-          patches = r.patches as unknown as Json;
+          patches = r.patches;
           this.terminated = r.terminated;
         }
       }
       this.t = t;
       this.totalReward += reward;
       const after = this.state;
-      line += ',"state":"' + env.hash(after) + '","reward":' + reward + ',"patches":' + JSON.stringify(patches);
+      line += ',"state":"' + env.hash(after) + '","reward":' + reward + ',"patches":' + patchesJson(patches);
       if (env.measure) {
         const m = env.measure(after, t);
-        line += ',"measure":' + JSON.stringify(m.value) + ',"target":' + JSON.stringify(m.target);
+        line += ',"measure":' + vectorJson(m.value) + ',"target":' + vectorJson(m.target);
       }
-      if (env.features) line += ',"features":' + JSON.stringify(env.features(after));
+      if (env.features) line += ',"features":' + vectorJson(env.features(after));
       if (refused !== null) line += (invalid !== null ? ',"invalid":' : ',"illegal":') + JSON.stringify(refused);
       if (t <= this.prefix.length) line += ',"replayed":true';
       const report = this.pendingReport;

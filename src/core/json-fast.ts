@@ -1,0 +1,93 @@
+/**
+ * JSON for the shapes a step line holds (number vectors, immer patches),
+ * written without JSON.stringify's generic walk. Each function returns
+ * exactly what JSON.stringify returns for its input, so logs do not change;
+ * anything outside the expected shape goes to JSON.stringify. Pure; no I/O.
+ */
+
+/** JSON.stringify(n) for a number: non-finite values are null. */
+export const numberJson = (n: number): string => (n === n && n !== Infinity && n !== -Infinity ? '' + n : 'null');
+
+/** JSON.stringify(v) for a number or an array of numbers. */
+export function vectorJson(v: unknown): string {
+  if (typeof v === 'number') return numberJson(v);
+  if (!Array.isArray(v)) return JSON.stringify(v);
+  const n = v.length;
+  if (n === 0) return '[]';
+  let s = '[';
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (typeof x !== 'number') return JSON.stringify(v);
+    s += (i === 0 ? '' : ',') + numberJson(x);
+  }
+  return s + ']';
+}
+
+/** JSON of a primitive, or JSON.stringify for anything else. */
+function valueJson(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+      return numberJson(v);
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    default:
+      return v === null ? 'null' : (JSON.stringify(v) as string);
+  }
+}
+
+interface PatchLike {
+  readonly op: string;
+  readonly path: readonly unknown[];
+  readonly value?: unknown;
+}
+
+/** Quoted strings met again and again (patch ops, state keys): JSON.stringify once each. */
+const quoted = new Map<string, string>();
+function quote(k: string): string {
+  let j = quoted.get(k);
+  if (j === undefined) {
+    j = JSON.stringify(k);
+    if (quoted.size < 4096 && k.length <= 64) quoted.set(k, j);
+  }
+  return j;
+}
+
+/**
+ * JSON.stringify(patches) for immer patches: `{op, path, value?}` with the
+ * keys in that order and a path of strings and numbers. A patch of any
+ * other shape sends the whole list to JSON.stringify.
+ */
+export function patchesJson(patches: readonly unknown[]): string {
+  const n = patches.length;
+  if (n === 0) return '[]';
+  let s = '[';
+  for (let i = 0; i < n; i++) {
+    const p = patches[i] as PatchLike;
+    if (!isPatchShape(p)) return JSON.stringify(patches);
+    if (i > 0) s += ',';
+    s += '{"op":' + quote(p.op) + ',"path":[';
+    const path = p.path;
+    for (let j = 0; j < path.length; j++) {
+      const k = path[j];
+      if (j > 0) s += ',';
+      s += typeof k === 'number' ? numberJson(k) : quote(k as string);
+    }
+    s += ']';
+    if (p.value !== undefined) s += ',"value":' + valueJson(p.value);
+    s += '}';
+  }
+  return s + ']';
+}
+
+/** A plain object whose own keys are exactly op, path (strings and numbers) and optionally value, in that order: what immer builds. */
+function isPatchShape(p: unknown): p is PatchLike {
+  if (typeof p !== 'object' || p === null || Object.getPrototypeOf(p) !== Object.prototype) return false;
+  const keys = Object.keys(p);
+  if (keys.length < 2 || keys.length > 3 || keys[0] !== 'op' || keys[1] !== 'path' || (keys.length === 3 && keys[2] !== 'value')) return false;
+  const { op, path } = p as PatchLike;
+  if (typeof op !== 'string' || !Array.isArray(path)) return false;
+  for (let j = 0; j < path.length; j++) if (typeof path[j] !== 'string' && typeof path[j] !== 'number') return false;
+  return true;
+}

@@ -1,0 +1,85 @@
+/**
+ * The step line's specialised serializers must print exactly what
+ * JSON.stringify prints: checked on immer's own patches for many kinds of
+ * change, and on the odd numbers (NaN, ±Infinity, -0, 1e21, tiny floats).
+ */
+import { describe, expect, it } from 'vitest';
+import { enablePatches, produceWithPatches } from 'immer';
+import { numberJson, patchesJson, vectorJson } from '../../src/core/index.js';
+
+enablePatches();
+
+const ODD = [0, -0, 1, -1, 0.1, 1 / 3, 1e21, 1e-7, -1.5e-300, 2 ** 53, NaN, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE];
+
+describe('json-fast', () => {
+  it('numberJson and vectorJson print what JSON.stringify prints', () => {
+    for (const n of ODD) expect(numberJson(n)).toBe(JSON.stringify(n));
+    expect(vectorJson(ODD)).toBe(JSON.stringify(ODD));
+    expect(vectorJson([])).toBe('[]');
+    expect(vectorJson(7.25)).toBe('7.25');
+    expect(vectorJson(NaN)).toBe('null');
+    // Not a number vector: the generic path, same text.
+    for (const odd of [[1, 'a'], [1, null], [[1, 2]], null, 'x', { a: 1 }, [1, undefined]]) expect(vectorJson(odd)).toBe(JSON.stringify(odd));
+  });
+
+  it("patchesJson prints immer's patches as JSON.stringify does", () => {
+    const base = {
+      n: 1,
+      s: 'a',
+      list: [1, 2, 3],
+      nested: { deep: { v: 1, w: [0] } },
+      'odd "key"\n': 0,
+      gone: true,
+      map: {} as Record<string, unknown>,
+    };
+    const recipes: ((d: typeof base) => void)[] = [
+      (d) => {
+        d.n = 2;
+        d.s = 'quote " and \\ and ü and \u2028 and \ud800';
+      },
+      (d) => {
+        d.list.push(4, 5);
+      },
+      (d) => {
+        d.list.splice(0, 2);
+      },
+      (d) => {
+        d.list[1] = NaN;
+        d.n = Infinity;
+      },
+      (d) => {
+        d.nested.deep.v = -0;
+        d.nested.deep.w.push(1e21);
+      },
+      (d) => {
+        d['odd "key"\n'] = 1;
+        delete (d as Partial<typeof base>).gone;
+      },
+      (d) => {
+        d.map['k'] = { a: [1, { b: null }], c: undefined };
+        d.nested = { deep: { v: 9, w: [] } };
+      },
+      (d) => {
+        d.s = d.s + '';
+      },
+    ];
+    for (const recipe of recipes) {
+      const [, patches, inverse] = produceWithPatches(base, recipe);
+      expect(patchesJson(patches)).toBe(JSON.stringify(patches));
+      expect(patchesJson(inverse)).toBe(JSON.stringify(inverse));
+    }
+  });
+
+  it('anything that is not an immer patch goes to JSON.stringify whole', () => {
+    const odd: unknown[][] = [
+      [{ path: ['x'], op: 'replace', value: 1 }],
+      [{ op: 'replace', path: ['x'], value: 1, extra: 2 }],
+      [{ op: 'replace', path: 'x', value: 1 }],
+      [{ op: 'replace', path: [{ k: 1 }], value: 1 }],
+      [{ op: 'replace', path: ['x'], value: undefined }],
+      [Object.assign(Object.create({ inherited: 1 }), { op: 'add', path: [0], value: 1 })],
+      [null],
+    ];
+    for (const p of odd) expect(patchesJson(p)).toBe(JSON.stringify(p));
+  });
+});
