@@ -189,19 +189,24 @@ export default defineEnvironment<Params, State, Dir>({
   params: Params,
   horizonMeaning: 'length of the unique shortest path from start to goal',
   reset(params, horizon, rng) {
-    const m = generate(params, horizon, rng);
+    const m = Object.freeze(generate(params, horizon, rng));
     const x = m.ref[0] % m.size;
     return { instance: m, x, y: (m.ref[0] - x) / m.size };
   },
   actions: () => SPACE,
   transition(draft, action) {
     const d = DIR_INDEX[action];
-    const m = draft.instance;
     if (d === undefined) return { illegal: `unknown direction ${String(action)}` };
-    if (!(m.open[draft.y * m.size + draft.x] & BIT[d])) return { illegal: 'wall' };
-    draft.x += DX[d];
-    draft.y += DY[d];
-    const atGoal = draft.y * m.size + draft.x === m.goal;
+    // Each draft field is read once: every read of a draft goes through immer's proxy.
+    const m = draft.instance;
+    const x0 = draft.x;
+    const y0 = draft.y;
+    if (!(m.open[y0 * m.size + x0] & BIT[d])) return { illegal: 'wall' };
+    const x = x0 + DX[d];
+    const y = y0 + DY[d];
+    draft.x = x;
+    draft.y = y;
+    const atGoal = y * m.size + x === m.goal;
     return { reward: atGoal ? 1 : 0, terminated: atGoal };
   },
   instructions(s) {

@@ -6,7 +6,7 @@
  *
  * Pure: no I/O, no clock, randomness only through the Rng passed to reset.
  */
-import { enablePatches, produceWithPatches, setAutoFreeze, type Draft, type Patch } from 'immer';
+import { enablePatches, produce, setAutoFreeze, type Draft, type Patch } from 'immer';
 import type { z } from 'zod';
 import { canonicalJson, hashString } from './canonical.js';
 import type { Rng } from './rng.js';
@@ -114,20 +114,40 @@ export interface Environment<P = unknown, S = unknown, A extends Action = Action
 export type AnyEnvironment = Environment<any, any, any>;
 
 export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefinition<P, S, A>): Environment<P, S, A> {
-  const transition = def.transition;
+  const transition = def.transition as (draft: unknown, action: Action) => TransitionResult;
   const step = (state: S, action: A): StepResult<S> => {
     if (state === undefined || state === null) throw new Error(`${def.name}: step called before reset (no state)`);
-    let result: TransitionResult = { illegal: 'no transition' };
-    const [next, patches] = produceWithPatches(state, (draft: Draft<S>) => {
-      result = transition(draft, action);
-    });
-    if ('illegal' in result) return { kind: 'illegal', reason: (result as { illegal: string }).illegal };
-    const r = result as { reward: number; terminated: boolean };
-    return { kind: 'ok', state: next as S, patches, reward: r.reward, terminated: r.terminated };
+    stepTransition = transition;
+    stepAction = action;
+    stepResult = NO_TRANSITION;
+    const next = produce(state, runTransition, takePatches) as S;
+    // Read at once: a transition that steps another environment has finished its own step by now.
+    const result = stepResult;
+    const patches = stepPatches;
+    stepPatches = NO_PATCHES;
+    if ('illegal' in result) return { kind: 'illegal', reason: result.illegal };
+    return { kind: 'ok', state: next, patches, reward: result.reward, terminated: result.terminated };
   };
   const hash = def.hash ?? ((state: S) => hashString(canonicalJson(state)));
   return { ...def, step, hash };
 }
+
+// One recipe and one patch listener for every step, fed through these slots
+// rather than a fresh closure pair per step (the hot path allocates enough).
+const NO_TRANSITION: TransitionResult = { illegal: 'no transition' };
+const NO_PATCHES: Patch[] = [];
+let stepTransition: (draft: unknown, action: Action) => TransitionResult = () => NO_TRANSITION;
+let stepAction: Action = null;
+let stepResult: TransitionResult = NO_TRANSITION;
+let stepPatches: Patch[] = NO_PATCHES;
+const runTransition = (draft: unknown): void => {
+  const transition = stepTransition;
+  const action = stepAction;
+  stepResult = transition(draft, action);
+};
+const takePatches = (patches: Patch[]): void => {
+  stepPatches = patches;
+};
 
 /** Whether `action` belongs to the action space; returns the reason when it does not. */
 export function checkAction<A extends Action>(space: ActionSpace<A>, action: unknown): string | null {
