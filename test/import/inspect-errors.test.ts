@@ -106,6 +106,16 @@ const CASES: Record<string, { make: (dir: string) => string; stderr: (file: stri
     },
     stderr: (f) => new RegExp(`^hotmess: ${f}: not a valid EvalLog document: unexpected end of file \\(at character \\d+, inside samples\\[0\\]\\); the log is cut short$`),
   },
+  'a message that is not a chat message': {
+    make: (dir) => {
+      const log = jsonLog('log_read_sample.json');
+      log.samples[0].messages[1].role = 'robot';
+      const f = join(dir, 'robot.json');
+      writeFileSync(f, JSON.stringify(log));
+      return f;
+    },
+    stderr: (f) => new RegExp(`^hotmess: ${f}: samples\\[0\\] \\(id 1, epoch 1\\): messages\\[1\\]: not a chat message \\(role "robot"\\)$`),
+  },
   'the same sample and epoch twice': {
     make: (dir) => {
       const log = jsonLog('log_read_sample.json');

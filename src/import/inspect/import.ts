@@ -68,7 +68,7 @@ const instanceOf = (id: number | string): number | string => (typeof id === 'num
 const attachmentsOf = (s: Sample): Record<string, string> => ({ ...(s.transcript?.content ?? {}), ...(s.attachments ?? {}) });
 
 /** The scores of a sample, v1's single `score` under the header's scorer name. */
-function scoresOf(s: Sample, header: Header): Record<string, unknown> | null {
+function scoresOf(s: Pick<Sample, 'scores' | 'score'>, header: Header): Record<string, unknown> | null {
   if (s.scores) return Object.fromEntries(Object.entries(s.scores).map(([k, v]) => [k, v.value]));
   if (s.score) return { [header.results?.scorer?.name ?? header.results?.scores?.[0]?.name ?? 'score']: s.score.value };
   return null;
@@ -92,7 +92,8 @@ async function listLogs(path: string): Promise<{ paths: string[]; isDir: boolean
 async function scanFile(path: string, index: number): Promise<FileScan> {
   const samples: SampleScan[] = [];
   const seen = new Map<string, string>();
-  const raw: Sample[] = [];
+  // Scores need the header (v1 names its scorer there), which a .eval holds last: keep just the scores.
+  const scored: Array<Pick<Sample, 'scores' | 'score'>> = [];
   const header = await readInspectLog(path, ({ sample, where }) => {
     const key = `${String(sample.id)}\u0000${sample.epoch}`;
     const before = seen.get(key);
@@ -109,17 +110,9 @@ async function scanFile(path: string, index: number): Promise<FileScan> {
       ...(sample.error ? { error: sample.error.message } : {}),
       ...(limitOf(sample) !== undefined ? { limit: limitOf(sample) } : {}),
     });
-    // Scores need the header (v1 names its scorer there), which a .eval holds last: keep just the values.
-    raw.push({ id: sample.id, epoch: sample.epoch, scores: sample.scores, score: sample.score } as Sample);
-  }).catch(rethrowTurnError);
-  return { path, header, samples: samples.map((s, i) => ({ ...s, scores: scoresOf(raw[i], header) })) };
-}
-
-/** inspectTurns throws plain Errors naming the message; they are bad input. */
-function rethrowTurnError(e: unknown): never {
-  if (e instanceof HotmessError) throw e;
-  if (e instanceof Error && !(e instanceof TypeError) && !(e instanceof RangeError)) throw new HotmessError('input', e.message);
-  throw e;
+    scored.push({ scores: sample.scores, score: sample.score });
+  });
+  return { path, header, samples: samples.map((s, i) => ({ ...s, scores: scoresOf(scored[i], header) })) };
 }
 
 /** The scorer each file's outcome comes from. */
@@ -209,7 +202,7 @@ export async function importInspect(input: string, opts: InspectOptions): Promis
           await steps.write(stepLine({ rollout: id, t: i + 1, action: s.action, text: s.text, observation: s.observation, info: s.model ? { model: s.model } : {} }));
         }
         pending.push({ scan, record: rolloutRecord(f, scan, sample, id, agent, horizon, indexOf.get(scan)!, scorer, turns) });
-      }).catch(rethrowTurnError);
+      });
       rollouts.push(...pending.sort((a, b) => position.get(a.scan)! - position.get(b.scan)!).map((p) => p.record));
     }
     const rolloutFile = await dir.lines(FILES.rollouts);

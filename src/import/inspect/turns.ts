@@ -7,7 +7,7 @@
  * model event, whose input is a list of ranges into the message pool.
  * Pure; no I/O.
  */
-import { hashString, type Json } from '../../core/index.js';
+import { hashString, HotmessError, type Json } from '../../core/index.js';
 import { MessageSchema, ModelEventSchema, type Message, type Sample } from './schema.js';
 
 export interface InspectStep {
@@ -96,7 +96,7 @@ export function sampleMessages(sample: Sample): { messages: unknown[]; source: I
 
 /**
  * Split a sample's conversation into steps. `where(path)` names a field for
- * error messages; a message that is not a chat message is an error.
+ * error messages; a message that is not a chat message is bad input.
  */
 export function inspectTurns(sample: Sample, attachments: Readonly<Record<string, string>>, where: (path: string) => string): InspectTurns {
   const { messages, source } = sampleMessages(sample);
@@ -108,7 +108,7 @@ export function inspectTurns(sample: Sample, attachments: Readonly<Record<string
     const parsed = MessageSchema.safeParse(hasAttachments ? resolveAttachments(raw, attachments) : raw);
     if (!parsed.success) {
       const role = (raw as { role?: unknown } | null)?.role;
-      throw new Error(`${where(`messages[${i}]`)}: not a chat message (role ${JSON.stringify(role ?? null)})`);
+      throw new HotmessError('input', `${where(`messages[${i}]`)}: not a chat message (role ${JSON.stringify(role ?? null)})`);
     }
     const m = parsed.data;
     if (m.role === 'system') {
