@@ -27,3 +27,4 @@ export { renderScalingTable } from './table.js';
 export { runCalibration, checkCalibration, calibrationScenario, type CalibrationCheck, type CalibrationResult, type CalibrationOptions } from './calibrate.js';
 export { staleAnalysis, countAnalysedRollouts } from './freshness.js';
 export { scalingAnalysis, verdictOf, ladders, VERDICTS, type LadderAgent, type ScalingCell } from './scaling.js';
+export { paperFinding, FINDINGS, type Finding } from './paper-findings.js';

@@ -16,5 +16,6 @@ import { register as calibrate } from './calibrate.js';
 import { register as fork } from './fork.js';
 import { register as replay } from './replay.js';
 import { register as play } from './play.js';
+import { register as paper } from './paper.js';
 
-export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [run, catalog, scenario, report, importCommand, exportCommand, analyze, compare, calibrate, fork, replay, play];
+export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [run, catalog, scenario, report, importCommand, exportCommand, analyze, compare, calibrate, paper, fork, replay, play];
