@@ -17,13 +17,14 @@ const ALLOWED: Record<string, string[]> = {
   'src/log': ['src/core'],
   'src/engine': ['src/core', 'src/log'],
   'src/import': ['src/core', 'src/log'],
+  'src/queue': ['src/core', 'src/log', 'src/engine'],
   'src/metrics': ['src/core'],
   'src/analysis': ['src/core', 'src/log', 'src/engine', 'src/metrics'],
   'src/report': ['src/core', 'src/log', 'src/analysis'],
   // Exports read a run directory and its analysis, and share the Inspect format's lossless block with the importer; they run nothing (no engine).
   'src/export': ['src/core', 'src/log', 'src/import', 'src/analysis'],
   'src/tui': ['src/core', 'src/log', 'src/engine', 'src/metrics', 'src/analysis'],
-  'src/cli': ['src/core', 'src/log', 'src/engine', 'src/llm', 'src/import', 'src/export', 'src/metrics', 'src/analysis', 'src/report', 'src/tui', 'environments', 'agents'],
+  'src/cli': ['src/core', 'src/log', 'src/engine', 'src/llm', 'src/queue', 'src/import', 'src/export', 'src/metrics', 'src/analysis', 'src/report', 'src/tui', 'environments', 'agents'],
   environments: ['src/core'],
   agents: ['src/core', 'src/llm'],
 };

@@ -1,13 +1,14 @@
 /** `hotmess run SCENARIO`: every rollout of a scenario into a run directory. */
 import type { Command } from 'commander';
 import { Cli, processIO } from '../io.js';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { EXIT_CODES, HotmessError, type AgentServices } from '../../core/index.js';
 import { autoWorkers, loadScenario, localPlace, runScenario, splitPlace, workerPool, type ResolvedScenario, type RolloutPlace, type RunSummary } from '../../engine/index.js';
 import { hasModelAgents } from '../../llm/index.js';
+import { checkReachable, fingerprint, parseQueueUrl, queuePlace, runId } from '../../queue/index.js';
 import { cliInvocation, createProgress, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
-import { PACKAGE_VERSION } from '../version.js';
+import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
 import { dryRun, formatEstimate, formatTotals, loadRunScenario, prepareLlmRun, type LlmTotals } from '../llm-run.js';
 
@@ -16,6 +17,10 @@ export interface RunFlags {
   concurrency?: string;
   /** Worker processes: a positive integer or `auto` (one per core). */
   workers?: string;
+  /** Coordinate `hotmess worker` processes through BullMQ on this Redis: redis://HOST:PORT[/DB]. */
+  queue?: string;
+  /** Queue: steps per job of scripted rollouts. */
+  jobSteps?: string;
   resume?: boolean;
   analyze?: boolean;
   json?: boolean;
@@ -62,7 +67,32 @@ export function placeFor(s: ResolvedScenario, workers: number, concurrency: numb
   return splitPlace((p) => hasModelAgents([p.agent]), here, pool);
 }
 
-const resumeCommand = (file: string | undefined, flags: RunFlags, out: string): string => `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${out} --resume`;
+const resumeCommand = (file: string | undefined, flags: RunFlags, out: string): string => `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${out} --resume${flags.queue ? ` --queue ${flags.queue}${flags.jobSteps ? ` --job-steps ${flags.jobSteps}` : ''}` : ''}`;
+
+function parseJobSteps(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new HotmessError('usage', `--job-steps: expected a positive integer, got "${v}"`);
+  return n;
+}
+
+/** `run --queue`: this process coordinates `hotmess worker` processes through BullMQ (see docs/scale-out.md). */
+async function queueFor(s: ResolvedScenario, flags: RunFlags, out: string, cli: Cli): Promise<RolloutPlace> {
+  if (flags.workers !== undefined) throw new HotmessError('usage', '--workers and --queue: choose one (start `hotmess worker` processes instead)');
+  if (flags.replay) throw new HotmessError('usage', '--replay and --queue: a replay makes no calls; run it without --queue');
+  if (hasModelAgents(s.agents)) throw new HotmessError('usage', `--queue: scenario "${s.spec.name}" has model-backed agents; through the queue only scripted agents run so far (use --workers, or no flag)`);
+  const url = parseQueueUrl(flags.queue!);
+  await checkReachable(url);
+  return queuePlace({
+    url,
+    scenario: s,
+    run: runId(s.hash, resolve(out)),
+    file: s.file ? relative(CHECKOUT_ROOT, resolve(s.file)) : null,
+    fingerprint: fingerprint(CHECKOUT_ROOT, s, PACKAGE_VERSION),
+    jobSteps: parseJobSteps(flags.jobSteps),
+    onNote: cli.warn,
+  });
+}
 
 /** `cli` defaults to the real process (library callers and tests that call this directly). */
 export async function runCommand(file: string | undefined, flags: RunFlags, cli: Cli = new Cli(processIO())): Promise<RunResult> {
@@ -78,9 +108,10 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
   // --batch: every rollout in flight at once.
   const concurrency = llm.concurrency ?? parseConcurrency(flags.concurrency);
   const workers = parseWorkers(flags.workers) ?? parseWorkers(scenario.spec.workers) ?? 1;
+  const queue = flags.queue ? await queueFor(scenario, flags, out, cli) : undefined;
   const progress = flags.json ? null : createProgress(cli, `run ${scenario.spec.name}`, 0);
   return withInterrupt(cli, 'finished rollouts', async (signal) => {
-    const place = placeFor(scenario, workers, concurrency ?? scenario.spec.concurrency, llm.services);
+    const place = queue ?? placeFor(scenario, workers, concurrency ?? scenario.spec.concurrency, llm.services);
     const summary = await runScenario(scenario, {
       out,
       registry: REGISTRY,
@@ -95,6 +126,10 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
       manifestExtra: llm.manifestExtra,
       onStart: llm.onStart,
       stoppedBy: llm.stoppedBy,
+    }).catch((e: unknown) => {
+      // The queue's server went away: the one line says how to carry on.
+      if (queue && e instanceof HotmessError && e.code === 'network') throw new HotmessError('network', `${e.message}; what was committed is kept; continue with: ${resumeCommand(file, flags, out)}`);
+      throw e;
     });
     progress?.finish();
     const totals = llm.finish(summary);
@@ -110,6 +145,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--out <dir>', 'run directory (default: runs/<name>-<timestamp>)')
     .option('--concurrency <n>', 'rollouts in flight at once (overrides the scenario)')
     .option('--workers <n>', 'worker processes for scripted rollouts: a number or "auto" (one per core); default 1, or the scenario\'s `workers`')
+    .option('--queue <url>', 'coordinate `hotmess worker` processes through BullMQ on Redis: redis://HOST:PORT[/DB] (docs/scale-out.md)')
+    .option('--job-steps <n>', 'with --queue: scripted rollouts are batched into jobs of about this many steps (default 10000; keep it when resuming)')
     .option('--resume', 'continue an interrupted run in --out without redoing finished rollouts')
     .option('--analyze', 'analyse the run and write the report when it finishes')
     .option('--json', 'print the run summary as JSON')

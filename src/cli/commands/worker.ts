@@ -1,0 +1,42 @@
+/** `hotmess worker --queue URL`: run rollouts for coordinators on any machine with the same checkout. */
+import type { Command } from 'commander';
+import { HotmessError } from '../../core/index.js';
+import { parseQueueUrl, serveQueue } from '../../queue/index.js';
+import type { Cli } from '../io.js';
+import { withInterrupt } from '../output.js';
+import { REGISTRY } from '../registry.js';
+import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../version.js';
+
+interface WorkerFlags {
+  queue?: string;
+  concurrency?: string;
+  lockMs?: string;
+  json?: boolean;
+}
+
+const positive = (flag: string, v: string | undefined, fallback: number): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new HotmessError('usage', `${flag}: expected a positive integer, got "${v}"`);
+  return n;
+};
+
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('worker')
+    .description('Take rollout jobs from a BullMQ queue on Redis and return their logs to the coordinator (`run --queue`). Start one per core.')
+    .requiredOption('--queue <url>', 'the Redis the coordinator uses: redis://HOST:PORT[/DB]')
+    .option('--concurrency <n>', 'jobs at once in this process (scripted rollouts use one core: start one worker per core instead)', '1')
+    .option('--lock-ms <ms>', "how long a job's lock lasts unrenewed: a killed worker's job is re-queued after about this long", '30000')
+    .option('--json', 'print the summary as JSON when the worker stops')
+    .action(async (flags: WorkerFlags) => {
+      const url = parseQueueUrl(flags.queue!);
+      const concurrency = positive('--concurrency', flags.concurrency, 1);
+      const lockMs = positive('--lock-ms', flags.lockMs, 30_000);
+      const summary = await withInterrupt(cli, 'results of the jobs in hand', (signal) =>
+        serveQueue({ url, registry: REGISTRY, root: CHECKOUT_ROOT, version: PACKAGE_VERSION, concurrency, lockMs, signal, onLine: (l) => cli.err(`hotmess worker: ${l}\n`) }),
+      );
+      if (flags.json) cli.json(summary);
+      else cli.err(`hotmess worker: stopped after ${summary.jobs} jobs (${summary.rollouts} rollouts), ${summary.refused} refused\n`);
+    });
+}

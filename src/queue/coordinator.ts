@@ -1,0 +1,253 @@
+/**
+ * `run --queue redis://…`: the process becomes a coordinator. It is a
+ * RolloutPlace, so the batch loop is the same as for one process: the
+ * coordinator enqueues each job once (under an id hashed from the run and
+ * the job's first rollout), hands each rollout's result to the loop, which
+ * commits it, and ignores duplicates. Delivery is at-least-once (a killed
+ * worker's job is re-queued by BullMQ's stalled-job check); commits are
+ * exactly-once because the loop holds one waiter per uncommitted rollout.
+ * Re-attaching (`--resume --queue`) finds jobs that completed meanwhile
+ * under the same ids and re-enqueues only what is missing.
+ */
+import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { HotmessError } from '../core/index.js';
+import { isModelBacked } from './model.js';
+import type { ExecuteResult, PlannedRollout, ResolvedScenario, RolloutPlace, StepSink } from '../engine/index.js';
+import type { Fingerprint } from './fingerprint.js';
+import { decodeResult, jobId, jobSlice, QUEUE_NAME, rolloutAt, rolloutsPerJob, type JobData, type RolloutResult } from './jobs.js';
+import { watchRedis, type QueueUrl } from './redis.js';
+
+export interface CoordinatorOptions {
+  readonly url: QueueUrl;
+  readonly scenario: ResolvedScenario;
+  /** The run id (jobs.ts runId): stable across `--resume`. */
+  readonly run: string;
+  /** The scenario file relative to the checkout root (null for in-memory scenarios with registered environments). */
+  readonly file: string | null;
+  readonly fingerprint: Fingerprint;
+  /** Scripted rollouts per job: enough for this many steps (default MIN_JOB_STEPS). A resume must use the same value to find its jobs. */
+  readonly jobSteps?: number;
+  /** Jobs enqueued ahead of the results committed (default 64). */
+  readonly jobsAhead?: number;
+  /** Attempts per job before the run stops with its failure (default 5); also the limit on malformed results. */
+  readonly attempts?: number;
+  /** One-line notes for the user (a malformed result rejected, jobs found on re-attach). */
+  readonly onNote?: (line: string) => void;
+  /** How long Redis may be unreachable before the run stops (default 5 s). */
+  readonly graceMs?: number;
+}
+
+export interface CoordinatorStats {
+  /** Jobs this coordinator added to the queue. */
+  added: number;
+  /** Jobs it found already there (re-attach): waiting, active or completed. */
+  found: number;
+  /** Results (or parts of results) for rollouts already committed or claimed. */
+  duplicates: number;
+  malformed: number;
+}
+
+export interface QueuePlace extends RolloutPlace {
+  readonly stats: CoordinatorStats;
+}
+
+interface Waiter {
+  readonly sink: StepSink;
+  readonly resolve: (r: ExecuteResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface OpenJob {
+  readonly id: string;
+  readonly data: JobData;
+  readonly waiters: Map<string, Waiter>;
+  /** Results that arrived before the loop asked for them (the job finished early). */
+  readonly early: Map<string, RolloutResult>;
+  /** The loop has moved past this job: no more waiters will come. */
+  closed: boolean;
+  done: boolean;
+  malformed: number;
+}
+
+const endOf = (line: string): ExecuteResult['end'] => {
+  const r = JSON.parse(line) as { termination: 'terminated' | 'truncated' | 'error'; error?: string };
+  return r.termination === 'error' ? { termination: 'error', error: r.error ?? 'unknown failure' } : { termination: r.termination };
+};
+
+const MAX_SLOTS = 100_000;
+
+export function queuePlace(o: CoordinatorOptions): QueuePlace {
+  const s = o.scenario;
+  const attempts = o.attempts ?? 5;
+  const stats: CoordinatorStats = { added: 0, found: 0, duplicates: 0, malformed: 0 };
+  const jobs = new Map<string, OpenJob>();
+  let current: OpenJob | null = null;
+  let lost: HotmessError | null = null;
+  let started: Promise<void> | null = null;
+  let connection: Redis | null = null;
+  let queue: Queue | null = null;
+  let events: QueueEvents | null = null;
+  let watch: { stop(): void } | null = null;
+  let sweep: NodeJS.Timeout | null = null;
+  const perJob = Math.max(...s.agents.flatMap((a) => s.spec.horizons.map((h) => rolloutsPerJob(s, h, isModelBacked(a), o.jobSteps))));
+
+  const lose = (e: unknown) => {
+    lost ??= e instanceof HotmessError ? e : new HotmessError('network', `${o.url.shown}: ${e instanceof Error ? e.message : String(e)}`);
+    for (const job of jobs.values()) for (const w of job.waiters.values()) w.reject(lost);
+    jobs.clear();
+  };
+
+  let abortHooked = false;
+  /** Stopping: nothing more is committed, so settle every waiter now (the loop discards them); jobs stay queued for a resume. */
+  const onAbort = () => {
+    for (const job of jobs.values()) {
+      for (const w of job.waiters.values()) w.resolve({ end: { termination: 'error', error: 'aborted' }, line: '' });
+      job.waiters.clear();
+    }
+  };
+
+  const forget = (job: OpenJob) => {
+    if (job.closed && job.done && job.waiters.size === 0) jobs.delete(job.id);
+  };
+
+  const accept = (job: OpenJob, results: readonly RolloutResult[]) => {
+    job.done = true;
+    for (const r of results) {
+      const w = job.waiters.get(r.id);
+      if (w) {
+        job.waiters.delete(r.id);
+        w.sink.step(r.steps);
+        w.resolve({ end: endOf(r.line), line: r.line });
+      } else if (!job.closed) job.early.set(r.id, r);
+      else stats.duplicates++;
+    }
+    // Committed (or about to be, by the loop): the job's data need not stay in Redis.
+    queue?.remove(job.id).catch(() => undefined);
+    forget(job);
+  };
+
+  const onCompleted = (id: string, raw: unknown) => {
+    const job = jobs.get(id);
+    if (!job) return void stats.duplicates++;
+    if (job.done) return void stats.duplicates++;
+    let results: RolloutResult[];
+    try {
+      results = decodeResult(raw, job.data);
+    } catch (e) {
+      stats.malformed++;
+      job.malformed++;
+      const why = e instanceof Error ? e.message : String(e);
+      if (job.malformed >= attempts) return lose(new HotmessError('agent', `queue job ${id} (${rolloutAt(s.spec, job.data.agent, job.data.horizon, job.data.first).id}…) returned ${job.malformed} malformed results; last: ${why}`));
+      o.onNote?.(`rejected a malformed result of job ${id} (${why}); it is run again`);
+      // Never committed: drop the result and enqueue the same job afresh.
+      void queue!
+        .remove(id)
+        .then(() => add(job))
+        .catch(lose);
+      return;
+    }
+    accept(job, results);
+  };
+
+  const onFailed = async (id: string, reason: string) => {
+    const job = jobs.get(id);
+    if (!job || job.done || !queue) return;
+    const state = await (await queue.getJob(id))?.getState();
+    // A failed attempt with attempts left goes back to wait: only the last one stops the run.
+    if (state === 'failed') lose(new HotmessError('agent', `queue job ${id} failed ${attempts} times on workers; last: ${reason}`));
+  };
+
+  const add = async (job: OpenJob) => {
+    await queue!.add('rollouts', job.data, { jobId: job.id, attempts, backoff: { type: 'fixed', delay: 500 }, removeOnComplete: false, removeOnFail: false });
+    stats.added++;
+  };
+
+  /** Enqueue a job, or re-attach to it if the queue already has it (a resumed coordinator). */
+  const submit = async (job: OpenJob) => {
+    const existing = await queue!.getJob(job.id);
+    if (!existing) return add(job);
+    stats.found++;
+    const state = await existing.getState();
+    if (state === 'completed') onCompleted(job.id, existing.returnvalue);
+    else if (state === 'failed') await existing.retry('failed');
+    else if (state === 'unknown') await add(job);
+  };
+
+  /** Catch what events can miss (a completion between connecting and listening): check open jobs now and then. */
+  const check = async () => {
+    for (const job of [...jobs.values()]) {
+      if (job.done || lost || !queue) continue;
+      const j = await queue.getJob(job.id);
+      if (!j) continue;
+      const state = await j.getState();
+      if (state === 'completed') onCompleted(job.id, j.returnvalue);
+      else if (state === 'failed') await onFailed(job.id, j.failedReason);
+    }
+  };
+
+  const start = async () => {
+    connection = new Redis(o.url.options);
+    connection.on('error', () => undefined);
+    queue = new Queue(QUEUE_NAME, { connection, streams: { events: { maxLen: 1000 } } });
+    queue.on('error', () => undefined);
+    events = new QueueEvents(QUEUE_NAME, { connection: o.url.options as ConnectionOptions });
+    events.on('error', () => undefined);
+    events.on('completed', ({ jobId: id, returnvalue }) => onCompleted(id, returnvalue));
+    events.on('failed', ({ jobId: id, failedReason }) => void onFailed(id, failedReason).catch(lose));
+    watch = watchRedis(o.url, lose, o.graceMs);
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    sweep = setInterval(() => void check().catch(() => undefined), 2000);
+  };
+
+  const openJob = (planned: PlannedRollout): OpenJob => {
+    const slice = jobSlice(s, planned, rolloutsPerJob(s, planned.horizon, isModelBacked(planned.agent), o.jobSteps));
+    const first = rolloutAt(s.spec, planned.agent.name, planned.horizon, slice.first).id;
+    const id = jobId(o.run, first);
+    if (current?.id === id) return current;
+    // The loop runs the plan in order: a new job means the previous one gets no more waiters.
+    if (current) {
+      current.closed = true;
+      current.early.clear();
+      forget(current);
+    }
+    const data: JobData = { v: 1, run: o.run, name: s.spec.name, spec: s.spec, file: o.file, fingerprint: o.fingerprint, agent: planned.agent.name, horizon: planned.horizon, ...slice };
+    const job: OpenJob = { id, data, waiters: new Map(), early: new Map(), closed: false, done: false, malformed: 0 };
+    jobs.set(id, job);
+    current = job;
+    void submit(job).catch(lose);
+    return job;
+  };
+
+  return {
+    slots: Math.min(MAX_SLOTS, (o.jobsAhead ?? 64) * perJob),
+    stats,
+    async run(planned, sink, signal) {
+      started ??= start();
+      await started.catch(lose);
+      if (lost) throw lost;
+      if (signal?.aborted) return { end: { termination: 'error', error: 'aborted' }, line: '' };
+      const job = openJob(planned);
+      const early = job.early.get(planned.id);
+      if (early) {
+        job.early.delete(planned.id);
+        sink.step(early.steps);
+        return { end: endOf(early.line), line: early.line };
+      }
+      if (signal && !abortHooked) {
+        abortHooked = true;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      return new Promise<ExecuteResult>((resolve, reject) => job.waiters.set(planned.id, { sink, resolve, reject }));
+    },
+    async close() {
+      if (sweep) clearInterval(sweep);
+      watch?.stop();
+      const closing = Promise.all([queue?.close(), events?.close()]).catch(() => undefined);
+      // A lost server must not hold the process: give a clean close a moment, then cut the sockets.
+      await Promise.race([closing, new Promise((r) => setTimeout(r, lost ? 200 : 3000).unref())]);
+      connection?.disconnect();
+      (events as unknown as { disconnect?: () => Promise<void> } | null)?.disconnect?.().catch(() => undefined);
+    },
+  };
+}

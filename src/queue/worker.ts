@@ -1,0 +1,115 @@
+/**
+ * `hotmess worker --queue redis://…`: takes jobs from the queue, runs their
+ * rollouts, and returns them. It writes nothing anywhere: the coordinator
+ * commits. Before running a job it recomputes the job's fingerprint from
+ * its own checkout and refuses a mismatch with one line.
+ */
+import { resolve } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { canonicalJson, hashString, HotmessError } from '../core/index.js';
+import { executeRollout, parseScenario, resolveScenario, TextSink, type Registry, type ResolvedScenario } from '../engine/index.js';
+import { fingerprint, fingerprintMismatch, type Fingerprint } from './fingerprint.js';
+import { encodeResult, QUEUE_NAME, rolloutAt, type JobData, type JobResult, type RolloutResult } from './jobs.js';
+import { checkReachable, watchRedis, type QueueUrl } from './redis.js';
+
+export interface QueueWorkerOptions {
+  readonly url: QueueUrl;
+  readonly registry: Registry;
+  /** The checkout: job fingerprints are checked against it, and scenario paths resolved in it. */
+  readonly root: string;
+  readonly version: string;
+  /** Jobs at once (model-backed rollouts wait on the network; scripted ones want one worker per core). */
+  readonly concurrency: number;
+  /** How long a job's lock lasts without renewal: a killed worker's job is re-queued after about this long. */
+  readonly lockMs?: number;
+  readonly signal: AbortSignal;
+  /** One line per event worth telling (ready, a refused job). */
+  readonly onLine: (line: string) => void;
+}
+
+export interface QueueWorkerSummary {
+  readonly jobs: number;
+  readonly rollouts: number;
+  readonly refused: number;
+}
+
+export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSummary> {
+  await checkReachable(o.url);
+  const scenarios = new Map<string, Promise<{ s: ResolvedScenario; fp: Fingerprint }>>();
+  const summary = { jobs: 0, rollouts: 0, refused: 0 };
+
+  const scenarioOf = (d: JobData) => {
+    const key = hashString(canonicalJson({ spec: d.spec, file: d.file }));
+    let entry = scenarios.get(key);
+    if (!entry) {
+      const file = d.file === null ? null : resolve(o.root, d.file);
+      entry = resolveScenario(parseScenario(d.spec, file ?? '<job scenario>'), o.registry, file).then((s) => ({ s, fp: fingerprint(o.root, s, o.version) }));
+      entry.catch(() => scenarios.delete(key));
+      scenarios.set(key, entry);
+    }
+    return entry;
+  };
+
+  const process = async (job: Job<JobData>): Promise<JobResult> => {
+    const d = job.data;
+    if (d?.v !== 1 || typeof d.run !== 'string') throw new Error(`job ${job.id}: not a hotmess job`);
+    const { s, fp } = await scenarioOf(d);
+    const mismatch = fingerprintMismatch(d.fingerprint, fp);
+    if (mismatch) {
+      summary.refused++;
+      const line = `refusing job ${job.id} of run ${d.name} (${d.run}): ${mismatch}; every machine must run the same checkout`;
+      o.onLine(line);
+      throw new Error(line);
+    }
+    const agent = s.agents.find((a) => a.name === d.agent);
+    if (!agent) throw new Error(`job ${job.id}: agent "${d.agent}" is not in the scenario`);
+    const out: RolloutResult[] = [];
+    let lastYield = Date.now();
+    for (let k = 0; k < d.count; k++) {
+      const at = rolloutAt(s.spec, agent.name, d.horizon, d.first + k);
+      const planned = { id: at.id, agent, horizon: d.horizon, instance: at.instance, index: at.index, seeds: at.seeds };
+      const sink = new TextSink();
+      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink });
+      out.push({ id: at.id, line: r.line, steps: sink.text });
+      // Scripted rollouts never wait: let the lock renewal through now and then.
+      if (Date.now() - lastYield > 100) {
+        await yieldToLoop();
+        lastYield = Date.now();
+      }
+    }
+    summary.jobs++;
+    summary.rollouts += d.count;
+    return encodeResult(out);
+  };
+
+  const lockDuration = o.lockMs ?? 30_000;
+  const worker = new Worker<JobData, JobResult>(QUEUE_NAME, process, {
+    connection: o.url.options as ConnectionOptions,
+    concurrency: o.concurrency,
+    lockDuration,
+    stalledInterval: lockDuration,
+    // A job whose worker was killed is re-queued, a few times over.
+    maxStalledCount: 5,
+  });
+  worker.on('error', () => undefined);
+  let lostError: HotmessError | null = null;
+  let stop = () => undefined as void;
+  const stopped = new Promise<void>((done) => (stop = done));
+  o.signal.addEventListener('abort', () => stop(), { once: true });
+  const watch = watchRedis(o.url, (e) => {
+    lostError = e;
+    stop();
+  });
+  await worker.waitUntilReady();
+  o.onLine(`worker ready on ${o.url.shown} (concurrency ${o.concurrency}); Ctrl-C stops it after the jobs in hand`);
+  await stopped;
+  watch.stop();
+  if (lostError) {
+    // No clean close without a server: cut the connections and say so.
+    await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 200))]);
+    throw lostError;
+  }
+  await worker.close();
+  return summary;
+}
