@@ -19,6 +19,8 @@ import { groupCurves } from './step-curves.js';
 import { readStepLines } from './step-reader.js';
 import { GroupSteps } from './step-store.js';
 import { scalingAnalysis, type LadderAgent } from './scaling.js';
+import { asksLogprobs, groupUncertainty, readUncertainty } from './model-uncertainty.js';
+import { groupId } from '../log/index.js';
 
 export interface AnalyzeOptions {
   /** Bootstrap resamples (default 1000). */
@@ -133,6 +135,10 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
 
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const seed = options.seed ?? String(manifest.seed ?? 0);
+  const groupSummaries = ordered.map((g) => g.summary);
+  const modelUncertainty = asksLogprobs(manifest.agents)
+    ? groupUncertainty(groupSummaries, (g) => groupId(g.agent, g.horizon, g.instance), await readUncertainty(stepsFile, index.slots), { resamples, seed })
+    : [];
   const doc: AnalysisDocument = {
     schema: ANALYSIS_SCHEMA,
     run: runInfo(manifest),
@@ -140,13 +146,14 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
     counts: { rollouts: usedRollouts, errored, stepLines, ignoredStepLines: ignored + late, tornLines: torn },
     warnings,
     horizons: cells.map((c) => summarizeHorizon(c.agent, c.horizon, c.groups, { resamples, seed })),
-    groups: ordered.map((g) => g.summary),
+    groups: groupSummaries,
     buckets: lengthBuckets(agentOrder, ordered, options.buckets ?? 5),
     medianSplit: medianSplit(agentOrder, ordered, decOpts),
     ensembles: ensembles(cells, decOpts),
     fork: forkSummary(manifest, ordered),
     trends: horizonTrends(cells, { resamples, seed }),
     scaling: scalingAnalysis(ladderAgents(manifest), cells, { resamples, seed }),
+    modelUncertainty,
   };
   const replaced = nullNonFinite(doc);
   if (replaced > 0) warn(`${replaced} non-finite value(s) replaced by null`);

@@ -254,6 +254,17 @@ export const RunInfoSchema = z.object({
   rollouts: Num,
 });
 
+/** metrics.md H4: a group's mean π(t) and H_model(t), and Spearman's ρ between H_model(t) and h(t). */
+export const ModelUncertaintySchema = z.object({
+  agent: z.string(),
+  horizon: z.number(),
+  instance: z.union([z.number(), z.string()]),
+  steps: z.array(z.object({ t: z.number(), alive: z.number().int(), meanProb: Num, meanEntropy: Num, hazard: Num })),
+  rho: Num,
+  points: z.number().int(),
+  ci: z.object({ rho: z.tuple([z.number(), z.number()]).nullable() }),
+});
+
 export const AnalysisDocumentSchema = z.object({
   schema: z.literal(ANALYSIS_SCHEMA),
   run: RunInfoSchema,
@@ -282,6 +293,8 @@ export const AnalysisDocumentSchema = z.object({
   trends: z.array(HorizonTrendSchema).default([]),
   /** Absent from documents written before scaling existed: read as none. */
   scaling: z.array(ScalingSchema).default([]),
+  /** Groups of agents that logged logprobs (metrics.md H4); empty otherwise, and absent from older documents. */
+  modelUncertainty: z.array(ModelUncertaintySchema).default([]),
 });
 
 export type AnalysisDocument = z.infer<typeof AnalysisDocumentSchema>;
@@ -297,3 +310,4 @@ export type RunInfo = z.infer<typeof RunInfoSchema>;
 export type ScalingEntry = z.infer<typeof ScalingSchema>;
 export type Fits = z.infer<typeof FitsSchema>;
 export type HorizonTrend = z.infer<typeof HorizonTrendSchema>;
+export type ModelUncertainty = z.infer<typeof ModelUncertaintySchema>;

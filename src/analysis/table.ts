@@ -154,7 +154,8 @@ export function renderAnalysisTable(doc: AnalysisDocument, layout: TableLayout =
     legend.push(fitted.dropped.length > 0 ? `not shown at this width: ${fitted.dropped.join(', ')}; --wide shows every column` : '--wide shows every column (p̂, q̂, growth, hazard slope, pass^1…k)');
   }
   const scaling = doc.scaling.length > 0 ? ['', renderScalingTable(doc.scaling)] : [];
-  return [title, ...sentences, '', table, ...legend.map((l) => wrapText(l, width, '  ')), ...scaling].join('\n');
+  const model = modelUncertaintyLines(doc).map((l) => wrapText(l, width, '  '));
+  return [title, ...sentences, '', table, ...legend.map((l) => wrapText(l, width, '  ')), ...scaling, ...model].join('\n');
 }
 
 export const SCALING_HEADER = ['family', 'H', 'scales', 'β bias² [95% CI]', 'β variance [95% CI]', 'β incoherence', 'Δ = β_B − β_V [95% CI]', 'verdict'];
@@ -172,4 +173,22 @@ export function renderScalingTable(entries: readonly ScalingEntry[]): string {
     e.verdict,
   ]);
   return `scaling: log-log slopes against scale; a direction is stated only when the CI of Δ excludes 0\n${renderColumns(SCALING_HEADER, rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'])}`;
+}
+
+/** metrics.md H4, one line per agent × horizon: the model's mean entropy and ρ(H_model, hazard) per instance. */
+function modelUncertaintyLines(doc: AnalysisDocument): string[] {
+  if (doc.modelUncertainty.length === 0) return [];
+  const cells = new Map<string, typeof doc.modelUncertainty>();
+  for (const g of doc.modelUncertainty) {
+    const k = `${g.agent}@H=${g.horizon}`;
+    cells.set(k, [...(cells.get(k) ?? []), g]);
+  }
+  const lines = ['model uncertainty (logprobs): mean H_model over steps, and Spearman ρ(H_model(t), hazard h(t)) per instance with 95% CI'];
+  for (const [k, gs] of cells) {
+    const ents = gs.flatMap((g) => g.steps.map((s) => s.meanEntropy)).filter((v): v is number => v !== null);
+    const mean = ents.length > 0 ? fmt(ents.reduce((a, b) => a + b, 0) / ents.length) : '—';
+    const rhos = gs.map((g) => `${g.instance}: ${g.rho === null ? '—' : fmt(g.rho)}${g.ci.rho ? ` [${fmt(g.ci.rho[0])}, ${fmt(g.ci.rho[1])}]` : ''}`);
+    lines.push(`${k}: H_model ${mean} bits; ρ ${rhos.join('; ')}`);
+  }
+  return lines;
 }

@@ -151,6 +151,7 @@ export function fixtureDocument(): AnalysisDocument {
     fork: null,
     trends: [],
     scaling: [],
+    modelUncertainty: [],
   };
   return AnalysisDocumentSchema.parse(doc);
 }
