@@ -177,7 +177,7 @@ export function renderScalingTable(entries: readonly ScalingEntry[]): string {
 
 /** metrics.md H4, one line per agent × horizon: the model's mean entropy and ρ(H_model, hazard) per instance. */
 function modelUncertaintyLines(doc: AnalysisDocument): string[] {
-  if (doc.modelUncertainty.length === 0) return [];
+  if ((doc.modelUncertainty ?? []).length === 0) return [];
   const cells = new Map<string, typeof doc.modelUncertainty>();
   for (const g of doc.modelUncertainty) {
     const k = `${g.agent}@H=${g.horizon}`;

@@ -10,7 +10,8 @@ import { HORIZON_COLOR, isNum, perAgent, STEP_X, type ChartFamily } from './comm
 export function modelUncertaintyCharts(doc: AnalysisDocument): ChartFamily {
   const id = 'model-entropy';
   // Runs without logprobs have nothing to say here, not even "not drawn".
-  if (doc.modelUncertainty.length === 0) return { charts: [], skipped: [] };
+  const groups = doc.modelUncertainty ?? [];
+  if (groups.length === 0) return { charts: [], skipped: [] };
   const title = "Model entropy H_model(t) and hazard h(t)";
   const sums = new Map<string, { agent: string; horizon: number; t: number; measure: string; sum: number; n: number }>();
   const add = (agent: string, horizon: number, t: number, measure: string, v: number | null) => {
@@ -21,14 +22,14 @@ export function modelUncertaintyCharts(doc: AnalysisDocument): ChartFamily {
     e.n++;
     sums.set(k, e);
   };
-  for (const g of doc.modelUncertainty)
+  for (const g of groups)
     for (const s of g.steps) {
       add(g.agent, g.horizon, s.t, 'H_model (bits)', s.meanEntropy);
       add(g.agent, g.horizon, s.t, 'hazard', s.hazard);
     }
   const values = [...sums.values()].map((e) => ({ agent: e.agent, horizon: e.horizon, t: e.t, measure: e.measure, value: e.sum / e.n }));
   if (!values.some((v) => v.measure === 'H_model (bits)')) return { charts: [], skipped: [{ id, title, reason: 'no step recovered the entropy over candidate actions (continuous actions, or candidates sharing their first token)' }] };
-  const rhos = doc.modelUncertainty.filter((g) => g.rho !== null).map((g) => g.rho as number);
+  const rhos = groups.filter((g) => g.rho !== null).map((g) => g.rho as number);
   const rho = rhos.length > 0 ? ` Mean Spearman ρ(H_model, h) over ${rhos.length} group${rhos.length === 1 ? '' : 's'}: ${(rhos.reduce((a, b) => a + b, 0) / rhos.length).toFixed(2)}.` : '';
   return {
     charts: [
