@@ -5,9 +5,9 @@
  * Skipped when no agent logged logprobs. Pure.
  */
 import type { AnalysisDocument } from '../../analysis/index.js';
-import { HORIZON_COLOR, isNum, perAgent, STEP_X, type ChartFamily } from './common.js';
+import { HORIZON_COLOR, horizonsOf, isNum, logSteps, perAgent, stepX, type ChartFamily, type ChartOptions } from './common.js';
 
-export function modelUncertaintyCharts(doc: AnalysisDocument): ChartFamily {
+export function modelUncertaintyCharts(doc: AnalysisDocument, opts: ChartOptions = {}): ChartFamily {
   const id = 'model-entropy';
   // Runs without logprobs have nothing to say here, not even "not drawn".
   const groups = doc.modelUncertainty ?? [];
@@ -40,7 +40,7 @@ export function modelUncertaintyCharts(doc: AnalysisDocument): ChartFamily {
         spec: perAgent(title, values, {
           mark: { type: 'line', point: { size: 14 }, strokeWidth: 1.5 },
           encoding: {
-            x: STEP_X,
+            x: stepX(logSteps(horizonsOf(doc), opts.stepScale)),
             y: { field: 'value', type: 'quantitative', title: 'H_model (bits) / hazard' },
             color: HORIZON_COLOR,
             strokeDash: { field: 'measure', type: 'nominal', title: 'measure' },
