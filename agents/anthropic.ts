@@ -47,8 +47,10 @@ const Params = z
     retries: z.number().int().min(0).max(10).default(2),
     /** 'any' forces a tool call; some models refuse forced tool use (and none allow it with thinking). */
     toolChoice: z.enum(['auto', 'any']).default('auto'),
-    /** The SDK's own retries (connection errors, timeouts, 408/409/429/5xx; honours retry-after). */
-    maxRetries: z.number().int().min(0).max(20).default(4),
+    /** Retries of a transient fault within a step (429, 5xx, 408/409, a dropped connection, a malformed body, a timeout); honours retry-after. */
+    maxRetries: z.number().int().min(0).max(20).default(8),
+    /** First backoff between those retries when the server names no retry-after; doubles up to 8 s. */
+    retryDelayMs: z.number().int().min(0).max(60_000).default(500),
     /** Per-attempt request timeout. */
     timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000),
     /** The SDK's HTTP transport: node:http(s) with keep-alive (less CPU per call), or the built-in fetch. */
@@ -72,7 +74,7 @@ const Params = z
 
 type Params = z.infer<typeof Params>;
 
-const configOf = (p: Params, env: NodeJS.ProcessEnv) => ({ apiKey: apiKeyFrom(env, p.apiKeyEnv), baseURL: p.baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs, httpClient: p.httpClient });
+const configOf = (p: Params, env: NodeJS.ProcessEnv) => ({ apiKey: apiKeyFrom(env, p.apiKeyEnv), baseURL: p.baseURL, maxRetries: p.maxRetries, retryDelayMs: p.retryDelayMs, timeoutMs: p.timeoutMs, httpClient: p.httpClient });
 
 export default defineModelAgent<Params>({
   kind: 'anthropic',

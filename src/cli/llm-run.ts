@@ -44,6 +44,10 @@ export interface LlmTotals {
   /** USD this invocation spent; null when any paid call was to an unpriced model (unknown, not zero). */
   readonly spentUsd: number | null;
   readonly unpricedCalls: number;
+  /** Requests whose reply never arrived (dropped, malformed, timed out): they may have been billed. */
+  readonly lostReplies: number;
+  /** The most this invocation can have spent: `spentUsd` plus each lost reply's bound; null when unknown. */
+  readonly spentAtMostUsd: number | null;
   readonly replayedFrom: string | null;
   /** The fault that stopped the run because every further call would fail (bad key, unreachable server). */
   readonly halted: RunHalt | null;
@@ -162,7 +166,7 @@ export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags,
         throw new HotmessError('log', `replay of ${flags.replay} failed: ${runtime.misses.length} request(s) not in its cache (first: ${runtime.misses[0]}); no API calls were made`);
       }
       const { meter } = runtime;
-      const totals: LlmTotals = { paidCalls: meter.paid.calls, cacheHits: meter.cacheHits, spentUsd: meter.totalUsd, unpricedCalls: meter.paid.unpriced, replayedFrom: flags.replay ?? null, halted: runtime.halted };
+      const totals: LlmTotals = { paidCalls: meter.paid.calls, cacheHits: meter.cacheHits, spentUsd: meter.totalUsd, unpricedCalls: meter.paid.unpriced, lostReplies: meter.lost, spentAtMostUsd: meter.atMostUsd, replayedFrom: flags.replay ?? null, halted: runtime.halted };
       return prefixFrom ? { ...totals, forkPrefix: { steps: prefixFrom.steps, realReplies: runtime.prefixReplies().size } } : totals;
     },
   };
@@ -226,7 +230,9 @@ export function formatEstimate(name: string, e: RunEstimate): string {
 
 export function formatTotals(t: LlmTotals): string {
   if (t.replayedFrom) return `replayed from ${t.replayedFrom}: ${t.cacheHits} cached replies, 0 API calls\n`;
-  const spent = t.spentUsd === null ? `spent unknown (${t.unpricedCalls} of them to models without a price)` : `spent $${t.spentUsd.toFixed(4)}`;
+  let spent = t.spentUsd === null ? `spent unknown (${t.unpricedCalls} of them to models without a price)` : `spent $${t.spentUsd.toFixed(4)}`;
+  // Replies that never arrived may have been billed: the spend is a bracket.
+  if (t.lostReplies > 0) spent += ` known, at most ${t.spentAtMostUsd === null ? 'unknown' : `$${t.spentAtMostUsd.toFixed(4)}`} (${t.lostReplies} repl${t.lostReplies === 1 ? 'y' : 'ies'} lost in transit may be billed)`;
   const see = t.paidCalls + t.cacheHits > 0 ? ' (see cost.json)' : '';
   let text = `model calls: ${t.paidCalls} paid, ${t.cacheHits} from the cache; ${spent}${see}\n`;
   const p = t.forkPrefix;

@@ -74,6 +74,13 @@ export interface RolloutCoordinates {
 export interface StepReport {
   readonly info?: { [key: string]: Json };
   readonly timing?: { [key: string]: Json };
+  /**
+   * The agent's verdict that its reply held no valid action (a model's
+   * malformed tool call), with the reason: the engine logs the step as
+   * `invalid` with this reason and leaves the state unchanged, whatever the
+   * returned action is.
+   */
+  readonly invalid?: string;
 }
 
 /** Per-rollout totals an agent wants on its rollout record (e.g. tokens, cost); merged into the record's `info`. */

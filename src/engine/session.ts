@@ -19,6 +19,7 @@ import {
   type Observation,
   type Outcome,
   type Rng,
+  type StepReport,
 } from '../core/index.js';
 import type { InstanceCache } from './instances.js';
 
@@ -64,7 +65,7 @@ export class RolloutSession {
   private readonly history: HistoryEntry[] | null;
   private readonly prefix: readonly Action[];
   private readonly idJson: string;
-  private pendingReport: { info?: { [k: string]: Json }; timing?: { [k: string]: Json } } | undefined;
+  private pendingReport: StepReport | undefined;
 
   constructor(init: SessionInit) {
     this.id = init.id;
@@ -176,7 +177,8 @@ export class RolloutSession {
     let line = '{"rollout":' + this.idJson + ',"t":' + t + ',"action":' + canonicalJson(action);
     try {
       line += ',"oracle":' + canonicalJson(this.oracle()) + ',"obs":"' + hashString(this.observation.text) + '"';
-      const invalid = checkAction(this.legal(), action);
+      // One rule: a model agent's own verdict on its reply (the tool-call format) comes first, then the action space.
+      const invalid = this.pendingReport?.invalid ?? checkAction(this.legal(), action);
       let reward = 0;
       let patches: readonly unknown[] = NO_PATCHES;
       let refused: string | null = null;

@@ -15,9 +15,10 @@
  * own, and treats a miss as an error: it makes no calls.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { canonicalJson, HotmessError, type Json } from '../core/index.js';
+import { AppendLog } from './append-log.js';
 
 export interface CacheKeyParts {
   readonly model: string;
@@ -75,15 +76,17 @@ export function readRolloutEntries(dir: string, agentSeed: string): Map<string, 
 }
 
 export class RolloutCache {
-  private fd: number | null = null;
+  private readonly log: AppendLog | null;
 
   constructor(
     private readonly entries: Map<string, Json>,
-    private readonly file: string | null,
+    file: string | null,
     readonly replaying: boolean,
     /** In a replay, what this run's own cache already holds (so hits are copied once). */
     private readonly own: Map<string, Json> | null,
-  ) {}
+  ) {
+    this.log = file ? new AppendLog(file) : null;
+  }
 
   get(key: string): Json | undefined {
     const v = this.entries.get(key);
@@ -94,6 +97,7 @@ export class RolloutCache {
     return v;
   }
 
+  /** Store a reply. Callers validate it first: the cache only ever holds replies that can be used. */
   put(key: string, value: Json): void {
     if (this.replaying) throw new HotmessError('internal', 'replay: a response cache in replay mode cannot take new entries');
     this.entries.set(key, value);
@@ -102,18 +106,23 @@ export class RolloutCache {
 
   /** Release the file; later entries reopen it. */
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    this.log?.close();
   }
 
   private append(key: string, value: Json): void {
-    if (!this.file) return;
-    if (this.fd === null) {
-      mkdirSync(dirname(this.file), { recursive: true });
-      this.fd = openSync(this.file, 'a');
-    }
-    // One synchronous write per reply: a crash loses at most the reply in flight.
-    writeSync(this.fd, JSON.stringify({ key, value }) + '\n');
+    // One synchronous write per reply: a crash loses at most the reply in flight, and its torn line is cut on the next open.
+    this.log?.append(JSON.stringify({ key, value }));
+  }
+}
+
+/** A cache file with a bad line that is not a torn tail: its replies cannot be trusted, and resuming would meet it again. */
+export class CorruptCacheError extends HotmessError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    what: string,
+  ) {
+    super('log', `${file}:${line}: ${what}; this rollout's cached replies cannot be read: delete ${file} to buy them again with --resume (the rollout is re-run), or restore it from a copy to keep them`);
   }
 }
 
@@ -128,11 +137,11 @@ function load(file: string): Map<string, Json> {
     try {
       entry = JSON.parse(text);
     } catch {
-      // A torn last line is what a crash mid-append leaves; anything else is corruption.
-      if (i >= lines.length - 2) continue;
-      throw new HotmessError('log', `${file}:${i + 1}: corrupt cache line (not JSON)`);
+      // A torn last line (no newline after it) is what a crash mid-append leaves; anything else is corruption.
+      if (i === lines.length - 1) continue;
+      throw new CorruptCacheError(file, i + 1, 'corrupt cache line (not JSON)');
     }
-    if (typeof entry.key !== 'string' || entry.value === undefined) throw new HotmessError('log', `${file}:${i + 1}: cache line without "key" and "value"`);
+    if (typeof entry.key !== 'string' || entry.value === undefined) throw new CorruptCacheError(file, i + 1, 'cache line without "key" and "value"');
     map.set(entry.key, entry.value as Json);
   }
   return map;

@@ -8,9 +8,11 @@
 export { ACTION_TOOL_NAME, actionSchema, actionTool, describeSpace, readToolInput, type JsonSchema, type ToolReply, type ToolSpec } from './tools.js';
 export { HistoryWindowSchema, windowStart, defaultSystemPrompt, systemBlocks, stepFeedback, omittedNote, retryFeedback, NO_TOOL_CALL, type HistoryWindow } from './prompt.js';
 export { addUsage, promptTokens, usageFromAnthropic, ZERO_USAGE, type TokenUsage } from './usage.js';
-export { PRICES, PRICES_CHECKED, batchPrice, priceFor, costUsd, roundUsd, type Price, type Rates } from './prices.js';
-export { Tally, CostMeter } from './meter.js';
-export { cacheKey, CacheMissError, readRolloutEntries, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
+export { PRICES, PRICES_CHECKED, batchPrice, priceFor, costUsd, maxCostUsd, roundUsd, type Price, type Rates } from './prices.js';
+export { Tally, CostMeter, RequestTicket, type LedgerWriter } from './meter.js';
+export { backoffMs, sleep, MAX_BACKOFF_MS } from './retry.js';
+export { AppendLog, cutTornTail, openForAppend } from './append-log.js';
+export { cacheKey, CacheMissError, CorruptCacheError, readRolloutEntries, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
 export { RequestLimiter, retryAfterMs, sharedLimiter, type LimiterOptions, type LimiterStats } from './limiter.js';
 export { LlmRuntime, createLlmRuntime, llmRuntimeOf, LLM_SERVICE, type LlmRuntimeOptions, type PrefixSource, type RunHalt } from './runtime.js';
 export { COST_FILE, COST_LEDGER, CostLedger, LedgerLineSchema, readLedger, summarizeLedger, type LedgerLine } from './ledger.js';

@@ -1,16 +1,28 @@
 /**
- * The run's cost ledger, `RUN/cost.jsonl`: one `call` line per paid model
- * call, appended synchronously as the reply arrives, and one `end` line when
- * an invocation finishes normally. A kill -9 loses at most the call in
- * flight. `RUN/cost.json` is a summary rebuilt from the whole ledger at the
- * end of every invocation (never summed onto itself), so the first
- * invocation to finish after a crash reports the true cumulative spend.
+ * The run's cost ledger, `RUN/cost.jsonl`. Every request is recorded twice,
+ * synchronously: a `sent` line before it goes out (with the most it can
+ * cost), and, when its fate is known, a `reply` line (tokens and USD: paid),
+ * a `refused` line (the server answered an error status: not billed) or a
+ * `lost` line (no readable reply: a dropped connection, a malformed body, a
+ * timeout; it may have been billed). A `sent` line without a `reply` or
+ * `refused` line is a request whose bill is unknown: lost, or in flight at a
+ * kill -9. Spend is therefore a bracket: the known cost of the replies, and
+ * at most that plus each unknown request's bound. `call` lines record a
+ * reply without a separate `sent` line (providers that bill nothing: local
+ * models; and ledgers written before `sent` lines existed). An `end` line
+ * closes an invocation that finished normally.
+ *
+ * `RUN/cost.json` is a summary rebuilt from the whole ledger at the end of
+ * every invocation (never summed onto itself), so the first invocation to
+ * finish after a crash reports the true cumulative bracket.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { HotmessError, type Json } from '../core/index.js';
-import { Tally } from './meter.js';
+import { HotmessError, writeFileAtomic, type Json } from '../core/index.js';
+import { AppendLog } from './append-log.js';
+import { Tally, type LedgerWriter } from './meter.js';
+import { roundUsd } from './prices.js';
 import type { TokenUsage } from './usage.js';
 
 /** The ledger file, beside `cost.json` in the run directory. */
@@ -19,57 +31,127 @@ export const COST_LEDGER = 'cost.jsonl';
 export const COST_FILE = 'cost.json';
 
 const Count = z.number().int().nonnegative();
-const CallLine = z.object({
-  kind: z.literal('call'),
-  invocation: Count,
+const Tokens = {
   inputTokens: Count,
   outputTokens: Count,
   cacheReadTokens: Count,
   cacheWriteTokens: Count,
   /** Null: the model has no price (unknown, not zero). */
   costUsd: z.number().nonnegative().nullable(),
+};
+const CallLine = z.object({ kind: z.literal('call'), invocation: Count, ...Tokens });
+const SentLine = z.object({
+  kind: z.literal('sent'),
+  invocation: Count,
+  /** Numbers this invocation's requests from 1. */
+  id: Count,
+  model: z.string(),
+  /** The most this request can cost (every prompt token at the dearest input rate, max_tokens of output); null when unpriced. */
+  maxUsd: z.number().nonnegative().nullable(),
 });
+const ReplyLine = z.object({ kind: z.literal('reply'), invocation: Count, id: Count, ...Tokens });
+const RefusedLine = z.object({ kind: z.literal('refused'), invocation: Count, id: Count, status: z.number().int() });
+const LostLine = z.object({ kind: z.literal('lost'), invocation: Count, id: Count, reason: z.string() });
 const EndLine = z.object({ kind: z.literal('end'), invocation: Count, cacheHits: Count });
-export const LedgerLineSchema = z.discriminatedUnion('kind', [CallLine, EndLine]);
+export const LedgerLineSchema = z.discriminatedUnion('kind', [SentLine, ReplyLine, RefusedLine, LostLine, CallLine, EndLine]);
 export type LedgerLine = z.infer<typeof LedgerLineSchema>;
 
-interface InvocationSums {
-  readonly tally: Tally;
-  cacheHits: number | null;
+const usageOf = (l: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number }): TokenUsage => ({
+  input: l.inputTokens,
+  output: l.outputTokens,
+  cacheRead: l.cacheReadTokens,
+  cacheWrite: l.cacheWriteTokens,
+  cacheWrite1h: 0,
+});
+
+/** Spend of a set of requests: the known part and what is unknown about the rest. */
+class Sums {
+  readonly known = new Tally();
+  requests = 0;
+  refused = 0;
+  /** Sent requests with no reply and no refusal. */
+  unknown = 0;
+  /** Sum of their bounds; null once one is unpriced. */
+  unknownMaxUsd: number | null = 0;
+
+  addUnknown(maxUsd: number | null): void {
+    this.unknown++;
+    this.unknownMaxUsd = this.unknownMaxUsd === null || maxUsd === null ? null : roundUsd(this.unknownMaxUsd + maxUsd);
+  }
+
+  toInfo(): { [key: string]: Json } {
+    const info = this.known.toInfo();
+    const known = info.costUsd as number | null;
+    return {
+      ...info,
+      unpricedCalls: this.known.unpriced,
+      requests: this.requests,
+      refused: this.refused,
+      unknownReplies: this.unknown,
+      costUsdAtMost: known === null || this.unknownMaxUsd === null ? null : roundUsd(known + this.unknownMaxUsd),
+    };
+  }
 }
 
-const usageOf = (l: z.infer<typeof CallLine>): TokenUsage => ({ input: l.inputTokens, output: l.outputTokens, cacheRead: l.cacheReadTokens, cacheWrite: l.cacheWriteTokens, cacheWrite1h: 0 });
-
 /**
- * The `cost.json` document for a ledger. Pure. A USD total is null when any
- * call in it was unpriced; an invocation without an `end` line was killed
- * (`complete: false`), and its cache hits are unknown (null).
+ * The `cost.json` document for a ledger. Pure. `costUsd` is what the replies
+ * that arrived cost (null when any was unpriced); `costUsdAtMost` adds the
+ * bound of every request whose reply never arrived (`unknownReplies`). An
+ * invocation without an `end` line was killed (`complete: false`), and its
+ * cache hits are unknown (null).
  */
 export function summarizeLedger(lines: readonly LedgerLine[]): { [key: string]: Json } {
-  const total = new Tally();
+  const total = new Sums();
   let hits = 0;
-  const byInvocation = new Map<number, InvocationSums>();
-  const of = (n: number): InvocationSums => {
+  const byInvocation = new Map<number, { sums: Sums; cacheHits: number | null; open: Map<number, number | null> }>();
+  const of = (n: number) => {
     let s = byInvocation.get(n);
-    if (!s) byInvocation.set(n, (s = { tally: new Tally(), cacheHits: null }));
+    if (!s) byInvocation.set(n, (s = { sums: new Sums(), cacheHits: null, open: new Map() }));
     return s;
   };
   for (const l of lines) {
     const s = of(l.invocation);
-    if (l.kind === 'call') {
-      s.tally.add(usageOf(l), l.costUsd);
-      total.add(usageOf(l), l.costUsd);
-    } else {
-      s.cacheHits = l.cacheHits;
-      hits += l.cacheHits;
+    switch (l.kind) {
+      case 'sent':
+        s.open.set(l.id, l.maxUsd);
+        s.sums.requests++;
+        total.requests++;
+        break;
+      case 'call':
+      case 'reply':
+        if (l.kind === 'call') {
+          s.sums.requests++;
+          total.requests++;
+        } else s.open.delete(l.id);
+        s.sums.known.add(usageOf(l), l.costUsd);
+        total.known.add(usageOf(l), l.costUsd);
+        break;
+      case 'refused':
+        s.open.delete(l.id);
+        s.sums.refused++;
+        total.refused++;
+        break;
+      case 'lost':
+        // Stays open: a lost reply may have been billed.
+        break;
+      case 'end':
+        s.cacheHits = l.cacheHits;
+        hits += l.cacheHits;
+        break;
+    }
+  }
+  for (const s of byInvocation.values()) {
+    for (const maxUsd of s.open.values()) {
+      s.sums.addUnknown(maxUsd);
+      total.addUnknown(maxUsd);
     }
   }
   const invocations = [...byInvocation.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([invocation, s]) => ({ invocation, ...s.tally.toInfo(), unpricedCalls: s.tally.unpriced, cacheHits: s.cacheHits, complete: s.cacheHits !== null }));
+    .map(([invocation, s]) => ({ invocation, ...s.sums.toInfo(), cacheHits: s.cacheHits, complete: s.cacheHits !== null }));
   return {
-    note: `paid model calls of every invocation on this run directory, rebuilt from ${COST_LEDGER}; cache hits are free; costUsd is null when a model has no price`,
-    total: { ...total.toInfo(), unpricedCalls: total.unpriced, cacheHits: hits },
+    note: `model requests of every invocation on this run directory, rebuilt from ${COST_LEDGER}: costUsd is what the replies that arrived cost, costUsdAtMost adds the most each request without a reply (unknownReplies: lost, or in flight at a kill) can have cost; cache hits are free; a cost is null when a model has no price`,
+    total: { ...total.toInfo(), cacheHits: hits },
     invocations,
   };
 }
@@ -96,20 +178,37 @@ export function readLedger(path: string): LedgerLine[] {
 }
 
 /** One invocation's writer on a run directory's ledger. Opens lazily: a run that never calls a model writes nothing. */
-export class CostLedger {
-  private fd: number | null = null;
+export class CostLedger implements LedgerWriter {
+  private readonly log: AppendLog;
   private invocation = 0;
 
-  constructor(readonly runDir: string) {}
-
-  get path(): string {
-    return join(this.runDir, COST_LEDGER);
+  constructor(readonly runDir: string) {
+    this.log = new AppendLog(join(runDir, COST_LEDGER));
   }
 
-  /** Append one paid call (synchronously: a crash loses at most the call in flight). */
-  recordCall(usage: TokenUsage, cost: number | null): void {
-    const line: LedgerLine = { kind: 'call', invocation: this.open(), inputTokens: usage.input, outputTokens: usage.output, cacheReadTokens: usage.cacheRead, cacheWriteTokens: usage.cacheWrite, costUsd: cost };
-    writeSync(this.fd!, JSON.stringify(line) + '\n');
+  get path(): string {
+    return this.log.path;
+  }
+
+  sent(id: number, model: string, maxUsd: number | null): void {
+    this.write({ kind: 'sent', invocation: this.open(), id, model, maxUsd });
+  }
+
+  reply(id: number, usage: TokenUsage, cost: number | null): void {
+    this.write({ kind: 'reply', invocation: this.open(), id, ...tokens(usage), costUsd: cost });
+  }
+
+  refused(id: number, status: number): void {
+    this.write({ kind: 'refused', invocation: this.open(), id, status });
+  }
+
+  lost(id: number, reason: string): void {
+    this.write({ kind: 'lost', invocation: this.open(), id, reason });
+  }
+
+  /** A reply recorded without a `sent` line (a provider that bills nothing). */
+  call(usage: TokenUsage, cost: number | null): void {
+    this.write({ kind: 'call', invocation: this.open(), ...tokens(usage), costUsd: cost });
   }
 
   /**
@@ -117,36 +216,25 @@ export class CostLedger {
    * or cached), then `cost.json` rebuilt from the ledger when one exists.
    */
   finish(cacheHits: number): void {
-    if (this.fd !== null || cacheHits > 0) {
-      const line: LedgerLine = { kind: 'end', invocation: this.open(), cacheHits };
-      writeSync(this.fd!, JSON.stringify(line) + '\n');
-    }
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    if (this.log.isOpen || cacheHits > 0) this.write({ kind: 'end', invocation: this.open(), cacheHits });
+    this.log.close();
     if (!existsSync(this.path)) return;
-    const file = join(this.runDir, COST_FILE);
-    writeFileSync(`${file}.tmp`, JSON.stringify(summarizeLedger(readLedger(this.path)), null, 2) + '\n');
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(join(this.runDir, COST_FILE), JSON.stringify(summarizeLedger(readLedger(this.path)), null, 2) + '\n');
   }
 
-  /** Open for appending once: number this invocation after the ledger's last, and cut a torn tail. */
+  private write(line: LedgerLine): void {
+    this.log.append(JSON.stringify(line));
+  }
+
+  /** Number this invocation after the ledger's last, once (the append log cuts a torn tail when it opens). */
   private open(): number {
-    if (this.fd !== null) return this.invocation;
-    mkdirSync(this.runDir, { recursive: true });
+    if (this.invocation > 0) return this.invocation;
     let last = 0;
-    if (existsSync(this.path)) {
-      const text = readFileSync(this.path, 'utf8');
-      const cut = text.lastIndexOf('\n') + 1;
-      if (cut < text.length) {
-        // A crash mid-append left half a line: drop it, so the next line starts clean.
-        const fd = openSync(this.path, 'r+');
-        ftruncateSync(fd, Buffer.byteLength(text.slice(0, cut)));
-        closeSync(fd);
-      }
-      for (const l of readLedger(this.path)) last = Math.max(last, l.invocation);
-    }
+    // A torn last line is skipped by the reader and cut by the first append.
+    for (const l of readLedger(this.path)) last = Math.max(last, l.invocation);
     this.invocation = last + 1;
-    this.fd = openSync(this.path, 'a');
     return this.invocation;
   }
 }
+
+const tokens = (u: TokenUsage) => ({ inputTokens: u.input, outputTokens: u.output, cacheReadTokens: u.cacheRead, cacheWriteTokens: u.cacheWrite });

@@ -35,22 +35,99 @@ export class Tally {
   }
 }
 
+/** Where a meter records requests durably (the run's cost ledger, ledger.ts). */
+export interface LedgerWriter {
+  sent(id: number, model: string, maxUsd: number | null): void;
+  reply(id: number, usage: TokenUsage, cost: number | null): void;
+  refused(id: number, status: number): void;
+  lost(id: number, reason: string): void;
+  call(usage: TokenUsage, cost: number | null): void;
+}
+
+/**
+ * One request, recorded when sent; settle it exactly once with what came
+ * back. Provider-neutral: any agent that bills per request uses these.
+ */
+export class RequestTicket {
+  private settled = false;
+
+  constructor(
+    private readonly meter: CostMeter,
+    readonly id: number,
+    /** The most this request can cost; null when unpriced. */
+    readonly maxUsd: number | null,
+  ) {}
+
+  /** A reply arrived and was read: billed at `usage`. Record it before using (caching) the reply. */
+  replied(usage: TokenUsage, cost: number | null): void {
+    if (this.settle()) this.meter.settleReply(this, usage, cost);
+  }
+
+  /** The server answered with an error status: nothing billed. */
+  refused(status: number): void {
+    if (this.settle()) this.meter.settleRefused(this, status);
+  }
+
+  /** No readable reply (dropped, malformed, timed out, aborted): it may have been billed, up to `maxUsd`. */
+  lost(reason: string): void {
+    if (this.settle()) this.meter.settleLost(this, reason);
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    return true;
+  }
+}
+
 export class CostMeter {
-  /** Calls sent to a provider and paid for. */
+  /** Calls sent to a provider and paid for (their replies arrived). */
   readonly paid = new Tally();
   /** Replies served from the response cache (free). */
   cacheHits = 0;
+  /** Requests sent in this invocation. */
+  requests = 0;
+  /** Requests whose reply never arrived (lost), and the sum of what they can have cost (null once one is unpriced). */
+  lost = 0;
+  lostMaxUsd: number | null = 0;
 
-  /** @param onPaid told of every paid call as it is recorded (the run's durable ledger). */
-  constructor(private readonly onPaid?: (usage: TokenUsage, cost: number | null) => void) {}
+  /** @param ledger told of every request as it is sent and settled (the run's durable ledger). */
+  constructor(private readonly ledger?: LedgerWriter) {}
 
+  /** Record a request about to go out; `maxUsd` bounds what it can cost (null: unpriced). */
+  sent(model: string, maxUsd: number | null): RequestTicket {
+    const ticket = new RequestTicket(this, ++this.requests, maxUsd);
+    this.ledger?.sent(ticket.id, model, maxUsd);
+    return ticket;
+  }
+
+  /** A reply recorded without a ticket (providers that bill nothing, such as local models). */
   recordCall(usage: TokenUsage, cost: number | null): void {
+    this.requests++;
     this.paid.add(usage, cost);
-    this.onPaid?.(usage, cost);
+    this.ledger?.call(usage, cost);
   }
 
   recordHit(): void {
     this.cacheHits++;
+  }
+
+  /** @internal (RequestTicket) */
+  settleReply(t: RequestTicket, usage: TokenUsage, cost: number | null): void {
+    this.ledger?.reply(t.id, usage, cost);
+    this.paid.add(usage, cost);
+  }
+
+  /** @internal (RequestTicket) */
+  settleRefused(t: RequestTicket, status: number): void {
+    this.ledger?.refused(t.id, status);
+  }
+
+  /** @internal (RequestTicket) */
+  settleLost(t: RequestTicket, reason: string): void {
+    this.ledger?.lost(t.id, reason);
+    this.lost++;
+    this.lostMaxUsd = this.lostMaxUsd === null || t.maxUsd === null ? null : roundUsd(this.lostMaxUsd + t.maxUsd);
   }
 
   /** USD spent by priced calls so far (what `--max-cost` bounds; it refuses unpriced models). */
@@ -61,5 +138,11 @@ export class CostMeter {
   /** USD spent so far, or null when any paid call was unpriced (the total is then unknown). */
   get totalUsd(): number | null {
     return this.paid.unpriced > 0 ? null : this.paid.costUsd;
+  }
+
+  /** The most spent so far: the known spend plus every lost reply's bound; null when unknown. */
+  get atMostUsd(): number | null {
+    const known = this.totalUsd;
+    return known === null || this.lostMaxUsd === null ? null : roundUsd(known + this.lostMaxUsd);
   }
 }

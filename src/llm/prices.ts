@@ -122,3 +122,17 @@ export function batchPrice(price: Price): Price {
 
 /** Costs are rounded to 1e-10 USD so sums print without float noise. */
 export const roundUsd = (usd: number): number => Math.round(usd * 1e10) / 1e10;
+
+/**
+ * The most one request can cost: every prompt token at the dearest input
+ * rate (plain, 5-minute or one-hour cache write) and `maxOutputTokens` of
+ * output. What a reply that never arrived may have been billed.
+ */
+export function maxCostUsd(price: Price, promptTokensBound: number, maxOutputTokens: number): number {
+  const none = { input: 0, output: maxOutputTokens, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0 };
+  return Math.max(
+    costUsd(price, { ...none, input: promptTokensBound }),
+    costUsd(price, { ...none, cacheWrite: promptTokensBound }),
+    costUsd(price, { ...none, cacheWrite: promptTokensBound, cacheWrite1h: promptTokensBound }),
+  );
+}

@@ -20,7 +20,8 @@ export const LLM_SERVICE = 'llm';
 
 /** A fault that dooms every further call of the run: refused credentials (code `agent`) or an unreachable server (`network`). */
 export interface RunHalt {
-  readonly code: 'agent' | 'network';
+  /** `log`: a response cache file that cannot be read (resuming would meet it again). */
+  readonly code: 'agent' | 'network' | 'log';
   /** One line naming the agent and what to check; never the key. */
   readonly reason: string;
 }
@@ -90,7 +91,7 @@ export class LlmRuntime {
     this.cache = new ResponseCache(opts.cacheDir ?? null, opts.replayFrom ?? null);
     const ledger = opts.runDir ? new CostLedger(opts.runDir) : null;
     this.ledger = ledger;
-    this.meter = new CostMeter(ledger ? (usage, cost) => ledger.recordCall(usage, cost) : undefined);
+    this.meter = new CostMeter(ledger ?? undefined);
     this.limiter = sharedLimiter('anthropic');
     this.openaiLimiter = sharedLimiter('openai');
     if (opts.maxRequests !== undefined) {

@@ -77,7 +77,15 @@ export function actionTool(space: ActionSpace): ToolSpec {
   };
 }
 
-/** A model's tool input read against the legal actions. `action` is what the engine logs either way. */
+/**
+ * A model's tool input read against the legal actions. When it is not ok,
+ * `action` is what the step logs, chosen so the engine's own check refuses
+ * it too (the engine also takes the agent's `reason`, so both agree on
+ * every invalid reply): null when there is no action (not an object, no
+ * `action` field), the whole input when it has extra fields (an object with
+ * an `action` key is no environment's action), and the action itself when
+ * it is outside the space.
+ */
 export type ToolReply = { readonly ok: true; readonly action: Action } | { readonly ok: false; readonly action: Action; readonly reason: string };
 
 /**
@@ -87,13 +95,13 @@ export type ToolReply = { readonly ok: true; readonly action: Action } | { reado
  */
 export function readToolInput(space: ActionSpace, input: unknown): ToolReply {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return { ok: false, action: toJson(input), reason: 'the tool input must be an object {"action": ...}' };
+    return { ok: false, action: null, reason: 'the tool input must be an object {"action": ...}' };
   }
   const obj = input as Record<string, unknown>;
-  if (!('action' in obj)) return { ok: false, action: toJson(input), reason: 'the tool input has no "action" field' };
+  if (!('action' in obj)) return { ok: false, action: null, reason: 'the tool input has no "action" field' };
   const extra = Object.keys(obj).filter((k) => k !== 'action');
+  if (extra.length > 0) return { ok: false, action: toJson(input), reason: `unexpected field(s) ${extra.map((k) => JSON.stringify(k)).join(', ')}; give only "action"` };
   const action = toJson(obj.action);
-  if (extra.length > 0) return { ok: false, action, reason: `unexpected field(s) ${extra.map((k) => JSON.stringify(k)).join(', ')}; give only "action"` };
   const refused = checkAction(space, action);
   return refused === null ? { ok: true, action } : { ok: false, action, reason: refused };
 }

@@ -51,7 +51,7 @@ describe('response cache', () => {
     const first = await run(spec, out);
     expect(first.summary.terminations).toEqual({ terminated: 1, truncated: 0, error: 1 });
     const failed = rollouts(out).find((r) => r.termination === 'error');
-    expect(failed.error).toBe('agent at t=2: anthropic: HTTP 500 api_error: boom (request req_000005) after 0 SDK retries');
+    expect(failed.error).toBe('agent at t=2: anthropic: HTTP 500 api_error: boom (request req_000005) after 0 retries');
     // The failed rollout's spend is still on its record.
     expect(failed.info).toMatchObject({ calls: 1, costUsd: 0.002325 });
     expect(server.requests).toHaveLength(5);

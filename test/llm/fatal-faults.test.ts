@@ -67,7 +67,7 @@ describe('faults that doom every call stop the run', () => {
     expect(r.status, r.stderr).toBe(EXIT_CODES.network);
     const lines = errorLines(r.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^hotmess: cannot reach the Messages API at ${dead.replace(/[.]/g, '\\.')}/? for agent "claude" \\(ECONNREFUSED after 1 SDK retry\\): check the agent's baseURL, ANTHROPIC_BASE_URL and the network; .* --resume$`));
+    expect(lines[0]).toMatch(new RegExp(`^hotmess: cannot reach the Messages API at ${dead.replace(/[.]/g, '\\.')}/? for agent "claude" \\(ECONNREFUSED after 1 retry\\): check the agent's baseURL, ANTHROPIC_BASE_URL and the network; .* --resume$`));
     expect(r.stderr + r.stdout).not.toContain(SENTINEL_KEY);
     expect(rollouts(out)).toHaveLength(1);
   });

@@ -64,7 +64,7 @@ describe('overload and rate limits', () => {
     const spec = scenarioSpec(server.url, { horizons: [2], rollouts: 2 });
     const { summary } = await run(spec, out);
     expect(summary.terminations).toEqual({ terminated: 1, truncated: 0, error: 1 });
-    expect(rollouts(out).find((r) => r.termination === 'error').error).toBe('agent at t=2: anthropic: HTTP 529 overloaded_error: Overloaded (request req_000002) after 0 SDK retries');
+    expect(rollouts(out).find((r) => r.termination === 'error').error).toBe('agent at t=2: anthropic: HTTP 529 overloaded_error: Overloaded (request req_000002) after 0 retries');
     const again = await run(spec, out, { resume: true });
     expect(again.summary.terminations).toEqual({ terminated: 1, truncated: 0, error: 0 });
     expect(rollouts(out).map((r) => r.termination)).toEqual(['terminated', 'terminated']);
@@ -85,7 +85,7 @@ describe.each(['node', 'fetch'])('timeouts and aborts (httpClient %s)', (httpCli
     const out = join(tempDir(), 'run');
     const { summary } = await run(scenarioSpec(server.url, { horizons: [2], rollouts: 2, agent: { timeoutMs: 300, httpClient } }), out);
     expect(summary.terminations).toEqual({ terminated: 1, truncated: 0, error: 1 });
-    expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: request timed out (timeout 300 ms, after 0 SDK retries)');
+    expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: request timed out (timeout 300 ms) after 0 retries');
   });
 
   it('a refused connection is a connection error, retried and then reported', async () => {
@@ -96,7 +96,7 @@ describe.each(['node', 'fetch'])('timeouts and aborts (httpClient %s)', (httpCli
     await spare.close();
     const { summary } = await run(scenarioSpec(dead, { horizons: [1], rollouts: 1, agent: { maxRetries: 1, httpClient } }), out);
     expect(summary.terminations.error).toBe(1);
-    expect(rollouts(out)[0].error).toMatch(/^agent at t=1: anthropic: connection failed after 1 SDK retry: /);
+    expect(rollouts(out)[0].error).toMatch(/^agent at t=1: anthropic: connection failed: .* after 1 retry$/);
   });
 
   it('an abort cancels the call in flight and commits nothing', async () => {

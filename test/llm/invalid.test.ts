@@ -76,15 +76,16 @@ describe('malformed tool input', () => {
     expect(s1.action).toBeNull();
     expect(s1.invalid).toBeDefined();
     expect(s1.info).toMatchObject({ attempts: 1, stopReason: 'end_turn', text: 'I think the answer is 7.' });
-    expect(lastUserText(server.requests[1].body)).toMatch(/^Your previous reply made no tool call\. Refused: not a valid action .* The state did not change\.\nStep 1\./);
+    expect(s1.invalid).toBe('no `act` tool call in the reply');
+    expect(lastUserText(server.requests[1].body)).toMatch(/^Your previous reply made no tool call\. Refused: no `act` tool call in the reply\. The state did not change\.\nStep 1\./);
   });
 
-  it('a reply that is not a message fails its rollout only', async () => {
+  it('a reply that is not a message fails its rollout only when no retry is left', async () => {
     server.handler = (r) => (r.n === 1 ? { status: 200, json: { type: 'message', content: 'oops' } } : right(r));
     const out = join(tempDir(), 'run');
     const { summary } = await run(scenarioSpec(server.url, { horizons: [1], rollouts: 2 }), out);
     expect(summary.terminations).toEqual({ terminated: 1, truncated: 0, error: 1 });
-    expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: malformed reply: no content array');
+    expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: malformed response body (request req_000001): not a message (no content array) after 0 retries');
   });
 });
 
@@ -121,7 +122,9 @@ describe('readToolInput', () => {
   });
   it('names what is wrong otherwise', () => {
     expect(readToolInput(ints, 'x')).toMatchObject({ ok: false, reason: 'the tool input must be an object {"action": ...}' });
-    expect(readToolInput(ints, { action: 3, why: 'because' })).toMatchObject({ ok: false, action: 3, reason: 'unexpected field(s) "why"; give only "action"' });
+    expect(readToolInput(ints, { action: 3, why: 'because' })).toMatchObject({ ok: false, action: { action: 3, why: 'because' }, reason: 'unexpected field(s) "why"; give only "action"' });
+    expect(readToolInput(ints, {})).toEqual({ ok: false, action: null, reason: 'the tool input has no "action" field' });
+    expect(readToolInput(ints, 5)).toEqual({ ok: false, action: null, reason: 'the tool input must be an object {"action": ...}' });
     expect(readToolInput(ints, { action: 2.5 })).toMatchObject({ ok: false, action: 2.5 });
     expect(readToolInput(moves, { action: 'S' })).toEqual({ ok: false, action: 'S', reason: 'not a legal action: "S"' });
   });

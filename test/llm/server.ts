@@ -33,6 +33,10 @@ export interface Reply {
   readonly json?: unknown;
   /** Wait this long before answering (the request may be abandoned meanwhile). */
   readonly delayMs?: number;
+  /** Send the body cut after this many bytes, as a complete reply (a truncated body on the status given). */
+  readonly truncateAt?: number;
+  /** Send the headers and this many bytes of the body, then destroy the connection (closed mid-body). */
+  readonly dropAt?: number;
 }
 
 export type Handler = (req: ServerRequest) => Reply | Promise<Reply>;
@@ -101,7 +105,14 @@ export async function startMessagesServer(apiKey: string, handler: Handler): Pro
 
 function send(res: import('node:http').ServerResponse, reply: Reply): void {
   if (res.writableEnded || res.destroyed) return;
-  const body = JSON.stringify(reply.json ?? {});
+  const full = Buffer.from(JSON.stringify(reply.json ?? {}));
+  if (reply.dropAt !== undefined) {
+    // Promise the whole body, send part of it, then cut the connection.
+    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': String(full.length), ...(reply.headers ?? {}) });
+    res.write(full.subarray(0, reply.dropAt), () => res.destroy());
+    return;
+  }
+  const body = reply.truncateAt !== undefined ? full.subarray(0, reply.truncateAt) : full;
   res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
   res.end(body);
 }

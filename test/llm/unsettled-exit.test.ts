@@ -8,10 +8,24 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { cleanup, runCli, tempDir } from './helpers.js';
+import { spawn } from 'node:child_process';
 import { afterEach } from 'vitest';
+import { CLI, cleanup, tempDir } from './helpers.js';
 
 afterEach(cleanup);
+
+/** The CLI as a real process: how it ends is the point. */
+function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(CLI[0], [CLI[1], ...args], { env: { ...process.env, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 const scenario = (dir: string) => {
   const file = join(dir, 'scenario.yaml');

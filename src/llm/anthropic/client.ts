@@ -1,22 +1,28 @@
 /**
  * The Messages API through the official SDK, loaded on first use (scripted
- * runs never import it). Every HTTP attempt, the SDK's own retries included,
- * passes through the process-wide limiter; the SDK's `maxRetries` and
- * `timeout` are set from the agent's params and honour `retry-after`.
+ * runs never import it). One `create` is one HTTP attempt: the SDK does not
+ * retry (the session retries transient faults within the step, with
+ * backoff and a budget, so every attempt is seen and recorded). Each attempt
+ * passes through the process-wide limiter. The body is read here: a 200
+ * whose body is not a message (truncated, not JSON, no content array) is a
+ * transient "malformed response body" naming the request id, never a reply.
  * Errors come out as one-line `ApiCallError`s (faults.ts) with the API key
  * scrubbed, classified as transient or fatal to the run.
  */
 import type { Middleware } from '@anthropic-ai/sdk';
 import { HotmessError, type Json } from '../../core/index.js';
 import { retryAfterMs, type RequestLimiter } from '../limiter.js';
-import { apiCallError, firstLine } from './faults.js';
+import { ApiCallError, apiCallError, firstLine } from './faults.js';
 import { nodeFetch } from './node-fetch.js';
 
 export interface AnthropicConfig {
   readonly apiKey: string;
   /** Defaults to ANTHROPIC_BASE_URL, then the public API. */
   readonly baseURL?: string;
+  /** Retries of a transient fault within one step (the session's budget; the SDK itself makes one attempt). */
   readonly maxRetries: number;
+  /** The first backoff between attempts when the server names no `retry-after`; it doubles, up to 8 s. */
+  readonly retryDelayMs: number;
   readonly timeoutMs: number;
   /** 'node' (default): node:http(s) with keep-alive, a quarter less CPU per step; 'fetch': the built-in fetch. */
   readonly httpClient?: 'node' | 'fetch';
@@ -54,7 +60,7 @@ export async function createMessagesCaller(config: AnthropicConfig, limiter: Req
   const client = new Anthropic({
     apiKey: config.apiKey,
     ...(config.baseURL ? { baseURL: config.baseURL } : {}),
-    maxRetries: config.maxRetries,
+    maxRetries: 0,
     timeout: config.timeoutMs,
     middleware: [gate],
     // Spans cost ~0.2 ms of CPU per call and nothing here reads them.
@@ -62,17 +68,42 @@ export async function createMessagesCaller(config: AnthropicConfig, limiter: Req
     ...(config.httpClient === 'fetch' ? {} : { fetch: nodeFetch as never }),
   });
   const scrub = (s: string) => (config.apiKey.length > 0 ? s.split(config.apiKey).join('[redacted]') : s);
+  const context = { baseURL: client.baseURL, maxRetries: null, timeoutMs: config.timeoutMs, scrub };
   return {
     async create(request, signal) {
+      let response: Response;
+      let text: string;
       try {
-        const message = await client.messages.create(request as never, { signal });
-        const requestId = (message as { _request_id?: string | null })._request_id ?? null;
-        // The SDK's parsed JSON; its ids are non-enumerable and stay out of the cache.
-        return { requestId, message: message as unknown as Json };
+        response = await client.messages.create(request as never, { signal }).asResponse();
+        text = await response.text();
       } catch (e) {
         if (signal.aborted) throw e;
-        throw apiCallError(e, { baseURL: client.baseURL, maxRetries: config.maxRetries, timeoutMs: config.timeoutMs, scrub });
+        const err = apiCallError(e, context);
+        const headers = (e as { headers?: { get(name: string): string | null } }).headers;
+        if (headers && typeof headers.get === 'function') err.retryAfterMs = retryAfterMs(headers);
+        throw err;
       }
+      const requestId = response.headers.get('request-id');
+      return { requestId, message: readMessage(text, requestId, client.baseURL, scrub) };
     },
   };
+}
+
+/** A 200 body as a message, or a transient `ApiCallError` saying why it is not one. */
+function readMessage(text: string, requestId: string | null, baseURL: string, scrub: (s: string) => string): Json {
+  let message: unknown;
+  let why: string | null = null;
+  try {
+    message = JSON.parse(text);
+    if (!message || typeof message !== 'object' || Array.isArray(message) || !Array.isArray((message as { content?: unknown }).content)) why = 'not a message (no content array)';
+  } catch (e) {
+    why = firstLine(e);
+  }
+  if (why === null) return message as Json;
+  const id = requestId ? ` (request ${requestId})` : '';
+  return malformed(scrub(`anthropic: malformed response body${id}: ${why}`), scrub(baseURL));
+}
+
+function malformed(message: string, baseURL: string): never {
+  throw new ApiCallError(message, 'transient', 200, null, null, baseURL);
 }

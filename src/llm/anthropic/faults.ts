@@ -1,10 +1,10 @@
 /**
  * What a failed Messages API call means for the run. Most faults are
- * transient (429, 529, timeouts, a reset connection): the SDK retries them
+ * transient (429, 529, timeouts, a reset connection, an unreadable body): they are retried
  * and a call that still fails ends its rollout in `error`, re-run on resume.
  * Two kinds doom every further call of the run, so they stop it at once:
  * refused credentials (401/403) and a server that cannot be reached at all
- * (connection refused, DNS failure) after the SDK's retries.
+ * (connection refused, DNS failure) after the retries.
  */
 import { HotmessError } from '../../core/index.js';
 
@@ -29,6 +29,23 @@ export class ApiCallError extends HotmessError {
   ) {
     super('network', message);
   }
+
+  /** How long the server asked to wait before a retry (`retry-after-ms`, `retry-after`), when it said. */
+  retryAfterMs: number | null = null;
+
+  /** Worth another attempt: no answer, an unreadable body, or a status the API documents as transient (408, 409, 429, 5xx). */
+  get retryable(): boolean {
+    if (this.fault === 'auth') return false;
+    const s = this.status;
+    return s === null || s === 200 || s === 408 || s === 409 || s === 429 || s >= 500;
+  }
+
+  /** The same fault, its message ending with how many attempts were made. */
+  afterRetries(retries: number): ApiCallError {
+    const e = new ApiCallError(`${this.message} after ${retries} retr${retries === 1 ? 'y' : 'ies'}`, this.fault, this.status, this.errno, this.detail, this.baseURL);
+    e.retryAfterMs = this.retryAfterMs;
+    return e;
+  }
 }
 
 interface SdkError {
@@ -40,26 +57,27 @@ interface SdkError {
 }
 
 /** Classify an SDK error; `scrub` removes the key from anything quoted from it. */
-export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: number; timeoutMs: number; scrub: (s: string) => string; provider?: string }): ApiCallError {
+export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: number | null; timeoutMs: number; scrub: (s: string) => string; provider?: string }): ApiCallError {
   const err = (e ?? {}) as SdkError;
   const who = ctx.provider ?? 'anthropic';
   // The openai SDK leaves `name` as "Error"; its classes carry the names.
   const name = err.name && err.name !== 'Error' ? err.name : (e as { constructor?: { name?: string } } | null)?.constructor?.name;
-  const tries = `after ${ctx.maxRetries} SDK retr${ctx.maxRetries === 1 ? 'y' : 'ies'}`;
+  // Null: the caller retries and says how often (ApiCallError.afterRetries).
+  const tries = ctx.maxRetries === null ? '' : `after ${ctx.maxRetries} SDK retr${ctx.maxRetries === 1 ? 'y' : 'ies'}`;
   const baseURL = ctx.scrub(withoutCredentials(ctx.baseURL));
   const make = (message: string, fault: ApiFault, status: number | null = null, errno: string | null = null, detail: string | null = null) =>
     new ApiCallError(ctx.scrub(message), fault, status, errno, detail === null ? null : ctx.scrub(detail), baseURL);
-  if (name === 'APIConnectionTimeoutError') return make(`${who}: request timed out (timeout ${ctx.timeoutMs} ms, ${tries})`, 'transient');
+  if (name === 'APIConnectionTimeoutError') return make(`${who}: request timed out (timeout ${ctx.timeoutMs} ms${tries ? `, ${tries}` : ''})`, 'transient');
   if (name === 'APIConnectionError') {
     const errno = socketCode(e);
-    return make(`${who}: connection failed ${tries}: ${firstLine(e)}${errno ? ` (${errno})` : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
+    return make(`${who}: connection failed${tries ? ` ${tries}` : ''}: ${firstLine(e)}${errno ? ` (${errno})` : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
   }
   if (typeof err.status === 'number') {
     const d = err.error?.error ?? err.error;
     const kind = d?.type ?? (d && 'code' in d && d.code != null ? String(d.code) : undefined);
     const detail = kind ? `${kind}: ${d?.message ?? ''}`.trim() : null;
     const what = detail ?? firstLine(e).trim();
-    const retried = err.status === 429 || err.status >= 500 ? ` ${tries}` : '';
+    const retried = tries && (err.status === 429 || err.status >= 500) ? ` ${tries}` : '';
     const fault: ApiFault = err.status === 401 || err.status === 403 ? 'auth' : 'transient';
     return make(`${who}: HTTP ${err.status} ${what}${err.requestID ? ` (request ${err.requestID})` : ''}${retried}`, fault, err.status, null, detail);
   }
@@ -74,7 +92,7 @@ export function fatalReason(e: ApiCallError, who: { agent: string; keyEnv: strin
   if (e.fault === 'auth' && e.status === 401) return `authentication failed (HTTP 401) for agent "${who.agent}": check ${who.keyEnv}`;
   if (e.fault === 'auth') return `permission denied (HTTP ${e.status}) for agent "${who.agent}"${e.detail ? ` (${e.detail})` : ''}: check ${who.keyEnv} and its access to model "${who.model}"`;
   if (e.fault === 'unreachable') {
-    const tries = `after ${who.maxRetries} SDK retr${who.maxRetries === 1 ? 'y' : 'ies'}`;
+    const tries = `after ${who.maxRetries} retr${who.maxRetries === 1 ? 'y' : 'ies'}`;
     return `cannot reach the ${who.api ?? 'Messages API'} at ${e.baseURL} for agent "${who.agent}" (${e.errno} ${tries}): check the agent's baseURL, ${who.baseEnv ?? 'ANTHROPIC_BASE_URL'} and the network`;
   }
   return null;

@@ -8,18 +8,19 @@
  * and text go into `report().info`; latency into `timing`.
  */
 import { HotmessError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
-import { CacheMissError, cacheKey, type RolloutCache } from '../cache.js';
+import { CacheMissError, cacheKey, CorruptCacheError, type RolloutCache } from '../cache.js';
 import { Tally } from '../meter.js';
-import { costUsd, type Price } from '../prices.js';
+import { costUsd, maxCostUsd, type Price } from '../prices.js';
+import { backoffMs, sleep } from '../retry.js';
+import { TOOL_PROMPT_TOKENS } from '../estimate.js';
 import { NO_TOOL_CALL } from '../prompt.js';
 import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
-import { usageFromAnthropic } from '../usage.js';
 import type { AnthropicConfig, MessagesReply } from './client.js';
-import { ApiCallError, fatalReason } from './faults.js';
+import { ApiCallError, fatalReason, firstLine } from './faults.js';
 import { batchCustomId } from './batcher.js';
 import { buildRequest, type RequestSettings, type RetryTurn } from './request.js';
-import { parseReply } from './response.js';
+import { parseReply, type ParsedReply } from './response.js';
 
 export interface SessionInit {
   readonly settings: RequestSettings;
@@ -44,7 +45,13 @@ export class AnthropicSession implements AsyncAgent {
   private last: StepReport | undefined;
 
   constructor(private readonly init: SessionInit) {
-    this.cache = init.runtime.cache.forRollout(init.ctx.rollout.agentSeed);
+    try {
+      this.cache = init.runtime.cache.forRollout(init.ctx.rollout.agentSeed);
+    } catch (e) {
+      // Every resume would meet the same file: stop the run with exit 4 and say what to do with it.
+      if (e instanceof CorruptCacheError) init.runtime.halt({ code: 'log', reason: e.message });
+      throw e;
+    }
     // A fork's replayed steps go back to the model as the replies the source rollout really got.
     for (const [t, message] of init.runtime.prefixReplies()) {
       try {
@@ -69,42 +76,31 @@ export class AnthropicSession implements AsyncAgent {
     let latencyMs = 0;
     let live = 0;
     let hits = 0;
+    let transientRetries = 0;
     for (let attempt = 0; ; attempt++) {
       const request = buildRequest({ settings, envName: ctx.envName, instructions: this.instructions.text, space, history, turns: this.turns, observation, retries });
       const key = cacheKey({ model: settings.model, request, agentSeed: ctx.rollout.agentSeed, index: ctx.rollout.index, t, attempt });
-      let reply = this.cache.get(key) as MessagesReply | undefined;
+      let reply = usable(this.cache.get(key));
+      let parsed: ParsedReply;
       if (reply !== undefined) {
         hits++;
         runtime.meter.recordHit();
+        parsed = reply.parsed;
       } else {
         if (runtime.replaying) {
           const what = `rollout ${ctx.rollout.id} step ${t} attempt ${attempt + 1}`;
           runtime.misses.push(what);
           throw new CacheMissError(what);
         }
-        const config = this.init.config();
-        const batcher = runtime.batcher;
-        const caller = batcher ? null : await runtime.anthropic(config);
-        const started = Date.now();
-        try {
-          if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
-          reply = caller
-            ? await caller.create(request, signal)
-            : await batcher!.create(request, { customId: batchCustomId(ctx.rollout.id, t, attempt), key, agentSeed: ctx.rollout.agentSeed, agent: ctx.rollout.agent, retries: this.init.retries }, config, signal);
-        } catch (e) {
-          // Refused credentials or an unreachable server doom every call: stop the run, not just this rollout.
-          const fatal = e instanceof ApiCallError ? fatalReason(e, { agent: ctx.rollout.agent, keyEnv: this.init.keyEnv, model: settings.model, maxRetries: config.maxRetries }) : null;
-          if (fatal) runtime.halt({ code: (e as ApiCallError).fault === 'auth' ? 'agent' : 'network', reason: fatal });
-          throw e;
-        }
-        latencyMs += Date.now() - started;
-        live++;
-        this.cache.put(key, reply as unknown as Json);
-        // Paid whether or not the reply turns out usable.
-        const paid = usageFromAnthropic((reply.message as { usage?: unknown } | null)?.usage);
-        runtime.meter.recordCall(paid, price ? costUsd(price, paid) : null);
+        const got = await this.fetch(request, signal, { key, t, attempt });
+        latencyMs += got.latencyMs;
+        live += got.attempts;
+        transientRetries += got.attempts - 1;
+        // The ledger line was written when the reply arrived (paid whether or not it is usable); then the cache line.
+        this.cache.put(key, got.reply as unknown as Json);
+        reply = { reply: got.reply, parsed: got.parsed };
+        parsed = got.parsed;
       }
-      const parsed = parseReply(reply.message);
       const cost = price ? costUsd(price, parsed.usage) : null;
       step.add(parsed.usage, cost);
       this.tally.add(parsed.usage, cost);
@@ -116,7 +112,7 @@ export class AnthropicSession implements AsyncAgent {
         this.turns.set(t, parsed.content);
         const s = step.toInfo();
         const info: { [key: string]: Json } = {
-          requestId: reply.requestId,
+          requestId: reply.reply.requestId,
           stopReason: parsed.stopReason,
           inputTokens: s.inputTokens,
           outputTokens: s.outputTokens,
@@ -129,12 +125,72 @@ export class AnthropicSession implements AsyncAgent {
         };
         if (thinkingTokens !== null) info.thinkingTokens = thinkingTokens;
         if (retried.length > 0) info.retried = retried;
-        this.last = { info, timing: { latencyMs, calls: live, cacheHits: hits } };
+        const timing = { latencyMs, calls: live, cacheHits: hits, transientRetries };
+        // An invalid last reply: the engine logs the step invalid with this reason (one rule for both).
+        this.last = verdict.ok ? { info, timing } : { info, timing, invalid: verdict.reason };
         return verdict.action;
       }
       retries.push({ content: parsed.content, reason: verdict.reason });
-      retried.push({ requestId: reply.requestId, reason: verdict.reason });
+      retried.push({ requestId: reply.reply.requestId, reason: verdict.reason });
     }
+  }
+
+  /**
+   * One live reply: attempts until one returns a message, retrying
+   * transient faults (429, 5xx, a dropped connection, a malformed body, a
+   * timeout) with backoff up to `maxRetries` times. Every attempt is on the
+   * cost ledger when it is sent, and settled when its fate is known. Refused
+   * credentials stop the run at once; a server that cannot be reached stops
+   * it once the retries are spent.
+   */
+  private async fetch(request: Record<string, unknown>, signal: AbortSignal, at: { key: string; t: number; attempt: number }): Promise<{ reply: MessagesReply; parsed: ParsedReply; attempts: number; latencyMs: number }> {
+    const { settings, runtime, ctx, price } = this.init;
+    const config = this.init.config();
+    if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
+    if (runtime.batcher) return this.fetchBatched(request, signal, at, config);
+    const caller = await runtime.anthropic(config);
+    const maxUsd = price ? maxCostUsd(price, promptTokensBound(request), settings.maxTokens) : null;
+    let latencyMs = 0;
+    for (let retry = 0; ; retry++) {
+      const ticket = runtime.meter.sent(settings.model, maxUsd);
+      const started = Date.now();
+      try {
+        const reply = await caller.create(request, signal);
+        latencyMs += Date.now() - started;
+        const parsed = parseReply(reply.message);
+        ticket.replied(parsed.usage, price ? costUsd(price, parsed.usage) : null);
+        return { reply, parsed, attempts: retry + 1, latencyMs };
+      } catch (e) {
+        latencyMs += Date.now() - started;
+        if (e instanceof ApiCallError && e.status !== null && e.status !== 200) ticket.refused(e.status);
+        else ticket.lost(signal.aborted ? 'aborted' : e instanceof ApiCallError ? e.message : firstLine(e));
+        if (signal.aborted || !(e instanceof ApiCallError)) throw e;
+        const spent = !e.retryable || retry >= config.maxRetries;
+        // Refused credentials or an unreachable server doom every call: stop the run, not just this rollout.
+        const fatal = e.fault === 'auth' || (spent && e.fault === 'unreachable') ? fatalReason(e, { agent: ctx.rollout.agent, keyEnv: this.init.keyEnv, model: settings.model, maxRetries: retry }) : null;
+        if (fatal) runtime.halt({ code: e.fault === 'auth' ? 'agent' : 'network', reason: fatal });
+        if (fatal || spent || runtime.halted) throw e.retryable ? e.afterRetries(retry) : e;
+        await sleep(backoffMs(retry, e.retryAfterMs, config.retryDelayMs), signal);
+      }
+    }
+  }
+
+  /** Through Message Batches: the batcher retries errored and expired requests itself; one reply, recorded before it is cached. */
+  private async fetchBatched(request: Record<string, unknown>, signal: AbortSignal, at: { key: string; t: number; attempt: number }, config: AnthropicConfig): Promise<{ reply: MessagesReply; parsed: ParsedReply; attempts: number; latencyMs: number }> {
+    const { runtime, ctx, price, settings } = this.init;
+    const started = Date.now();
+    let reply: MessagesReply;
+    try {
+      reply = await runtime.batcher!.create(request, { customId: batchCustomId(ctx.rollout.id, at.t, at.attempt), key: at.key, agentSeed: ctx.rollout.agentSeed, agent: ctx.rollout.agent, retries: this.init.retries }, config, signal);
+    } catch (e) {
+      // Refused credentials or an unreachable server doom every call: stop the run, not just this rollout.
+      const fatal = e instanceof ApiCallError ? fatalReason(e, { agent: ctx.rollout.agent, keyEnv: this.init.keyEnv, model: settings.model, maxRetries: config.maxRetries }) : null;
+      if (fatal) runtime.halt({ code: (e as ApiCallError).fault === 'auth' ? 'agent' : 'network', reason: fatal });
+      throw e;
+    }
+    const parsed = parseReply(reply.message);
+    runtime.meter.recordCall(parsed.usage, price ? costUsd(price, parsed.usage) : null);
+    return { reply, parsed, attempts: 1, latencyMs: Date.now() - started };
   }
 
   report(): StepReport | undefined {
@@ -157,4 +213,24 @@ export function apiKeyFrom(env: NodeJS.ProcessEnv, name: string): string {
   const key = env[name];
   if (!key) throw new HotmessError('agent', `anthropic: ${name} is not set`);
   return key;
+}
+
+/** A cached reply that can be used, with its reading; a bad entry (written before replies were validated) is a miss. */
+function usable(value: Json | undefined): { reply: MessagesReply; parsed: ParsedReply } | undefined {
+  if (value === undefined) return undefined;
+  const reply = value as unknown as MessagesReply;
+  try {
+    return { reply, parsed: parseReply(reply.message) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * At most how many prompt tokens a request can be billed for: no token is
+ * shorter than one byte of the request's JSON, plus the API's tool-use
+ * system prompt.
+ */
+function promptTokensBound(request: Record<string, unknown>): number {
+  return Buffer.byteLength(JSON.stringify(request)) + TOOL_PROMPT_TOKENS;
 }

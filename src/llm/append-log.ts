@@ -1,0 +1,66 @@
+/**
+ * The append-only JSONL files of the model runtime (the response cache, the
+ * cost ledger). A crash mid-append leaves a torn last line; it is cut before
+ * the next append, so the next line starts clean instead of being glued onto
+ * the fragment (and lost). Writes go through `writeAll`: every byte or an
+ * `OsError` (a full disk never silently drops half a line).
+ */
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { withOsErrors, writeAll } from '../core/index.js';
+
+export class AppendLog {
+  private fd: number | null = null;
+
+  constructor(readonly path: string) {}
+
+  get isOpen(): boolean {
+    return this.fd !== null;
+  }
+
+  /** Append one line (the newline is added). Opens on first use, cutting a torn tail. */
+  append(line: string): void {
+    if (this.fd === null) this.fd = openForAppend(this.path);
+    writeAll(this.fd, line + '\n', this.path);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** Open `path` for appending (creating it and its directory), after cutting anything past its last newline. */
+export function openForAppend(path: string): number {
+  return withOsErrors(path, 'open for appending', () => {
+    mkdirSync(dirname(path), { recursive: true });
+    if (existsSync(path)) cutTornTail(path);
+    return openSync(path, 'a');
+  });
+}
+
+/** Truncate `path` after its last newline; returns the bytes cut. Reads only the tail. */
+export function cutTornTail(path: string): number {
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Buffer.alloc(64 * 1024);
+    let end = size;
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const n = readSync(fd, chunk, 0, end - start, start);
+      const nl = chunk.subarray(0, n).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        const keep = start + nl + 1;
+        if (keep < size) ftruncateSync(fd, keep);
+        return size - keep;
+      }
+      end = start;
+    }
+    // No newline at all: the whole file is one torn line.
+    if (size > 0) ftruncateSync(fd, 0);
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}
