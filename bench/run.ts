@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark case, one after another. Each prints its
  * own `bench ...` lines. Cases that are not present are skipped with a note.
  */
-const CASES = ['./engine.js', './analyze.js', './replay.js', './llm.js', './inspect.js'];
+const CASES = ['./engine.js', './analyze.js', './replay.js', './llm.js', './inspect.js', './soak.js'];
 
 for (const path of CASES) {
   let mod: { main?: () => Promise<void> };
