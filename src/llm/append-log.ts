@@ -5,7 +5,7 @@
  * the fragment (and lost). Writes go through `writeAll`: every byte or an
  * `OsError` (a full disk never silently drops half a line).
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { withOsErrors, writeAll } from '../core/index.js';
 
@@ -39,28 +39,10 @@ export function openForAppend(path: string): number {
   });
 }
 
-/** Truncate `path` after its last newline; returns the bytes cut. Reads only the tail. */
+/** Truncate `path` after its last newline; returns the bytes cut. (Cache files are one rollout's; the ledger is read whole at open anyway.) */
 export function cutTornTail(path: string): number {
-  const fd = openSync(path, 'r+');
-  try {
-    const size = fstatSync(fd).size;
-    const chunk = Buffer.alloc(64 * 1024);
-    let end = size;
-    while (end > 0) {
-      const start = Math.max(0, end - chunk.length);
-      const n = readSync(fd, chunk, 0, end - start, start);
-      const nl = chunk.subarray(0, n).lastIndexOf(0x0a);
-      if (nl >= 0) {
-        const keep = start + nl + 1;
-        if (keep < size) ftruncateSync(fd, keep);
-        return size - keep;
-      }
-      end = start;
-    }
-    // No newline at all: the whole file is one torn line.
-    if (size > 0) ftruncateSync(fd, 0);
-    return size;
-  } finally {
-    closeSync(fd);
-  }
+  const bytes = readFileSync(path);
+  const keep = bytes.lastIndexOf(0x0a) + 1;
+  if (keep < bytes.length) truncateSync(path, keep);
+  return bytes.length - keep;
 }
