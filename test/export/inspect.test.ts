@@ -151,6 +151,21 @@ describe.skipIf(!HAVE)('export inspect', () => {
     expect(back.horizons.map((h) => h.ci)).toEqual(original.horizons.map((h) => h.ci));
   });
 
+  it('an export whose records were tampered with, or options that cannot apply, are refused in one line', async () => {
+    const dir = tempDir('hotmess-export-');
+    const file = join(dir, 'run.json');
+    await exportInspect(run, { out: file, resolveEnvironment });
+    const usage = await importInspect(file, { out: join(dir, 'a'), agent: 'x' }).catch((e: unknown) => e);
+    expect(isHotmessError(usage) && usage.code === 'usage' && usage.message).toBe(`--agent does not apply to ${file}: it is a hotmess export, restored exactly as it was exported`);
+    const log = JSON.parse(readFileSync(file, 'utf8'));
+    log.samples[3].metadata.hotmess.steps[1].rollout = 'oracle:4:0:4';
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify(log));
+    const err = await importInspect(bad, { out: join(dir, 'b') }).catch((e: unknown) => e);
+    expect(isHotmessError(err) && err.code === 'input' && err.message).toBe(`${bad}: samples[3] (id "oracle:4:0", epoch 4): metadata.hotmess.steps[1]: belongs to rollout oracle:4:0:4, not oracle:4:0:3`);
+    expect(existsSync(join(dir, 'b'))).toBe(false);
+  });
+
   it('messages carry the observation texts the agents saw (re-derived; their hashes match the log)', async () => {
     const file = join(tempDir('hotmess-export-'), 'run.json');
     const summary = await exportInspect(run, { out: file, resolveEnvironment });

@@ -291,6 +291,9 @@ function rolloutRecord(
 
 /** A hotmess export: write back the records it carries. */
 async function restoreExport(f: FileScan, opts: InspectOptions): Promise<InspectSummary> {
+  for (const [flag, v] of [['--agent', opts.agent], ['--scorer', opts.scorer], ['--horizon', opts.horizon]] as const) {
+    if (v !== undefined) throw new HotmessError('usage', `${flag} does not apply to ${f.path}: it is a hotmess export, restored exactly as it was exported`);
+  }
   const meta = EvalMetaSchema.safeParse(losslessEval(f.header.eval.metadata));
   if (!meta.success) throw new HotmessError('input', `${f.path}: eval.metadata.${LOSSLESS_KEY}: not a valid hotmess export block (${meta.error.issues[0]?.message ?? 'invalid'})`);
   const manifest = meta.data.manifest;
@@ -300,7 +303,11 @@ async function restoreExport(f: FileScan, opts: InspectOptions): Promise<Inspect
     await readInspectLog(f.path, async ({ sample, where }) => {
       const parsed = SampleMetaSchema.safeParse(sample.metadata?.[LOSSLESS_KEY]);
       if (!parsed.success) throw new HotmessError('input', `${where}: metadata.${LOSSLESS_KEY}: ${parsed.error.issues[0]?.path.join('.') || 'block'}: ${parsed.error.issues[0]?.message ?? 'invalid'} (a hotmess export must carry its records)`);
-      for (const s of parsed.data.steps) await steps.write(JSON.stringify(s));
+      const { rollout } = parsed.data.rollout;
+      for (const [i, s] of parsed.data.steps.entries()) {
+        if (s.rollout !== rollout) throw new HotmessError('input', `${where}: metadata.${LOSSLESS_KEY}.steps[${i}]: belongs to rollout ${s.rollout}, not ${rollout}`);
+        await steps.write(JSON.stringify(s));
+      }
       rollouts.push(parsed.data.rollout);
     });
     const rolloutFile = await dir.lines(FILES.rollouts);
