@@ -14,7 +14,7 @@ import {
   fitHazardSlope,
   h50Observed,
   h50Predicted,
-  incoherence,
+  aggregate,
   passAtK,
   passCurve,
   passHatK,
@@ -36,16 +36,16 @@ export function summarizeHorizon(agent: string, horizon: number, groups: readonl
   const sums = groups.map((g) => g.summary);
   const valid = groups.filter((g) => g.outcome !== null);
   const rollouts = sums.reduce((s, g) => s + g.n, 0);
-  const vSum = valid.reduce((s, g) => s + g.outcome!.variance, 0);
-  const eSum = valid.reduce((s, g) => s + g.outcome!.error, 0);
-  const fSum = valid.reduce((s, g) => s + (g.outcome!.floor ?? 0), 0);
+  const pooled = aggregate(valid.map((g) => g.outcome));
   // A cell of one-rollout groups still has an error (no bias/variance split).
   const singles = groups.map((g) => g.singleError).filter((e): e is number => e !== null);
-  const corr = valid.map((g) => g.summary.outcome.corrected).filter((c) => c.variance !== null && c.biasSq !== null);
-  const cvSum = corr.reduce((s, c) => s + c.variance!, 0);
-  const withCorr = valid.filter((g) => g.summary.outcome.corrected.variance !== null);
-  const ceSum = withCorr.reduce((s, g) => s + g.outcome!.error, 0);
-  const cfSum = withCorr.reduce((s, g) => s + (g.outcome!.floor ?? 0), 0);
+  // Corrected: the groups' corrected bias² and variance over their own error (both or neither are set).
+  const corrected = aggregate(
+    valid.map((g) => {
+      const c = g.summary.outcome.corrected;
+      return c.variance === null || c.biasSq === null ? null : { biasSq: c.biasSq, variance: c.variance, error: g.outcome!.error, floor: g.outcome!.floor };
+    }),
+  );
   const zo = sums.map((g) => g.outcome.zeroOne).filter((z) => z.bias !== null);
   const passGroups = sums.filter((g) => g.n > 0).map((g) => ({ successes: g.successes, n: g.n }));
   const matches = groups.reduce((s, g) => s + g.curves.matches, 0);
@@ -64,15 +64,11 @@ export function summarizeHorizon(agent: string, horizon: number, groups: readonl
     errored: sums.reduce((s, g) => s + g.errored, 0),
     meanLength: rollouts > 0 ? lengthTotal / rollouts : null,
     outcomeKind: sums.find((g) => g.n > 0)?.outcome.kind ?? null,
-    biasSq: meanOf(valid.map((g) => g.outcome!.biasSq)),
-    variance: meanOf(valid.map((g) => g.outcome!.variance)),
-    error: valid.length > 0 ? meanOf(valid.map((g) => g.outcome!.error)) : meanOf(singles),
-    incoherence: valid.length > 0 ? incoherence(vSum, eSum, fSum) : null,
-    corrected: {
-      biasSq: meanOf(corr.map((c) => c.biasSq!)),
-      variance: meanOf(corr.map((c) => c.variance!)),
-      incoherence: corr.length > 0 ? incoherence(cvSum, ceSum, cfSum) : null,
-    },
+    biasSq: pooled.biasSq,
+    variance: pooled.variance,
+    error: pooled.count > 0 ? pooled.error : meanOf(singles),
+    incoherence: pooled.incoherence,
+    corrected: { biasSq: corrected.biasSq, variance: corrected.variance, incoherence: corrected.incoherence },
     zeroOne: { bias: meanOf(zo.map((z) => z.bias!)), variance: meanOf(zo.map((z) => z.variance!)) },
     ci: bootstrapIntervals(agent, horizon, groups, options),
     passK: passCurve(passGroups, passHatK),

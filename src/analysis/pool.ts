@@ -4,7 +4,7 @@
  * last survival, prefix counts, state divergence and task accuracy (nothing
  * changes after the end) but contributes no action or measure values.
  */
-import { hazard, incoherence, predictedAccuracy } from '../metrics/index.js';
+import { aggregate, hazard, predictedAccuracy } from '../metrics/index.js';
 import type { GroupStep, PooledStep } from './document.js';
 
 interface Pooled {
@@ -53,17 +53,7 @@ export function poolSteps(groups: readonly Pooled[], stepAccuracy: number | null
       stepOk += s.stepAccuracy * s.alive;
       stepN += s.alive;
     }
-    let v = 0;
-    let e = 0;
-    let f = 0;
-    let k = 0;
-    for (const { step: s, floor } of live) {
-      if (s.variance === null || s.error === null) continue;
-      v += s.variance;
-      e += s.error;
-      f += floor;
-      k++;
-    }
+    const pooled = aggregate(live.map(({ step: s, floor }) => (s.variance === null || s.error === null ? null : { variance: s.variance, error: s.error, floor })));
     out.push({
       t,
       groups: live.length,
@@ -79,9 +69,9 @@ export function poolSteps(groups: readonly Pooled[], stepAccuracy: number | null
       predictedAccuracy: predictedAccuracy(stepAccuracy, t),
       stepAccuracy: stepN > 0 ? stepOk / stepN : null,
       biasSq: mean(live.map((l) => l.step.biasSq)),
-      variance: k > 0 ? v / k : null,
-      error: k > 0 ? e / k : null,
-      incoherence: k > 0 ? incoherence(v, e, f) : null,
+      variance: pooled.variance,
+      error: pooled.error,
+      incoherence: pooled.incoherence,
     });
     prevS = survival;
   }

@@ -6,7 +6,7 @@
  * the slope is refitted per resample. Pure given the seed.
  */
 import { createRng, deriveSeed } from '../core/index.js';
-import { incoherence, quantileSorted } from '../metrics/index.js';
+import { aggregate, incoherence, quantileSorted } from '../metrics/index.js';
 import type { HorizonTrend } from './document.js';
 import type { GroupResult } from './group.js';
 
@@ -27,17 +27,7 @@ type Rows = readonly (readonly [number, number, number])[];
 const rowsOf = (groups: readonly GroupResult[]): Rows =>
   groups.flatMap((g) => (g.outcome ? [[g.outcome.variance, g.outcome.error, g.outcome.floor ?? 0] as const] : []));
 
-const ratio = (rows: Rows): number | null => {
-  let v = 0;
-  let e = 0;
-  let f = 0;
-  for (const [rv, re, rf] of rows) {
-    v += rv;
-    e += re;
-    f += rf;
-  }
-  return incoherence(v, e, f);
-};
+const ratio = (rows: Rows): number | null => aggregate(rows.map(([variance, error, floor]) => ({ variance, error, floor }))).incoherence;
 
 /** OLS slope of ys on xs; null with fewer than two distinct xs. */
 export function olsSlope(xs: readonly number[], ys: readonly number[]): number | null {

@@ -12,26 +12,35 @@ export interface Aggregate {
   readonly incoherence: number | null;
 }
 
+/** What `aggregate` pools: a decomposition, or variance and error alone (then bias² stays null). */
+export type AggregateItem = Omit<Decomposition, 'biasSq'> & { readonly biasSq?: number };
+
 /**
- * Means over the decompositions, incoherence as a ratio of sums. Nulls are
- * skipped. `floor` is the mean per-group error floor (see `errorFloor`).
+ * Means over the decompositions, incoherence as a ratio of sums (spec B):
+ * the one place Σ Var / Σ Error over groups is formed. Nulls are skipped.
+ * `floor` is the mean per-group error floor (see `errorFloor`); bias² is
+ * the mean over the items that carry one.
  */
-export function aggregate(items: readonly (Decomposition | null)[]): Aggregate & { count: number; floor: number } {
+export function aggregate(items: readonly (AggregateItem | null)[]): Aggregate & { count: number; floor: number } {
   let b = 0;
+  let kb = 0;
   let v = 0;
   let e = 0;
   let f = 0;
   let k = 0;
   for (const it of items) {
     if (!it) continue;
-    b += it.biasSq;
+    if (it.biasSq !== undefined) {
+      b += it.biasSq;
+      kb++;
+    }
     v += it.variance;
     e += it.error;
     f += it.floor ?? 0;
     k++;
   }
   if (k === 0) return { biasSq: null, variance: null, error: null, incoherence: null, count: 0, floor: 0 };
-  return { biasSq: b / k, variance: v / k, error: e / k, incoherence: incoherence(v, e, f), count: k, floor: f / k };
+  return { biasSq: kb > 0 ? b / kb : null, variance: v / k, error: e / k, incoherence: incoherence(v, e, f), count: k, floor: f / k };
 }
 
 /**

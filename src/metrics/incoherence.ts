@@ -14,18 +14,3 @@ export function incoherence(sumVariance: number, sumError: number, errorFloor = 
   return sumVariance / sumError;
 }
 
-/** Ratio of sums over a list of decompositions (nulls skipped), each with its own floor. */
-export function pooledIncoherence(items: readonly ({ variance: number; error: number; floor?: number } | null)[]): number | null {
-  let v = 0;
-  let e = 0;
-  let f = 0;
-  let k = 0;
-  for (const it of items) {
-    if (!it) continue;
-    v += it.variance;
-    e += it.error;
-    f += it.floor ?? 0;
-    k++;
-  }
-  return k === 0 ? null : incoherence(v, e, f);
-}

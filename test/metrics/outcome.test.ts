@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { correct, decomposeRows, errorFloor, incoherence, pooledIncoherence, zeroOne, type OutcomeKind } from '../../src/metrics/index.js';
+import { aggregate, correct, decomposeRows, errorFloor, incoherence, zeroOne, type OutcomeKind } from '../../src/metrics/index.js';
 
 const close = (a: number | null | undefined, b: number, eps = 1e-12) => expect(a).toBeCloseTo(b, -Math.log10(eps));
 
@@ -105,7 +105,7 @@ describe('finite-sample correction', () => {
 
 describe('incoherence', () => {
   it('is a ratio of sums, not a mean of ratios', () => {
-    close(pooledIncoherence([{ variance: 1, error: 2 }, { variance: 0, error: 8 }])!, 0.1);
+    close(aggregate([{ variance: 1, error: 2 }, { variance: 0, error: 8 }]).incoherence!, 0.1);
   });
   it('is null when the total error is zero, 0 for pure bias, 1 for pure variance', () => {
     expect(incoherence(0, 0)).toBeNull();
@@ -155,7 +155,7 @@ describe('regression: absolute ERROR_FLOOR made real small-scale incoherence nul
     const d = decomposeRows('squared', [[1e-5], [3e-5]], [0])!;
     close(d.error, 5e-10, 1e-22);
     close(incoherence(d.variance, d.error, d.floor)!, 0.2, 1e-9);
-    close(pooledIncoherence([d, d])!, 0.2, 1e-9);
+    close(aggregate([d, d]).incoherence!, 0.2, 1e-9);
     close(incoherence(7e-10, 8e-10)!, 7 / 8);
   });
   it('keeps the oracle’s incoherence null under every kind (spec F)', () => {
@@ -168,7 +168,7 @@ describe('regression: absolute ERROR_FLOOR made real small-scale incoherence nul
         expect(d.error).toBeLessThanOrEqual(d.floor!);
       } else expect(d.error, kind).toBe(0);
       expect(incoherence(d.variance, d.error, d.floor), kind).toBeNull();
-      expect(pooledIncoherence([d, d, d]), kind).toBeNull();
+      expect(aggregate([d, d, d]).incoherence, kind).toBeNull();
     }
   });
   it('derives the kl floor from δ and C, and a real kl error stays far above it', () => {
