@@ -11,6 +11,7 @@ import { HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js
 import { parseScenario, resolveScenario, type PlannedRollout, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
 import { FILES, forEachStepOf, readManifest, type Manifest } from '../log/index.js';
 import { batchPrice, createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, modelAgentOf, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
+import { optionalIntFlag } from './flags.js';
 
 export interface LlmFlags {
   maxCost?: string;
@@ -63,10 +64,7 @@ export function parseMaxCost(v: string | undefined): number | undefined {
 }
 
 export function parseMaxRequests(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new HotmessError('usage', `--max-requests: expected a positive integer, got "${v}"`);
-  return n;
+  return optionalIntFlag('--max-requests', v, { min: 1 });
 }
 
 /** The scenario a logged run was made from (for `--replay`). */
@@ -79,10 +77,7 @@ export async function loadRunScenario(run: string, registry: Registry): Promise<
 }
 
 export function parseBatchPoll(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 10) throw new HotmessError('usage', `--batch-poll: expected milliseconds (an integer of at least 10), got "${v}"`);
-  return n;
+  return optionalIntFlag('--batch-poll', v, { min: 10, expected: 'milliseconds (an integer of at least 10)' });
 }
 
 /** The agents `run --batch` sends through Message Batches, by name. */

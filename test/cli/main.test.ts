@@ -32,6 +32,21 @@ describe('main(argv, io)', () => {
   });
 });
 
+describe('integer flags', () => {
+  it('are read by one rule (digits only, within range) and named in one message, before any work', async () => {
+    const cases: [string[], string][] = [
+      [['analyze', '/nonexistent/run', '--buckets', '1e3'], '--buckets: expected an integer ≥ 1, got "1e3"'],
+      [['play', 'maze', '--horizon', 'x'], '--horizon: expected an integer ≥ 1, got "x"'],
+      [['replay', '/nonexistent/run', '--rollout', '-1'], '--rollout: expected an integer ≥ 0, got "-1"'],
+      [['fork', '/nonexistent/run', '--rollout', 'a:1:0:0', '--step', '2.5', '--samples', '1'], '--step: expected an integer ≥ 0, got "2.5"'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await hotmess(...args);
+      expect([r.status, r.stderr], args.join(' ')).toEqual([2, `hotmess: ${message}\n`]);
+    }
+  });
+});
+
 describe('the installed bin (bin/hotmess.js), a real process', () => {
   it('exits with the error code and one line on stderr', () => {
     const r = spawnSync(process.execPath, ['bin/hotmess.js', 'analyze', '/nonexistent/run'], { encoding: 'utf8' });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
 import { analyzeRun, renderAnalysisTable, writeAnalysis } from '../../analysis/index.js';
+import { intFlag } from '../flags.js';
 
 interface AnalyzeFlags {
   json?: boolean;
@@ -14,13 +15,6 @@ interface AnalyzeFlags {
   bootstrap: string;
   buckets: string;
   seed?: string;
-}
-
-/** A non-negative (or positive) integer option, or a usage error naming the option. */
-export function intOption(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new HotmessError('usage', `${name}: expected an integer ≥ ${min}, got "${value}"`);
-  return n;
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -36,8 +30,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--buckets <b>', 'number of equal-count length buckets', '5')
     .option('--seed <seed>', 'bootstrap seed (default: the run seed)')
     .action(async (run: string, flags: AnalyzeFlags) => {
-      const resamples = intOption('--bootstrap', flags.bootstrap, 0);
-      const buckets = intOption('--buckets', flags.buckets, 1);
+      const resamples = intFlag('--bootstrap', flags.bootstrap, { min: 0 });
+      const buckets = intFlag('--buckets', flags.buckets, { min: 1 });
       const doc = await analyzeRun(run, {
         resamples,
         buckets,

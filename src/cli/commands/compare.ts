@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
 import { analyzeRun, compareAnalyses, renderComparison, COMPARE_METRICS, NOISE_FLOOR_RULE } from '../../analysis/index.js';
-import { intOption } from './analyze.js';
+import { intFlag } from '../flags.js';
 
 interface CompareFlags {
   json?: boolean;
@@ -37,7 +37,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--seed <seed>', 'bootstrap seed for both runs (default: each run seed)')
     .addHelpText('after', '\nExample:\n  npm run -s hotmess -- compare runs/demo-A runs/demo-B --only-changed')
     .action(async (a: string, b: string, flags: CompareFlags) => {
-      const resamples = intOption('--bootstrap', flags.bootstrap, 1);
+      const resamples = intFlag('--bootstrap', flags.bootstrap, { min: 1 });
       const metric = metricOption(flags.metric);
       const quiet = { resamples, seed: flags.seed };
       const [docA, docB] = [await analyzeRun(a, quiet), await analyzeRun(b, quiet)];

@@ -9,6 +9,7 @@ import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
 import { formatTotals, prepareLlmRun, type LlmTotals } from '../llm-run.js';
+import { intFlag, optionalIntFlag } from '../flags.js';
 
 export interface ForkFlags {
   rollout: string;
@@ -22,18 +23,12 @@ export interface ForkFlags {
 }
 
 
-function integer(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new HotmessError('usage', `${flag}: expected an integer ≥ ${min}, got "${v}"`);
-  return n;
-}
 
 /** `cli` defaults to the real process (library callers and tests that call this directly). */
 export async function forkCommand(run: string, flags: ForkFlags, cli: Cli = new Cli(processIO())): Promise<{ summary: ForkSummary; llm: LlmTotals | null }> {
-  const step = integer('--step', flags.step, 0)!;
-  const samples = integer('--samples', flags.samples, 1)!;
-  const concurrency = integer('--concurrency', flags.concurrency, 1);
+  const step = intFlag('--step', flags.step, { min: 0 });
+  const samples = intFlag('--samples', flags.samples, { min: 1 });
+  const concurrency = optionalIntFlag('--concurrency', flags.concurrency, { min: 1 });
   const out = flags.out ?? join('runs', `${basename(run.replace(/\/+$/, ''))}-fork-${stamp(new Date())}`);
   // Read and check the source first: a bad rollout id or step fails before anything else.
   const source = await readForkSource(run, flags.rollout, step, REGISTRY);

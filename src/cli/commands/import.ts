@@ -2,16 +2,12 @@
  * `hotmess import tau-bench|jsonl FILE --out DIR`: turn another harness's
  * trajectories into a run directory. Thin: parse options, call the library.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import type { ImportSummary } from '../../import/index.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { intParser } from '../flags.js';
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
-  return n;
-}
 
 interface CommonOptions {
   out: string;
@@ -25,7 +21,7 @@ interface CommonOptions {
 const COMMON: ReadonlyArray<{ flags: string; help: string; parse?: (v: string) => unknown; required?: boolean }> = [
   { flags: '-o, --out <dir>', help: 'run directory to create (must be absent or empty unless --force)', required: true },
   { flags: '--agent <name>', help: 'agent name (default: from the file name)' },
-  { flags: '--horizon <n>', help: "the harness's step limit (default: the longest rollout)", parse: positiveInt },
+  { flags: '--horizon <n>', help: "the harness's step limit (default: the longest rollout)", parse: intParser('--horizon', { min: 1 }) },
   { flags: '--force', help: 'replace a non-empty --out directory' },
   { flags: '--json', help: 'print the import summary as JSON' },
 ];

@@ -5,11 +5,12 @@
  * TUI loads lazily; bad arguments are named first, then without a terminal
  * the command stops with one line.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { intParser } from '../flags.js';
 
 interface PlayFlags {
   horizon?: number;
@@ -17,12 +18,6 @@ interface PlayFlags {
   rollouts?: number;
   params?: string;
   out?: string;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
-  return n;
 }
 
 function parseParams(text: string | undefined): Record<string, unknown> | undefined {
@@ -42,9 +37,9 @@ export function register(program: Command, cli: Cli): void {
     .command('play')
     .description('Be the agent: choose each action yourself and see what an LLM would see; writes a run directory')
     .argument('<env>', 'environment name (see: hotmess envs)')
-    .option('--horizon <h>', 'horizon (default 8)', positiveInt)
+    .option('--horizon <h>', 'horizon (default 8)', intParser('--horizon', { min: 1 }))
     .option('--seed <seed>', 'base seed: picks the instance (default 0)')
-    .option('--rollouts <n>', 'play the same instance n times (default 1)', positiveInt)
+    .option('--rollouts <n>', 'play the same instance n times (default 1)', intParser('--rollouts', { min: 1 }))
     .option('--params <json>', 'environment parameters as a JSON object')
     .option('--out <dir>', 'run directory (default: runs/play-<env>-<timestamp>)')
     .addHelpText('after', '\nExample:\n  hotmess play maze --horizon 6 --seed 3\n  hotmess replay runs/play-maze-…')

@@ -4,9 +4,10 @@
  * or in CI. The
  * TUI (ink, react) loads lazily, so other commands never pay for it.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { REGISTRY } from '../registry.js';
+import { intParser } from '../flags.js';
 
 interface ReplayFlags {
   plain?: boolean;
@@ -17,10 +18,6 @@ interface ReplayFlags {
   indexCache?: boolean;
 }
 
-function nonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a non-negative integer.');
-  return Number(value);
-}
 
 /** Buffered stdout: few large writes (a closed pipe ends quietly: see runAsProcess). */
 function stdoutWriter(cli: Cli): { write: (s: string) => void; flush: () => void } {
@@ -45,7 +42,7 @@ export function register(program: Command, cli: Cli): void {
     .argument('<run>', 'run directory')
     .option('--plain', 'print text instead of the interactive view (automatic when stdout is not a terminal)')
     .option('--group <id>', 'open this group: AGENT:HORIZON:INSTANCE')
-    .option('--rollout <index>', 'with --plain --group: the rollout whose steps are listed (default: the first shown)', nonNegativeInt)
+    .option('--rollout <index>', 'with --plain --group: the rollout whose steps are listed (default: the first shown)', intParser('--rollout', { min: 0 }))
     .option('--failed', 'only rollouts that failed or errored')
     .option('--diverging', 'only steps where rollouts diverge')
     .option('--no-index-cache', 'do not read or write RUN/.replay-index.json')

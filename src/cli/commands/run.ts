@@ -11,6 +11,7 @@ import { REGISTRY } from '../registry.js';
 import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
 import { dryRun, formatEstimate, formatTotals, loadRunScenario, prepareLlmRun, type LlmTotals } from '../llm-run.js';
+import { intFlag, optionalIntFlag } from '../flags.js';
 
 export interface RunFlags {
   out?: string;
@@ -39,19 +40,12 @@ export interface RunFlags {
 export type RunResult = RunSummary & { readonly llm?: LlmTotals };
 
 
-function parseConcurrency(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new HotmessError('usage', `--concurrency: expected a positive integer, got "${v}"`);
-  return n;
-}
+
 
 export function parseWorkers(v: string | number | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (v === 'auto') return autoWorkers();
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new HotmessError('usage', `--workers: expected a positive integer or "auto", got "${v}"`);
-  return n;
+  return intFlag('--workers', String(v), { min: 1, max: 1024, expected: 'a positive integer or "auto"' });
 }
 
 /**
@@ -106,7 +100,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
   cli.writing = { dir: out, resume: resumeCommand(file, flags, out) };
   const llm = prepareLlmRun(scenario, out, flags, (line) => cli.err(line + '\n'));
   // --batch: every rollout in flight at once.
-  const concurrency = llm.concurrency ?? parseConcurrency(flags.concurrency);
+  const concurrency = llm.concurrency ?? optionalIntFlag('--concurrency', flags.concurrency, { min: 1 });
   const workers = parseWorkers(flags.workers) ?? parseWorkers(scenario.spec.workers) ?? 1;
   const queue = flags.queue ? await queueFor(scenario, flags, out, cli) : undefined;
   const progress = flags.json ? null : createProgress(cli, `run ${scenario.spec.name}`, 0);
