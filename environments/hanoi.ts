@@ -159,6 +159,7 @@ export default defineEnvironment<Params, State, Move>({
   description: 'Tower of Hanoi: move n disks to the target peg in the optimal 2^n - 1 moves.',
   params: Params,
   horizonMeaning: 'optimal number of moves, 2^n - 1 for n disks (1, 3, 7, 15, ...)',
+  maxHorizon: 2 ** MAX_DISKS - 1,
   checkHorizon(h) {
     if (disksForHorizon(h) !== null) return null;
     const valid = Array.from({ length: 10 }, (_, i) => 2 ** (i + 1) - 1).join(', ');

@@ -166,6 +166,8 @@ export default defineEnvironment<Params, State, Order>({
   description: 'Run a small shop for H days: restock and price against seeded, price-elastic demand (Vending-Bench in miniature).',
   params: Params,
   horizonMeaning: 'number of business days',
+  // Building the demand and the reference plan takes seconds per instance beyond this.
+  maxHorizon: 100_000,
   reset(params, horizon, rng) {
     return { instance: build(params, horizon, rng), day: 0, cash: params.startCash, stock: 0, lastPrice: -1, lastSold: 0, soldOut: false };
   },

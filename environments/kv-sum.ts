@@ -75,6 +75,7 @@ export default defineEnvironment<Params, State, number>({
   description: 'Running sum over dictionary values revealed a few keys per step (Sinha et al. 2025).',
   params: Params,
   horizonMeaning: 'number of steps; each reveals keysPerStep keys',
+  maxHorizon: 1_000_000,
   reset(params, horizon, rng) {
     const words = makeWords(params.dictSize, rng);
     const values = words.map(() => rng.int(199) - 99);

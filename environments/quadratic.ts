@@ -168,6 +168,7 @@ export default defineEnvironment<Params, State, Vec>({
   description: 'Emulate steepest descent with a fixed step norm on an ill-conditioned 4-d quadratic (Hot Mess synthetic optimizer).',
   params: Params,
   horizonMeaning: 'number of optimizer update steps',
+  maxHorizon: 1_000_000,
   reset(params, horizon, rng) {
     const { bowl, x0 } = build(params, horizon, rng);
     return { instance: bowl, t: 0, x: x0 };

@@ -117,6 +117,8 @@ export default defineEnvironment<Params, State, string>({
   description: 'On-call incident-response runbook authored as an xstate statechart: branches, guards and retries.',
   params: Params,
   horizonMeaning: 'steps on the shortest path through the shift; stages are chained until their costs sum to H',
+  // Compiling the statechart takes seconds and hundreds of MB at 10,000; minutes and GBs beyond.
+  maxHorizon: 10_000,
   reset(params, horizon, rng) {
     return { instance: compile(params, horizon, rng), config: 0 };
   },

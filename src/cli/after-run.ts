@@ -5,11 +5,28 @@
  */
 import { relative } from 'node:path';
 import type { Cli } from './io.js';
+import { isOsError } from '../core/index.js';
+import type { AnalysisDocument } from '../analysis/index.js';
 
 /** A path as the user would type it: relative when under the current directory. */
 function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : p;
+}
+
+/**
+ * Write RUN/analysis.json, or, when the run directory cannot take it (read
+ * only, full), say so in one warning line and return null: the analysis
+ * itself is complete and is printed all the same.
+ */
+export function saveAnalysis(cli: Cli, dir: string, doc: AnalysisDocument, write: (dir: string, doc: AnalysisDocument) => string): string | null {
+  try {
+    return write(dir, doc);
+  } catch (e) {
+    if (!isOsError(e)) throw e;
+    cli.warn(`analysis not saved: ${e.message}`);
+    return null;
+  }
 }
 
 export interface AfterRun {

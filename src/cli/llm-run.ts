@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js';
-import { parseScenario, resolveScenario, type PlannedRollout, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
+import { resolveRunScenario, type PlannedRollout, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
 import { FILES, forEachStepOf, readManifest, type Manifest } from '../log/index.js';
 import { batchPrice, createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, modelAgentOf, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
 import { optionalIntFlag } from './flags.js';
@@ -71,9 +71,7 @@ export function parseMaxRequests(v: string | undefined): number | undefined {
 export async function loadRunScenario(run: string, registry: Registry): Promise<ResolvedScenario> {
   const manifest = readManifest(run);
   if (!manifest.scenario) throw new HotmessError('log', `${run}/manifest.json: no "scenario" recorded; only runs made by \`hotmess run\` can be replayed`);
-  const s = await resolveScenario(parseScenario(manifest.scenario, `${run}/manifest.json: scenario`), registry, null);
-  if (manifest.scenarioHash && manifest.scenarioHash !== s.hash) throw new HotmessError('log', `${run}/manifest.json: the recorded scenario does not match its hash (${manifest.scenarioHash}); refusing to replay`);
-  return s;
+  return resolveRunScenario(run, registry, manifest);
 }
 
 export function parseBatchPoll(v: string | undefined): number | undefined {

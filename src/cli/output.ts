@@ -2,11 +2,14 @@
  * How the CLI talks to people: one-line errors, progress, Ctrl-C.
  * Interactivity is decided once per invocation, in Cli (io.ts).
  */
-import { HotmessError, isHotmessError } from '../core/index.js';
+import { HotmessError, errnoOf, fromOsError, isHotmessError } from '../core/index.js';
 import type { Cli, TextSink } from './io.js';
 
 /** Print an error as one line (never a stack trace) and return its exit code. */
 export function reportError(e: unknown, stderr: TextSink): number {
+  // An operating-system error that escaped without context still gets one line naming its path.
+  const sys = e as { path?: unknown; syscall?: unknown } | null;
+  if (!isHotmessError(e) && errnoOf(e) !== null) e = fromOsError(e, typeof sys?.path === 'string' ? sys.path : '(unknown path)', typeof sys?.syscall === 'string' ? sys.syscall : 'access it');
   if (isHotmessError(e)) {
     stderr.write(`hotmess: ${e.message}\n`);
     return e.exitCode;

@@ -69,6 +69,11 @@ export interface EnvironmentDefinition<P, S, A extends Action> {
   readonly horizonMeaning: string;
   /** Returns a message when the horizon is not valid for these params. */
   checkHorizon?(horizon: number, params: P): string | null;
+  /**
+   * The longest horizon an instance can hold (memory, generation time);
+   * DEFAULT_MAX_HORIZON when absent. Checked before `checkHorizon` and reset.
+   */
+  readonly maxHorizon?: number;
   /** Create an instance: everything random about it comes from `rng`. */
   reset(params: P, horizon: number, rng: Rng): S;
   actions(state: S): ActionSpace<A>;
@@ -163,4 +168,19 @@ export function checkAction<A extends Action>(space: ActionSpace<A>, action: unk
     for (let i = 0; i < acts.length; i++) if (canonicalJson(acts[i]) === key) return null;
   }
   return `not a legal action: ${canonicalJson(action)}`;
+}
+
+/** The horizon limit of environments that declare no `maxHorizon`. */
+export const DEFAULT_MAX_HORIZON = 1_000_000;
+
+/**
+ * Why `horizon` is not valid for `env` with `params`, or null: a positive
+ * integer, at most the environment's maximum, and accepted by its
+ * `checkHorizon`. The one rule for validation, `scenario describe` and `play`.
+ */
+export function horizonProblem(env: Pick<AnyEnvironment, 'name' | 'maxHorizon' | 'checkHorizon'>, horizon: number, params: unknown): string | null {
+  if (!Number.isSafeInteger(horizon) || horizon < 1) return `a horizon is a positive integer; got ${horizon}`;
+  const max = env.maxHorizon ?? DEFAULT_MAX_HORIZON;
+  if (horizon > max) return `${env.name} holds horizons up to ${max.toLocaleString('en-US')}; ${horizon.toLocaleString('en-US')} is longer`;
+  return env.checkHorizon?.(horizon, params) ?? null;
 }

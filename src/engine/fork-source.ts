@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { checkAction, createRng, rolloutSeeds, HotmessError, type Action } from '../core/index.js';
 import { FILES, forEachRollout, forEachStepOf, readManifest, type RolloutRecord } from '../log/index.js';
 import type { Registry } from './registry.js';
-import { parseScenario, resolveScenario, type ResolvedAgent, type ResolvedScenario } from './scenario.js';
+import type { ResolvedAgent, ResolvedScenario } from './scenario.js';
+import { resolveRunScenario } from './run-scenario.js';
 
 export interface ForkSource {
   readonly scenario: ResolvedScenario;
@@ -75,8 +76,8 @@ export async function readForkSource(run: string, id: string, k: number, registr
   const manifest = readManifest(run);
   const where = join(run, FILES.manifest);
   if (!manifest.scenario) throw new HotmessError('usage', `${where}: has no scenario (imported runs cannot be forked: there is no environment to continue)`);
-  const spec = parseScenario(manifest.scenario, `${where}: scenario`);
-  const scenario = await resolveScenario(spec, registry, null);
+  const scenario = await resolveRunScenario(run, registry, manifest);
+  const spec = scenario.spec;
   const record = await findRollout(run, id);
   if (!Number.isInteger(k) || k < 0) throw new HotmessError('usage', `--step: expected a non-negative integer, got ${k}`);
   if (k > record.length) throw new HotmessError('usage', `--step ${k}: rollout "${id}" has only ${record.length} steps`);

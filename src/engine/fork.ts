@@ -12,13 +12,14 @@
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, deriveSeed, hashString, HotmessError, type Action, type AgentServices } from '../core/index.js';
-import { FILES, rolloutId, writeJsonAtomic, type ForkInfo, type Manifest } from '../log/index.js';
+import { deriveSeed, HotmessError, withOsErrors, type Action, type AgentServices } from '../core/index.js';
+import { FILES, lockRun, rolloutId, writeJsonAtomic, type ForkInfo, type Manifest, type RunLock } from '../log/index.js';
+import { LIMITS } from './limits.js';
 import { readForkSource, type ForkSource } from './fork-source.js';
 import type { PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
-import { buildManifest, executePlan, type RunSummary } from './runner.js';
-import type { ResolvedScenario } from './scenario.js';
+import { buildManifest, executePlan, markStopped, type RunSummary } from './runner.js';
+import { rolloutHash, type ResolvedScenario } from './scenario.js';
 
 export interface ForkOptions {
   /** The source run directory. */
@@ -50,21 +51,19 @@ export interface ForkSummary extends RunSummary {
   readonly fork: ForkInfo;
 }
 
-/** The continuations' plan: one group, the source's coordinates, fresh agent seeds. */
-export function planFork(src: ForkSource, samples: number): PlannedRollout[] {
+/** The continuations' plan, lazily: one group, the source's coordinates, fresh agent seeds. */
+export function* planFork(src: ForkSource, samples: number): Generator<PlannedRollout> {
   const { record, agent, scenario } = src;
-  const plan: PlannedRollout[] = [];
   for (let index = 0; index < samples; index++) {
-    plan.push({
+    yield {
       id: rolloutId(agent.name, record.horizon, record.instance, index),
       agent,
       horizon: record.horizon,
       instance: record.instance,
       index,
       seeds: { env: src.envSeed, agent: deriveSeed(scenario.spec.seed, 'fork', record.rollout, src.prefix.length, index) },
-    });
+    };
   }
-  return plan;
 }
 
 /** The scenario as the fork runs it: one agent, the source's horizon, M rollouts. */
@@ -72,21 +71,36 @@ export function forkScenario(src: ForkSource, samples: number): ResolvedScenario
   const s = src.scenario;
   const agentSpec = s.spec.agents.find((a) => a.name === src.agent.name)!;
   const spec = { ...s.spec, horizons: [src.record.horizon], instances: 1, rollouts: samples, agents: [agentSpec] };
-  return { ...s, spec, agents: [src.agent], hash: hashString(canonicalJson(spec)) };
+  return { ...s, spec, agents: [src.agent], hash: rolloutHash(spec) };
 }
 
-function prepareOut(out: string): void {
+function prepareOut(out: string): RunLock {
   if (existsSync(join(out, FILES.manifest))) throw new HotmessError('usage', `${out}: a run already exists here; choose another --out`);
   if (existsSync(out) && readdirSync(out).length > 0) throw new HotmessError('usage', `${out}: exists and is not empty; choose another --out`);
-  mkdirSync(out, { recursive: true });
+  withOsErrors(out, 'create the run directory', () => mkdirSync(out, { recursive: true }));
+  return lockRun(out, 'hotmess fork');
+}
+
+/** `--samples`: a positive integer up to LIMITS.forkSamples. */
+export function checkForkSamples(samples: number): void {
+  if (!Number.isSafeInteger(samples) || samples < 1) throw new HotmessError('usage', `--samples: expected a positive integer, got ${samples}`);
+  if (samples > LIMITS.forkSamples) throw new HotmessError('usage', `--samples ${samples}: at most ${LIMITS.forkSamples.toLocaleString('en-US')} continuations per fork`);
 }
 
 export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
-  if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new HotmessError('usage', `--samples: expected a positive integer, got ${opts.samples}`);
+  checkForkSamples(opts.samples);
   // Validates the source (run, rollout id, K) and replays the prefix before anything is written.
   const src = opts.source ?? (await readForkSource(opts.run, opts.rollout, opts.step, opts.registry));
   if (src.record.rollout !== opts.rollout || src.prefix.length !== opts.step) throw new HotmessError('internal', 'forkRun: `source` was read for another rollout or step');
-  prepareOut(opts.out);
+  const lock = prepareOut(opts.out);
+  try {
+    return await runFork(opts, src, lock);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runFork(opts: ForkOptions, src: ForkSource, lock: RunLock): Promise<ForkSummary> {
   const fork: ForkInfo = {
     sourceRun: opts.run,
     sourceRollout: opts.rollout,
@@ -100,24 +114,30 @@ export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
   const manifestPath = join(opts.out, FILES.manifest);
   writeJsonAtomic(manifestPath, buildManifest(scenario, opts.version, 'running', extra, { startedAt }));
 
-  const plan = planFork(src, opts.samples);
   const prefix: readonly Action[] = src.prefix;
-  const { ran, terminations, stoppedBecause } = await executePlan({
-    plan,
-    alreadyDone: 0,
-    total: plan.length,
-    env: scenario.env,
-    envParams: scenario.envParams,
-    dir: opts.out,
-    registry: opts.registry,
-    concurrency: Math.max(1, opts.concurrency ?? scenario.spec.concurrency),
-    signal: opts.signal,
-    shouldStop: opts.shouldStop,
-    onProgress: opts.onProgress,
-    services: opts.services,
-    prefixFor: () => prefix,
-  });
+  let outcome;
+  try {
+    outcome = await executePlan({
+      plan: planFork(src, opts.samples),
+      alreadyDone: 0,
+      total: opts.samples,
+      env: scenario.env,
+      envParams: scenario.envParams,
+      dir: opts.out,
+      registry: opts.registry,
+      concurrency: Math.max(1, opts.concurrency ?? scenario.spec.concurrency),
+      signal: opts.signal,
+      shouldStop: opts.shouldStop,
+      onProgress: opts.onProgress,
+      services: opts.services,
+      prefixFor: () => prefix,
+    });
+  } catch (e) {
+    markStopped(manifestPath, () => buildManifest(scenario, opts.version, 'interrupted', { ...extra, stoppedBecause: (e instanceof Error ? e.message : String(e)).split('\n')[0] }, { startedAt }), lock);
+    throw e;
+  }
+  const { ran, terminations, stoppedBecause } = outcome;
   const status: Manifest['status'] = stoppedBecause ? 'interrupted' : 'finished';
   writeJsonAtomic(manifestPath, buildManifest(scenario, opts.version, status, extra, { startedAt, finishedAt: new Date().toISOString() }));
-  return { dir: opts.out, status, total: plan.length, skipped: 0, ran, terminations, stoppedBecause, fork };
+  return { dir: opts.out, status, total: opts.samples, skipped: 0, ran, terminations, stoppedBecause, fork };
 }

@@ -1,6 +1,8 @@
 /**
  * The rollouts a scenario asks for, in canonical order, each with its
- * coordinates and derived seeds.
+ * coordinates and derived seeds. The plan is a generator: a large scenario
+ * never holds its whole plan in memory, and each rollout's seeds are derived
+ * only when it is about to run.
  */
 import { rolloutSeeds, type RolloutSeeds } from '../core/index.js';
 import { rolloutId } from '../log/index.js';
@@ -15,19 +17,17 @@ export interface PlannedRollout {
   readonly seeds: RolloutSeeds;
 }
 
-export function planRollouts(s: ResolvedScenario): PlannedRollout[] {
-  const plan: PlannedRollout[] = [];
+/** How many rollouts the plan holds (agents × horizons × instances × rollouts), without building it. */
+export const planSize = (s: Pick<ResolvedScenario, 'spec'>): number => s.spec.agents.length * s.spec.horizons.length * s.spec.instances * s.spec.rollouts;
+
+/** Every planned rollout in canonical order, except those `skip` holds (finished before a resume). */
+export function* planRollouts(s: ResolvedScenario, skip: ReadonlySet<string> = new Set()): Generator<PlannedRollout> {
   for (const agent of s.agents)
     for (const horizon of s.spec.horizons)
       for (let instance = 0; instance < s.spec.instances; instance++)
-        for (let index = 0; index < s.spec.rollouts; index++)
-          plan.push({
-            id: rolloutId(agent.name, horizon, instance, index),
-            agent,
-            horizon,
-            instance,
-            index,
-            seeds: rolloutSeeds(s.spec.seed, agent.name, horizon, instance, index),
-          });
-  return plan;
+        for (let index = 0; index < s.spec.rollouts; index++) {
+          const id = rolloutId(agent.name, horizon, instance, index);
+          if (skip.has(id)) continue;
+          yield { id, agent, horizon, instance, index, seeds: rolloutSeeds(s.spec.seed, agent.name, horizon, instance, index) };
+        }
 }

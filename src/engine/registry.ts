@@ -14,7 +14,8 @@ export interface Registry {
   readonly agents: Readonly<Record<string, AnyAgentDefinition>>;
 }
 
-const looksLikePath = (name: string): boolean => name.startsWith('.') || name.startsWith('/') || /\.(m?[jt]s)$/.test(name);
+/** Whether a scenario's `environment` names a module file rather than a registered environment. */
+export const isModulePath = (name: string): boolean => name.startsWith('.') || name.startsWith('/') || /\.(m?[jt]s)$/.test(name);
 
 function isEnvironment(x: unknown): x is AnyEnvironment {
   const e = x as Partial<AnyEnvironment> | null;
@@ -23,7 +24,7 @@ function isEnvironment(x: unknown): x is AnyEnvironment {
 
 /** Resolve an environment by registry name, or load it from a module path relative to `baseDir`. */
 export async function resolveEnvironment(registry: Registry, name: string, baseDir: string, where = 'environment'): Promise<AnyEnvironment> {
-  if (!looksLikePath(name)) {
+  if (!isModulePath(name)) {
     const env = registry.environments[name];
     if (!env) throw new HotmessError('scenario', `${where}: unknown environment "${name}";${didYouMean(name, Object.keys(registry.environments))}`);
     return env;

@@ -7,12 +7,12 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { HotmessError, type Action, type AgentServices } from '../core/index.js';
-import { FILES, RUN_SCHEMA, RunWriter, readManifest, recoverRun, writeJsonAtomic, type Manifest, type Termination } from '../log/index.js';
+import { HotmessError, withOsErrors, type Action, type AgentServices } from '../core/index.js';
+import { FILES, RUN_SCHEMA, RunWriter, lockRun, readManifest, recoverRun, writeJsonAtomic, type Manifest, type RunLock, type Termination } from '../log/index.js';
 import { localPlace, type RolloutPlace } from './place.js';
-import { planRollouts, type PlannedRollout } from './plan.js';
+import { planRollouts, planSize, type PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
-import type { ResolvedScenario } from './scenario.js';
+import { rolloutFieldChanges, type ResolvedScenario } from './scenario.js';
 
 export interface RunOptions {
   readonly out: string;
@@ -47,7 +47,7 @@ export interface RunSummary {
   readonly ran: number;
   readonly terminations: Record<Termination, number>;
   readonly stoppedBecause: string | null;
-  readonly recovered?: { readonly retired: number; readonly droppedSteps: number; readonly tornLines: number };
+  readonly recovered?: { readonly retired: number; readonly incomplete: number; readonly droppedSteps: number; readonly tornLines: number };
 }
 
 const LLM_SEED_NOTE =
@@ -64,6 +64,7 @@ export function buildManifest(s: ResolvedScenario, version: string, status: Mani
     scenarioHash: s.hash,
     environment: {
       name: s.env.name,
+      ...(s.envModule ? { module: s.envModule } : {}),
       outcomeKind: s.env.outcomeKind,
       measureKind: s.env.measure ? (s.env.measureKind ?? 'squared') : null,
       hasFeatures: typeof s.env.features === 'function',
@@ -86,27 +87,44 @@ export function buildManifest(s: ResolvedScenario, version: string, status: Mani
   };
 }
 
-/** Create the run directory, or check that an existing one may be resumed. Returns whether it is a resume. */
-function prepareDirectory(s: ResolvedScenario, opts: RunOptions): boolean {
+/** Create the run directory and take its lock, or check that an existing one may be resumed. */
+function prepareDirectory(s: ResolvedScenario, opts: RunOptions): { resumed: boolean; lock: RunLock } {
   const dir = opts.out;
   const manifestPath = join(dir, FILES.manifest);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new HotmessError('usage', `${dir}: --out must be a directory, and this is a file`);
   if (existsSync(manifestPath)) {
     if (!opts.resume) throw new HotmessError('usage', `${dir}: a run already exists here; pass --resume to continue it, or choose another --out`);
-    const m = readManifest(dir);
-    if (m.scenarioHash === undefined) throw new HotmessError('usage', `${dir}: was not written by hotmess run (source: ${m.source ?? 'unknown'}); it cannot be resumed`);
-    if (m.scenarioHash !== s.hash) throw new HotmessError('usage', `${dir}: was written by a different scenario (hash ${m.scenarioHash} ≠ ${s.hash}); refusing to mix runs`);
-    // The logs are about to change: an analysis of the old logs would be silently stale.
-    rmSync(join(dir, FILES.analysis), { force: true });
-    return true;
+    const lock = lockRun(dir, 'hotmess run --resume');
+    try {
+      checkResumable(dir, s);
+      // The logs are about to change: an analysis of the old logs would be silently stale.
+      withOsErrors(dir, 'remove the stale analysis', () => rmSync(join(dir, FILES.analysis), { force: true }));
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    return { resumed: true, lock };
   }
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new HotmessError('usage', `${dir}: exists and is not a run directory; choose another --out`);
-  mkdirSync(dir, { recursive: true });
-  return false;
+  withOsErrors(dir, 'create the run directory', () => mkdirSync(dir, { recursive: true }));
+  return { resumed: false, lock: lockRun(dir, 'hotmess run') };
+}
+
+/** A resume must run the same rollouts: refuse naming the fields that differ. */
+function checkResumable(dir: string, s: ResolvedScenario): void {
+  const m = readManifest(dir);
+  if (m.scenarioHash === undefined) throw new HotmessError('usage', `${dir}: was not written by hotmess run (source: ${m.source ?? 'unknown'}); it cannot be resumed`);
+  if (m.scenario === undefined) {
+    if (m.scenarioHash !== s.hash) throw new HotmessError('usage', `${dir}: was written by a different scenario (hash ${m.scenarioHash} ≠ ${s.hash}); refusing to mix runs`);
+    return;
+  }
+  const changes = rolloutFieldChanges(m.scenario, s.spec);
+  if (changes.length > 0) throw new HotmessError('usage', `${dir}: was written by a different scenario: ${changes.join('; ')}; refusing to mix runs (resume with the run's own scenario, or choose another --out)`);
 }
 
 export interface PlanExecution {
-  readonly plan: readonly PlannedRollout[];
+  /** Consumed lazily, one rollout at a time (see plan.ts). */
+  readonly plan: Iterable<PlannedRollout>;
   /** Rollouts of the whole plan already committed before this call (resume), for progress. */
   readonly alreadyDone: number;
   readonly total: number;
@@ -141,36 +159,36 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
   const terminations: Record<Termination, number> = { terminated: 0, truncated: 0, error: 0 };
   const inflight = new Set<Promise<void>>();
   let stoppedBecause: string | null = null;
-  // The place itself was lost (e.g. the queue's server): stop, keep what is committed, rethrow.
+  // The place itself was lost (e.g. the queue's server), or a write to the
+  // log failed (a full disk): nothing more is started, rollouts in flight
+  // settle uncommitted, what is committed stays, and the error is rethrown.
   let lost: { readonly error: unknown } | null = null;
   let ran = 0;
   let lastYield = Date.now();
   x.onProgress?.(x.alreadyDone, x.total);
 
+  // Never rejects: a failure is kept in `lost`.
   const runOne = async (planned: PlannedRollout) => {
     const sink = writer.stepBuffer();
-    let result;
     try {
-      result = await place.run(planned, sink, x.signal);
+      const result = await place.run(planned, sink, x.signal);
+      if (x.signal?.aborted || lost) return sink.discard();
+      writer.commit(sink, result.line);
+      terminations[result.end.termination]++;
+      ran++;
+      x.onProgress?.(x.alreadyDone + ran, x.total);
     } catch (error) {
       sink.discard();
       lost ??= { error };
-      return;
     }
-    if (x.signal?.aborted || lost) return sink.discard();
-    writer.commit(sink, result.line);
-    terminations[result.end.termination]++;
-    ran++;
-    x.onProgress?.(x.alreadyDone + ran, x.total);
   };
 
   try {
     for (const planned of x.plan) {
       stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? null);
       if (stoppedBecause || lost) break;
-      const p = runOne(planned);
+      const p = runOne(planned).then(() => void inflight.delete(p));
       inflight.add(p);
-      void p.finally(() => inflight.delete(p));
       if (inflight.size >= place.slots) {
         place.flush?.();
         await Promise.race(inflight);
@@ -194,26 +212,29 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
 
 export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunSummary> {
   const dir = opts.out;
-  const resumed = prepareDirectory(s, opts);
-  let recovered: RunSummary['recovered'];
-  let finished: ReadonlySet<string> = new Set();
-  if (resumed) {
-    const r = await recoverRun(dir);
-    finished = r.finished;
-    recovered = { retired: r.retired, droppedSteps: r.droppedSteps, tornLines: r.tornLines };
-  }
+  const { resumed, lock } = prepareDirectory(s, opts);
+  const manifestPath = join(dir, FILES.manifest);
   const startedAt = new Date().toISOString();
-  writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, 'running', opts.manifestExtra, { startedAt }));
-
-  const plan = planRollouts(s);
-  const todo = plan.filter((p) => !finished.has(p.id));
-  await opts.onStart?.(todo);
-  let outcome: PlanOutcome;
+  let wroteRunning = false;
   try {
+    let recovered: RunSummary['recovered'];
+    let finished: ReadonlySet<string> = new Set();
+    if (resumed) {
+      const r = await recoverRun(dir);
+      finished = r.finished;
+      recovered = { retired: r.retired, incomplete: r.incomplete, droppedSteps: r.droppedSteps, tornLines: r.tornLines };
+    }
+    writeJsonAtomic(manifestPath, buildManifest(s, opts.version, 'running', opts.manifestExtra, { startedAt }));
+    wroteRunning = true;
+
+    const total = planSize(s);
+    const alreadyDone = finished.size;
+    // Only a caller that needs the whole to-do list up front (batches) makes the plan concrete.
+    if (opts.onStart) await opts.onStart([...planRollouts(s, finished)]);
     const executed = await executePlan({
-      plan: todo,
-      alreadyDone: plan.length - todo.length,
-      total: plan.length,
+      plan: planRollouts(s, finished),
+      alreadyDone,
+      total,
       env: s.env,
       envParams: s.envParams,
       dir,
@@ -225,19 +246,36 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
       services: opts.services,
       place: opts.place,
     });
-    outcome = executed.stoppedBecause ? executed : { ...executed, stoppedBecause: opts.stoppedBy?.() ?? null };
+    const outcome = executed.stoppedBecause ? executed : { ...executed, stoppedBecause: opts.stoppedBy?.() ?? null };
+    const status: Manifest['status'] = outcome.stoppedBecause ? 'interrupted' : 'finished';
+    writeJsonAtomic(manifestPath, buildManifest(s, opts.version, status, opts.manifestExtra, { startedAt, finishedAt: new Date().toISOString() }));
+    return { dir, status, total, skipped: alreadyDone, ...outcome, ...(recovered ? { recovered } : {}) };
   } catch (e) {
-    // The place was lost (or the disk failed): what was committed stays, and the run is resumable.
-    try {
-      writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, 'interrupted', opts.manifestExtra, { startedAt, finishedAt: new Date().toISOString() }));
-    } catch {
-      // The original error is the one to report.
-    }
+    // The place was lost or the disk failed: what was committed stays, and the run is resumable.
+    if (wroteRunning) markStopped(manifestPath, () => buildManifest(s, opts.version, 'interrupted', { ...opts.manifestExtra, stoppedBecause: errorLine(e) }, { startedAt }), lock);
     throw e;
+  } finally {
+    lock.release();
   }
-  const status: Manifest['status'] = outcome.stoppedBecause ? 'interrupted' : 'finished';
-  writeJsonAtomic(join(dir, FILES.manifest), buildManifest(s, opts.version, status, opts.manifestExtra, { startedAt, finishedAt: new Date().toISOString() }));
-  return { dir, status, total: plan.length, skipped: plan.length - todo.length, ...outcome, ...(recovered ? { recovered } : {}) };
+}
+
+const errorLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+/**
+ * After a failure (often a full disk): say in the manifest that the run
+ * stopped and why, so it is not left `running`. On a full disk the lock's
+ * reserve is freed for it. If even that fails, the manifest stays as it was
+ * and the caller's error (with its resume hint) is what the user sees.
+ */
+export function markStopped(manifestPath: string, manifest: () => Manifest, lock: RunLock): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return writeJsonAtomic(manifestPath, manifest());
+    } catch {
+      // A full disk: the lock's reserved space is what the manifest needs.
+      lock.freeReserve();
+    }
+  }
 }
 
 /** An agent's family and scale, when the scenario gives them (only then are the keys written). */

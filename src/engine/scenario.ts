@@ -4,10 +4,12 @@
  * then checks the names and params against the registries.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { canonicalJson, hashString, HotmessError, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
-import { resolveAgent, resolveEnvironment, scenarioDir, type Registry } from './registry.js';
+import { canonicalJson, hashString, horizonProblem, HotmessError, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
+import { LIMITS, sizeIssues } from './limits.js';
+import { isModulePath, resolveAgent, resolveEnvironment, scenarioDir, type Registry } from './registry.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -26,7 +28,8 @@ export const AgentSpecSchema = z
 
 export const ScenarioSchema = z
   .object({
-    name: z.string().regex(NAME, 'letters, digits, "_", "." and "-" only'),
+    // Part of the default run directory name, which the file system caps at 255 bytes.
+    name: z.string().regex(NAME, 'letters, digits, "_", "." and "-" only').max(100, 'at most 100 characters (it names the run directory)'),
     description: z.string().optional(),
     environment: z.string().min(1),
     params: z.record(z.string(), z.unknown()).default({}),
@@ -35,11 +38,20 @@ export const ScenarioSchema = z
     rollouts: z.number().int().min(1),
     seed: z.union([z.number().int().nonnegative(), z.string().min(1)]),
     agents: z.array(AgentSpecSchema).min(1),
-    concurrency: z.number().int().min(1).max(1024).default(1),
+    concurrency: z.number().int().min(1).max(LIMITS.concurrency).default(1),
     /** Worker processes on this machine (`auto`: one per core). Optional, so scenarios without it keep their hash. */
     workers: z.union([z.number().int().min(1).max(1024), z.literal('auto')]).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    const seen = new Map<number, number>();
+    spec.horizons.forEach((h, i) => {
+      const first = seen.get(h);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['horizons', i], message: `duplicate horizon ${h} (also horizons.${first}); each horizon is run once` });
+      else seen.set(h, i);
+    });
+    for (const { field, message } of sizeIssues(spec)) ctx.addIssue({ code: 'custom', path: [field], message });
+  });
 
 export type ScenarioFile = z.infer<typeof ScenarioSchema>;
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
@@ -51,8 +63,32 @@ export interface ResolvedScenario {
   readonly env: AnyEnvironment;
   readonly envParams: unknown;
   readonly agents: readonly ResolvedAgent[];
-  /** Hash of the canonical spec: a resumed run must match it. */
+  /** Hash of what determines the rollouts (ROLLOUT_FIELDS): a resumed run must match it. */
   readonly hash: string;
+  /** The environment module's absolute path, when the scenario names one by path (recorded in the manifest). */
+  readonly envModule: string | null;
+}
+
+/**
+ * The fields that determine which rollouts a run holds and what each does.
+ * `name`, `description` and `concurrency` do not: changing them never
+ * changes a rollout, so a resume accepts them.
+ */
+export const ROLLOUT_FIELDS = ['environment', 'params', 'horizons', 'instances', 'rollouts', 'seed', 'agents'] as const;
+
+/** The resume hash: only ROLLOUT_FIELDS. */
+export const rolloutHash = (spec: ScenarioFile): string => hashString(canonicalJson(Object.fromEntries(ROLLOUT_FIELDS.map((k) => [k, spec[k]]))));
+
+/** Hash of the whole spec, as runs before the rollout hash recorded it. */
+export const legacyScenarioHash = (spec: ScenarioFile): string => hashString(canonicalJson(spec));
+
+/** The ROLLOUT_FIELDS on which two specs differ, each as `field (was …, now …)`. */
+export function rolloutFieldChanges(before: Record<string, unknown>, after: ScenarioFile): string[] {
+  const short = (v: unknown): string => {
+    const s = canonicalJson(v ?? null);
+    return s.length > 60 ? s.slice(0, 57) + '...' : s;
+  };
+  return ROLLOUT_FIELDS.filter((k) => canonicalJson(before[k] ?? null) !== canonicalJson(after[k] ?? null)).map((k) => `${k} (was ${short(before[k])}, now ${short(after[k])})`);
 }
 
 export interface ResolvedAgent {
@@ -152,14 +188,14 @@ interface PluginCheck {
 }
 
 /** Resolve the environment and agents against the registries; every problem is collected, one line each. */
-async function checkPlugins(f: PluginFields, registry: Registry, file: string | null): Promise<PluginCheck> {
+async function checkPlugins(f: PluginFields, registry: Registry, file: string | null, envModule?: string): Promise<PluginCheck> {
   const where = file ?? '<scenario>';
   const problems: string[] = [];
   let env: AnyEnvironment | null = null;
   let envParams: unknown = null;
   if (f.environment !== null) {
     try {
-      env = await resolveEnvironment(registry, f.environment, file ? scenarioDir(file) : process.cwd(), `${where}: environment`);
+      env = await resolveEnvironment(registry, envModule ?? f.environment, file ? scenarioDir(file) : process.cwd(), `${where}: environment`);
       const p = env.params.safeParse(f.params);
       if (!p.success) problems.push(...p.error.issues.map((i) => `${where}: params.${i.path.join('.')}: ${i.message}`));
       else {
@@ -167,7 +203,7 @@ async function checkPlugins(f: PluginFields, registry: Registry, file: string | 
         const extra = unknownKeys(f.params, p.data);
         if (extra.length) problems.push(`${where}: params: unknown parameter${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')} for environment ${env.name}`);
         f.horizons.forEach((h, i) => {
-          const msg = env!.checkHorizon?.(h, envParams);
+          const msg = horizonProblem(env!, h, envParams);
           if (msg) problems.push(`${where}: horizons.${i}: ${msg}`);
         });
       }
@@ -187,11 +223,16 @@ async function checkPlugins(f: PluginFields, registry: Registry, file: string | 
 }
 
 /** Resolve plugins and params; all problems are reported together. */
-export async function resolveScenario(spec: ScenarioFile, registry: Registry, file: string | null): Promise<ResolvedScenario> {
+/**
+ * `envModule`: where a module-path environment is, when the spec comes from
+ * a run's manifest rather than the scenario file its path is relative to.
+ */
+export async function resolveScenario(spec: ScenarioFile, registry: Registry, file: string | null, envModule?: string): Promise<ResolvedScenario> {
   const fields: PluginFields = { ...spec, agents: spec.agents.map((a, index) => ({ ...a, index })) };
-  const { problems, env, envParams, agents } = await checkPlugins(fields, registry, file);
+  const { problems, env, envParams, agents } = await checkPlugins(fields, registry, file, envModule);
   if (problems.length > 0 || !env) throw new HotmessError('scenario', problems.join('\n'));
-  return { file, spec, env, envParams, agents, hash: hashString(canonicalJson(spec)) };
+  const module = isModulePath(spec.environment) ? (envModule ?? resolve(file ? scenarioDir(file) : process.cwd(), spec.environment)) : null;
+  return { file, spec, env, envParams, agents, hash: rolloutHash(spec), envModule: module };
 }
 
 /**

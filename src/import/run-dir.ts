@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FILES, ManifestSchema, type Manifest } from '../log/index.js';
-import { HotmessError } from '../core/index.js';
+import { FILES, ManifestSchema, lockRun, type Manifest, type RunLock } from '../log/index.js';
+import { HotmessError, OsError, fromOsError } from '../core/index.js';
 
 /** Lines are buffered and flushed in chunks of about this many characters. */
 const FLUSH_AT = 1 << 20;
@@ -17,7 +17,10 @@ const FLUSH_AT = 1 << 20;
 export class LineFile {
   private buffer = '';
   private lines = 0;
-  constructor(private readonly handle: FileHandle) {}
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+  ) {}
 
   /** Append one line; `line` must not contain a newline (one is added). */
   async write(line: string): Promise<void> {
@@ -30,11 +33,20 @@ export class LineFile {
     return this.lines;
   }
 
+  /** Every byte or an OsError: FileHandle.write may write fewer bytes than given (a full disk). */
   async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
-    const chunk = this.buffer;
+    const bytes = Buffer.from(this.buffer);
     this.buffer = '';
-    await this.handle.write(chunk);
+    try {
+      for (let off = 0; off < bytes.length; ) {
+        const { bytesWritten } = await this.handle.write(bytes, off, bytes.length - off);
+        if (bytesWritten <= 0) throw new OsError('ESHORT', this.path, 'write');
+        off += bytesWritten;
+      }
+    } catch (e) {
+      throw fromOsError(e, this.path, 'write');
+    }
   }
 
   async close(): Promise<void> {
@@ -68,6 +80,8 @@ export class RunDirWriter {
     readonly out: string,
     readonly tmp: string,
     private readonly force: boolean,
+    /** `--force` over an existing run: its lock, so no run or resume writes it while it is replaced. */
+    private readonly lock: RunLock | null,
   ) {}
 
   static async open(out: string, force = false): Promise<RunDirWriter> {
@@ -80,16 +94,23 @@ export class RunDirWriter {
     if (empty === false && force && !existsSync(join(target, FILES.manifest))) {
       throw new HotmessError('usage', `--out ${out} is not a run directory (no ${FILES.manifest}); --force only replaces run directories`);
     }
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.importing-`));
-    // mkdtemp makes the directory private; a run directory is as readable as any other.
-    await chmod(tmp, 0o755);
-    return new RunDirWriter(target, tmp, force);
+    const lock = empty === false ? lockRun(target, 'hotmess import --force') : null;
+    try {
+      await mkdir(dirname(target), { recursive: true }).catch((e) => Promise.reject(fromOsError(e, dirname(target), 'create the directory')));
+      const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.importing-`)).catch((e) => Promise.reject(fromOsError(e, dirname(target), 'create a temporary directory')));
+      // mkdtemp makes the directory private; a run directory is as readable as any other.
+      await chmod(tmp, 0o755);
+      return new RunDirWriter(target, tmp, force, lock);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
   }
 
   /** Open one of the run's JSONL files for appending. */
   async lines(name: string): Promise<LineFile> {
-    const file = new LineFile(await open(join(this.tmp, name), 'w'));
+    const path = join(this.tmp, name);
+    const file = new LineFile(await open(path, 'w'), path);
     this.files.push(file);
     return file;
   }
@@ -119,6 +140,8 @@ export class RunDirWriter {
 
   /** Discard everything written so far. Safe to call after a failed commit. */
   async abort(): Promise<void> {
+    // The replaced directory (and its lock file) is gone after a commit; release only removes our own lock.
+    this.lock?.release();
     if (this.done) return;
     this.done = true;
     for (const f of this.files) await f.close().catch(() => undefined);

@@ -7,3 +7,4 @@ export * from './step-fields.js';
 export * from './writer.js';
 export * from './reader.js';
 export * from './recover.js';
+export * from './lock.js';

@@ -124,6 +124,8 @@ export const ManifestSchema = z.object({
   scenarioHash: z.string().optional(),
   environment: z.object({
     name: z.string(),
+    /** Absolute path of a module-path environment, so fork and replay find it from the run. */
+    module: z.string().optional(),
     outcomeKind: OutcomeKindSchema.optional(),
     measureKind: OutcomeKindSchema.nullable().optional(),
     hasFeatures: z.boolean().optional(),
@@ -141,6 +143,8 @@ export const ManifestSchema = z.object({
   notes: z.array(z.string()).optional(),
   /** `run --batch`: anthropic replies came through Message Batches, priced at the batch rate (a replay prices them the same). */
   batch: z.boolean().optional(),
+  /** Why a run stopped early on an error (a full disk): with status `interrupted`. */
+  stoppedBecause: z.string().optional(),
   timing: z.record(z.string(), z.unknown()).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

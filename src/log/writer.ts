@@ -3,51 +3,78 @@
  * written before its rollout line, so after a crash at any moment a rollout
  * either has its line in rollouts.jsonl (and all its steps) or it does not
  * count; `recoverRun` removes the leftovers. Writes are synchronous so
- * concurrent rollouts never interleave inside a line.
+ * concurrent rollouts never interleave inside a line, and checked
+ * (`writeAll`): a short write or a full disk throws before the commit line.
+ * After the first failed write the writer refuses every later one, so a
+ * torn fragment is always the last bytes of its file, never glued to a
+ * later line.
  */
-import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { withOsErrors, writeAll, writeFileAtomic } from '../core/index.js';
 import { FILES } from './records.js';
 
 /** Chunk size at which a rollout's buffered steps are flushed early (long rollouts). */
 const FLUSH_BYTES = 1 << 20;
 
+/** One append-only log file; after a failed write it fails every later write with the same error. */
+class CheckedFile {
+  private failure: unknown = null;
+  private readonly fd: number;
+  constructor(readonly path: string) {
+    this.fd = withOsErrors(path, 'open for appending', () => openSync(path, 'a'));
+  }
+  write(data: string): void {
+    if (this.failure !== null) throw this.failure;
+    try {
+      writeAll(this.fd, data, this.path);
+    } catch (e) {
+      this.failure = e;
+      throw e;
+    }
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 export class RunWriter {
-  private readonly stepsFd: number;
-  private readonly rolloutsFd: number;
+  private readonly steps: CheckedFile;
+  private readonly rollouts: CheckedFile;
   constructor(readonly dir: string) {
-    this.stepsFd = openSync(join(dir, FILES.steps), 'a');
-    this.rolloutsFd = openSync(join(dir, FILES.rollouts), 'a');
+    this.steps = new CheckedFile(join(dir, FILES.steps));
+    this.rollouts = new CheckedFile(join(dir, FILES.rollouts));
   }
 
   /** A buffer for one rollout's step lines. */
   stepBuffer(): StepBuffer {
-    return new StepBuffer(this.stepsFd);
+    return new StepBuffer(this.steps);
   }
 
-  /** Flush the rollout's remaining steps, then its rollout line: the commit point. */
+  /** Flush the rollout's remaining steps, then its rollout line: the commit point. Throws (committing nothing) if any byte fails. */
   commit(steps: StepBuffer, rolloutLine: string): void {
     steps.flush();
-    writeSync(this.rolloutsFd, rolloutLine.endsWith('\n') ? rolloutLine : rolloutLine + '\n');
+    this.rollouts.write(rolloutLine.endsWith('\n') ? rolloutLine : rolloutLine + '\n');
   }
 
   close(): void {
-    closeSync(this.stepsFd);
-    closeSync(this.rolloutsFd);
+    this.steps.close();
+    this.rollouts.close();
   }
 }
 
 export class StepBuffer {
   private chunk = '';
-  constructor(private readonly fd: number) {}
+  constructor(private readonly file: CheckedFile) {}
   step(line: string): void {
     this.chunk += line;
     if (this.chunk.length >= FLUSH_BYTES) this.flush();
   }
   flush(): void {
     if (this.chunk.length > 0) {
-      writeSync(this.fd, this.chunk);
+      const chunk = this.chunk;
       this.chunk = '';
+      this.file.write(chunk);
     }
   }
   /** Drop what has not been written (an aborted rollout). */
@@ -56,9 +83,7 @@ export class StepBuffer {
   }
 }
 
-/** Write a JSON file atomically: a reader never sees half a manifest. */
+/** Write a JSON file atomically (per-process temp name, then rename): a reader never sees half a manifest. */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }

@@ -4,7 +4,8 @@
  * → RUN/plots/<id>.svg + .png → RUN/report.md (or `out`). Effects live here;
  * chart building and the markdown are pure.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { withOsErrors, writeFileAtomic } from '../core/index.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { analyzeRun, staleAnalysis, writeAnalysis, type AnalyzeOptions } from '../analysis/index.js';
 import { FILES } from '../log/index.js';
@@ -42,11 +43,8 @@ export interface ReportResult {
 
 const posix = (p: string) => p.split(sep).join('/');
 
-function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
+/** Every byte or a one-line OsError naming the file (a read-only run directory, a full disk). */
+const writeAtomic = (file: string, data: string | Buffer): void => writeFileAtomic(file, data);
 
 /**
  * Write the report and its plots. Reads RUN/analysis.json, or analyses the
@@ -72,8 +70,8 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
 
   const reportPath = resolve(opts.out ?? join(runDir, FILES.report));
   const plotsDir = resolve(runDir, PLOTS_DIR);
-  mkdirSync(plotsDir, { recursive: true });
-  mkdirSync(dirname(reportPath), { recursive: true });
+  withOsErrors(plotsDir, 'create the plots directory', () => mkdirSync(plotsDir, { recursive: true }));
+  withOsErrors(dirname(reportPath), 'create the report directory', () => mkdirSync(dirname(reportPath), { recursive: true }));
   const fonts = fontWarning();
   if (fonts) warnings.push(fonts);
 

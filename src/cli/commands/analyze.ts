@@ -8,6 +8,7 @@ import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
 import { analyzeRun, renderAnalysisTable, writeAnalysis } from '../../analysis/index.js';
 import { intFlag } from '../flags.js';
+import { saveAnalysis } from '../after-run.js';
 
 interface AnalyzeFlags {
   json?: boolean;
@@ -38,8 +39,8 @@ export function register(program: Command, cli: Cli): void {
         seed: flags.seed,
         onWarning: cli.warn,
       });
-      const path = writeAnalysis(run, doc);
+      const path = saveAnalysis(cli, run, doc, writeAnalysis);
       if (flags.json) cli.json(doc);
-      else cli.out(`${renderAnalysisTable(doc, { width: cli.width, wide: flags.wide })}\nanalysis: ${path}\n`);
+      else cli.out(`${renderAnalysisTable(doc, { width: cli.width, wide: flags.wide })}\n${path ? `analysis: ${path}` : 'analysis: not saved (see the warning)'}\n`);
     });
 }

@@ -6,6 +6,9 @@
  */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
+import type { AnyEnvironment } from '../../core/index.js';
+import { resolveEnvironment } from '../../engine/index.js';
+import { readManifest } from '../../log/index.js';
 import { REGISTRY } from '../registry.js';
 import { intParser } from '../flags.js';
 
@@ -35,6 +38,23 @@ function stdoutWriter(cli: Cli): { write: (s: string) => void; flush: () => void
   };
 }
 
+/**
+ * The registry's environments, plus the run's own module-path environment
+ * (recorded in its manifest), so observations are re-derived for it too.
+ */
+async function environmentsFor(cli: Cli, run: string): Promise<Record<string, AnyEnvironment | undefined>> {
+  const environments: Record<string, AnyEnvironment | undefined> = { ...REGISTRY.environments };
+  const env = readManifest(run).environment;
+  if (env.module !== undefined) {
+    try {
+      environments[env.name] = await resolveEnvironment(REGISTRY, env.module, process.cwd(), `${run}: environment`);
+    } catch (e) {
+      cli.warn(`${e instanceof Error ? e.message : String(e)}; observations are shown only when logged`);
+    }
+  }
+  return environments;
+}
+
 export function register(program: Command, cli: Cli): void {
   program
     .command('replay')
@@ -49,7 +69,8 @@ export function register(program: Command, cli: Cli): void {
     .addHelpText('after', '\nExamples:\n  hotmess replay runs/demo\n  hotmess replay runs/demo --plain --group noisy-5:16:0')
     .action(async (run: string, flags: ReplayFlags) => {
       const { ReplayModel, renderPlain, runReplayApp } = await import('../../tui/index.js');
-      const resolveEnvironment = (name: string) => (REGISTRY.environments as Record<string, (typeof REGISTRY.environments)[string] | undefined>)[name];
+      const environments = await environmentsFor(cli, run);
+      const resolveEnvironment = (name: string) => environments[name];
       const model = await ReplayModel.open(run, { resolveEnvironment, cache: flags.indexCache });
       const options = { group: flags.group, failedOnly: flags.failed === true, divergentOnly: flags.diverging === true };
       // Interactive only with a terminal both ways (keys in, screen out) and not in CI.

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { Cli, processIO } from '../io.js';
 import { join, relative, resolve } from 'node:path';
-import { EXIT_CODES, HotmessError, type AgentServices } from '../../core/index.js';
+import { EXIT_CODES, HotmessError, isOsError, type AgentServices } from '../../core/index.js';
 import { autoWorkers, loadScenario, localPlace, runScenario, splitPlace, workerPool, type ResolvedScenario, type RolloutPlace, type RunSummary } from '../../engine/index.js';
 import { hasModelAgents } from '../../llm/index.js';
 import { checkReachable, fingerprint, parseQueueUrl, queuePlace, runId } from '../../queue/index.js';
@@ -104,7 +104,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
   const workers = parseWorkers(flags.workers) ?? parseWorkers(scenario.spec.workers) ?? 1;
   const queue = flags.queue ? await queueFor(scenario, flags, out, cli) : undefined;
   const progress = flags.json ? null : createProgress(cli, `run ${scenario.spec.name}`, 0);
-  return withInterrupt(cli, 'finished rollouts', async (signal) => {
+  return withResumeHint(cli.writing.resume, () => withInterrupt(cli, 'finished rollouts', async (signal) => {
     const place = queue ?? placeFor(scenario, workers, concurrency ?? scenario.spec.concurrency, llm.services);
     const summary = await runScenario(scenario, {
       out,
@@ -128,7 +128,20 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
     progress?.finish();
     const totals = llm.finish(summary);
     return totals ? { ...summary, llm: totals } : summary;
-  });
+  }));
+}
+
+/**
+ * A full disk, a quota or a device error stops the run with one line: what
+ * failed, that committed rollouts are kept, and the command that continues.
+ */
+async function withResumeHint<T>(again: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (e) {
+    if (isOsError(e) && e.resumable) throw new HotmessError(e.code, `${e.message}; the rollouts committed so far are kept; free space, then continue with: ${again}`, { cause: e });
+    throw e;
+  }
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -168,7 +181,8 @@ export function register(program: Command, cli: Cli): void {
         );
         if (summary.recovered) {
           const r = summary.recovered;
-          cli.out(`resumed: ${r.droppedSteps} uncommitted step lines dropped, ${r.tornLines} torn lines skipped, ${r.retired} error rollouts retired to retired.jsonl and re-run\n`);
+          const lost = r.incomplete > 0 ? `, ${r.incomplete} rollouts with missing steps retired and re-run` : '';
+          cli.out(`resumed: ${r.droppedSteps} uncommitted step lines dropped, ${r.tornLines} torn lines skipped, ${r.retired} error rollouts retired to retired.jsonl and re-run${lost}\n`);
         }
         if (summary.llm) cli.out(formatTotals(summary.llm));
       }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { stringify as toYaml } from 'yaml';
-import { didYouMean, HotmessError } from '../../core/index.js';
+import { didYouMean, horizonProblem, HotmessError } from '../../core/index.js';
 import { loadScenario } from '../../engine/index.js';
 import { defaultParams, describeParams } from '../describe-params.js';
 import { REGISTRY } from '../registry.js';
@@ -98,7 +98,8 @@ export function register(program: Command, cli: Cli): void {
       const env = s.env;
       if (!env.chart) throw new HotmessError('usage', `${file}: environment ${env.name} is not authored as a statechart; graph works for xstate-authored environments such as workflow`);
       const h = flags.horizon === undefined ? s.spec.horizons[0] : Number(flags.horizon);
-      if (!Number.isInteger(h) || h < 1) throw new HotmessError('usage', `--horizon: expected a positive integer, got "${flags.horizon}"`);
+      const bad = horizonProblem(env, h, s.envParams);
+      if (bad) throw new HotmessError('usage', `--horizon ${flags.horizon ?? h}: ${bad}`);
       cli.out(env.chart(s.envParams, h) + '\n');
     });
 }

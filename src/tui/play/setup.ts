@@ -4,7 +4,7 @@
  * the user's own terms (the argument or flag, with what is valid), whether
  * or not a TTY is attached. No ink here.
  */
-import { HotmessError } from '../../core/index.js';
+import { HotmessError, horizonProblem } from '../../core/index.js';
 import { parseScenario, resolveEnvironment, resolveScenario, type Registry, type ResolvedScenario } from '../../engine/index.js';
 
 export interface PlaySetupOptions {
@@ -29,7 +29,7 @@ export async function playScenario(opts: PlaySetupOptions, registry: Registry): 
     const path = issue?.path.length ? `${issue.path.join('.')}: ` : '';
     throw new HotmessError('usage', `--params: ${path}${issue?.message ?? 'invalid'} (environment ${env.name})`);
   }
-  const bad = env.checkHorizon?.(opts.horizon, params.data);
+  const bad = horizonProblem(env, opts.horizon, params.data);
   if (bad) throw new HotmessError('usage', `--horizon ${opts.horizon}: ${bad}`);
   const spec = parseScenario(
     {
