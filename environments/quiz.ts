@@ -41,6 +41,7 @@ export default defineEnvironment<Params, State, string>({
   description: 'H independent multiple-choice questions; the answer key is given. Closed-form bias/variance for planted agents.',
   params: Params,
   horizonMeaning: 'number of questions',
+  maxHorizon: 1_000_000,
   reset(params, horizon, rng) {
     const letters = LETTERS.slice(0, params.choices).split('');
     const answers: string[] = new Array(horizon);

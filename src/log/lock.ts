@@ -44,13 +44,23 @@ function readHolder(path: string): LockHolder | null {
   return null;
 }
 
-/** Whether process `pid` exists on this machine (EPERM: it exists, owned by someone else). */
+/**
+ * Whether process `pid` runs on this machine (EPERM: it exists, owned by
+ * someone else). A zombie (killed, not yet reaped: common in containers whose
+ * init does not reap) holds nothing.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as { code?: string }).code === 'EPERM';
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) S ...": the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: trust kill
   }
 }
 

@@ -5,14 +5,14 @@
  * ends with exactly the logs of an uninterrupted run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
 import { recoverRun } from '../../src/log/index.js';
 import { OsError } from '../../src/core/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
-import { CLI, normalisedLines, readJsonlFile, tempDir } from '../helpers/run-dir.js';
+import { normalisedLines, readJsonlFile, tempDir } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
 
 /** About 3.5 MiB of steps: more than the 2 MiB disk holds. */
@@ -38,7 +38,6 @@ agents:
   - { name: noisy, kind: noisy, params: { epsilon: 0.2 } }
 `;
 
-const cli = (args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
 
 let disk: Tmpfs | null = null;
 afterEach(() => {
@@ -88,7 +87,7 @@ describe('a full disk', () => {
     const file = join(tempDir(), 'disk.yaml');
     writeFileSync(file, YAML);
     const out = join(disk.dir, 'run');
-    const full = cli(['run', file, '--out', out]);
+    const full = await hotmess('run', file, '--out', out);
     expect(full.status, full.stderr).toBe(4);
     // Plain progress lines, then exactly one error line.
     const lines = full.stderr.trim().split('\n').filter((l) => !/^run disk: \d+\/400/.test(l));
@@ -98,7 +97,7 @@ describe('a full disk', () => {
     expect(full.stderr).not.toMatch(/\n\s+at /);
 
     disk.remount('size=64m');
-    const resumed = cli(['run', file, '--out', out, '--resume']);
+    const resumed = await hotmess('run', file, '--out', out, '--resume');
     expect(resumed.status, resumed.stderr).toBe(0);
     for (const f of ['rollouts.jsonl', 'steps.jsonl']) expect(normalisedLines(join(out, f))).toEqual(normalisedLines(join(ref, f)));
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).status).toBe('finished');

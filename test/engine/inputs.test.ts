@@ -5,17 +5,16 @@
  * no rollout and names the fields of one that does.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HotmessError } from '../../src/core/index.js';
 import { LIMITS, checkForkSamples, loadScenario, parseScenario, planRollouts, planSize, resolveScenario, runScenario } from '../../src/engine/index.js';
 import { playScenario } from '../../src/tui/play/setup.js';
 import { REGISTRY } from '../../src/cli/registry.js';
-import { CLI, readJsonlFile, tempDir } from '../helpers/run-dir.js';
+import { readJsonlFile, tempDir } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
 
 const BASE = { name: 'in', environment: 'kv-sum', horizons: [4], instances: 1, rollouts: 2, seed: 1, agents: [{ name: 'o', kind: 'oracle' }] };
-const cli = (args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
 
 function refusal(f: () => unknown): string {
   try {
@@ -93,7 +92,7 @@ describe('horizons an environment cannot hold (15)', () => {
       `${file}: horizons.1: maze holds horizons up to 10,000; 1,000,000,000,000 is longer`,
     ]);
     expect(await asyncRefusal(playScenario({ env: 'kv-sum', horizon: 1e12 }, REGISTRY))).toBe('--horizon 1000000000000: kv-sum holds horizons up to 1,000,000; 1,000,000,000,000 is longer');
-    const described = cli(['scenario', 'describe', file]);
+    const described = await hotmess('scenario', 'describe', file);
     expect(described.status).toBe(2);
     expect(described.stderr).toMatch(/\n.*horizons\.1: maze holds horizons up to 10,000/);
     expect(described.stderr).not.toMatch(/internal error/);

@@ -14,6 +14,7 @@ import { LOCK_FILE, lockRun } from '../../src/log/index.js';
 import { importJsonl } from '../../src/import/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import { CLI, readJsonlFile, tempDir } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
 
 const YAML = `name: lock
 environment: kv-sum
@@ -28,7 +29,6 @@ agents:
 const SMALL = { name: 'small', environment: 'kv-sum', horizons: [4], instances: 1, rollouts: 2, seed: 1, agents: [{ name: 'o', kind: 'oracle' }] };
 
 const env = { ...process.env, CI: '1' };
-const cli = (args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env });
 
 async function waitFor(pred: () => boolean, ms: number): Promise<void> {
   const until = Date.now() + ms;
@@ -57,7 +57,8 @@ describe('the run directory lock', () => {
     // Frozen mid-run, alive: however fast this machine is, the second process meets a live holder.
     process.kill(-first.pid!, 'SIGSTOP');
     const holder = JSON.parse(readFileSync(join(out, LOCK_FILE), 'utf8'));
-    const second = cli(['run', file, '--out', out, '--resume']);
+    // The second process is this one: the holder is the spawned run.
+    const second = await hotmess('run', file, '--out', out, '--resume');
     const stillRunning = first.exitCode === null;
     process.kill(-first.pid!, 'SIGCONT');
     expect(second.status, second.stderr).toBe(2);

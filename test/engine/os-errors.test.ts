@@ -5,17 +5,16 @@
  * ignores chmod).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OsError } from '../../src/core/index.js';
 import { parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
-import { CLI, tempDir } from '../helpers/run-dir.js';
+import { tempDir } from '../helpers/run-dir.js';
+import { hotmess } from '../helpers/cli.js';
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
 
 const SPEC = { name: 'os', environment: 'kv-sum', horizons: [4], instances: 2, rollouts: 3, seed: 1, agents: [{ name: 'n', kind: 'noisy', params: { epsilon: 0.3 } }] };
-const cli = (args: string[]) => spawnSync(CLI[0], [CLI[1], ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
 
 let disk: Tmpfs | null = null;
 afterEach(() => {
@@ -48,10 +47,10 @@ describe('operating-system errors', () => {
     expect(() => parseScenario({ ...SPEC, name: 'n'.repeat(300) }, 's.yaml')).toThrow('s.yaml: name: at most 100 characters (it names the run directory)');
   });
 
-  it('from the CLI: ENOTDIR is one line with exit 2, not "internal error"', () => {
+  it('from the CLI: ENOTDIR is one line with exit 2, not "internal error"', async () => {
     const root = tempDir();
     writeFileSync(join(root, 'file'), 'x');
-    const r = cli(['run', 'scenarios/demo.yaml', '--out', join(root, 'file', 'run')]);
+    const r = await hotmess('run', 'scenarios/demo.yaml', '--out', join(root, 'file', 'run'));
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`hotmess: ${join(root, 'file', 'run')}: could not create the run directory: a parent of this path is a file, not a directory (ENOTDIR)\n`);
   }, 60_000);
@@ -61,7 +60,7 @@ describe('operating-system errors', () => {
     const run = join(disk.dir, 'run');
     await runScenario(await resolveScenario(parseScenario(SPEC), REGISTRY, null), { out: run, registry: REGISTRY, version: 'test' });
     disk.remount('ro');
-    const r = cli(['analyze', run, '--bootstrap', '0']);
+    const r = await hotmess('analyze', run, '--bootstrap', '0');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/incoherence/i);
     expect(r.stdout).toMatch(/analysis: not saved/);
