@@ -28,3 +28,5 @@ export { runCalibration, checkCalibration, calibrationScenario, type Calibration
 export { staleAnalysis, countAnalysedRollouts } from './freshness.js';
 export { scalingAnalysis, verdictOf, ladders, VERDICTS, type LadderAgent, type ScalingCell } from './scaling.js';
 export { paperFinding, FINDINGS, type Finding } from './paper-findings.js';
+export { tuneHorizon, TUNE_DEFAULTS, type TuneOptions, type TuneResult } from './tune.js';
+export { searchHorizon, suggestHorizons, type SearchOptions, type SearchResult, type ProbeSummary } from './horizon-search.js';

@@ -12,3 +12,4 @@ export * from './reliability.js';
 export * from './bootstrap.js';
 export * from './groupings.js';
 export * from './tails.js';
+export * from './wilson.js';

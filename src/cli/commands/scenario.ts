@@ -8,6 +8,7 @@ import { defaultParams, describeParams } from '../describe-params.js';
 import { REGISTRY } from '../registry.js';
 import { describeScenario } from '../describe-scenario.js';
 import { moduleEnvironmentProblems } from '../check-env.js';
+import { tuneCommand, type TuneFlags } from '../tune.js';
 
 export function scenarioTemplate(envName: string): string {
   const env = REGISTRY.environments[envName];
@@ -67,6 +68,25 @@ export function register(program: Command, cli: Cli): void {
       if (flags.json) return cli.json({ file, valid: true, problems: [], rollouts: n });
       cli.out(`${file}: valid (${s.env.name}; ${s.agents.length} agents × ${s.spec.horizons.length} horizons × ${s.spec.instances} instances × ${s.spec.rollouts} rollouts = ${n} rollouts)\n`);
     });
+  scenario
+    .command('tune')
+    .description(
+      "Find the horizon where an agent's success rate crosses --target (default 0.5): bracket by doubling, then bisect on log H, adding rollouts at a probe until its Wilson interval excludes the target. Prints the bracket with its uncertainty and a suggested `horizons:` list around H50 (--write puts it in FILE). The search's rollouts are a normal run directory.",
+    )
+    .argument('<file>', 'scenario YAML file')
+    .requiredOption('--agent <name>', 'the agent (by its scenario name) whose success rate is searched')
+    .option('--target <rate>', 'the success rate to find, strictly between 0 and 1', '0.5')
+    .option('--max-rollouts <n>', 'the most rollouts the search may run', '200')
+    .option('--per-probe <n>', 'the most rollouts at one horizon', '48')
+    .option('--batch <n>', 'rollouts added at a probe per round of the sequential test', '8')
+    .option('--min-horizon <h>', 'the smallest horizon to try', '1')
+    .option('--max-horizon <h>', 'the largest horizon to try', '4096')
+    .option('--max-cost <usd>', 'model-backed agents: stop the search when this much has been spent')
+    .option('--dry-run', 'model-backed agents: estimate the worst case (every rollout at --max-horizon) and exit; makes no calls, writes nothing')
+    .option('--out <dir>', 'the run directory for the search (default: runs/<name>-tune-<time>)')
+    .option('--write', "write the suggested horizons into FILE's `horizons:`")
+    .option('--json', 'print the search as JSON')
+    .action((file: string, flags: TuneFlags) => tuneCommand(file, flags, cli));
   scenario
     .command('describe')
     .description('Per horizon: the oracle trajectory length, the mean number of legal actions, and what the outcome measures.')
