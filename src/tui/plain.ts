@@ -12,7 +12,7 @@ import { actionLegend, cut, sparkline } from './model/format.js';
 import type { GroupData, Lane } from './model/group-data.js';
 import { loadAnalysis, overviewRows } from './model/overview.js';
 import type { ReplayModel } from './model/replay-model.js';
-import { shortJson } from './model/patches.js';
+import { actionText } from './model/patches.js';
 import { callInfo } from './model/step-info.js';
 
 export interface PlainOptions {
@@ -119,8 +119,8 @@ async function renderRollout(model: ReplayModel, group: GroupData, laneIdx: numb
     const v = await model.stepView(group, lane, t);
     if (!v) continue;
     const rec = v.record;
-    const parts = [`t=${t}`, `action ${shortJson(rec.action, 40)}`];
-    if (rec.oracle !== undefined) parts.push(`oracle ${shortJson(rec.oracle, 40)}${canonicalJson(rec.oracle) === canonicalJson(rec.action) ? '' : ' ≠'}`);
+    const parts = [`t=${t}`, `action ${actionText(rec.action, 40)}`];
+    if (rec.oracle !== undefined) parts.push(`oracle ${actionText(rec.oracle, 40)}${canonicalJson(rec.oracle) === canonicalJson(rec.action) ? '' : ' ≠'}`);
     if (rec.reward !== undefined) parts.push(`reward ${rec.reward}`);
     if (rec.illegal) parts.push(`illegal: ${rec.illegal}`);
     if (rec.invalid) parts.push(`invalid: ${rec.invalid}`);

@@ -136,6 +136,6 @@ describe('rollouts that ended in error', () => {
     const app = render(<ReplayApp model={model} analysis={{ status: 'unavailable', note: 'test' }} initial={{ screen: 'group', group: model.groups.findIndex((g) => g.key === 'nobody:3:0') }} />);
     mounted = app;
     const frame = await waitFor(() => ((app.lastFrame() ?? '').includes('▸ r0') ? app.lastFrame()! : undefined), `the group screen\n${app.lastFrame()}`);
-    expect(frame).toContain('0 failed · 3 errored · all rollouts errored');
+    expect(frame).toContain('all rollouts errored · 3 rollouts · 0 failed · 3 errored');
   });
 });

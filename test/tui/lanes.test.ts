@@ -12,7 +12,8 @@ import type { IndexedRollout } from '../../src/tui/model/run-index.js';
 import { callInfo } from '../../src/tui/model/step-info.js';
 import { commandFor, HELP_LINES, BINDINGS } from '../../src/tui/view/keys.js';
 import { laneWindow } from '../../src/tui/view/layout.js';
-import { initialNav, reduce, type NavContext } from '../../src/tui/view/nav.js';
+import { initialNav, reduce, settle, type NavContext } from '../../src/tui/view/nav.js';
+import { actionText } from '../../src/tui/model/patches.js';
 import { packLines } from '../../src/tui/play/pack.js';
 import { parseTyped, pickDiscrete } from '../../src/tui/play/parse-action.js';
 import { z } from 'zod';
@@ -127,6 +128,23 @@ describe('keys and navigation', () => {
     expect([d.t, run(['toggle-diverging', 'right']).t, run(['toggle-diverging', 'right', 'right']).t]).toEqual([2, 3, 3]);
   });
 
+  it('regression: Enter did nothing from tmux, which sends it as a newline', () => {
+    expect(commandFor('\r', key({ return: true }))).toBe('open');
+    expect(commandFor('\n', key({}))).toBe('open');
+  });
+
+  it('opens a group at its first divergence once the group has loaded', () => {
+    const opened = reduce(initialNav(), 'open', ctx);
+    expect(opened.placing).toBe(true);
+    const placed = settle(opened, g);
+    expect([placed.t, placed.placing]).toEqual([2, false]);
+    // Once placed, the cursor stays where the user moves it.
+    expect(settle(reduce(placed, 'home', ctx), g).t).toBe(1);
+    // A group that never splits opens at t = 1.
+    const same = group(['NNN', 'NNN']);
+    expect(settle(reduce(initialNav(), 'open', { ...ctx, data: same }), same).t).toBe(1);
+  });
+
   it('opens a group from the overview and goes back; help and quit', () => {
     const s = reduce(initialNav(), 'open', ctx);
     expect([s.screen, s.group, s.t]).toEqual(['group', 0, 1]);
@@ -186,5 +204,19 @@ describe('patches, sparkline, packing, typed actions, model calls', () => {
   it('reads tokens, latency and text of a model call from info and timing', () => {
     const c = callInfo({ rollout: 'r', t: 1, action: 1, info: { inputTokens: 120, outputTokens: 8, text: 'I add 5.', stopReason: 'tool_use', observation: 'x' }, timing: { latencyMs: 1500 } });
     expect(c).toEqual({ tokens: 'inputTokens 120 · outputTokens 8', latency: '1.50 s', text: 'I add 5.', other: ['stopReason="tool_use"'] });
+  });
+});
+
+describe('actions for reading', () => {
+  it('shows a tool call by its name first, so a cut keeps the name (τ-bench showed {"args":{…)', () => {
+    const call = { tool: 'book_reservation', args: { user_id: 'mia_li_3668', flight: 'HAT136', cabin: 'economy' } };
+    expect(actionText(call, 200)).toBe('book_reservation({"cabin":"economy","flight":"HAT136","user_id":"mia_li_3668"})');
+    const cut = actionText(call, 30);
+    expect(cut.startsWith('book_reservation(')).toBe(true);
+    expect(cut.length).toBe(30);
+    expect(cut.endsWith('…)')).toBe(true);
+    expect(actionText({ tool: 'think' }, 40)).toBe('think()');
+    expect(actionText({ from: 'A', to: 'C' }, 40)).toBe('{"from":"A","to":"C"}');
+    expect(actionText('N', 40)).toBe('"N"');
   });
 });

@@ -25,6 +25,27 @@ export function shortJson(value: unknown, max = 48): string {
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
+/**
+ * An action for reading: a tool call as `name(args)`, the tool's name first
+ * so a cut keeps it (canonical JSON sorts `args` before `tool`); anything
+ * else as shortJson.
+ */
+export function actionText(value: unknown, max = 48): string {
+  if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { tool?: unknown }).tool === 'string') {
+    const { tool, args, ...rest } = value as { tool: string; args?: unknown };
+    const inner = args !== undefined ? args : Object.keys(rest).length > 0 ? rest : undefined;
+    let body = '';
+    try {
+      body = inner === undefined ? '' : canonicalJson(inner);
+    } catch {
+      body = String(inner);
+    }
+    const s = `${tool}(${body})`;
+    return s.length > max ? s.slice(0, max - 2) + '…)' : s;
+  }
+  return shortJson(value, max);
+}
+
 function at(state: unknown, path: readonly (string | number)[]): { found: boolean; value: unknown } {
   let cur: unknown = state;
   for (const k of path) {

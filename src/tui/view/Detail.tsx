@@ -4,7 +4,7 @@ import type { IndexedRollout } from '../model/run-index.js';
 import type { ObservationView } from '../model/replay-model.js';
 import type { CallInfo } from '../model/step-info.js';
 import { cut } from '../model/format.js';
-import { shortJson } from '../model/patches.js';
+import { actionText, shortJson } from '../model/patches.js';
 import type { StepRecord } from '../../log/index.js';
 
 export interface DetailProps {
@@ -27,9 +27,9 @@ export function Detail({ rollout: r, t, record, observation, changes, call, widt
   lines.push({ text: `── ${r.id} · step ${t} · ${outcome} · return ${r.return ?? '—'} `.padEnd(width, '─'), bold: true });
   if (!record) lines.push({ text: `(no step ${t}: the rollout ended after ${r.steps} steps)`, color: 'gray' });
   else {
-    const oracle = record.oracle === undefined ? 'oracle —' : `oracle ${shortJson(record.oracle, 40)} ${same(record.oracle, record.action) ? '✓' : '✗'}`;
+    const oracle = record.oracle === undefined ? 'oracle —' : `oracle ${actionText(record.oracle, 40)} ${same(record.oracle, record.action) ? '✓' : '✗'}`;
     const refused = record.illegal ? `  illegal: ${record.illegal}` : record.invalid ? `  invalid: ${record.invalid}` : '';
-    lines.push({ text: `action ${shortJson(record.action, 40)}   ${oracle}   reward ${record.reward ?? '—'}${refused}`, color: refused ? 'red' : undefined });
+    lines.push({ text: `action ${actionText(record.action, 40)}   ${oracle}   reward ${record.reward ?? '—'}${refused}`, color: refused ? 'red' : undefined });
     lines.push({ text: `state: ${changes.length > 0 ? changes.join(' · ') : record.patches === undefined ? 'changes not logged' : 'unchanged'}` });
     if (record.measure !== undefined) lines.push({ text: `measure ${shortJson(record.measure)}  target ${shortJson(record.target)}`, color: 'gray' });
     if (call && (call.tokens || call.latency)) lines.push({ text: `model call: ${[call.tokens && `tokens ${call.tokens}`, call.latency && `latency ${call.latency}`].filter(Boolean).join(' · ')}` });

@@ -39,7 +39,8 @@ export function GroupScreen({ data, nav, position, record, view, width, height }
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
-        group {data.ref.key} {position} · {data.lanes.length} rollouts · {failedN} failed{erroredN > 0 ? ` · ${erroredN} errored` : ''} · {split} · {div.steps.length} divergence steps · t={nav.t}/{data.T}
+        {/* The cursor's step first: a narrow terminal cuts the end of this line, never the step. */}
+        t={nav.t}/{data.T} · group {data.ref.key} {position} · {split} · {data.lanes.length} rollouts · {failedN} failed{erroredN > 0 ? ` · ${erroredN} errored` : ''} · {div.steps.length} divergence steps
       </Text>
       <Text color="gray" wrap="truncate-end">
         {filters ? `filter: ${filters} · ` : ''}

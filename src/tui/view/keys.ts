@@ -42,7 +42,8 @@ export const BINDINGS: readonly Binding[] = [
   { keys: '', help: '', command: 'next-group', matches: (i) => i === ']' },
   { keys: 'f', help: 'only failed or errored rollouts (toggle)', command: 'toggle-failed', matches: (i) => i === 'f' },
   { keys: 'd', help: 'only steps where rollouts diverge (toggle)', command: 'toggle-diverging', matches: (i) => i === 'd' },
-  { keys: 'Enter', help: 'open the selected row of the overview', command: 'open', matches: (_i, k) => k.return },
+  // Enter arrives as \r (key.return) in raw mode, but as \n from terminals that still map CR to NL (tmux's send-keys Enter, some ptys).
+  { keys: 'Enter', help: 'open the selected row of the overview', command: 'open', matches: (i, k) => k.return || i === '\n' || i === '\r' },
   { keys: 'Esc / o', help: 'back to the overview (closes help)', command: 'back', matches: (i, k) => k.escape || i === 'o' },
   { keys: '?', help: 'this help (toggle)', command: 'help', matches: (i) => i === '?' },
   { keys: 'q', help: 'quit', command: 'quit', matches: (i) => i === 'q' },

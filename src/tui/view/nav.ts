@@ -23,6 +23,8 @@ export interface NavState {
   readonly failedOnly: boolean;
   readonly divergentOnly: boolean;
   readonly quit: boolean;
+  /** A group just opened whose cursor waits for its data, to start at the first divergence. */
+  readonly placing: boolean;
 }
 
 export interface NavContext {
@@ -33,12 +35,16 @@ export interface NavContext {
 }
 
 export function initialNav(init: Partial<NavState> = {}): NavState {
-  return { screen: 'overview', help: false, row: 0, group: 0, t: 1, lane: 0, failedOnly: false, divergentOnly: false, quit: false, ...init };
+  return { screen: 'overview', help: false, row: 0, group: 0, t: 1, lane: 0, failedOnly: false, divergentOnly: false, quit: false, placing: false, ...init };
 }
 
-/** Keep the cursor on a shown step and the selection on a shown lane. */
+/**
+ * Keep the cursor on a shown step and the selection on a shown lane. A group
+ * just opened starts at its first divergence, where there is something to see.
+ */
 export function settle(s: NavState, data: GroupData | null): NavState {
   if (!data) return s;
+  if (s.placing) s = { ...s, placing: false, t: nextDivergence(data.divergence.steps, 0, 1) ?? 1 };
   const axis = stepAxis(data, s.divergentOnly);
   const t = axis.count === 0 ? Math.max(1, Math.min(s.t, data.T)) : axis.at(axis.nearest(s.t));
   const lanes = visibleLanes(data, s.failedOnly);
@@ -46,7 +52,7 @@ export function settle(s: NavState, data: GroupData | null): NavState {
   return t === s.t && lane === s.lane ? s : { ...s, t, lane };
 }
 
-const openGroup = (s: NavState, group: number): NavState => ({ ...s, screen: 'group', group, t: 1, lane: 0 });
+const openGroup = (s: NavState, group: number): NavState => ({ ...s, screen: 'group', group, t: 1, lane: 0, placing: true });
 
 export function reduce(s: NavState, cmd: Command, ctx: NavContext): NavState {
   if (cmd === 'quit') return { ...s, quit: true };
