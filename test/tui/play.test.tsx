@@ -18,6 +18,7 @@ import { ReplayModel } from '../../src/tui/index.js';
 import { TurnChannel, type Turn } from '../../src/tui/play/channel.js';
 import { PlayApp } from '../../src/tui/play/PlayApp.js';
 import { isEntry, packLines, wrapLine } from '../../src/tui/play/pack.js';
+import { actionKey, indexOfKey, ACTION_KEYS } from '../../src/tui/play/parse-action.js';
 import { playScenario } from '../../src/tui/play/setup.js';
 import { ENVIRONMENTS } from '../../environments/index.js';
 import { createRng, rolloutSeeds } from '../../src/core/index.js';
@@ -65,6 +66,34 @@ describe('play screen', () => {
     expect(g).toContain('step 2/3');
     app.stdin.write('3');
     expect(await waitFor(answer, 'the answer')).toBe('S');
+  });
+
+  it('gives every action of a long list a key (inventory has 12: 1–9, then a, b, c)', async () => {
+    const { app, screen, ask } = mountPlay();
+    const actions = Array.from({ length: 12 }, (_, i) => `action-${i + 1}`);
+    const answer = ask({ observation: { data: null, text: 'Day 1.' }, legal: { kind: 'discrete', actions }, history: [] });
+    await screen('Day 1.');
+    app.stdin.write('c');
+    expect(await waitFor(answer, 'the answer')).toBe('action-12');
+    expect(actionKey(9)).toBe('a');
+    expect(actionKey(25)).toBe('r'); // q is skipped: it quits
+    expect(indexOfKey('q')).toBeNull();
+    expect(ACTION_KEYS.length).toBe(34);
+  });
+
+  it('opens help with ? and quits with q, as the header says', async () => {
+    let quit = false;
+    const { app, screen, ask } = mountPlay(() => (quit = true));
+    ask({ observation: { data: null, text: 'You are at (0, 0).' }, legal: { kind: 'discrete', actions: ['N', 'E'] }, history: [] });
+    const f = await screen('You are at (0, 0).');
+    expect(f).toContain('? help · q quits');
+    app.stdin.write('?');
+    const h = await screen('hotmess play · keys');
+    expect(h).toContain('take the action with that key');
+    app.stdin.write('?');
+    await screen('You are at (0, 0).');
+    app.stdin.write('q');
+    await waitFor(() => (quit ? true : undefined), 'q to quit');
   });
 
   it('checks a typed numeric action against the schema before sending it', async () => {

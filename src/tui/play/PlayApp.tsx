@@ -12,7 +12,7 @@ import { shortJson } from '../model/patches.js';
 import { useTerminalSize } from '../view/use-terminal-size.js';
 import type { TurnChannel } from './channel.js';
 import { packLines, wrapLine } from './pack.js';
-import { parseTyped, pickDiscrete } from './parse-action.js';
+import { actionKey, indexOfKey, parseTyped, pickDiscrete, ACTION_KEYS } from './parse-action.js';
 
 export interface PlayAppProps {
   readonly channel: TurnChannel;
@@ -40,6 +40,7 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
   const [selected, setSelectedState] = useState(0);
   const [typed, setTypedState] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
+  const [help, setHelp] = useState(false);
   // The key handler reads the latest values through a ref: keys can arrive
   // before React has re-subscribed a handler that closes over new state.
   const live = useRef({ selected: 0, typed: '' });
@@ -64,15 +65,21 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
     (input, key) => {
       if (key.escape || (key.ctrl && input === 'c')) return onQuit();
       const current = channel.snapshot().turn;
-      if (!current) return;
-      const space = current.legal;
+      const space = current?.legal;
+      // ? and q are commands wherever they cannot be part of an action: always with a list to pick from.
+      if (input === '?' && space?.kind !== 'continuous') return setHelp((h) => !h);
+      if (input === 'q' && space?.kind !== 'continuous') return onQuit();
+      if (!current || !space) return;
       const { selected: sel, typed: text0 } = live.current;
       if (space.kind === 'discrete') {
         const n = space.actions.length;
         if (key.upArrow) setSelected((sel + n - 1) % n);
         else if (key.downArrow) setSelected((sel + 1) % n);
-        else if (key.return) submit(pickDiscrete(space, Math.min(sel, n - 1)));
-        else if (/^[1-9]$/.test(input)) submit(pickDiscrete(space, Number(input) - 1));
+        else if (key.return || input === '\r' || input === '\n') submit(pickDiscrete(space, Math.min(sel, n - 1)));
+        else {
+          const i = indexOfKey(input);
+          if (i !== null) submit(pickDiscrete(space, i));
+        }
         return;
       }
       if (key.return) return submit(parseTyped(space, text0));
@@ -100,6 +107,8 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
       </Box>
     );
 
+  if (help) return <PlayHelp width={width} numeric={turn.legal.kind === 'continuous'} />;
+
   const t = turn.history.length + 1;
   const last = turn.history[turn.history.length - 1];
   const space = turn.legal;
@@ -116,7 +125,7 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
-        {title} · rollout {turn.rollout.index + 1}/{rollouts} · step {t}/{horizon} · Esc quits
+        {title} · rollout {turn.rollout.index + 1}/{rollouts} · step {t}/{horizon} · {space.kind === 'discrete' ? '? help · q quits' : 'Esc quits'}
       </Text>
       {packed ? (
         <>
@@ -138,14 +147,14 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
       {obsLines.map((l, i) => (
         <Text key={i}>{l}</Text>
       ))}
-      <Text color="gray">{rule(space.kind === 'discrete' ? 'your action: ↑/↓ and Enter, or its number' : `your action: ${space.description}; type it, Enter sends`)}</Text>
+      <Text color="gray">{rule(space.kind === 'discrete' ? 'your action: ↑/↓ and Enter, or its key' : `your action: ${space.description}; type it, Enter sends`)}</Text>
       {space.kind === 'discrete' ? (
         space.actions.slice(top, top + listRows).map((a, k) => {
           const i = top + k;
           return (
             <Text key={canonicalJson(a)} inverse={i === selected} wrap="truncate-end">
               {i === selected ? '▸ ' : '  '}
-              {i < 9 ? `${i + 1} ` : '  '}
+              {`${actionKey(i) ?? ' '} `}
               {typeof a === 'string' ? a : canonicalJson(a)}
             </Text>
           );
@@ -159,6 +168,31 @@ function PlayScreen({ channel, title, horizon, rollouts, instructions, onQuit }:
       )}
       {problem ? <Text color="red">{cut(problem, width)}</Text> : null}
       {isRawModeSupported === true ? null : <Text color="yellow">stdin is not a terminal: keys are off</Text>}
+    </Box>
+  );
+}
+
+/** What every key does in play, toggled with ?. */
+function PlayHelp({ width, numeric }: { width: number; numeric: boolean }) {
+  const lines = numeric
+    ? [['type', 'the action (JSON, checked against the space before it is sent)'], ['Enter', 'send it'], ['Backspace', 'delete a character'], ['Esc / Ctrl-C', 'quit (the run so far is kept)']]
+    : [
+        ['↑ / ↓', 'choose an action'],
+        ['Enter', 'take the chosen action'],
+        [`${ACTION_KEYS[0]}–${ACTION_KEYS[8]}, ${ACTION_KEYS[9]}–${ACTION_KEYS[ACTION_KEYS.length - 1]}`, 'take the action with that key (q is skipped)'],
+        ['?', 'this help (toggle)'],
+        ['q / Esc / Ctrl-C', 'quit (the run so far is kept)'],
+      ];
+  return (
+    <Box flexDirection="column">
+      <Text bold>{cut('hotmess play · keys', width)}</Text>
+      {lines.map(([k, what]) => (
+        <Text key={k} wrap="truncate-end">
+          {k.padEnd(18)}
+          {what}
+        </Text>
+      ))}
+      <Text color="gray">press ? to go back</Text>
     </Box>
   );
 }

@@ -26,3 +26,19 @@ export function pickDiscrete(space: ActionSpace, index: number): Parsed {
   const a = space.actions[index];
   return a === undefined ? { ok: false, reason: `no action number ${index + 1}` } : { ok: true, action: a };
 }
+
+/**
+ * The keys that pick a discrete action directly: 1–9, then letters, skipping
+ * q (quit) and ? (help is not a letter). 34 in all; a longer list is reached
+ * with ↑/↓ as well.
+ */
+export const ACTION_KEYS = '123456789abcdefghijklmnoprstuvwxyz';
+
+/** The key of the action at `index`, or null past the last key. */
+export const actionKey = (index: number): string | null => ACTION_KEYS[index] ?? null;
+
+/** The action index a key picks, or null when the key picks none. */
+export function indexOfKey(ch: string): number | null {
+  const i = ch.length === 1 ? ACTION_KEYS.indexOf(ch) : -1;
+  return i < 0 ? null : i;
+}
