@@ -10,9 +10,9 @@
  * filtered pass over steps.jsonl: lines without `"actionProb"` are skipped
  * unparsed).
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
 import { createRng, deriveSeed } from '../core/index.js';
+import { textLines } from '../log/index.js';
 import { quantileSorted } from '../metrics/index.js';
 import type { GroupSummary, ModelUncertainty } from './document.js';
 import type { GroupInfo } from './rollouts.js';
@@ -39,8 +39,7 @@ export function asksLogprobs(agents: readonly { kind: string; params?: unknown }
 export async function readUncertainty(stepsFile: string, slots: ReadonlyMap<string, { group: GroupInfo }>): Promise<Map<string, Map<number, Acc>>> {
   const out = new Map<string, Map<number, Acc>>();
   if (!existsSync(stepsFile)) return out;
-  const lines = createInterface({ input: createReadStream(stepsFile, 'utf8'), crlfDelay: Infinity });
-  for await (const text of lines) {
+  for await (const { text } of textLines(stepsFile)) {
     if (!text.includes('"actionProb"')) continue;
     let rec: { rollout?: unknown; t?: unknown; info?: { actionProb?: unknown; modelEntropy?: unknown } };
     try {
