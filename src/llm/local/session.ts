@@ -98,7 +98,8 @@ export class LocalSession implements AsyncAgent {
       seed,
     };
     if (!verdict.ok) info.invalidReply = verdict.reason;
-    this.last = { info, timing: { latencyMs } };
+    // An invalid reply: the engine logs the step invalid with the agent's reason (one rule for both).
+    this.last = verdict.ok ? { info, timing: { latencyMs } } : { info, timing: { latencyMs }, invalid: verdict.reason };
     return verdict.action;
   }
 

@@ -133,7 +133,7 @@ export class OpenAISession implements AsyncAgent {
         }
         if (this.init.samples > 1) info.votes = { chosen: verdicts.filter((v) => v.ok && actionKey(v.action) === actionKey(verdict.action)).length, valid: verdicts.filter((v) => v.ok).length, samples: verdicts.length };
         if (retried.length > 0) info.retried = retried;
-        this.last = { info, timing: { latencyMs: timing.latencyMs, calls: timing.calls, cacheHits: timing.cacheHits, requestId: timing.requestId } };
+        this.last = { info, timing: { latencyMs: timing.latencyMs, calls: timing.calls, cacheHits: timing.cacheHits, requestId: timing.requestId }, ...(verdict.ok ? {} : { invalid: verdict.reason }) };
         return verdict.action;
       }
       retries.push({ turn: choices[chosen].turn, reason: (verdict as { reason: string }).reason });
