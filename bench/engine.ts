@@ -19,6 +19,7 @@ import { mkdtempSync } from 'node:fs';
 import { REGISTRY } from '../src/cli/registry.js';
 import { buildAgent, InstanceCache, parseScenario, planRollouts, resolveScenario, RolloutSession, runScenario, type ResolvedScenario } from '../src/engine/index.js';
 import { RunWriter } from '../src/log/index.js';
+import { peerLine, peerRate } from './peer.js';
 
 /** Horizon and rollouts per environment, about 100k–200k steps each. */
 const SIZES: Record<string, { horizon: number; rollouts: number; params?: Record<string, unknown> }> = {
@@ -81,8 +82,15 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-export async function main(envs: string[] = Object.keys(REGISTRY.environments)): Promise<void> {
+export interface EngineBenchOptions {
+  /** Run the Gymnasium peer right before and after maze and print the `bench peer` line (npm run bench). */
+  readonly peer?: boolean;
+}
+
+export async function main(envs: string[] = Object.keys(REGISTRY.environments), opts: EngineBenchOptions = {}): Promise<void> {
   for (const env of envs) {
+    const peer = opts.peer && env === 'maze';
+    const before = peer ? peerRate() : null;
     const s = await scenarioFor(env);
     const root = mkdtempSync(join(tmpdir(), 'hotmess-bench-'));
     try {
@@ -103,6 +111,7 @@ export async function main(envs: string[] = Object.keys(REGISTRY.environments)):
         engine = Math.max(engine, engineSteps / cpuSeconds(t0));
       }
       process.stdout.write(`bench ${env} engine=${engine.toFixed(0)} bare=${bare.toFixed(0)} ratio=${(engine / bare).toFixed(2)}\n`);
+      if (before) process.stdout.write(peerLine(before, engine, 'skipped' in before ? before : peerRate()));
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -2,12 +2,15 @@
  * `npm run bench`: every benchmark case, one after another. Each prints its
  * own `bench ...` lines. Cases that are not present are skipped with a note.
  */
-const CASES = ['./engine.js', './analyze.js', './replay.js', './llm.js', './inspect.js', './soak.js'];
+const CASES = ['./engine.js', './analyze.js', './replay.js', './llm.js', './inspect.js', './soak.js', './scale.js'];
+
+/** Arguments for a case's main: the engine bench runs the Gymnasium peer around maze here (not when run alone). */
+const ARGS: Record<string, unknown[]> = { './engine.js': [undefined, { peer: true }] };
 
 for (const path of CASES) {
-  let mod: { main?: () => Promise<void> };
+  let mod: { main?: (...args: unknown[]) => Promise<void> };
   try {
-    mod = (await import(path)) as { main?: () => Promise<void> };
+    mod = (await import(path)) as { main?: (...args: unknown[]) => Promise<void> };
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(path.slice(2, -3))) {
       process.stdout.write(`bench ${path.slice(2, -3)} skipped (not present)\n`);
@@ -15,5 +18,5 @@ for (const path of CASES) {
     }
     throw e;
   }
-  await mod.main?.();
+  await mod.main?.(...(ARGS[path] ?? []));
 }
