@@ -186,6 +186,15 @@ describe('import inspect: mapping', () => {
     expect(run.rollouts.map((r) => r.info.sampleId).sort()).toEqual([-3, 'task:7']);
   });
 
+  it('rollouts are listed by sample id, numbers numerically before strings, then by epoch', async () => {
+    const dir = tempDir();
+    const log = jsonLog('log_read_sample.json');
+    const s = log.samples[0];
+    log.samples = [['b', 1], [10, 2], [2, 1], [10, 1], ['a', 1]].map(([id, epoch]) => ({ ...structuredClone(s), id, epoch }));
+    await importInspect(writeJson(dir, 'ids.json', log), { out: join(dir, 'out') });
+    expect(readRun(join(dir, 'out')).rollouts.map((r) => `${r.instance}/${r.info.epoch}`)).toEqual(['2/1', '10/1', '10/2', 'a/1', 'b/1']);
+  });
+
   it('two logs of one task × model add their epochs to the same groups', async () => {
     const dir = join(tempDir(), 'logs');
     mkdirSync(dir);

@@ -65,6 +65,10 @@ const cleanName = (s: string): string => s.replace(/[:\s]+/g, '-');
 /** A sample id as an instance: non-negative integers stay numbers; colons (rollout-id separators) become "_". */
 const instanceOf = (id: number | string): number | string => (typeof id === 'number' && id >= 0 ? id : String(id).replace(/:/g, '_'));
 
+/** Sample ids in order: numbers numerically, then strings. */
+const compareIds = (a: number | string, b: number | string): number =>
+  typeof a === 'number' && typeof b === 'number' ? a - b : typeof a === 'number' ? -1 : typeof b === 'number' ? 1 : a < b ? -1 : a > b ? 1 : 0;
+
 const attachmentsOf = (s: Sample): Record<string, string> => ({ ...(s.transcript?.content ?? {}), ...(s.attachments ?? {}) });
 
 /** The scores of a sample, v1's single `score` under the header's scorer name. */
@@ -167,7 +171,7 @@ export async function importInspect(input: string, opts: InspectOptions): Promis
   const instances = new Map<string, number | string>();
   const indexOf = new Map<SampleScan, number>();
   const perGroup = new Map<string, number>();
-  const ordered = files.flatMap((f) => [...f.samples].sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : a.epoch - b.epoch)));
+  const ordered = files.flatMap((f) => [...f.samples].sort((a, b) => compareIds(a.id, b.id) || a.epoch - b.epoch));
   for (const s of ordered) {
     const agent = agents[s.file];
     const inst = instanceOf(s.id);
