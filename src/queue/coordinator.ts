@@ -153,7 +153,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   const onFailed = async (id: string, reason: string) => {
     const job = jobs.get(id);
     if (!job || job.done || !queue) return;
-    const state = await (await queue.getJob(id))?.getState();
+    const state = await queue.getJobState(id);
     // A failed attempt with attempts left goes back to wait: only the last one stops the run.
     if (state === 'failed') lose(new HotmessError('agent', `queue job ${id} failed ${attempts} times on workers; last: ${reason}`));
   };
@@ -165,24 +165,21 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
 
   /** Enqueue a job, or re-attach to it if the queue already has it (a resumed coordinator). */
   const submit = async (job: OpenJob) => {
-    const existing = await queue!.getJob(job.id);
-    if (!existing) return add(job);
+    // State first, then the job: a job read before its state could have completed in between, without its result.
+    const state = await queue!.getJobState(job.id);
+    if (state === 'unknown') return add(job);
     stats.found++;
-    const state = await existing.getState();
-    if (state === 'completed') onCompleted(job.id, existing.returnvalue);
-    else if (state === 'failed') await existing.retry('failed');
-    else if (state === 'unknown') await add(job);
+    if (state === 'completed') onCompleted(job.id, (await queue!.getJob(job.id))?.returnvalue);
+    else if (state === 'failed') await (await queue!.getJob(job.id))?.retry('failed');
   };
 
   /** Catch what events can miss (a completion between connecting and listening): check open jobs now and then. */
   const check = async () => {
     for (const job of [...jobs.values()]) {
       if (job.done || lost || !queue) continue;
-      const j = await queue.getJob(job.id);
-      if (!j) continue;
-      const state = await j.getState();
-      if (state === 'completed') onCompleted(job.id, j.returnvalue);
-      else if (state === 'failed') await onFailed(job.id, j.failedReason);
+      const state = await queue.getJobState(job.id);
+      if (state === 'completed') onCompleted(job.id, (await queue.getJob(job.id))?.returnvalue);
+      else if (state === 'failed') await onFailed(job.id, (await queue.getJob(job.id))?.failedReason ?? 'unknown');
     }
   };
 

@@ -1,0 +1,152 @@
+/**
+ * Scale-out: rollouts in worker processes and through a BullMQ queue.
+ *
+ *   bench workers env=kv-sum w1=<steps/s> w2=<steps/s> efficiency=<w2/(2·w1)>
+ *   bench queue env=kv-sum local2=<steps/s> redis2=<steps/s> ratio=<redis2/local2>
+ *   bench queue-overhead jobs=<n> coordinatorCpuMsPerJob=<ms> jobsPerSecond=<1/that> resultBytesPerStep=<b> redisMBPer1MSteps=<MB>
+ *
+ * Wall-clock steps per second with full logging (the point is more cores),
+ * so load from other processes lowers them: the line ends with the load
+ * average seen. Worker processes are started and warmed before the clock
+ * runs (their start-up, mostly tsx compiling the sources, is printed as
+ * startup=). The queue case starts its own redis-server (skipped without
+ * one) and two `hotmess worker` processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REGISTRY } from '../src/cli/registry.js';
+import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../src/cli/version.js';
+import { parseScenario, resolveScenario, runScenario, workerPool, type ResolvedScenario, type RolloutPlace } from '../src/engine/index.js';
+import { readJsonl } from '../src/log/index.js';
+import { encodeResult, fingerprint, parseQueueUrl, queuePlace, runId, type RolloutResult } from '../src/queue/index.js';
+import { REDIS_SERVER, startRedis } from '../test/helpers/redis.js';
+
+const ENTRY = new URL('../src/cli/rollout-worker.ts', import.meta.url);
+
+async function scenario(rollouts: number): Promise<ResolvedScenario> {
+  const spec = parseScenario({ name: 'bench-scale', environment: 'kv-sum', horizons: [1000], instances: 1, rollouts, seed: 1, agents: [{ name: 'noisy', kind: 'noisy', params: { epsilon: 0.05 } }] });
+  return resolveScenario(spec, REGISTRY, null);
+}
+
+async function stepsIn(dir: string): Promise<number> {
+  let steps = 0;
+  await readJsonl(join(dir, 'rollouts.jsonl'), (r) => (steps += (r as { length: number }).length));
+  return steps;
+}
+
+/** Steps per wall-clock second of one run into a fresh directory. */
+async function rate(s: ResolvedScenario, root: string, place?: RolloutPlace): Promise<number> {
+  const dir = mkdtempSync(join(root, 'run-'));
+  const t0 = performance.now();
+  await runScenario(s, { out: join(dir, 'r'), registry: REGISTRY, version: 'bench', place });
+  const seconds = (performance.now() - t0) / 1000;
+  const steps = await stepsIn(join(dir, 'r'));
+  rmSync(dir, { recursive: true, force: true });
+  return steps / seconds;
+}
+
+/** A place kept open across runs (the loop closes the place it is given). */
+function kept(place: RolloutPlace): RolloutPlace {
+  return { slots: place.slots, run: (p, sink, signal) => place.run(p, sink, signal), flush: () => place.flush?.() };
+}
+
+const load = (): string => loadavg()[0].toFixed(1);
+const ROUNDS = 3;
+
+async function workersCase(root: string): Promise<number> {
+  const s = await scenario(400);
+  const t0 = performance.now();
+  const pool = workerPool({ entry: ENTRY, workers: 2, scenario: { spec: s.spec, file: null } });
+  await rate(await scenario(20), root, kept(pool));
+  const startup = (performance.now() - t0) / 1000;
+  await rate(await scenario(40), root);
+  let w1 = 0;
+  let w2 = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    w1 = Math.max(w1, await rate(s, root));
+    w2 = Math.max(w2, await rate(s, root, kept(pool)));
+  }
+  await pool.close?.();
+  process.stdout.write(`bench workers env=kv-sum w1=${w1.toFixed(0)} w2=${w2.toFixed(0)} efficiency=${(w2 / (2 * w1)).toFixed(2)} startup=${startup.toFixed(1)}s load=${load()}\n`);
+  return w2;
+}
+
+function startWorker(url: string): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--queue', url], { cwd: CHECKOUT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    proc.stderr!.on('data', (d) => {
+      err += d.toString();
+      if (err.includes('worker ready')) resolve(proc);
+    });
+    proc.once('exit', () => reject(new Error(`hotmess worker exited: ${err}`)));
+  });
+}
+
+async function queueCase(root: string, local2: number): Promise<void> {
+  if (!REDIS_SERVER) {
+    process.stdout.write('bench queue skipped (redis-server not installed)\n');
+    return;
+  }
+  const redis = await startRedis();
+  const workers = await Promise.all([startWorker(redis.url), startWorker(redis.url)]);
+  try {
+    const url = parseQueueUrl(redis.url);
+    let n = 0;
+    const place = (s: ResolvedScenario) => queuePlace({ url, scenario: s, run: runId(s.hash, join(root, `q${n++}`)), file: null, fingerprint: fingerprint(CHECKOUT_ROOT, s, PACKAGE_VERSION) });
+    const warm = await scenario(40);
+    await rate(warm, root, place(warm));
+    const s = await scenario(400);
+    let redis2 = 0;
+    let cpuMsPerJob = Infinity;
+    const jobs = 400 / Math.ceil(10_000 / 1000);
+    for (let round = 0; round < ROUNDS; round++) {
+      const cpu = process.cpuUsage();
+      redis2 = Math.max(redis2, await rate(s, root, place(s)));
+      const used = process.cpuUsage(cpu);
+      cpuMsPerJob = Math.min(cpuMsPerJob, (used.user + used.system) / 1000 / jobs);
+    }
+    process.stdout.write(`bench queue env=kv-sum local2=${local2.toFixed(0)} redis2=${redis2.toFixed(0)} ratio=${(redis2 / local2).toFixed(2)} load=${load()}\n`);
+    // What one job of 10k steps weighs in Redis: its deflated result, held as the job's return value and once more in the event stream.
+    const sample = await sampleResult(s);
+    const bytesPerStep = sample.bytes / sample.steps;
+    process.stdout.write(
+      `bench queue-overhead jobs=${jobs} coordinatorCpuMsPerJob=${cpuMsPerJob.toFixed(1)} jobsPerSecond=${(1000 / cpuMsPerJob).toFixed(0)} resultBytesPerStep=${bytesPerStep.toFixed(1)} redisMBPer1MSteps=${((2 * bytesPerStep * 1e6) / 1e6).toFixed(0)}\n`,
+    );
+  } finally {
+    for (const w of workers) w.kill('SIGKILL');
+    await redis.stop();
+  }
+}
+
+/** Encode one job's worth of rollouts (as a worker returns them) and weigh it. */
+async function sampleResult(s: ResolvedScenario): Promise<{ bytes: number; steps: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'hotmess-bench-sample-'));
+  const small = await scenario(10);
+  await runScenario(small, { out: join(dir, 'r'), registry: REGISTRY, version: 'bench' });
+  const { readFileSync } = await import('node:fs');
+  const steps = readFileSync(join(dir, 'r', 'steps.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const lines = readFileSync(join(dir, 'r', 'rollouts.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const results: RolloutResult[] = lines.map((line) => {
+    const id = (JSON.parse(line) as { rollout: string }).rollout;
+    const head = `{"rollout":${JSON.stringify(id)},`;
+    return { id, line, steps: steps.filter((l) => l.startsWith(head)).join('\n') + '\n' };
+  });
+  rmSync(dir, { recursive: true, force: true });
+  void s;
+  return { bytes: JSON.stringify(encodeResult(results)).length, steps: steps.length };
+}
+
+export async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'hotmess-bench-scale-'));
+  try {
+    const w2 = await workersCase(root);
+    await queueCase(root, w2);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
