@@ -16,7 +16,6 @@ export default defineAgent({
   usesHistory: false,
   create({ epsilon }, ctx) {
     const p = privileged(ctx, 'noisy');
-    const { env } = p;
     return {
       async: false,
       act(_obs, _history, rng) {

@@ -10,7 +10,6 @@ export default defineAgent({
   usesHistory: false,
   create(_params, ctx) {
     if (ctx.access !== 'privileged') throw new HotmessError('agent', 'oracle agent needs privileged access');
-    const { env } = ctx;
     return { async: false, act: () => ctx.oracle() };
   },
 });

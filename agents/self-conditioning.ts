@@ -19,7 +19,6 @@ export default defineAgent({
   usesHistory: false,
   create({ epsilon0, growth }, ctx) {
     const p = privileged(ctx, 'self-conditioning');
-    const { env } = p;
     let errors = 0;
     return {
       async: false,

@@ -493,13 +493,11 @@ function checkWrongTrajectory(env: AnyEnvironment, params: unknown, h: number, s
       if (space.kind !== 'discrete') return;
       const candidates = space.actions.filter((a) => canonicalJson(a) !== correct) as Action[];
       if (candidates.length === 0) return;
-      let taken = false;
       for (const a of candidates) {
         const r = env.step(state, a);
         if (r.kind !== 'ok') continue;
         state = r.state;
         wrong++;
-        taken = true;
         if (r.terminated) t = h;
         break;
       }

@@ -15,7 +15,6 @@ import {
   type Agent,
   type AnyEnvironment,
   type HistoryEntry,
-  type Json,
   type Observation,
   type Outcome,
   type Rng,

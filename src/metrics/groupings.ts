@@ -67,7 +67,7 @@ export function equalCountBuckets<T>(items: readonly T[], key: (item: T) => numb
 export function medianHalves(lengths: readonly number[]): { short: number[]; long: number[] } | null {
   const n = lengths.length;
   if (n < 2) return null;
-  const order = lengths.map((l, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
   if (lengths[order[0]] === lengths[order[n - 1]]) return null;
   const h = Math.floor(n / 2);
   return { short: order.slice(0, h), long: order.slice(n - h) };

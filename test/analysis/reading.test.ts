@@ -53,7 +53,7 @@ describe('incoherence against the horizon', () => {
 
   it('calls a trend whose interval spans 0 flat within noise', async () => {
     const cells: [number, number][] = [[1, 1], [1.5, 0.8], [0.7, 1.2], [1.2, 1.3], [0.9, 0.7]];
-    const rs = [4, 8, 16].flatMap((h, k) => cells.flatMap(([m, d], i) => spreadGroup('flat', h, i, cells[(i + k) % 5][0], d)));
+    const rs = [4, 8, 16].flatMap((h, k) => cells.flatMap(([, d], i) => spreadGroup('flat', h, i, cells[(i + k) % 5][0], d)));
     const doc = await analyzeRun(makeRun(rs), { resamples: 400 });
     const trend = doc.trends[0];
     expect(trend.ci![0]).toBeLessThan(0);

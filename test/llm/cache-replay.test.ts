@@ -2,13 +2,13 @@
  * The response cache and `run --replay`: one namespace per rollout (never
  * shared within a group), hits on resume, and a replay with zero requests.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { cacheKey, isModelAgent } from '../../src/llm/index.js';
-import { allFiles, cleanup, readJsonl, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, withoutTiming, useMessagesServer } from './helpers.js';
-import { apiError, kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
+import { allFiles, readJsonl, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, withoutTiming, useMessagesServer } from './helpers.js';
+import { apiError, kvSumAnswer, message, type Handler, type MessagesServer } from './server.js';
 import anthropic from '../../agents/anthropic.js';
 
 /** Right answers, except every 4th request is off by one: rollouts then differ. */

@@ -3,7 +3,7 @@
  * stopping a run cleanly and resuming, RUN/cost.json, and `--dry-run`
  * estimates computed by hand from the documented method.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -13,8 +13,8 @@ import { runScenario } from '../../src/engine/index.js';
 import { actionTool, approxTokens, callTokens, costUsd, estimateRun, priceFor, rolloutCost, rolloutTokens, systemBlocks, type CallShape } from '../../src/llm/index.js';
 import kvSum from '../../environments/kv-sum.js';
 import { canonicalJson, createRng, rolloutSeeds } from '../../src/core/index.js';
-import { cleanup, REGISTRY, resolve, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, useMessagesServer } from './helpers.js';
-import { kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
+import { REGISTRY, resolve, rollouts, run, scenarioSpec, steps, tempDir, useMessagesServer } from './helpers.js';
+import { kvSumAnswer, message, type Handler, type MessagesServer } from './server.js';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });
 

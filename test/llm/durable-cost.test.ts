@@ -3,13 +3,13 @@
  * (it was written only when a run finished). Paid calls now go to the
  * RUN/cost.jsonl ledger as they are paid, and cost.json is rebuilt from it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { cleanup, readJsonl, rollouts, scenarioSpec, SENTINEL_KEY, spawnCliDetached, tempDir, waitFor, useMessagesServer } from './helpers.js';
-import { kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
+import { readJsonl, rollouts, scenarioSpec, spawnCliDetached, tempDir, waitFor, useMessagesServer } from './helpers.js';
+import { kvSumAnswer, message, type Handler, type MessagesServer } from './server.js';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });
 /** One call with the server's default usage on Haiku 4.5 (see cost.test.ts): $0.002325; sums are rounded to 1e-10. */

@@ -4,13 +4,13 @@
  * a fault now stops the whole run at once (status interrupted, exit 5 or 6,
  * one line naming the cause); transient faults still fail one rollout only.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { EXIT_CODES } from '../../src/core/index.js';
-import { cleanup, KEY_ENV, rollouts, runCli, scenarioSpec, SENTINEL_KEY, tempDir, useMessagesServer } from './helpers.js';
+import { KEY_ENV, rollouts, runCli, scenarioSpec, SENTINEL_KEY, tempDir, useMessagesServer } from './helpers.js';
 import { apiError, kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });

@@ -3,11 +3,11 @@
  * backs off), timeouts, aborts, and rollouts that fail for good (termination
  * `error`, re-run on resume).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
 import { createLlmRuntime, RequestLimiter, retryAfterMs, sharedLimiter } from '../../src/llm/index.js';
-import { cleanup, REGISTRY, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, useMessagesServer } from './helpers.js';
+import { REGISTRY, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, useMessagesServer } from './helpers.js';
 import { apiError, kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });

@@ -4,11 +4,11 @@
  * wall) is logged `illegal` and the model is told; a reply that is not a
  * message fails only its rollout.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readToolInput, actionTool } from '../../src/llm/index.js';
-import { cleanup, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, useMessagesServer } from './helpers.js';
-import { isRetry, kvSumAnswer, lastToolResults, lastUserText, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
+import { rollouts, run, scenarioSpec, steps, tempDir, useMessagesServer } from './helpers.js';
+import { isRetry, kvSumAnswer, lastToolResults, lastUserText, message, type Handler, type MessagesServer } from './server.js';
 import { z } from 'zod';
 
 const right: Handler = (r) => message(r.n, { input: { action: kvSumAnswer(r.body) } });

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadAnalysis, ReplayModel } from '../../src/tui/index.js';
+import { loadAnalysis } from '../../src/tui/index.js';
 import { hotmess } from '../helpers/cli.js';
 import { makeResumedRun, readLines, setMtime } from './helpers.js';
 

@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
-import { HotmessError } from '../../core/index.js';
 import { analyzeRun, renderAnalysisTable, writeAnalysis } from '../../analysis/index.js';
 import { intFlag } from '../flags.js';
 import { saveAnalysis } from '../after-run.js';
