@@ -17,7 +17,7 @@ import { horizonTrends } from './trend.js';
 import { readRollouts, type GroupInfo } from './rollouts.js';
 import { groupCurves } from './step-curves.js';
 import { readStepLines } from './step-reader.js';
-import { GroupSteps } from './step-store.js';
+import { GroupSteps, INCOMPLETE_HINT } from './step-store.js';
 import { scalingAnalysis, type LadderAgent } from './scaling.js';
 import { asksLogprobs, groupUncertainty, readUncertainty } from './model-uncertainty.js';
 import { groupId } from '../log/index.js';
@@ -109,8 +109,15 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
     { readState: useStates },
   );
   for (const group of index.groups.values()) {
-    // Groups still open at the end of the file: some rollouts have fewer step lines than recorded (warned below).
-    if (!results.has(group.key)) finish(group, stores.get(group.key) ?? new GroupSteps(group.members.map((m) => m.length), stepsFile, useStates));
+    if (results.has(group.key)) continue;
+    // Still open at the end of the file: a committed rollout lacks step lines. Refused, never analysed as shorter.
+    const gs = stores.get(group.key) ?? new GroupSteps(group.members.map((m) => m.length), stepsFile, useStates);
+    const slot = gs.firstShort();
+    if (slot >= 0) {
+      const m = group.members[slot];
+      throw new HotmessError('log', `${stepsFile}: rollout ${m.id} has ${gs.rollouts[slot].len} of its ${m.length} steps; ${INCOMPLETE_HINT}`);
+    }
+    finish(group, gs);
   }
   stores.clear();
 

@@ -20,8 +20,8 @@ export interface StepLine {
   readonly replayed?: unknown;
 }
 
-/** Interned key of a step the log does not hold (a gap): shared, so gaps never create divergence. */
-const MISSING_ACTION = '\u0000missing';
+/** What to do about a rollout whose steps do not run 1..length. */
+export const INCOMPLETE_HINT = 'its steps must run 1..length (a full disk or an edit?); `run --resume` re-runs such a rollout';
 
 export class RolloutSteps {
   len = 0;
@@ -101,6 +101,11 @@ export class GroupSteps {
     return this.pending === 0;
   }
 
+  /** The first rollout (slot) with fewer step lines than its recorded length, or -1. */
+  firstShort(): number {
+    return this.rollouts.findIndex((r, i) => r.len < this.expected[i]);
+  }
+
   /** Number of distinct actions seen (ids are 0..actionCount−1). */
   get actionCount(): number {
     return this.nextAction;
@@ -134,17 +139,12 @@ export class GroupSteps {
       return this.add(slot, rec, line);
     }
     const from = r.len;
+    // A committed rollout's steps are 1..length, once each: a gap is lost data, never a divergence.
+    if (t > from + 1) throw new HotmessError('log', `${this.file}:${line}: rollout ${rec.rollout} has no line for step ${from + 1} (the next is t=${t}); ${INCOMPLETE_HINT}`);
+    if (t > this.expected[slot]) throw new HotmessError('log', `${this.file}:${line}: rollout ${rec.rollout} has a line for step ${t}, beyond its recorded length ${this.expected[slot]}; ${INCOMPLETE_HINT}`);
     r.actions = grow(r.actions, t);
     r.states = grow(r.states, t, NaN);
     r.oracle = grow(r.oracle, t);
-    if (t > from + 1) {
-      const gap = this.idIn(this.actionIds, MISSING_ACTION);
-      for (let i = from; i < t - 1; i++) {
-        r.actions[i] = gap;
-        r.states[i] = NaN;
-        r.oracle[i] = 0;
-      }
-    }
     const action = rec.action;
     r.actions[t - 1] = this.actionId(action);
     const oracle = rec.oracle;

@@ -72,6 +72,7 @@ export function register(program: Command, cli: Cli): void {
       const environments = await environmentsFor(cli, run);
       const resolveEnvironment = (name: string) => environments[name];
       const model = await ReplayModel.open(run, { resolveEnvironment, cache: flags.indexCache });
+      if (model.index.tornLines > 0) cli.warn(`${run}: ${model.index.tornLines} torn last line(s) (an uncommitted write: crashed run?) skipped`);
       const options = { group: flags.group, failedOnly: flags.failed === true, divergentOnly: flags.diverging === true };
       // Interactive only with a terminal both ways (keys in, screen out) and not in CI.
       if (flags.plain || !cli.interactive) {

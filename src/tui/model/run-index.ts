@@ -70,11 +70,27 @@ export async function openIndex(dir: string, opts: OpenIndexOptions = {}): Promi
   const cacheFile = join(dir, INDEX_FILE);
   if (opts.cache !== false) {
     const cached = readCache(cacheFile);
-    if (cached && sameStamp(cached.stamps.steps, stamps.steps) && sameStamp(cached.stamps.rollouts, stamps.rollouts)) return { index: cached, fromCache: true };
+    if (cached && sameStamp(cached.stamps.steps, stamps.steps) && sameStamp(cached.stamps.rollouts, stamps.rollouts)) {
+      checkStepCounts(cached, stepsFile);
+      return { index: cached, fromCache: true };
+    }
   }
   const index = await buildIndex(dir, stamps, opts.onProgress);
+  checkStepCounts(index, stepsFile);
   if (opts.cache !== false) writeCache(cacheFile, index);
   return { index, fromCache: false };
+}
+
+/**
+ * Every committed rollout (not `error`) has exactly `length` step lines: a
+ * missing or extra step is lost data, refused in one line (exit 4) rather
+ * than shown as a shorter rollout or a divergence.
+ */
+function checkStepCounts(index: RunIndex, stepsFile: string): void {
+  for (const r of index.rollouts) {
+    if (r.termination === 'error' || r.steps === r.length) continue;
+    throw new HotmessError('log', `${stepsFile}: rollout ${r.id} has ${r.steps} step lines for its recorded length ${r.length}; its steps must run 1..length (a full disk or an edit?); \`run --resume\` re-runs such a rollout`);
+  }
 }
 
 function readCache(file: string): RunIndex | null {
