@@ -131,8 +131,6 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
   if (errored > 0) warn(`${errored} rollout(s) ended in error: excluded from the metrics`);
   if (ignored > 0) warn(`${stepsFile}: ${ignored} step line(s) of rollouts not in ${FILES.rollouts} (or ended in error) ignored`);
   if (late > 0) warn(`${stepsFile}: ${late} step line(s) arrived after their group was complete; ignored`);
-  const short = ordered.reduce((s, g) => s + g.curves.shortRollouts, 0);
-  if (short > 0) warn(`${short} rollout(s) have fewer step lines than their recorded length`);
   const few = cells.map((c) => ({ c, n: Math.min(...c.groups.map((g) => g.summary.n)) })).filter((x) => x.n < MIN_SETTLED_N);
   if (few.length > 0) {
     const listed = few.slice(0, 6).map(({ c, n }) => `${c.agent}@H=${c.horizon} N=${n}`);

@@ -225,15 +225,13 @@ describe('malformed step values', () => {
 });
 
 describe('incomplete logs', () => {
-  it('warns when rollouts have fewer step lines than their recorded length', async () => {
+  it('refuses rollouts with fewer step lines than their recorded length (issue 10, item 12: lost data, not a shorter rollout)', async () => {
     const dir = makeRun([
       { index: 0, actions: ['N', 'N'] },
       { index: 1, actions: ['N', 'E'] },
     ]);
     writeFileSync(join(dir, 'steps.jsonl'), JSON.stringify({ rollout: 'a:10:0:0', t: 1, action: 'N' }) + '\n');
-    const doc = await analyzeRun(dir, { resamples: 10 });
-    expect(doc.warnings).toContain('2 rollout(s) have fewer step lines than their recorded length');
-    expect(doc.groups[0].steps.map((s) => s.alive)).toEqual([1]);
+    await expect(analyzeRun(dir, { resamples: 10 })).rejects.toThrow(/steps\.jsonl: rollout a:10:0:0 has 1 of its 2 steps; its steps must run 1\.\.length/);
   });
 });
 
