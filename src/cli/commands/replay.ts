@@ -4,6 +4,8 @@
  * or in CI. The
  * TUI (ink, react) loads lazily, so other commands never pay for it.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import type { AnyEnvironment } from '../../core/index.js';
@@ -55,10 +57,31 @@ async function environmentsFor(cli: Cli, run: string): Promise<Record<string, An
   return environments;
 }
 
+/**
+ * Spend so far of a model-backed run, read from its cost ledger at each look
+ * (read-only): "spend $0.42 (at most $0.47) · 120 requests". Undefined for a
+ * run that has no ledger when it is opened.
+ */
+async function spendReader(run: string): Promise<(() => string | null) | undefined> {
+  const { COST_LEDGER, readLedger, summarizeLedger } = await import('../../llm/index.js');
+  const file = join(run, COST_LEDGER);
+  if (!existsSync(file)) return undefined;
+  const usd = (x: unknown) => (typeof x === 'number' ? `$${x.toFixed(2)}` : 'unknown');
+  return () => {
+    try {
+      const total = summarizeLedger(readLedger(file)).total as { costUsd?: unknown; costUsdAtMost?: unknown; requests?: unknown };
+      const most = total.costUsdAtMost !== total.costUsd ? ` (at most ${usd(total.costUsdAtMost)})` : '';
+      return `spend ${usd(total.costUsd)}${most} · ${String(total.requests)} requests`;
+    } catch {
+      return null;
+    }
+  };
+}
+
 export function register(program: Command, cli: Cli): void {
   program
     .command('replay')
-    .description('Step through the rollouts of a run side by side: where they split, and how (plain text when not a terminal)')
+    .description('Step through the rollouts of a run side by side: where they split, and how (plain text when not a terminal). A run still running is followed: new rollouts appear as they commit, with spend so far for model-backed runs; nothing is written to it')
     .argument('<run>', 'run directory')
     .option('--plain', 'print text instead of the interactive view (automatic when stdout is not a terminal)')
     .option('--group <id>', 'open this group: AGENT:HORIZON:INSTANCE')
@@ -81,6 +104,6 @@ export function register(program: Command, cli: Cli): void {
         out.flush();
         return;
       }
-      await runReplayApp(model, options);
+      await runReplayApp(model, { ...options, follow: model.live ? { spend: await spendReader(run) } : undefined });
     });
 }

@@ -11,7 +11,7 @@ import { loadGroup, MISSING_KEY, type GroupData, type Lane } from './group-data.
 import { groupRollouts, type Cell, type GroupRef } from './groups.js';
 import { describePatches } from './patches.js';
 import { StateReplayer } from './observe.js';
-import { openIndex, type RunIndex } from './run-index.js';
+import { openIndex, sameStamp, stampOf, type RunIndex } from './run-index.js';
 
 export interface ReplayOptions {
   /** Look an environment up by name (the CLI passes its registry), to re-derive observations. */
@@ -48,7 +48,7 @@ export class ReplayModel {
     readonly manifest: Manifest,
     readonly index: RunIndex,
     readonly indexFromCache: boolean,
-    opts: ReplayOptions,
+    private readonly opts: ReplayOptions,
   ) {
     this.stepsFile = join(dir, FILES.steps);
     const { groups, cells } = groupRollouts(index.rollouts, manifest.agents.map((a) => a.name));
@@ -66,10 +66,37 @@ export class ReplayModel {
     }
   }
 
+  /**
+   * Open a run. A run still `running` is read, never written: no index cache
+   * is read or left behind, so watching a sweep from a second terminal
+   * cannot disturb it (and takes no lock).
+   */
   static async open(dir: string, opts: ReplayOptions = {}): Promise<ReplayModel> {
     const manifest = readManifest(dir);
-    const { index, fromCache } = await openIndex(dir, { cache: opts.cache, onProgress: opts.onIndexProgress });
+    const cache = opts.cache !== false && manifest.status !== 'running';
+    const { index, fromCache } = await openIndex(dir, { cache, onProgress: opts.onIndexProgress });
     return new ReplayModel(dir, manifest, index, fromCache, opts);
+  }
+
+  /** The run was still being written when it was opened: the view follows it. */
+  get live(): boolean {
+    return this.manifest.status === 'running';
+  }
+
+  /** Whether the run has moved on since this model was opened: new rollouts committed, or its status changed. */
+  hasChanged(): boolean {
+    try {
+      if (!sameStamp(stampOf(join(this.dir, FILES.rollouts)), this.index.stamps.rollouts)) return true;
+      return readManifest(this.dir).status !== this.manifest.status;
+    } catch {
+      // Mid-rename of the manifest, say: look again at the next tick.
+      return false;
+    }
+  }
+
+  /** The same run opened afresh, with the same options. */
+  reopen(): Promise<ReplayModel> {
+    return ReplayModel.open(this.dir, this.opts);
   }
 
   /** A group's lanes, loaded on first use (the last few are kept). */

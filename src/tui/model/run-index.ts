@@ -55,11 +55,11 @@ export interface OpenIndexOptions {
   readonly onProgress?: (bytes: number, total: number) => void;
 }
 
-const stampOf = (file: string): Stamp => {
+export const stampOf = (file: string): Stamp => {
   const st = statSync(file);
   return { size: st.size, mtimeMs: st.mtimeMs };
 };
-const sameStamp = (a: Stamp, b: Stamp) => a.size === b.size && a.mtimeMs === b.mtimeMs;
+export const sameStamp = (a: Stamp, b: Stamp) => a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 /** Open the index of `dir`: from the cache when it is current, else by scanning the logs. */
 export async function openIndex(dir: string, opts: OpenIndexOptions = {}): Promise<{ index: RunIndex; fromCache: boolean }> {

@@ -21,6 +21,24 @@ export interface ReplayAppProps {
   readonly initial?: Partial<NavState>;
   /** Supply the analysis instead of reading/computing it (tests). */
   readonly analysis?: AnalysisState;
+  /** How a run that is still `running` is followed. */
+  readonly follow?: FollowOptions;
+}
+
+export interface FollowOptions {
+  /** How often to look for newly committed rollouts (default 1000 ms). */
+  readonly intervalMs?: number;
+  /** Spend so far, for model-backed runs (the CLI reads the run's cost ledger); null when there is none. */
+  readonly spend?: () => string | null;
+}
+
+/** Keep the open group and the overview row on the same group and cell when the run grows. */
+export function remapNav(s: NavState, from: ReplayModel, to: ReplayModel): NavState {
+  const key = from.groups[s.group]?.key;
+  const group = key === undefined ? -1 : to.groups.findIndex((g) => g.key === key);
+  const cell = from.cells[s.row];
+  const row = cell ? to.cells.findIndex((c) => c.agent === cell.agent && c.horizon === cell.horizon) : -1;
+  return { ...s, group: group < 0 ? s.group : group, row: row < 0 ? s.row : row };
 }
 
 /** A key event with no special key: for characters split out of a chunk. */
@@ -37,8 +55,10 @@ export function ReplayApp(props: ReplayAppProps) {
   );
 }
 
-function ReplayScreens({ model, initial, analysis: givenAnalysis }: ReplayAppProps) {
+function ReplayScreens({ model: opened, initial, analysis: givenAnalysis, follow }: ReplayAppProps) {
   const { exit } = useApp();
+  const [model, setModel] = useState(opened);
+  const [spend, setSpend] = useState<string | null>(() => follow?.spend?.() ?? null);
   const { isRawModeSupported } = useStdin();
   const { columns, rows } = useTerminalSize();
   const [nav, setNav] = useState<NavState>(() => initialNav(initial));
@@ -60,6 +80,32 @@ function ReplayScreens({ model, initial, analysis: givenAnalysis }: ReplayAppPro
       live = false;
     };
   }, [model, givenAnalysis]);
+
+  // A run still being written is followed: reopened when rollouts commit, the
+  // open group and row kept by key; the analysis below follows the model.
+  useEffect(() => {
+    if (!model.live) return;
+    let live = true;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      if (follow?.spend) setSpend(follow.spend());
+      if (!model.hasChanged()) return;
+      busy = true;
+      model.reopen().then(
+        (next) => {
+          if (!live) return;
+          setNav((s) => remapNav(s, model, next));
+          setModel(next);
+        },
+        (e) => live && setError(message(e)),
+      );
+    }, follow?.intervalMs ?? 1000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [model]);
 
   useEffect(() => {
     if (nav.screen !== 'group' || !ref) return;
@@ -119,7 +165,9 @@ function ReplayScreens({ model, initial, analysis: givenAnalysis }: ReplayAppPro
   }, [detailKey]);
 
   const m = model.manifest;
-  const title = `hotmess replay · ${m.name} · ${m.environment.name} · ${model.index.rollouts.length} rollouts · ${model.groups.length} groups · ${model.index.stepLines} steps`;
+  const following = model.live ? ' · following a running run' : opened.live ? ` · run ${m.status}` : '';
+  // What changes while following comes first: a narrow terminal cuts the end of the line.
+  const title = `hotmess replay · ${m.name} · ${m.environment.name}${following}${spend && model.live ? ` · ${spend}` : ''} · ${model.index.rollouts.length} rollouts · ${model.groups.length} groups · ${model.index.stepLines} steps`;
   const keysNote = isRawModeSupported === true ? null : 'stdin is not a terminal: keys are off (use --plain for text)';
   const problem = error ?? read.error;
   const status = problem ? <Text color="red">{`error: ${problem}`}</Text> : keysNote ? <Text color="yellow">{keysNote}</Text> : null;

@@ -2,7 +2,7 @@
 import { render } from 'ink';
 import { HotmessError } from '../../core/index.js';
 import type { ReplayModel } from '../model/replay-model.js';
-import { ReplayApp } from './App.js';
+import { ReplayApp, type FollowOptions } from './App.js';
 import type { NavState } from './nav.js';
 
 export interface ReplayAppOptions {
@@ -10,6 +10,8 @@ export interface ReplayAppOptions {
   readonly group?: string;
   readonly failedOnly?: boolean;
   readonly divergentOnly?: boolean;
+  /** How a run still `running` is followed (spend so far, poll interval). */
+  readonly follow?: FollowOptions;
 }
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
@@ -26,7 +28,7 @@ export async function runReplayApp(model: ReplayModel, opts: ReplayAppOptions = 
   }
   process.stdout.write(ENTER_ALT);
   try {
-    const app = render(<ReplayApp model={model} initial={initial} />, { exitOnCtrlC: true });
+    const app = render(<ReplayApp model={model} initial={initial} follow={opts.follow} />, { exitOnCtrlC: true });
     await app.waitUntilExit();
   } finally {
     process.stdout.write(LEAVE_ALT);
