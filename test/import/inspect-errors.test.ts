@@ -6,6 +6,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hotmess, type CliResult } from '../helpers/cli.js';
 import { cleanup, tempDir } from './helpers.js';
@@ -150,6 +152,24 @@ describe('hotmess import inspect: broken logs', () => {
     expect(r.status).toBe(3);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(join(out, '..')).filter((n) => n.startsWith('.out'))).toEqual([]);
+  });
+
+  it('--force over a run that another process holds is refused in one line, the run untouched', async () => {
+    const out = join(root, 'held');
+    expect((await hotmess('import', 'inspect', inspectLog('log_streaming.eval'), '--out', out)).status).toBe(0);
+    const before = readFileSync(join(out, 'rollouts.jsonl'), 'utf8');
+    // A real second process holds the run's lock, as a running `hotmess run --resume` would.
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(out, '.lock'), JSON.stringify({ pid: holder.pid, host: hostname(), command: 'hotmess run --resume', since: new Date().toISOString() }));
+      const r = await hotmess('import', 'inspect', inspectLog('log_read_sample.json'), '--out', out, '--force');
+      expect(r.status).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/hotmess run --resume/);
+      expect(readFileSync(join(out, 'rollouts.jsonl'), 'utf8')).toBe(before);
+    } finally {
+      process.kill(holder.pid!, 'SIGKILL');
+    }
   });
 
   it('a good log through the CLI: summary, then --json', async () => {
