@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { EXIT_CODES } from '../../src/core/index.js';
 import { createLlmRuntime, readLedger, summarizeLedger } from '../../src/llm/index.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 import { readJsonl, rollouts, run, runCli, scenarioSpec, steps, tempDir, useMessagesServer } from './helpers.js';
 import { kvSumAnswer, message, type Handler, type MessagesServer } from './server.js';
 
@@ -178,4 +179,34 @@ describe('the ledger (items 3 and 10)', () => {
     expect(server.requests).toHaveLength(1);
     expect(readJsonl(join(out, 'cost.jsonl')).map((l) => l.kind)).toEqual(['sent', 'reply']);
   });
+
+  it('a full disk under the cache stops the run as a log fault (exit 4), with every paid reply on the ledger; resume finishes once there is space', async () => {
+    const disk = mountTmpfs('1m');
+    try {
+      // Leave a few pages free: a handful of replies fit, then the device is full.
+      writeFileSync(join(disk.dir, 'filler'), Buffer.alloc(1024 * 1024 - 12 * 1024));
+      const out = join(tempDir(), 'run');
+      const cacheDir = join(disk.dir, 'cache');
+      const spec = scenarioSpec(server.url, { horizons: [4], rollouts: 4, concurrency: 2 });
+      const runtime = createLlmRuntime({ cacheDir, runDir: out, maxRequests: Infinity });
+      const { summary } = await run(spec, out, { runtime, shouldStop: () => runtime.halted?.reason ?? null });
+      expect(runtime.halted).toMatchObject({ code: 'log', reason: expect.stringMatching(/cache.*: could not write: no space left on device \(ENOSPC\)$/) });
+      // The CLI turns a halt into one line with exit 4 and the resume hint (run.ts); the rollouts it stopped are errors to re-run.
+      expect(summary.terminations.error).toBeGreaterThan(0);
+      // Every reply the server sent is on the ledger, though the cache could not keep them all.
+      const ledger = readLedger(join(out, 'cost.jsonl'));
+      expect(ledger.filter((l) => l.kind === 'reply')).toHaveLength(server.requests.length);
+
+      disk.remount('size=16m');
+      const resumed = createLlmRuntime({ cacheDir, runDir: out, maxRequests: Infinity });
+      const again = await run(spec, out, { resume: true, runtime: resumed, shouldStop: () => resumed.halted?.reason ?? null });
+      expect(again.summary.status).toBe('finished');
+      expect(rollouts(out).filter((r) => r.termination !== 'error')).toHaveLength(4);
+      // The torn tail the full disk left was cut: every cache line reads.
+      for (const f of readdirSync(cacheDir)) for (const l of readFileSync(join(cacheDir, f), 'utf8').split('\n').filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
+    } finally {
+      disk.unmount();
+    }
+  });
 });
+

@@ -7,7 +7,7 @@
  * `invalid`. Per-step tokens, cost, request id, stop reason, thinking length
  * and text go into `report().info`; latency into `timing`.
  */
-import { HotmessError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
+import { HotmessError, isOsError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
 import { CacheMissError, cacheKey, CorruptCacheError, type RolloutCache } from '../cache.js';
 import { Tally } from '../meter.js';
 import { costUsd, maxCostUsd, type Price } from '../prices.js';
@@ -97,7 +97,7 @@ export class AnthropicSession implements AsyncAgent {
         live += got.attempts;
         transientRetries += got.attempts - 1;
         // The ledger line was written when the reply arrived (paid whether or not it is usable); then the cache line.
-        this.cache.put(key, got.reply as unknown as Json);
+        this.onDisk(() => this.cache.put(key, got.reply as unknown as Json));
         reply = { reply: got.reply, parsed: got.parsed };
         parsed = got.parsed;
       }
@@ -152,18 +152,19 @@ export class AnthropicSession implements AsyncAgent {
     const maxUsd = price ? maxCostUsd(price, promptTokensBound(request), settings.maxTokens) : null;
     let latencyMs = 0;
     for (let retry = 0; ; retry++) {
-      const ticket = runtime.meter.sent(settings.model, maxUsd);
+      const ticket = this.onDisk(() => runtime.meter.sent(settings.model, maxUsd));
       const started = Date.now();
       try {
         const reply = await caller.create(request, signal);
         latencyMs += Date.now() - started;
         const parsed = parseReply(reply.message);
-        ticket.replied(parsed.usage, price ? costUsd(price, parsed.usage) : null);
+        this.onDisk(() => ticket.replied(parsed.usage, price ? costUsd(price, parsed.usage) : null));
         return { reply, parsed, attempts: retry + 1, latencyMs };
       } catch (e) {
         latencyMs += Date.now() - started;
-        if (e instanceof ApiCallError && e.status !== null && e.status !== 200) ticket.refused(e.status);
-        else ticket.lost(signal.aborted ? 'aborted' : e instanceof ApiCallError ? e.message : firstLine(e));
+        if (isOsError(e)) throw e;
+        if (e instanceof ApiCallError && e.status !== null && e.status !== 200) this.onDisk(() => ticket.refused(e.status!));
+        else this.onDisk(() => ticket.lost(signal.aborted ? 'aborted' : e instanceof ApiCallError ? e.message : firstLine(e)));
         if (signal.aborted || !(e instanceof ApiCallError)) throw e;
         const spent = !e.retryable || retry >= config.maxRetries;
         // Refused credentials or an unreachable server doom every call: stop the run, not just this rollout.
@@ -189,8 +190,23 @@ export class AnthropicSession implements AsyncAgent {
       throw e;
     }
     const parsed = parseReply(reply.message);
-    runtime.meter.recordCall(parsed.usage, price ? costUsd(price, parsed.usage) : null);
+    this.onDisk(() => runtime.meter.recordCall(parsed.usage, price ? costUsd(price, parsed.usage) : null));
     return { reply, parsed, attempts: 1, latencyMs: Date.now() - started };
+  }
+
+  /**
+   * A write to the run's cache or ledger. A full disk, a quota or a device
+   * error fails every later write too: stop the run (exit 4, resume hint),
+   * not just this rollout. The ledger line of a reply precedes its cache
+   * line, so what was paid is on the ledger even when the cache write fails.
+   */
+  private onDisk<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (e) {
+      if (isOsError(e)) this.init.runtime.halt({ code: 'log', reason: e.message });
+      throw e;
+    }
   }
 
   report(): StepReport | undefined {
