@@ -30,3 +30,4 @@ export { scalingAnalysis, verdictOf, ladders, VERDICTS, type LadderAgent, type S
 export { paperFinding, FINDINGS, type Finding } from './paper-findings.js';
 export { tuneHorizon, TUNE_DEFAULTS, type TuneOptions, type TuneResult } from './tune.js';
 export { searchHorizon, suggestHorizons, type SearchOptions, type SearchResult, type ProbeSummary } from './horizon-search.js';
+export { injectionSummary, type InjectionPoint, type InjectionSummary } from './injection.js';

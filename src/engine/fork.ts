@@ -16,6 +16,7 @@ import { deriveSeed, HotmessError, withOsErrors, type Action, type AgentServices
 import { FILES, lockRun, rolloutId, writeJsonAtomic, type ForkInfo, type Manifest, type RunLock } from '../log/index.js';
 import { LIMITS } from './limits.js';
 import { readForkSource, type ForkSource } from './fork-source.js';
+import { injectErrors, type InjectedPrefix } from './inject.js';
 import type { PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
 import { buildManifest, executePlan, markStopped, type RunSummary } from './runner.js';
@@ -43,6 +44,8 @@ export interface ForkOptions {
   readonly services?: AgentServices;
   /** The source, when the caller has already read it with `readForkSource` (same run, rollout and step). */
   readonly source?: ForkSource;
+  /** R: replace each prefix action by a wrong legal one with this probability, per continuation (inject.ts). */
+  readonly injectRate?: number;
 }
 
 export type { ForkInfo };
@@ -92,21 +95,28 @@ export async function forkRun(opts: ForkOptions): Promise<ForkSummary> {
   // Validates the source (run, rollout id, K) and replays the prefix before anything is written.
   const src = opts.source ?? (await readForkSource(opts.run, opts.rollout, opts.step, opts.registry));
   if (src.record.rollout !== opts.rollout || src.prefix.length !== opts.step) throw new HotmessError('internal', 'forkRun: `source` was read for another rollout or step');
+  const rate = opts.injectRate;
+  if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new HotmessError('usage', `--inject-rate: expected a probability in [0, 1], got ${rate}`);
+  // Computed before anything is written: an environment that cannot inject fails here.
+  const injected = rate === undefined ? null : Array.from({ length: opts.samples }, (_, i) => injectErrors(src, rate, i));
   const lock = prepareOut(opts.out);
   try {
-    return await runFork(opts, src, lock);
+    return await runFork(opts, src, lock, injected);
   } finally {
     lock.release();
   }
 }
 
-async function runFork(opts: ForkOptions, src: ForkSource, lock: RunLock): Promise<ForkSummary> {
+async function runFork(opts: ForkOptions, src: ForkSource, lock: RunLock, injected: readonly InjectedPrefix[] | null): Promise<ForkSummary> {
   const fork: ForkInfo = {
     sourceRun: opts.run,
     sourceRollout: opts.rollout,
     step: opts.step,
     samples: opts.samples,
     seeds: 'env: the source rollout\'s; agent: derive(seed, "fork", sourceRollout, step, index)',
+    ...(injected && opts.injectRate !== undefined
+      ? { inject: { rate: opts.injectRate, seeds: 'derive(seed, "inject", sourceRollout, step, index)', injected: injected.map((x) => x.injected.length) } }
+      : {}),
   };
   const scenario = forkScenario(src, opts.samples);
   const extra: Partial<Manifest> = { source: 'hotmess fork', fork };
@@ -130,7 +140,7 @@ async function runFork(opts: ForkOptions, src: ForkSource, lock: RunLock): Promi
       shouldStop: opts.shouldStop,
       onProgress: opts.onProgress,
       services: opts.services,
-      prefixFor: () => prefix,
+      prefixFor: injected ? (p) => injected[p.index].actions : () => prefix,
     });
   } catch (e) {
     markStopped(manifestPath, () => buildManifest(scenario, opts.version, 'interrupted', { ...extra, stoppedBecause: (e instanceof Error ? e.message : String(e)).split('\n')[0] }, { startedAt }), lock);

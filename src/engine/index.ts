@@ -14,3 +14,4 @@ export { loadScenario, loadScenarioFile, parseScenario, resolveScenario, Scenari
 export { resolveEnvironment, resolveAgent, isModulePath, type Registry } from './registry.js';
 export { forkRun, forkScenario, planFork, checkForkSamples, type ForkOptions, type ForkSummary, type ForkInfo } from './fork.js';
 export { readForkSource, type ForkSource } from './fork-source.js';
+export { injectErrors, type InjectedPrefix } from './inject.js';

@@ -111,6 +111,8 @@ export const ForkInfoSchema = z.object({
   samples: z.number().int().positive(),
   /** How the continuations' agent seeds were derived. */
   seeds: z.string(),
+  /** --inject-rate: the rate, how its draws were seeded, and how many prefix actions were injected per continuation. */
+  inject: z.object({ rate: z.number().min(0).max(1), seeds: z.string(), injected: z.array(z.number().int().nonnegative()) }).optional(),
 });
 export type ForkInfo = z.infer<typeof ForkInfoSchema>;
 

@@ -4,3 +4,4 @@ export { buildCharts, closedForm, isoEnd, isoLabels, ISO_LEVELS, logSteps, LOG_S
 export { renderSvg, svgToPng, findFonts, fontSetup, fontWarning, type ChartSpec, type FontSetup } from './render.js';
 export { reportMarkdown, analysisTable } from './markdown.js';
 export { parseAnalysis, readAnalysis } from './load.js';
+export { injectionChart, writeInjectionReport } from './injection.js';

@@ -20,6 +20,7 @@ export interface ForkFlags {
   maxCost?: string;
   analyze?: boolean;
   json?: boolean;
+  injectRate?: string;
 }
 
 
@@ -32,8 +33,11 @@ export async function forkCommand(run: string, flags: ForkFlags, cli: Cli = new 
   const out = flags.out ?? join('runs', `${basename(run.replace(/\/+$/, ''))}-fork-${stamp(new Date())}`);
   // Read and check the source first: a bad rollout id or step fails before anything else.
   const source = await readForkSource(run, flags.rollout, step, REGISTRY);
+  const injectRate = flags.injectRate === undefined ? undefined : Number(flags.injectRate);
+  if (injectRate !== undefined && !(injectRate >= 0 && injectRate <= 1)) throw new HotmessError('usage', `--inject-rate: expected a probability in [0, 1], got "${flags.injectRate}"`);
   // Model agents: preflight (API key, model file), response cache under OUT/cache, --max-cost.
-  const llm = prepareLlmRun(forkScenario(source, samples), out, { maxCost: flags.maxCost, forkOf: { run, source } });
+  // Injected prefixes are not what the model replied: it then sees the injected actions as its own history, not the source's replies.
+  const llm = prepareLlmRun(forkScenario(source, samples), out, { maxCost: flags.maxCost, ...(injectRate === undefined ? { forkOf: { run, source } } : {}) });
   const progress = flags.json ? null : createProgress(cli, `fork ${flags.rollout}@${step}`, samples);
   return withInterrupt(cli, 'finished continuations', async (signal) => {
     const summary = await forkRun({
@@ -48,6 +52,7 @@ export async function forkCommand(run: string, flags: ForkFlags, cli: Cli = new 
       signal,
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
       source,
+      injectRate,
       services: llm.services,
       shouldStop: llm.shouldStop,
     });
@@ -67,6 +72,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--out <dir>', 'run directory (default: runs/<run>-fork-<timestamp>)')
     .option('--concurrency <n>', 'continuations in flight at once (overrides the scenario)')
     .option('--max-cost <usd>', 'stop starting continuations once model calls have cost this much')
+    .option('--inject-rate <r>', 'before continuing, replace each of the K replayed actions by a wrong legal one with probability r (seeded per continuation; the state follows): the self-conditioning experiment')
     .option('--analyze', 'analyse the fork run when it finishes')
     .option('--json', 'print the summary as JSON')
     .action(async (run: string, flags: ForkFlags) => {

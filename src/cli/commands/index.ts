@@ -17,7 +17,8 @@ import { register as fork } from './fork.js';
 import { register as replay } from './replay.js';
 import { register as play } from './play.js';
 import { register as paper } from './paper.js';
+import { register as injection } from './injection.js';
 import { register as worker } from './worker.js';
 import { register as queue } from './queue.js';
 
-export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [run, catalog, scenario, report, importCommand, exportCommand, analyze, compare, calibrate, paper, fork, replay, play, worker, queue];
+export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [run, catalog, scenario, report, importCommand, exportCommand, analyze, compare, calibrate, paper, fork, injection, replay, play, worker, queue];
