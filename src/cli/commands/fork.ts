@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { Cli, processIO } from '../io.js';
 import { basename, join } from 'node:path';
-import { EXIT_CODES } from '../../core/index.js';
+import { EXIT_CODES, HotmessError } from '../../core/index.js';
 import { forkRun, forkScenario, readForkSource, type ForkSummary } from '../../engine/index.js';
 import { createProgress, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
