@@ -31,3 +31,6 @@ export const AGENTS = {
 } as const;
 
 export type AgentKind = keyof typeof AGENTS;
+
+/** The `human` kind bound to a chooser (hotmess play's keyboard). */
+export { humanAgent } from './human.js';

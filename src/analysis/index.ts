@@ -24,10 +24,9 @@ export {
   type CompareOptions,
 } from './compare.js';
 export { renderScalingTable } from './table.js';
-export { runCalibration, checkCalibration, calibrationScenario, type CalibrationCheck, type CalibrationResult, type CalibrationOptions } from './calibrate.js';
 export { staleAnalysis, countAnalysedRollouts } from './freshness.js';
 export { scalingAnalysis, verdictOf, ladders, VERDICTS, type LadderAgent, type ScalingCell } from './scaling.js';
 export { paperFinding, FINDINGS, type Finding } from './paper-findings.js';
-export { tuneHorizon, TUNE_DEFAULTS, type TuneOptions, type TuneResult } from './tune.js';
 export { searchHorizon, suggestHorizons, type SearchOptions, type SearchResult, type ProbeSummary } from './horizon-search.js';
 export { injectionSummary, type InjectionPoint, type InjectionSummary } from './injection.js';
+export { poolSteps } from './pool.js';

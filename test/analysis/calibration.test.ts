@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENTS } from '../../agents/index.js';
 import { ENVIRONMENTS } from '../../environments/index.js';
-import { analyzeRun, checkCalibration, runCalibration } from '../../src/analysis/index.js';
+import { analyzeRun } from '../../src/analysis/index.js';
+import { checkCalibration, runCalibration } from '../../src/workflows/index.js';
 
 const registry = { environments: ENVIRONMENTS, agents: AGENTS };
 

@@ -6,7 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeRun, searchHorizon, suggestHorizons, tuneHorizon } from '../../src/analysis/index.js';
+import { analyzeRun, searchHorizon, suggestHorizons } from '../../src/analysis/index.js';
+import { tuneHorizon } from '../../src/workflows/index.js';
 import { loadScenario } from '../../src/engine/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import { createRng } from '../../src/core/index.js';

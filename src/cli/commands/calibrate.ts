@@ -7,7 +7,8 @@
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
-import { fmt, renderColumns, runCalibration, type CalibrationResult } from '../../analysis/index.js';
+import { fmt, renderColumns } from '../../analysis/index.js';
+import { runCalibration, type CalibrationResult } from '../../workflows/index.js';
 import { createProgress } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';

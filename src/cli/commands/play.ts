@@ -47,7 +47,7 @@ export function register(program: Command, cli: Cli): void {
       // play() checks the environment, --params and --horizon before it asks for a terminal.
       const params = parseParams(flags.params);
       const seed = flags.seed === undefined ? undefined : /^\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
-      const [{ play }, { humanAgent }] = await Promise.all([import('../../tui/index.js'), import('../../../agents/human.js')]);
+      const [{ play }, { humanAgent }] = await Promise.all([import('../../tui/index.js'), import('../../../agents/index.js')]);
       const result = await play({ env, registry: REGISTRY, humanAgent, version: PACKAGE_VERSION, horizon: flags.horizon, seed, rollouts: flags.rollouts, params, out: flags.out, terminal: cli.terminal });
       for (const r of result.rollouts) {
         const success = r.success === null ? '' : `, success ${r.success ? 'yes' : 'no'}`;

@@ -12,11 +12,9 @@ import { join } from 'node:path';
 import { createRng, deriveSeed } from '../core/index.js';
 import { parseScenario, resolveScenario, runScenario, type Registry } from '../engine/index.js';
 import { bootstrapStandardError, fitAgreement, fitErrorRateSlope, fitHazardSlope } from '../metrics/index.js';
-import { analyzeRun } from './analyze.js';
-import type { AnalysisDocument, GroupSummary, HorizonSummary } from './document.js';
-import { poolSteps } from './pool.js';
 import { checkH1, DRIFTING, MIXED } from './calibrate-h1.js';
 import { checkLadder, ladderScenario } from './calibrate-ladder.js';
+import { analyzeRun, type AnalysisDocument, type GroupSummary, type HorizonSummary, poolSteps } from '../analysis/index.js';
 
 /** Tolerances are Z standard errors: a 3-sigma band. */
 export const Z = 3;

@@ -8,8 +8,7 @@
 import { createRng, deriveSeed } from '../core/index.js';
 import { bootstrapStandardError, fitAgreement, fitErrorRateSlope, fitHazardSlope, fitSlope } from '../metrics/index.js';
 import type { CalibrationCheck } from './calibrate.js';
-import type { AnalysisDocument, GroupSummary } from './document.js';
-import { poolSteps } from './pool.js';
+import { type AnalysisDocument, type GroupSummary, poolSteps } from '../analysis/index.js';
 
 /** The planted parameters, shared by the scenario and the checks. */
 export const DRIFTING = { epsilon0: 0.02, slope: 0.01, cap: 0.5 } as const;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { canonicalJson, hashString, HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js';
 import { buildManifest, executePlan, type PlannedRollout, type Registry, type ResolvedScenario } from '../engine/index.js';
 import { FILES, rolloutId, writeJsonAtomic, type Manifest } from '../log/index.js';
-import { searchHorizon, suggestHorizons, type SearchResult } from './horizon-search.js';
+import { searchHorizon, suggestHorizons, type SearchResult } from '../analysis/index.js';
 
 export interface TuneOptions {
   readonly scenario: ResolvedScenario;

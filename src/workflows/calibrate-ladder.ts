@@ -12,8 +12,7 @@ import { createRng, deriveSeed } from '../core/index.js';
 import { parseScenario } from '../engine/index.js';
 import { bootstrapStandardError, linearFit } from '../metrics/index.js';
 import type { CalibrationCheck } from './calibrate.js';
-import type { AnalysisDocument } from './document.js';
-import { VERDICTS } from './scaling.js';
+import { type AnalysisDocument, VERDICTS } from '../analysis/index.js';
 
 export const LADDER = { family: 'ladder', scales: [1, 2, 4, 8, 16], rate0: 0.2, alpha: 1, epsilon0: 0.1, beta: 0.5 } as const;
 
