@@ -33,7 +33,7 @@ function cli(args: string[]): Phase {
   const timeFile = join(out, 'time');
   try {
     const started = performance.now();
-    const r = spawnSync(TIME, ['-f', '%M', '-o', timeFile, process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const r = spawnSync(TIME, ['-f', '%M', '-o', timeFile, process.execPath, '--max-semi-space-size=64', '--import', 'tsx', 'src/cli/main.ts', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
       env: { ...process.env, CI: '1' },
