@@ -51,7 +51,7 @@ export interface RunSummary {
 }
 
 const LLM_SEED_NOTE =
-  'Model-backed agents: the Anthropic API takes no seed; their reproducibility comes from the response cache and `run --replay`, not from the agent seed.';
+  'Model-backed agents: the Anthropic API takes no seed, so `anthropic` rollouts are reproduced from the response cache and `run --replay`, not from the agent seed. `openai` agents with `seed: rollout` send a seed derived from the agent seed, which only some servers honour (docs/llm-agents.md); the cache and `run --replay` work for them too.';
 
 export function buildManifest(s: ResolvedScenario, version: string, status: Manifest['status'], extra?: Partial<Manifest>, timing?: Record<string, unknown>): Manifest {
   return {

@@ -241,3 +241,16 @@ describe('openai ensembles', () => {
     expect(withoutTiming(steps(again))).toEqual(withoutTiming(steps(out)));
   });
 });
+
+describe('scenarios/qwen3-ladder.yaml', () => {
+  it('is a valid family ladder of local openai agents that needs no API key', async () => {
+    const { loadScenario } = await import('../../src/engine/index.js');
+    const { REGISTRY } = await import('../../src/cli/registry.js');
+    const { preflightModelAgents } = await import('../../src/llm/index.js');
+    const s = await loadScenario('scenarios/qwen3-ladder.yaml', REGISTRY);
+    const specs = s.spec.agents as { kind: string; family?: string; scale?: number; params: { logprobs?: number } }[];
+    expect(specs.map((a) => a.scale)).toEqual([0.6, 1.7, 4, 8, 14, 32]);
+    expect(new Set(specs.map((a) => `${a.kind}/${a.family}/${a.params.logprobs}`))).toEqual(new Set(['openai/qwen3/5']));
+    expect(() => preflightModelAgents(s.agents, {})).not.toThrow();
+  });
+});
