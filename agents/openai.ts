@@ -46,8 +46,10 @@ export const OpenAIParams = z
     retries: z.number().int().min(0).max(10).default(2),
     /** 'required' forces a tool call (Chat Completions' name for it). */
     toolChoice: z.enum(['auto', 'required']).default('auto'),
-    /** The SDK's own retries (connection errors, timeouts, 408/409/429/5xx; honours retry-after). */
-    maxRetries: z.number().int().min(0).max(20).default(4),
+    /** Retries of a transient fault within a step (connection errors, timeouts, malformed bodies, 408/409/429/5xx), honouring retry-after. */
+    maxRetries: z.number().int().min(0).max(20).default(8),
+    /** The first backoff when the server names no retry-after; it doubles, up to 8 s. */
+    retryDelayMs: z.number().int().min(0).max(60_000).default(500),
     timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000),
     /** USD per million tokens; a loopback server costs 0 unless given, any other server is unpriced without it. */
     price: z.object({ input: Rate, output: Rate, cacheRead: Rate.optional() }).strict().optional(),
@@ -90,7 +92,7 @@ export default defineModelAgent<Params>({
       price: priceOf(p, baseURL),
       seed: p.seed,
       samples: p.samples,
-      config: () => ({ apiKey: openaiKeyFrom(process.env, p.apiKeyEnv, isLoopback(baseURL)), baseURL, maxRetries: p.maxRetries, timeoutMs: p.timeoutMs }),
+      config: () => ({ apiKey: openaiKeyFrom(process.env, p.apiKeyEnv, isLoopback(baseURL)), baseURL, maxRetries: p.maxRetries, retryDelayMs: p.retryDelayMs, timeoutMs: p.timeoutMs }),
       keyEnv: p.apiKeyEnv,
       runtime,
       ctx,

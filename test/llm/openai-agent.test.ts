@@ -104,8 +104,7 @@ describe('openai agent', () => {
     expect(tool.role).toBe('tool');
     expect(tool.content).toBe('Invalid: the tool call\'s arguments are not valid JSON: {"action": 12. Call the `act` tool again with one legal action.');
     const [step] = steps(out);
-    // The agent's reason, not the engine's: one rule (issue 10, item 9).
-    expect(step.invalid).toMatch(/^the tool call's arguments are not valid JSON: /);
+    expect(step.invalid).toBe('the tool call\'s arguments are not valid JSON: {"action": 12');
     expect(step.info.attempts).toBe(2);
     expect(rollouts(out)[0].info.invalidReplies).toBe(2);
   });
@@ -124,13 +123,29 @@ describe('openai agent', () => {
     expect(server.requests).toHaveLength(3);
   });
 
-  it('ends a rollout in error with the status after the SDK retries, key scrubbed', async () => {
+  it('retries a 200 whose body is not a chat completion, and never caches it', async () => {
+    let calls = 0;
+    server.handler = (r) => {
+      calls++;
+      if (calls === 1) return { status: 200, json: { id: 'x', object: 'chat.completion' } };
+      return completion(r.body.model, [{ args: JSON.stringify({ action: chatKvAnswer(r.body) }) }]);
+    };
+    const out = join(tempDir(), 'run');
+    const { summary } = await go(spec({ horizons: [1], rollouts: 1, agent: { maxRetries: 2, retryDelayMs: 1 } }), out);
+    expect(summary.terminations.error).toBe(0);
+    expect(server.requests).toHaveLength(2);
+    expect(steps(out)[0].timing.calls).toBe(2);
+    const ledger = readFileSync(join(out, 'cost.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(ledger.filter((l) => l.kind === 'sent')).toHaveLength(2);
+  });
+
+  it('ends a rollout in error with the status after its retries, key scrubbed', async () => {
     server.handler = () => ({ status: 500, json: { error: { message: `boom ${KEY}`, type: 'server_error' } } });
     const out = join(tempDir(), 'run');
-    const { summary } = await go(spec({ horizons: [1], rollouts: 1, agent: { maxRetries: 1 } }), out);
+    const { summary } = await go(spec({ horizons: [1], rollouts: 1, agent: { maxRetries: 1, retryDelayMs: 1 } }), out);
     expect(summary.terminations.error).toBe(1);
     const r = rollouts(out)[0];
-    expect(r.error).toMatch(/^agent at t=1: openai: HTTP 500 server_error: boom \[redacted\] \(request req-[0-9a-f]+\) after 1 SDK retry$/);
+    expect(r.error).toMatch(/^agent at t=1: openai: HTTP 500 server_error: boom \[redacted\] \(request req-[0-9a-f]+\) after 1 retry$/);
   });
 
   it('gives byte-identical logs on a seeded rerun without the cache, and different ones with seed: none', async () => {

@@ -1,22 +1,26 @@
 /**
  * Chat Completions through the official `openai` SDK (6.x), loaded on first
  * use. Any OpenAI-compatible server works (vLLM, llama-server, Ollama, the
- * public API). Every HTTP attempt, the SDK's own retries included, passes
- * through the process-wide limiter (a gate around the transport); the SDK's
- * `maxRetries` and `timeout` honour `retry-after`. Errors come out as
- * one-line `ApiCallError`s with the key scrubbed, classified as for
- * `anthropic` (faults.ts).
+ * public API). One `create` is one HTTP attempt: the SDK does not retry (the
+ * session retries transient faults with backoff and a budget, so every
+ * attempt is on the ledger), and each attempt passes the process-wide
+ * limiter. A 200 whose body is not a chat completion is a transient
+ * "malformed response body", never a reply. Errors come out as one-line
+ * `ApiCallError`s with the key scrubbed, classified as for `anthropic`.
  */
 import { HotmessError, type Json } from '../../core/index.js';
 import { retryAfterMs, type RequestLimiter } from '../limiter.js';
-import { apiCallError, firstLine } from '../anthropic/faults.js';
+import { ApiCallError, apiCallError, firstLine } from '../anthropic/faults.js';
 import { nodeFetch } from '../anthropic/node-fetch.js';
 
 export interface OpenAIConfig {
   /** Servers on a loopback address take any key; the SDK still needs a non-empty one. */
   readonly apiKey: string;
   readonly baseURL: string;
+  /** Retries of a transient fault within one step (the session's budget). */
   readonly maxRetries: number;
+  /** The first backoff when the server names no `retry-after`; it doubles, up to 8 s. */
+  readonly retryDelayMs: number;
   readonly timeoutMs: number;
 }
 
@@ -52,7 +56,7 @@ export async function createChatCaller(config: OpenAIConfig, limiter: RequestLim
       limiter.release();
     }
   };
-  const client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, maxRetries: config.maxRetries, timeout: config.timeoutMs, fetch: gated as never, logLevel: 'off' });
+  const client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, maxRetries: 0, timeout: config.timeoutMs, fetch: gated as never, logLevel: 'off' });
   const scrub = (s: string) => (config.apiKey.length > 0 ? s.split(config.apiKey).join('[redacted]') : s);
   return {
     async create(request, signal) {
@@ -60,10 +64,18 @@ export async function createChatCaller(config: OpenAIConfig, limiter: RequestLim
         const { data, request_id } = await client.chat.completions.create(request as never, { signal }).withResponse();
         const completion = data as unknown as Json;
         const id = request_id ?? ((completion as { id?: unknown } | null)?.id as string | undefined) ?? null;
+        if (!completion || typeof completion !== 'object' || !Array.isArray((completion as { choices?: unknown }).choices) || (completion as { choices: unknown[] }).choices.length === 0) {
+          throw new ApiCallError(scrub(`openai: malformed response body${id ? ` (request ${id})` : ''}: not a chat completion (no choices)`), 'transient', 200, null, null, client.baseURL);
+        }
         return { requestId: typeof id === 'string' ? id : null, completion };
       } catch (e) {
-        if (signal.aborted) throw e;
-        throw apiCallError(e, { baseURL: client.baseURL, maxRetries: config.maxRetries, timeoutMs: config.timeoutMs, scrub, provider: 'openai' });
+        if (signal.aborted || e instanceof ApiCallError) throw e;
+        // A 200 whose body is not JSON: the SDK's parse error, a malformed body like any other.
+        if (e instanceof SyntaxError) throw new ApiCallError(scrub(`openai: malformed response body: ${firstLine(e)}`), 'transient', 200, null, null, client.baseURL);
+        const err = apiCallError(e, { baseURL: client.baseURL, maxRetries: null, timeoutMs: config.timeoutMs, scrub, provider: 'openai' });
+        const headers = (e as { headers?: { get(name: string): string | null } }).headers;
+        if (headers && typeof headers.get === 'function') err.retryAfterMs = retryAfterMs(headers);
+        throw err;
       }
     },
   };

@@ -19,7 +19,8 @@ import { actionKey, HotmessError, type Action, type AgentContext, type AsyncAgen
 import { CacheMissError, cacheKey, type RolloutCache } from '../cache.js';
 import { actionUncertainty } from '../logprobs.js';
 import { Tally } from '../meter.js';
-import { costUsd, type Price } from '../prices.js';
+import { costUsd, maxCostUsd, type Price } from '../prices.js';
+import { backoffMs, sleep } from '../retry.js';
 import { NO_TOOL_CALL } from '../prompt.js';
 import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
@@ -54,6 +55,8 @@ interface Used {
   readonly reply: ChatReply;
   readonly live: boolean;
   readonly latencyMs: number;
+  /** HTTP attempts this reply took (0 from the cache). */
+  readonly attempts: number;
 }
 
 export class OpenAISession implements AsyncAgent {
@@ -103,7 +106,7 @@ export class OpenAISession implements AsyncAgent {
         this.tally.add(parsed.usage, cost);
         choices.push(...parsed.choices);
         timing.latencyMs += u.latencyMs;
-        if (u.live) timing.calls++;
+        if (u.live) timing.calls += u.attempts;
         else timing.cacheHits++;
         timing.requestId ??= u.reply.requestId;
       }
@@ -199,7 +202,7 @@ export class OpenAISession implements AsyncAgent {
 
   private hit(reply: ChatReply): Used {
     this.init.runtime.meter.recordHit();
-    return { reply, live: false, latencyMs: 0 };
+    return { reply, live: false, latencyMs: 0, attempts: 0 };
   }
 
   /** One request: from the cache, else from the server (paid, cached). `raw`: let a 400 through to the caller. */
@@ -214,26 +217,40 @@ export class OpenAISession implements AsyncAgent {
       throw new CacheMissError(what);
     }
     const config = this.init.config();
+    if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
     const caller = await runtime.openai(config);
-    const started = Date.now();
-    let reply: ChatReply;
-    try {
-      reply = await caller.create(request, signal);
-    } catch (e) {
-      if (raw && e instanceof ApiCallError && e.status === 400) throw e;
-      const fatal =
-        e instanceof ApiCallError
-          ? fatalReason(e, { agent: ctx.rollout.agent, keyEnv: this.init.keyEnv, model: settings.model, maxRetries: config.maxRetries, api: 'OpenAI-compatible server', baseEnv: 'OPENAI_BASE_URL' })
-          : null;
-      if (fatal) runtime.halt({ code: (e as ApiCallError).fault === 'auth' ? 'agent' : 'network', reason: fatal });
-      throw e;
+    const price = this.init.price;
+    const maxUsd = price ? maxCostUsd(price, Buffer.byteLength(JSON.stringify(request)), settings.maxTokens * this.init.samples) : null;
+    let latencyMs = 0;
+    // Transient faults (429, 5xx, a dropped connection, a malformed body, a timeout) are retried with backoff;
+    // every attempt is on the ledger when sent and settled when its fate is known.
+    for (let retry = 0; ; retry++) {
+      const ticket = runtime.meter.sent(settings.model, maxUsd);
+      const started = Date.now();
+      try {
+        const reply = await caller.create(request, signal);
+        latencyMs += Date.now() - started;
+        const parsed = parseChat(reply.completion);
+        ticket.replied(parsed.usage, this.costOf(parsed.usage));
+        // The ledger line first, then the cache line.
+        this.cache.put(key, reply as unknown as Json);
+        return { reply, live: true, latencyMs, attempts: retry + 1 };
+      } catch (e) {
+        latencyMs += Date.now() - started;
+        if (e instanceof ApiCallError && e.status !== null && e.status !== 200) ticket.refused(e.status);
+        else ticket.lost(signal.aborted ? 'aborted' : e instanceof ApiCallError ? e.message : String(e));
+        if (signal.aborted || !(e instanceof ApiCallError)) throw e;
+        if (raw && e.status === 400) throw e;
+        const spent = !e.retryable || retry >= config.maxRetries;
+        const fatal =
+          e.fault === 'auth' || (spent && e.fault === 'unreachable')
+            ? fatalReason(e, { agent: ctx.rollout.agent, keyEnv: this.init.keyEnv, model: settings.model, maxRetries: retry, api: 'OpenAI-compatible server', baseEnv: 'OPENAI_BASE_URL' })
+            : null;
+        if (fatal) runtime.halt({ code: e.fault === 'auth' ? 'agent' : 'network', reason: fatal });
+        if (fatal || spent || runtime.halted) throw e.retryable ? e.afterRetries(retry) : e;
+        await sleep(backoffMs(retry, e.retryAfterMs, config.retryDelayMs), signal);
+      }
     }
-    const latencyMs = Date.now() - started;
-    // Validate before caching: a reply that is not a completion is a fault, not a cache entry.
-    const parsed = parseChat(reply.completion);
-    this.cache.put(key, reply as unknown as Json);
-    runtime.meter.recordCall(parsed.usage, this.costOf(parsed.usage));
-    return { reply, live: true, latencyMs };
   }
 
   private costOf(usage: TokenUsage): number | null {
