@@ -43,6 +43,22 @@ function scenarioFile(o: { horizons?: number[]; rollouts?: number; agent?: Recor
   return { file, dir };
 }
 
+/** Whether the process holding RUN/.lock still runs (a zombie does not). */
+function holderAlive(out: string): boolean {
+  let pid: number;
+  try {
+    pid = JSON.parse(readFileSync(join(out, '.lock'), 'utf8')).pid;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** The step (t) and attempt a custom id names. */
 const stepOf = (id: string) => Number(/-t(\d+)-a\d+$/.exec(id)![1]);
 
@@ -181,12 +197,14 @@ describe('run --batch after kill -9', () => {
       process.kill(-child.pid!, 'SIGKILL');
     }
     await exited;
+    // SIGKILL reaches the CLI's own node process a moment after its tsx parent exits: wait until the run's lock holder is gone.
+    await waitFor(() => !holderAlive(out), 'the killed process to be gone');
     expect(server.batches).toHaveLength(1);
     expect(rollouts(out)).toHaveLength(0);
 
     server.hold = false;
     const r = await hotmess('run', file, '--batch', '--batch-poll', '10', '--out', out, '--resume', '--json');
-    expect(r.status).toBe(0);
+    if (r.status !== 0) throw new Error(`resume exited ${r.status}: ${r.stderr}`);
     expect(r.stderr).toMatch(/re-attached to 1 batch of an earlier invocation: 3 replies recovered into the cache/);
     // Step 1 was held by the killed invocation's batch: only steps 2 and 3 were submitted after it.
     expect(server.batches.map((b) => b.customIds.map(stepOf))).toEqual([
