@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { EXIT_CODES } from '../core/index.js';
+import { EXIT_CODES, setCommandPrefix } from '../core/index.js';
 import { COMMANDS } from './commands/index.js';
 import { Cli, processIO, type CliIO } from './io.js';
-import { reportError } from './output.js';
+import { cliInvocation, reportError } from './output.js';
 import { PACKAGE_VERSION } from './version.js';
 
 export { processIO, type CliIO } from './io.js';
@@ -59,6 +59,8 @@ export async function runAsProcess(): Promise<void> {
     process.exitCode = EXIT_CODES.internal;
     io.stderr.write(`${unsettledLine(cli.writing)}\n`);
   });
+  // Hints name the CLI the way this process was invoked, so they can be pasted.
+  setCommandPrefix(cliInvocation());
   process.exitCode = await main(process.argv.slice(2), io, cli);
   settled = true;
 }

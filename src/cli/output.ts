@@ -2,6 +2,8 @@
  * How the CLI talks to people: one-line errors, progress, Ctrl-C.
  * Interactivity is decided once per invocation, in Cli (io.ts).
  */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { HotmessError, errnoOf, fromOsError, isHotmessError } from '../core/index.js';
 import type { Cli, TextSink } from './io.js';
 
@@ -20,8 +22,26 @@ export function reportError(e: unknown, stderr: TextSink): number {
   return 1;
 }
 
-/** How the user invoked the CLI, for hints they can paste: `npm run -s hotmess --` or `hotmess`. */
-export const cliInvocation = (): string => (process.env.npm_lifecycle_event === 'hotmess' ? 'npm run -s hotmess --' : 'hotmess');
+/** Whether an executable `hotmess` is on PATH. */
+function hotmessOnPath(env: NodeJS.ProcessEnv): boolean {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, 'hotmess'), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+/**
+ * How hints name the CLI so the user can paste them: `npm run -s hotmess --`
+ * when invoked through npm or when no `hotmess` bin is on PATH, else `hotmess`.
+ */
+export const cliInvocation = (env: NodeJS.ProcessEnv = process.env): string =>
+  env.npm_lifecycle_event !== 'hotmess' && hotmessOnPath(env) ? 'hotmess' : 'npm run -s hotmess --';
 
 /**
  * Progress for long work: a redrawn bar on a TTY (stderr), plain periodic

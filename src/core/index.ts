@@ -8,3 +8,4 @@ export * from './check.js';
 export * from './scripted.js';
 export * from './durable.js';
 export * from './json-fast.js';
+export * from './invocation.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotmessError, isHotmessError } from '../core/index.js';
+import { HotmessError, isHotmessError, hotmessCommand } from '../core/index.js';
 import { FILES, readManifest, type Manifest } from '../log/index.js';
 import { ANALYSIS_SCHEMA, AnalysisDocumentSchema, type AnalysisDocument } from '../analysis/index.js';
 
@@ -33,19 +33,19 @@ function readJson(file: string): unknown {
 export function parseAnalysis(value: unknown, file: string): AnalysisDocument {
   const schema = (value as { schema?: unknown } | null)?.schema;
   if (schema !== ANALYSIS_SCHEMA) {
-    throw new HotmessError('log', `${file}: unknown schema ${JSON.stringify(schema ?? null)} (this hotmess reads ${ANALYSIS_SCHEMA}; re-run hotmess analyze)`);
+    throw new HotmessError('log', `${file}: unknown schema ${JSON.stringify(schema ?? null)} (this hotmess reads ${ANALYSIS_SCHEMA}; re-run ${hotmessCommand('analyze RUN')})`);
   }
   const parsed = AnalysisDocumentSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new HotmessError('log', `${file}: ${issue?.path.join('.') || 'document'}: ${issue?.message ?? 'invalid'} (re-run hotmess analyze)`);
+    throw new HotmessError('log', `${file}: ${issue?.path.join('.') || 'document'}: ${issue?.message ?? 'invalid'} (re-run ${hotmessCommand('analyze RUN')})`);
   }
   return parsed.data;
 }
 
 export function readAnalysis(runDir: string): AnalysisDocument {
   const file = join(runDir, FILES.analysis);
-  if (!existsSync(file)) throw new HotmessError('input', `${file}: missing (run hotmess analyze ${runDir} first)`);
+  if (!existsSync(file)) throw new HotmessError('input', `${file}: missing (run ${hotmessCommand(`analyze ${runDir}`)} first)`);
   return parseAnalysis(readJson(file), file);
 }
 

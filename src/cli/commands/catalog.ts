@@ -1,7 +1,7 @@
 /** `hotmess envs` and `hotmess agents`: what is registered, with parameters. */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
-import { formatFailure, HotmessError } from '../../core/index.js';
+import { formatFailure, HotmessError, hotmessCommand } from '../../core/index.js';
 import { checkEnvironmentByName } from '../check-env.js';
 import { describeParams, paramsJsonSchema } from '../describe-params.js';
 import { REGISTRY } from '../registry.js';
@@ -80,7 +80,7 @@ export function register(program: Command, cli: Cli): void {
       const envs = listEnvironments();
       if (flags.json) return cli.json(envs);
       for (const e of envs) {
-        cli.out(`${e.name}\n  ${e.description}\n  params:  ${e.params}\n  horizon: ${e.horizon}\n  outcome: ${e.outcome}\n  measure: ${e.measure ?? 'none'}${e.statechart ? '\n  statechart: yes (hotmess scenario graph)' : ''}\n`);
+        cli.out(`${e.name}\n  ${e.description}\n  params:  ${e.params}\n  horizon: ${e.horizon}\n  outcome: ${e.outcome}\n  measure: ${e.measure ?? 'none'}${e.statechart ? `\n  statechart: yes (${hotmessCommand('scenario graph FILE')})` : ''}\n`);
       }
     });
   envs
@@ -88,7 +88,7 @@ export function register(program: Command, cli: Cli): void {
     .description(
       'Run the environment contract checker (checkEnvironment) on a registered environment or your own module: seed determinism of every logged field, a seeded random walk, horizon truncation, the oracle reaching the goal, and no success for a wrong trajectory. Exits 3 when the contract fails.',
     )
-    .argument('<env>', 'a registered name (hotmess envs) or a module path such as ./my-env.ts')
+    .argument('<env>', `a registered name (${hotmessCommand('envs')}) or a module path such as ./my-env.ts`)
     .option('--params <json>', 'environment params as JSON (default: {})')
     .option('--horizons <list>', 'comma-separated horizons (default: the first three of 1, 2, 3, 4, 5, 7, 8, 15, 16, 31, 32 the environment accepts)')
     .option('--seeds <list>', 'comma-separated environment seeds (default: check-0,check-1)')

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
-import { HotmessError } from '../../core/index.js';
+import { HotmessError, hotmessCommand } from '../../core/index.js';
 import { analyzeRun, compareAnalyses, renderComparison, COMPARE_METRICS, NOISE_FLOOR_RULE } from '../../analysis/index.js';
 import { intFlag } from '../flags.js';
 
@@ -35,7 +35,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--only-changed', 'list only the rows of families that differ beyond noise')
     .option('--bootstrap <n>', 'bootstrap resamples over instances for each run', '1000')
     .option('--seed <seed>', 'bootstrap seed for both runs (default: each run seed)')
-    .addHelpText('after', '\nExample:\n  npm run -s hotmess -- compare runs/demo-A runs/demo-B --only-changed')
+    .addHelpText('after', `\nExample:\n  ${hotmessCommand('compare runs/demo-A runs/demo-B --only-changed')}`)
     .action(async (a: string, b: string, flags: CompareFlags) => {
       const resamples = intFlag('--bootstrap', flags.bootstrap, { min: 1 });
       const metric = metricOption(flags.metric);

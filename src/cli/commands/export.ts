@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { hotmessCommand } from '../../core/index.js';
 
 export function register(program: Command, cli: Cli): void {
   const cmd = program.command('export').description("Write a run in another tool's log format");
@@ -18,7 +19,7 @@ export function register(program: Command, cli: Cli): void {
     )
     .requiredOption('-o, --out <path>', 'a .eval or .json file, or a directory')
     .option('--json', 'print the export summary as JSON')
-    .addHelpText('after', '\nExample:\n  hotmess export inspect runs/demo-2026 --out logs/\n  inspect view --log-dir logs')
+    .addHelpText('after', `\nExample:\n  ${hotmessCommand('export inspect runs/demo-2026 --out logs/')}\n  inspect view --log-dir logs`)
     .action(async (run: string, opts: { out: string; json?: boolean }) => {
       const { exportInspect } = await import('../../export/index.js');
       const resolveEnvironment = (name: string) => (REGISTRY.environments as Record<string, (typeof REGISTRY.environments)[string] | undefined>)[name];

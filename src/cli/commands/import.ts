@@ -7,6 +7,7 @@ import type { Cli } from '../io.js';
 import type { ImportSummary } from '../../import/index.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { intParser } from '../flags.js';
+import { hotmessCommand } from '../../core/index.js';
 
 
 interface CommonOptions {
@@ -44,7 +45,7 @@ function print(cli: Cli, summary: ImportSummary, json: boolean | undefined): voi
     .join(', ');
   cli.out(
     `imported ${plural(summary.rollouts, 'rollout')} in ${plural(summary.groups, 'group')} (${plural(summary.steps, 'step')}) of ${summary.agents.join(', ')} on ${summary.environment}, horizon ${summary.horizon}: ${ends}\n` +
-      `wrote ${summary.out}\nnext: hotmess analyze ${summary.out}\n`,
+      `wrote ${summary.out}\nnext: ${hotmessCommand(`analyze ${summary.out}`)}\n`,
   );
 }
 
@@ -60,7 +61,7 @@ export function register(program: Command, cli: Cli): void {
       .description('Import a τ-bench historical-trajectory file (JSON array of {task_id, trial, reward, traj}): one group per task, one rollout per trial, one step per assistant turn'),
   )
     .option('--domain <name>', 'τ-bench domain, naming the environment tau-bench-<domain> (default: from the system prompt or file name)')
-    .addHelpText('after', '\nExample:\n  hotmess import tau-bench gpt-4o-airline.json --out runs/gpt-4o-airline\n  hotmess analyze runs/gpt-4o-airline')
+    .addHelpText('after', `\nExample:\n  ${hotmessCommand('import tau-bench gpt-4o-airline.json --out runs/gpt-4o-airline')}\n  ${hotmessCommand('analyze runs/gpt-4o-airline')}`)
     .action(async (file: string, opts: CommonOptions & { domain?: string }) => {
       const { importTauBench } = await import('../../import/index.js');
       print(cli, await importTauBench(file, { ...opts, version: PACKAGE_VERSION }), opts.json);
@@ -72,7 +73,7 @@ export function register(program: Command, cli: Cli): void {
       .summary('import the generic JSON Lines format (docs/import.md)')
       .description('Import the generic JSON Lines format (docs/import.md): one line per step, one per rollout outcome'),
   )
-    .addHelpText('after', '\nExample:\n  hotmess import jsonl trials.jsonl --out runs/trials --agent my-model\n  hotmess analyze runs/trials')
+    .addHelpText('after', `\nExample:\n  ${hotmessCommand('import jsonl trials.jsonl --out runs/trials --agent my-model')}\n  ${hotmessCommand('analyze runs/trials')}`)
     .action(async (file: string, opts: CommonOptions) => {
     const { importJsonl } = await import('../../import/index.js');
     print(cli, await importJsonl(file, { ...opts, version: PACKAGE_VERSION }), opts.json);
@@ -87,7 +88,7 @@ export function register(program: Command, cli: Cli): void {
       ),
   )
     .option('--scorer <name>', "the score that is the outcome (default: each log's first scorer)")
-    .addHelpText('after', '\nExample:\n  hotmess import inspect logs/2025-01-01T12-00-00_popularity_abc.eval --out runs/popularity\n  hotmess analyze runs/popularity')
+    .addHelpText('after', `\nExample:\n  ${hotmessCommand('import inspect logs/2025-01-01T12-00-00_popularity_abc.eval --out runs/popularity')}\n  ${hotmessCommand('analyze runs/popularity')}`)
     .action(async (path: string, opts: CommonOptions & { scorer?: string }) => {
       const { importInspect } = await import('../../import/index.js');
       const summary = await importInspect(path, { ...opts, version: PACKAGE_VERSION });

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
-import { HotmessError } from '../../core/index.js';
+import { HotmessError, hotmessCommand } from '../../core/index.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { intParser } from '../flags.js';
@@ -36,13 +36,13 @@ export function register(program: Command, cli: Cli): void {
   program
     .command('play')
     .description('Be the agent: choose each action yourself and see what an LLM would see; writes a run directory')
-    .argument('<env>', 'environment name (see: hotmess envs)')
+    .argument('<env>', `environment name (see: ${hotmessCommand('envs')})`)
     .option('--horizon <h>', 'horizon (default 8)', intParser('--horizon', { min: 1 }))
     .option('--seed <seed>', 'base seed: picks the instance (default 0)')
     .option('--rollouts <n>', 'play the same instance n times (default 1)', intParser('--rollouts', { min: 1 }))
     .option('--params <json>', 'environment parameters as a JSON object')
     .option('--out <dir>', 'run directory (default: runs/play-<env>-<timestamp>)')
-    .addHelpText('after', '\nExample:\n  hotmess play maze --horizon 6 --seed 3\n  hotmess replay runs/play-maze-…')
+    .addHelpText('after', `\nExample:\n  ${hotmessCommand('play maze --horizon 6 --seed 3')}\n  ${hotmessCommand('replay runs/play-maze-…')}`)
     .action(async (env: string, flags: PlayFlags) => {
       // play() checks the environment, --params and --horizon before it asks for a terminal.
       const params = parseParams(flags.params);
@@ -58,6 +58,6 @@ export function register(program: Command, cli: Cli): void {
         cli.exitCode = 130;
         return;
       }
-      cli.out(`run written to ${result.dir}\nnext: hotmess replay ${result.dir} · hotmess analyze ${result.dir}\n`);
+      cli.out(`run written to ${result.dir}\nnext: ${hotmessCommand(`replay ${result.dir}`)} · ${hotmessCommand(`analyze ${result.dir}`)}\n`);
     });
 }

@@ -13,6 +13,7 @@ import { resolveEnvironment } from '../../engine/index.js';
 import { readManifest } from '../../log/index.js';
 import { REGISTRY } from '../registry.js';
 import { intParser } from '../flags.js';
+import { hotmessCommand } from '../../core/index.js';
 
 interface ReplayFlags {
   plain?: boolean;
@@ -89,7 +90,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--failed', 'only rollouts that failed or errored')
     .option('--diverging', 'only steps where rollouts diverge')
     .option('--no-index-cache', 'do not read or write RUN/.replay-index.json')
-    .addHelpText('after', '\nExamples:\n  hotmess replay runs/demo\n  hotmess replay runs/demo --plain --group noisy-5:16:0')
+    .addHelpText('after', `\nExamples:\n  ${hotmessCommand('replay runs/demo')}\n  ${hotmessCommand('replay runs/demo --plain --group noisy-5:16:0')}`)
     .action(async (run: string, flags: ReplayFlags) => {
       const { ReplayModel, renderPlain, runReplayApp } = await import('../../tui/index.js');
       const environments = await environmentsFor(cli, run);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { AnalysisDocumentSchema, analyzeRun, staleAnalysis, type AnalysisDocument } from '../../analysis/index.js';
 import { FILES } from '../../log/index.js';
 import type { Cell } from './groups.js';
+import { hotmessCommand } from '../../core/index.js';
 
 export interface OverviewRow {
   readonly agent: string;
@@ -73,15 +74,15 @@ export async function loadAnalysis(dir: string): Promise<AnalysisState> {
       if (parsed.success) {
         const stale = staleAnalysis(dir, parsed.data);
         if (!stale) return { status: 'ready', doc: parsed.data, note: null };
-        note = `analysis.json is out of date (${stale}): recomputed in memory (hotmess analyze ${dir} updates it)`;
-      } else note = `${file} does not match this hotmess's analysis schema; recomputed in memory (re-run hotmess analyze)`;
+        note = `analysis.json is out of date (${stale}): recomputed in memory (${hotmessCommand(`analyze ${dir}`)} updates it)`;
+      } else note = `${file} does not match this hotmess's analysis schema; recomputed in memory (${hotmessCommand(`analyze ${dir}`)} rewrites it)`;
     } catch {
-      note = `${file} is not valid JSON; recomputed in memory (re-run hotmess analyze)`;
+      note = `${file} is not valid JSON; recomputed in memory (${hotmessCommand(`analyze ${dir}`)} rewrites it)`;
     }
   }
   try {
     const doc = await analyzeRun(dir, { resamples: 200 });
-    return { status: 'ready', doc, note: note ?? `analysis.json is missing: computed in memory (hotmess analyze ${dir} saves it)` };
+    return { status: 'ready', doc, note: note ?? `analysis.json is missing: computed in memory (${hotmessCommand(`analyze ${dir}`)} saves it)` };
   } catch (e) {
     return { status: 'unavailable', note: `analysis unavailable: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
   }
