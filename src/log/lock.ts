@@ -64,7 +64,19 @@ function alive(pid: number): boolean {
   }
 }
 
-const isStale = (h: LockHolder | null): boolean => h !== null && h.host === hostname() && h.pid !== process.pid && !alive(h.pid);
+/** How long a holder on this host may take to finish dying (a kill -9 in progress) before it counts as alive. */
+const DYING_MS = 2000;
+
+const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Gone on this host, waiting out a holder that is still being torn down (kill -9 of a process group races the next start). */
+function isStale(h: LockHolder | null): boolean {
+  if (h === null || h.host !== hostname() || h.pid === process.pid) return false;
+  for (const until = Date.now() + DYING_MS; ; sleepSync(50)) {
+    if (!alive(h.pid)) return true;
+    if (Date.now() > until) return false;
+  }
+}
 
 /**
  * Move a stale lock aside, checking it is still the one judged stale: two
