@@ -3,7 +3,7 @@
  * crossing is known in closed form, through the real engine on quiz
  * (success = every question right, rate (1−ε)^H), and --write on a real file.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeRun, searchHorizon, suggestHorizons } from '../../src/analysis/index.js';
@@ -102,5 +102,13 @@ describe('scenario tune through the engine', () => {
     const bad = await hotmess('scenario', 'tune', file, '--agent', 'nobody');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--agent: no agent "nobody" in scenario tune-quiz \(agents: oracle, noisy\)/);
+  });
+  it('--dry-run prices the worst case of a model-backed agent (every rollout at --max-horizon) and writes nothing', async () => {
+    const out = join(tempDir(), 'never');
+    const r = await hotmess('scenario', 'tune', 'scenarios/claude-kv-sum.yaml', '--agent', 'haiku', '--dry-run', '--max-rollouts', '100', '--max-horizon', '64', '--out', out, '--json');
+    expect(r.status).toBe(0);
+    const e = JSON.parse(r.stdout) as { rows: { agent: string; horizon: number; rollouts: number; steps: number }[] };
+    expect(e.rows).toEqual([expect.objectContaining({ agent: 'haiku', horizon: 64, rollouts: 100, steps: 6400 })]);
+    expect(existsSync(out)).toBe(false);
   });
 });
