@@ -10,12 +10,13 @@
  * soak stays quick; the bench runs the full 2–5 s delays.
  */
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { createRng, EXIT_CODES } from '../../src/core/index.js';
 import { faultyHandler } from './fault-server.js';
-import { KEY_ENV, rollouts, runCli, spawnCliDetached, steps, tempDir, useMessagesServer, waitFor, withoutTiming } from './helpers.js';
+import { KEY_ENV, rollouts, runCli, steps, tempDir, useMessagesServer, waitFor, withoutTiming } from './helpers.js';
 import { ledgerCounts, runDirProblems, soakAnswer, writeSoakScenario, type SoakEnv } from './soak.js';
 import { type MessagesServer } from './server.js';
 
@@ -77,7 +78,8 @@ describe('a 30% fault soak', () => {
     const rng = createRng('soak-kill-moments');
     for (let kill = 0; kill < 5; kill++) {
       const at = counts.requests + 3 + rng.int(12);
-      const child = spawnCliDetached(['run', file, '--out', out, ...(kill > 0 ? ['--resume'] : [])]);
+      // One process (node --import tsx, no tsx wrapper): once it has exited, nothing of it holds the run's lock.
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', file, '--out', out, ...(kill > 0 ? ['--resume'] : [])], { stdio: 'ignore', detached: true, env: { ...process.env, CI: '1' } });
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       let code: number | null | undefined;
       void exited.then((c) => (code = c));
