@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { spawn } from 'node:child_process';
 import { afterEach } from 'vitest';
 import { CLI, cleanup, tempDir } from './helpers.js';
+import { cliInvocation } from '../../src/cli/output.js';
 
 afterEach(cleanup);
 
@@ -46,7 +47,7 @@ describe('an invocation that stops with work pending', () => {
     const hung = await runCli(['run', file, '--out', out, '--resume'], { HOTMESS_TEST_HANG_ON_LOAD: '1' });
     expect(hung.status).toBe(1);
     expect(hung.stdout).toBe('');
-    expect(hung.stderr).toBe(`hotmess: internal error: stopped with work still pending and nothing left to wake it (exit code 1); finished rollouts are kept; continue with: hotmess run ${file} --out ${out} --resume\n`);
+    expect(hung.stderr).toBe(`hotmess: internal error: stopped with work still pending and nothing left to wake it (exit code 1); finished rollouts are kept; continue with: ${cliInvocation()} run ${file} --out ${out} --resume\n`);
   }, 60_000);
 
   it('says nothing was written when there is no run directory', async () => {
