@@ -10,17 +10,17 @@
  * Prints: bench batch rollouts=<r> steps=<n> requests_per_batch=<m> overhead_ms_per_step=<x>
  * Sizes: BENCH_BATCH_ROLLOUTS (256), BENCH_BATCH_STEPS (16).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import anthropic from '../agents/anthropic.js';
 import kvSum from '../environments/kv-sum.js';
 import { parseScenario, resolveScenario, runScenario, type Registry } from '../src/engine/index.js';
 import { createLlmRuntime } from '../src/llm/index.js';
 import { startBatchServer } from '../test/llm/batch-server.js';
 import { kvSumAnswer, message } from '../test/llm/server.js';
+import { remoteServer } from './remote-server.js';
 
 const KEY = 'bench-key';
 const KEY_ENV = 'HOTMESS_BENCH_ANTHROPIC_KEY';
@@ -35,7 +35,7 @@ export async function main(): Promise<void> {
   const rollouts = int('BENCH_BATCH_ROLLOUTS', 256);
   const steps = int('BENCH_BATCH_STEPS', 16);
   process.env[KEY_ENV] = KEY;
-  const server = await remoteServer();
+  const server = await remoteServer(import.meta.url);
   try {
     await once(server.url, 8, 2);
     const before = await server.count();
@@ -79,21 +79,6 @@ async function once(url: string, rollouts: number, steps: number): Promise<{ ms:
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function remoteServer(): Promise<{ url: string; count(): Promise<number>; close(): void }> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = () => new Promise<{ url?: string; count?: number }>((resolve) => child.once('message', (m) => resolve(m as { url?: string; count?: number })));
-  const { url } = await next();
-  return {
-    url: url!,
-    async count() {
-      const reply = next();
-      child.send('count');
-      return (await reply).count!;
-    },
-    close: () => child.kill(),
-  };
 }
 
 async function serve(): Promise<void> {

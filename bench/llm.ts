@@ -16,16 +16,16 @@
  * agent about 1 ms more per step, so the ratio is CPU-bound once C × ~2 ms
  * approaches 50 ms on one core (C = 64 needs under 0.8 ms per step).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import anthropic from '../agents/anthropic.js';
 import kvSum from '../environments/kv-sum.js';
 import { parseScenario, resolveScenario, runScenario, type Registry } from '../src/engine/index.js';
 import { createLlmRuntime } from '../src/llm/index.js';
 import { kvSumAnswer, message, startMessagesServer } from '../test/llm/server.js';
+import { remoteServer } from './remote-server.js';
 
 const LATENCY_MS = 50;
 const KEY = 'bench-key';
@@ -43,7 +43,7 @@ export async function main(): Promise<void> {
   // 16 as before, then 64: harnesses users know keep 100 connections open by default.
   const concurrencies = process.env.BENCH_LLM_CONCURRENCY ? [int('BENCH_LLM_CONCURRENCY', 16)] : [16, 64];
   process.env[KEY_ENV] = KEY;
-  const server = await remoteServer();
+  const server = await remoteServer(import.meta.url);
   try {
     for (const concurrency of concurrencies) {
       // Untimed warm-up: the SDK import, JIT and the first connections are one-time costs, not per-step ones.
@@ -88,21 +88,6 @@ async function once(url: string, rollouts: number, steps: number, concurrency: n
 }
 
 /** The Messages API server in a child process (this file with --serve), talking over IPC. */
-async function remoteServer(): Promise<{ url: string; count(): Promise<number>; close(): void }> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = () => new Promise<{ url?: string; count?: number }>((resolve) => child.once('message', (m) => resolve(m as { url?: string; count?: number })));
-  const { url } = await next();
-  return {
-    url: url!,
-    async count() {
-      const reply = next();
-      child.send('count');
-      return (await reply).count!;
-    },
-    close: () => child.kill(),
-  };
-}
-
 async function serve(): Promise<void> {
   const server = await startMessagesServer(KEY, (r) => ({ ...message(r.n, { input: { action: kvSumAnswer(r.body) } }), delayMs: LATENCY_MS }));
   process.on('message', () => process.send!({ count: server.requests.length }));

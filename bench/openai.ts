@@ -9,16 +9,16 @@
  * Prints: bench openai steps=<n> concurrency=<c> ratio=<measured/ideal>
  * Sizes: BENCH_OPENAI_ROLLOUTS (64), BENCH_OPENAI_STEPS (16), BENCH_OPENAI_CONCURRENCY (16).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import openai from '../agents/openai.js';
 import kvSum from '../environments/kv-sum.js';
 import { parseScenario, resolveScenario, runScenario, type Registry } from '../src/engine/index.js';
 import { createLlmRuntime } from '../src/llm/index.js';
 import { chatKvAnswer, completion, startChatServer } from '../test/llm/openai-server.js';
+import { remoteServer } from './remote-server.js';
 
 const LATENCY_MS = 50;
 const REGISTRY: Registry = { environments: { 'kv-sum': kvSum }, agents: { openai } };
@@ -32,7 +32,7 @@ export async function main(): Promise<void> {
   const rollouts = int('BENCH_OPENAI_ROLLOUTS', 64);
   const steps = int('BENCH_OPENAI_STEPS', 16);
   const concurrency = int('BENCH_OPENAI_CONCURRENCY', 16);
-  const server = await remoteServer();
+  const server = await remoteServer(import.meta.url);
   try {
     await once(server.url, concurrency, 2, concurrency);
     const before = await server.count();
@@ -71,22 +71,6 @@ async function once(url: string, rollouts: number, steps: number, concurrency: n
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The server in a child process (this file with --serve), talking over IPC. */
-async function remoteServer(): Promise<{ url: string; count(): Promise<number>; close(): void }> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = () => new Promise<{ url?: string; count?: number }>((resolve) => child.once('message', (m) => resolve(m as { url?: string; count?: number })));
-  const { url } = await next();
-  return {
-    url: url!,
-    async count() {
-      const reply = next();
-      child.send('count');
-      return (await reply).count!;
-    },
-    close: () => child.kill(),
-  };
 }
 
 async function serve(): Promise<void> {
