@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hotmess } from '../helpers/cli.js';
 import { cleanup, tempDir } from '../import/helpers.js';
-import { inspectLog } from '../import/inspect-fixtures.js';
+import { inspectLog, HAVE_INSPECT, warnSkipped } from '../import/inspect-fixtures.js';
+
+warnSkipped('test/export/cli');
 
 afterAll(cleanup);
 
-describe('hotmess export inspect (CLI)', () => {
+describe.skipIf(!HAVE_INSPECT)('hotmess export inspect (CLI)', () => {
   let root: string;
   let run: string;
   beforeAll(async () => {

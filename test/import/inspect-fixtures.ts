@@ -6,7 +6,7 @@
  * with is exercised, not reimplemented).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { resolve } from 'node:path';
 import { unzipSync, Zip, ZipDeflate } from 'fflate';
@@ -14,6 +14,11 @@ import { REPO } from './helpers.js';
 
 export const INSPECT_DIR = resolve(REPO, '../shared/data/inspect');
 export const inspectLog = (name: string): string => resolve(INSPECT_DIR, name);
+/** The real logs are shipped in ../shared beside the clone; tests built on them skip, saying so, without it. */
+export const HAVE_INSPECT = existsSync(inspectLog('log_streaming.eval'));
+export function warnSkipped(test: string): void {
+  if (!HAVE_INSPECT) console.warn(`[${test}] SKIPPED: ${INSPECT_DIR} is absent (the real Inspect logs these tests start from)`);
+}
 export const REAL_LOGS = ['log_formats.eval', 'log_message_deduplication.eval', 'log_read_sample.json', 'log_streaming.eval', 'log_tool_call_error.json'] as const;
 
 /** The entries of a real .eval, as text, in archive order. */

@@ -16,7 +16,9 @@ import { importInspect } from '../../src/import/index.js';
 import { EvalJsonSplitter } from '../../src/import/inspect/json-split.js';
 import { outcomeOf, valueToFloat } from '../../src/import/inspect/score.js';
 import { cleanup, readRun, tempDir } from './helpers.js';
-import { evalEntries, inspectLog, jsonLog, writeZip } from './inspect-fixtures.js';
+import { evalEntries, inspectLog, jsonLog, writeZip, HAVE_INSPECT, warnSkipped } from './inspect-fixtures.js';
+
+warnSkipped('test/import/inspect-formats');
 
 afterAll(cleanup);
 
@@ -34,7 +36,7 @@ const writeJson = (dir: string, name: string, log: unknown): string => {
   return file;
 };
 
-describe('import inspect: formats', () => {
+describe.skipIf(!HAVE_INSPECT)('import inspect: formats', () => {
   it('zstd-compressed entries import exactly as the deflate original', async () => {
     const dir = tempDir();
     const zstd = join(dir, 'streaming-zstd.eval');
@@ -119,7 +121,7 @@ describe('import inspect: formats', () => {
   });
 });
 
-describe('import inspect: mapping', () => {
+describe.skipIf(!HAVE_INSPECT)('import inspect: mapping', () => {
   it("value_to_float follows Inspect's rules", () => {
     const cases: Array<[unknown, number]> = [['C', 1], ['P', 0.5], ['I', 0], ['N', 0], [0.25, 0.25], [true, 1], [false, 0], ['Yes', 1], ['TRUE', 1], ['no', 0], ['False', 0], ['0.75', 0.75], ['12', 12], ['maybe', 0]];
     for (const [v, f] of cases) expect(valueToFloat(v), JSON.stringify(v)).toBe(f);
