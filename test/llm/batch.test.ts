@@ -6,6 +6,7 @@
  * --dry-run --batch, --max-cost before each batch, replay, and kill -9 while
  * a batch is in progress, then --resume without submitting a step twice.
  */
+import { getEventListeners } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { hotmess } from '../helpers/cli.js';
 import { cleanup, KEY_ENV, readJsonl, rollouts, scenarioSpec, SENTINEL_KEY, spawnCliDetached, steps, tempDir, waitFor, withoutTiming } from './helpers.js';
 import { startBatchServer, type BatchHandler, type BatchServer } from './batch-server.js';
 import { kvSumAnswer, message } from './server.js';
+import { MessageBatcher, type BatchRequestMeta } from '../../src/llm/index.js';
 
 /** One call with the server's default usage on Haiku 4.5 at full price (see cost.test.ts), and at the batch price. */
 const CALL_USD = 0.002325;
@@ -220,6 +222,46 @@ describe('run --batch after kill -9', () => {
     expect(ledger).toHaveLength(9);
     expect(ledger.reduce((s, l) => s + l.costUsd, 0)).toBeCloseTo(9 * BATCH_CALL_USD, 10);
   }, 60_000);
+});
+
+describe('batch limits', () => {
+  const config = () => ({ apiKey: SENTINEL_KEY, baseURL: server.url, maxRetries: 0, retryDelayMs: 10, timeoutMs: 10_000 });
+  const meta = (i: number): BatchRequestMeta => ({ customId: `r${i}-t1-a1`, key: `k${i}`, agentSeed: `s${i}`, agent: 'claude', retries: 0 });
+  const request = (text: string) => ({ model: 'claude-haiku-4-5', max_tokens: 16, messages: [{ role: 'user', content: text }] });
+  const text = (r: { message: unknown }) => ((r.message as { content: { type: string; text?: string }[] }).content[0].text);
+
+  it('splits the pending requests of one step into batches of at most maxRequests and maxBytes, and matches every reply', async () => {
+    server.handler = (item, b) => ({ type: 'succeeded', message: message(b, { text: `echo ${item.customId}` }).json });
+    const batcher = new MessageBatcher({ runDir: null, pollMs: 5, maxRequests: 3 });
+    batcher.expect(7);
+    const signal = new AbortController().signal;
+    const replies = await Promise.all(Array.from({ length: 7 }, (_, i) => batcher.create(request('x'), meta(i), config(), signal)));
+    expect(server.batches.map((b) => b.customIds.length)).toEqual([3, 3, 1]);
+    expect(replies.map(text)).toEqual(Array.from({ length: 7 }, (_, i) => `echo r${i}-t1-a1`));
+
+    // By bytes: each request here is about 1.1 kB, so a 2.5 kB limit holds two.
+    (server.batches as unknown[]).length = 0;
+    const bySize = new MessageBatcher({ runDir: null, pollMs: 5, maxBytes: 2500 });
+    bySize.expect(5);
+    const big = 'y'.repeat(1000);
+    const sized = await Promise.all(Array.from({ length: 5 }, (_, i) => bySize.create(request(big), meta(i), config(), signal)));
+    expect(server.batches.map((b) => b.customIds.length)).toEqual([2, 2, 1]);
+    expect(sized.map(text)).toEqual(Array.from({ length: 5 }, (_, i) => `echo r${i}-t1-a1`));
+    // A rollout's signal outlives its steps: no settled request may keep an abort listener on it.
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('refuses, naming it, a single request larger than one batch may be, and still sends the others', async () => {
+    server.handler = (item, b) => ({ type: 'succeeded', message: message(b, { text: `echo ${item.customId}` }).json });
+    const batcher = new MessageBatcher({ runDir: null, pollMs: 5, maxBytes: 600 });
+    batcher.expect(2);
+    const signal = new AbortController().signal;
+    const huge = batcher.create(request('z'.repeat(1000)), meta(0), config(), signal);
+    const small = batcher.create(request('s'), meta(1), config(), signal);
+    await expect(huge).rejects.toThrow(/request r0-t1-a1 is \d+ bytes, over the 600-byte limit of one batch/);
+    expect(text(await small)).toBe('echo r1-t1-a1');
+    expect(server.batches.map((b) => b.customIds)).toEqual([['r1-t1-a1']]);
+  });
 });
 
 void KEY_ENV;

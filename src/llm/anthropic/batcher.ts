@@ -28,6 +28,12 @@ import type { AnthropicConfig, MessagesReply } from './client.js';
 
 export const BATCHES_FILE = 'batches.jsonl';
 
+/** The Message Batches API's limits on one batch (requests, and bytes of the create body). */
+export const BATCH_MAX_REQUESTS = 100_000;
+export const BATCH_MAX_BYTES = 256 * 1024 * 1024;
+/** Room left in `maxBytes` for the create body's own framing. */
+const BODY_FRAME_BYTES = 64;
+
 /** Where a batched request comes from: its custom id, its response-cache key and its rollout. */
 export interface BatchRequestMeta {
   readonly customId: string;
@@ -60,6 +66,12 @@ export interface BatcherOptions {
   readonly onStatus?: (status: BatchStatus, requests: number) => void;
   /** A reason not to submit the next batch (the cost budget), else null. */
   readonly beforeSubmit?: () => string | null;
+  /**
+   * The API's limits on one batch: 100,000 requests and 256 MB of request
+   * body. A step with more pending requests goes out as several batches.
+   */
+  readonly maxRequests?: number;
+  readonly maxBytes?: number;
   /** Only for tests and benchmarks: the client for a config (default: the SDK). */
   readonly client?: (config: AnthropicConfig) => Promise<BatchClient>;
 }
@@ -75,6 +87,7 @@ interface Pending {
   /** Batches this request has been in. */
   tries: number;
   settled: boolean;
+  readonly detach: () => void;
 }
 
 export class MessageBatcher {
@@ -90,9 +103,13 @@ export class MessageBatcher {
   private readonly pollMs: number;
   private readonly pollMaxMs: number;
   private readonly quietMs: number;
+  private readonly maxRequests: number;
+  private readonly maxBytes: number;
 
   constructor(private readonly opts: BatcherOptions) {
     this.pollMs = opts.pollMs ?? 2000;
+    this.maxRequests = opts.maxRequests ?? BATCH_MAX_REQUESTS;
+    this.maxBytes = opts.maxBytes ?? BATCH_MAX_BYTES;
     this.pollMaxMs = opts.pollMaxMs ?? 120_000;
     this.quietMs = opts.quietMs ?? 1000;
   }
@@ -118,8 +135,10 @@ export class MessageBatcher {
     if (this.stopped) return Promise.reject(new HotmessError('budget', this.stopped));
     if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
     return new Promise<MessagesReply>((resolve, reject) => {
-      const p: Pending = { request, meta, config, group: groupOf(config), signal, resolve, reject, tries: 0, settled: false };
-      signal.addEventListener('abort', () => this.settle(p, () => reject(signal.reason ?? new Error('aborted'))), { once: true });
+      const onAbort = () => this.settle(p, () => reject(signal.reason ?? new Error('aborted')));
+      // The listener goes when the request settles: a rollout's signal lives for all its steps.
+      const p: Pending = { request, meta, config, group: groupOf(config), signal, resolve, reject, tries: 0, settled: false, detach: () => signal.removeEventListener('abort', onAbort) };
+      signal.addEventListener('abort', onAbort, { once: true });
       this.pending.push(p);
       this.maybeFlush();
     });
@@ -128,6 +147,7 @@ export class MessageBatcher {
   private settle(p: Pending, how: () => void): void {
     if (p.settled) return;
     p.settled = true;
+    p.detach();
     how();
     const i = this.pending.indexOf(p);
     if (i >= 0) {
@@ -164,7 +184,7 @@ export class MessageBatcher {
       if (g) g.push(p);
       else groups.set(p.group, [p]);
     }
-    for (const g of groups.values()) void this.runBatch(g);
+    for (const g of groups.values()) for (const chunk of withinLimits(g, this.maxRequests, this.maxBytes)) void this.runBatch(chunk);
   }
 
   private client(config: AnthropicConfig): Promise<BatchClient> {
@@ -294,6 +314,37 @@ export function readBatchLines(file: string): BatchLine[] {
       throw new HotmessError('log', `${file}:${i + 1}: corrupt batch line (expected {"batch", "requests"})`);
     }
   });
+  return out;
+}
+
+/**
+ * Cut one endpoint's pending requests into batches the API accepts: at most
+ * `maxRequests` each, and a create body of at most `maxBytes`. A single
+ * request larger than `maxBytes` alone is refused here, with its custom id,
+ * rather than sent to fail as a whole batch.
+ */
+function withinLimits(group: Pending[], maxRequests: number, maxBytes: number): Pending[][] {
+  const out: Pending[][] = [];
+  let chunk: Pending[] = [];
+  let bytes = BODY_FRAME_BYTES;
+  for (const p of group) {
+    // Each item is `{"custom_id":…,"params":…}` plus a comma in the body's array.
+    const size = Buffer.byteLength(JSON.stringify(p.request)) + Buffer.byteLength(p.meta.customId) + 32;
+    if (size + BODY_FRAME_BYTES > maxBytes) {
+      p.settled = true;
+      p.detach();
+      p.reject(new HotmessError('agent', `anthropic batches: request ${p.meta.customId} is ${size} bytes, over the ${maxBytes}-byte limit of one batch`));
+      continue;
+    }
+    if (chunk.length > 0 && (chunk.length >= maxRequests || bytes + size > maxBytes)) {
+      out.push(chunk);
+      chunk = [];
+      bytes = BODY_FRAME_BYTES;
+    }
+    chunk.push(p);
+    bytes += size;
+  }
+  if (chunk.length > 0) out.push(chunk);
   return out;
 }
 

@@ -36,8 +36,13 @@ export class TurnChannel {
   readonly choose = (turn: Turn, signal: AbortSignal): Promise<Action> =>
     new Promise<Action>((resolve, reject) => {
       if (signal.aborted) return reject(new Error('aborted'));
-      signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
-      this.resolve = resolve;
+      const onAbort = () => reject(new Error('aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      // The rollout's signal lives for the whole game: drop the listener once answered.
+      this.resolve = (a) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(a);
+      };
       this.set({ ...this.snap, turn });
     });
 
