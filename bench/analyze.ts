@@ -11,7 +11,8 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRng, deriveSeed, hashString } from '../src/core/index.js';
+import { createRng, hashString } from '../src/core/index.js';
+import { rolloutSeeds } from '../src/engine/index.js';
 import { analyzeRun } from '../src/analysis/index.js';
 
 const ACTIONS = ['"N"', '"E"', '"S"', '"W"'];
@@ -56,7 +57,7 @@ export async function writeSyntheticRun(dir: string, shape: BenchShape = DEFAULT
     for (let idx = 0; idx < shape.rollouts; idx++) {
       const id = `noisy:${H}:${inst}:${idx}`;
       const idJson = JSON.stringify(id);
-      const rng = createRng(deriveSeed(1, 'agent', 'noisy', H, inst, idx));
+      const rng = createRng(rolloutSeeds(1, 'noisy', H, inst, idx).agent);
       let x = 0;
       let y = 0;
       for (let t = 1; t <= H; t++) {

@@ -25,7 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   'src/report': ['src/core', 'src/log', 'src/analysis'],
   // Exports read a run directory and its analysis, and share the Inspect format's lossless block with the importer; they run nothing (no engine).
   'src/export': ['src/core', 'src/log', 'src/import', 'src/analysis'],
-  'src/tui': ['src/core', 'src/log', 'src/engine', 'src/metrics', 'src/analysis'],
+  // The play screen drives the play workflow (workflows/play.ts); the TUI only draws and reads keys.
+  'src/tui': ['src/core', 'src/log', 'src/engine', 'src/metrics', 'src/analysis', 'src/workflows'],
   'src/cli': ['src/workflows', 'src/core', 'src/log', 'src/engine', 'src/llm', 'src/queue', 'src/import', 'src/export', 'src/metrics', 'src/analysis', 'src/report', 'src/tui', 'environments', 'agents'],
   environments: ['src/core'],
   agents: ['src/core', 'src/llm'],
@@ -47,13 +48,14 @@ const layerOf = (file: string): string | null => {
   return null;
 };
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+// `import … from`, `export … from`, a bare `import 'x'` (for its effects) and `import('x')`.
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function importsOf(file: string): string[] {
   const src = readFileSync(file, 'utf8');
   const out: string[] = [];
   for (const m of src.matchAll(IMPORT)) {
-    const spec = m[1] ?? m[2];
+    const spec = m[1] ?? m[2] ?? m[3];
     if (spec.startsWith('.')) out.push(resolve(dirname(file), spec));
   }
   return out;
@@ -122,6 +124,14 @@ describe('architecture', () => {
       const layer = layerOf(f);
       return layer !== 'src/log' && layer !== 'src/import' && OWN_READER.test(readFileSync(f, 'utf8').replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ''));
     });
+    expect(offenders.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+
+  it('derives rollout seeds only in src/engine/seeds.ts (everything else asks it)', () => {
+    // A second derivation of (base, 'env' | 'agent', …) would drift from the runner's the day one of them changes.
+    const DERIVES = /deriveSeed\([^)]*?,\s*['"](env|agent)['"]|function\s+rolloutSeeds\b/;
+    const own = join(ROOT, 'src/engine/seeds.ts');
+    const offenders = [...sources, ...files(join(ROOT, 'bench'))].filter((f) => f !== own && DERIVES.test(readFileSync(f, 'utf8').replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')));
     expect(offenders.map((f) => relative(ROOT, f))).toEqual([]);
   });
 

@@ -1,6 +1,5 @@
 /** Scenario design facts computed by running the oracle on each instance. */
-import { createRng, rolloutSeeds } from '../core/index.js';
-import type { ResolvedScenario } from '../engine/index.js';
+import { instanceRng, type ResolvedScenario } from '../engine/index.js';
 
 export interface ScenarioDescription {
   name: string;
@@ -19,7 +18,7 @@ export function describeScenario(s: ResolvedScenario): ScenarioDescription {
     let continuous = false;
     let successes = 0;
     for (let instance = 0; instance < s.spec.instances; instance++) {
-      let state = env.reset(s.envParams, horizon, createRng(rolloutSeeds(s.spec.seed, 'oracle', horizon, instance, 0).env));
+      let state = env.reset(s.envParams, horizon, instanceRng(s.spec.seed, horizon, instance));
       let t = 0;
       while (t < horizon) {
         const space = env.actions(state);

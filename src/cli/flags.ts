@@ -18,6 +18,9 @@ export function intFlag(flag: string, value: string, range: IntRange): number {
   return n;
 }
 
+/** The range of a count: 1 or more, said as "a positive integer". */
+export const POSITIVE: IntRange = { min: 1, expected: 'a positive integer' };
+
 /** `intFlag` for a flag that may be absent. */
 export const optionalIntFlag = (flag: string, value: string | undefined, range: IntRange): number | undefined =>
   value === undefined ? undefined : intFlag(flag, value, range);

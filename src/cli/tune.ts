@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { HotmessError } from '../core/index.js';
 import { fmt } from '../analysis/index.js';
-import { tuneHorizon, type TuneResult } from '../workflows/index.js';
+import { dryRun, prepareLlmRun, tuneHorizon, type TuneResult } from '../workflows/index.js';
 import { loadScenario, type ResolvedScenario } from '../engine/index.js';
 import type { Cli } from './io.js';
-import { dryRun, formatEstimate, formatTotals, prepareLlmRun } from './llm-run.js';
+import { formatEstimate, formatTotals, llmOptions } from './llm-flags.js';
 import { stamp } from './output.js';
 import { REGISTRY } from './registry.js';
 import { PACKAGE_VERSION } from './version.js';
+import { intFlag, POSITIVE } from './flags.js';
 
 export interface TuneFlags {
   agent: string;
@@ -32,10 +33,7 @@ export interface TuneFlags {
   json?: boolean;
 }
 
-const positiveInt = (flag: string, v: string): number => {
-  if (!/^[1-9]\d*$/.test(v)) throw new HotmessError('usage', `${flag}: expected a positive integer, got "${v}"`);
-  return Number(v);
-};
+const positiveInt = (flag: string, v: string): number => intFlag(flag, v, POSITIVE);
 
 function onlyAgent(s: ResolvedScenario, name: string, spec?: Partial<ResolvedScenario['spec']>): ResolvedScenario {
   const agent = s.agents.find((a) => a.name === name);
@@ -66,7 +64,7 @@ export async function tuneCommand(file: string, flags: TuneFlags, cli: Cli): Pro
     return;
   }
   const out = flags.out ?? join('runs', `${s.spec.name}-tune-${stamp(new Date())}`);
-  const llm = prepareLlmRun(one, out, { maxCost: flags.maxCost }, (line) => cli.err(line + '\n'));
+  const llm = prepareLlmRun(one, out, llmOptions({ maxCost: flags.maxCost }), (line) => cli.err(line + '\n'));
   const result = await tuneHorizon({
     scenario: one,
     agent: flags.agent,

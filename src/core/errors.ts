@@ -60,8 +60,36 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** The first issue of a zod error as `path: message` (`root` when at the top): the one schema-error formatter. */
-export function zodIssue(error: { readonly issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string }> }, root = '(root)'): string {
-  const issue = error.issues[0];
-  return `${issue?.path.map(String).join('.') || root}: ${issue?.message ?? 'invalid'}`;
+/** What an error says, whatever was thrown: the one error-text formatter. */
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The first line of what an error says, for messages that must stay one line. */
+export const errorLine = (e: unknown): string => errorText(e).split('\n')[0];
+
+interface ZodIssueLike {
+  readonly path: ReadonlyArray<PropertyKey>;
+  readonly message: string;
+}
+
+export interface ZodIssueOptions {
+  /** Said where the issue has no path (default `(root)`); '' says the message alone. */
+  readonly root?: string;
+  /** A path the parsed value sits under, e.g. `agents.0.params`. */
+  readonly under?: string;
+}
+
+const issueText = (issue: ZodIssueLike | undefined, o: ZodIssueOptions): string => {
+  const where = [...(o.under ? [o.under] : []), ...(issue?.path.map(String) ?? [])].join('.') || (o.root ?? '(root)');
+  const message = issue?.message ?? 'invalid';
+  return where ? `${where}: ${message}` : message;
+};
+
+/** The first issue of a zod error as `path: message`: the one schema-error formatter. */
+export function zodIssue(error: { readonly issues: ReadonlyArray<ZodIssueLike> }, o: ZodIssueOptions = {}): string {
+  return issueText(error.issues[0], o);
+}
+
+/** Every issue of a zod error, one `path: message` line each. */
+export function zodIssues(error: { readonly issues: ReadonlyArray<ZodIssueLike> }, o: ZodIssueOptions = {}): string[] {
+  return error.issues.length === 0 ? [issueText(undefined, o)] : error.issues.map((i) => issueText(i, o));
 }

@@ -56,17 +56,10 @@ export function createRng(seed: string): Rng {
   };
 }
 
-/** The seeds of one rollout. Environment and agent streams never share a seed. */
+/** The seeds of one rollout (derived in src/engine/seeds.ts alone). Environment and agent streams never share a seed. */
 export interface RolloutSeeds {
   /** Shared by every rollout of a group: (base, horizon, instance). */
   env: string;
   /** Unique to the rollout: (base, agent, horizon, instance, index). */
   agent: string;
-}
-
-export function rolloutSeeds(base: SeedPart, agent: string, horizon: number, instance: number, index: number): RolloutSeeds {
-  return {
-    env: deriveSeed(base, 'env', horizon, instance),
-    agent: deriveSeed(base, 'agent', agent, horizon, instance, index),
-  };
 }

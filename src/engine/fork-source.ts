@@ -5,11 +5,12 @@
  * a one-line HotmessError naming the run, rollout or step.
  */
 import { join } from 'node:path';
-import { checkAction, createRng, rolloutSeeds, HotmessError, type Action } from '../core/index.js';
+import { checkAction, createRng, HotmessError, type Action } from '../core/index.js';
 import { FILES, forEachRollout, forEachStepOf, readManifest, type RolloutRecord } from '../log/index.js';
 import type { Registry } from './registry.js';
 import type { ResolvedAgent, ResolvedScenario } from './scenario.js';
 import { resolveRunScenario } from './run-scenario.js';
+import { seedsOfRecord } from './seeds.js';
 
 export interface ForkSource {
   readonly scenario: ResolvedScenario;
@@ -84,7 +85,7 @@ export async function readForkSource(run: string, id: string, k: number, registr
   if (typeof record.instance !== 'number') throw new HotmessError('log', `${run}: rollout "${id}" has a non-numeric instance; it was not written by hotmess run`);
   const agent = scenario.agents.find((a) => a.name === record.agent);
   if (!agent) throw new HotmessError('log', `${where}: rollout "${id}" names agent "${record.agent}", which the scenario does not define`);
-  const envSeed = record.seeds?.env ?? rolloutSeeds(spec.seed, record.agent, record.horizon, record.instance, record.index).env;
+  const envSeed = seedsOfRecord(spec.seed, { ...record, instance: record.instance }).env;
   const steps = readPrefix(run, id, k);
   verifyReplay(run, scenario, record, envSeed, steps);
   return { scenario, record: record as RolloutRecord & { instance: number }, agent, envSeed, prefix: steps.map((s) => s.action) };

@@ -6,7 +6,8 @@ export { executeRollout, buildAgent, errorRolloutLine, type ExecuteResult } from
 export { localPlace, splitPlace, TextSink, type RolloutPlace, type LocalPlaceOptions } from './place.js';
 export { workerPool, autoWorkers, type WorkerPool, type PoolOptions } from './pool.js';
 export { serveRollouts } from './pool-worker.js';
-export { planRollouts, planSize, type PlannedRollout } from './plan.js';
+export { planRollouts, planSize, plannedRollout, type PlannedRollout } from './plan.js';
+export { rolloutSeeds, instanceSeed, instanceRng, seedsOfRecord } from './seeds.js';
 export { LIMITS, sizeIssues, maxSteps } from './limits.js';
 export { resolveRunScenario } from './run-scenario.js';
 export { runScenario, executePlan, buildManifest, type RunOptions, type RunSummary, type PlanExecution, type PlanOutcome } from './runner.js';

@@ -3,11 +3,11 @@
  * is sent and runs rollouts one message at a time. It writes nothing: every
  * finished rollout goes back to the main process, the run's single writer.
  */
-import { HotmessError, rolloutSeeds } from '../core/index.js';
-import { rolloutId } from '../log/index.js';
+import { HotmessError } from '../core/index.js';
 import { executeRollout } from './execute.js';
 import { InstanceCache } from './instances.js';
 import { TextSink } from './place.js';
+import { plannedRollout } from './plan.js';
 import type { FromWorker, ToWorker } from './pool.js';
 import type { Registry } from './registry.js';
 import { parseScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
@@ -34,7 +34,7 @@ export function serveRollouts(registry: Registry): void {
     void scenario?.then(async (s) => {
       const agent = s.agents.find((a) => a.name === m.agent);
       if (!agent) return send({ type: 'fatal', message: `unknown agent "${m.agent}"` });
-      const planned = { id: rolloutId(agent.name, m.horizon, m.instance, m.index), agent, horizon: m.horizon, instance: m.instance, index: m.index, seeds: rolloutSeeds(s.spec.seed, agent.name, m.horizon, m.instance, m.index) };
+      const planned = plannedRollout(s.spec.seed, agent, m.horizon, m.instance, m.index);
       const sink = new TextSink();
       const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry, sink, instances: instances ?? undefined });
       send({ type: 'done', seq: m.seq, steps: sink.text, line: r.line, end: r.end });

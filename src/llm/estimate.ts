@@ -18,7 +18,7 @@
  *   an instance, hence a prefix, but each is assumed to write its own.
  * Pure: it resets environments to observe them, and calls nothing.
  */
-import { createRng, rolloutSeeds, type AnyEnvironment, type SeedPart } from '../core/index.js';
+import type { AnyEnvironment, Rng } from '../core/index.js';
 import { modelAgentOf, type CallShape, type PromptSample, type ScenarioAgent } from './model-agent.js';
 import { batchPrice, costUsd, roundUsd } from './prices.js';
 import { addUsage, ZERO_USAGE, type TokenUsage } from './usage.js';
@@ -110,7 +110,8 @@ export interface RunEstimate {
 export interface EstimateInput {
   readonly env: AnyEnvironment;
   readonly envParams: unknown;
-  readonly seed: SeedPart;
+  /** The stream instance 0 at horizon H is reset with (the engine derives it: instanceRng). */
+  readonly instance0: (horizon: number) => Rng;
   readonly agents: readonly ScenarioAgent[];
   readonly horizons: readonly number[];
   readonly instances: number;
@@ -129,7 +130,7 @@ export function estimateRun(input: EstimateInput, batch = false): RunEstimate {
     const m = modelAgentOf(a);
     if (!m) continue;
     for (const h of input.horizons) {
-      const state = input.env.reset(input.envParams, h, createRng(rolloutSeeds(input.seed, a.name, h, 0, 0).env));
+      const state = input.env.reset(input.envParams, h, input.instance0(h));
       const sample: PromptSample = { envName: input.env.name, instructions: input.env.instructions?.(state), observation: input.env.observe(state), space: input.env.actions(state) };
       const shape = m.def.llm.estimate(m.params, sample);
       const n = input.instances * input.rollouts;

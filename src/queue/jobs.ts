@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { rolloutSeeds, type RolloutSeeds } from '../core/index.js';
+import type { RolloutSeeds } from '../core/index.js';
 import { rolloutId } from '../log/index.js';
-import type { PlannedRollout, ResolvedScenario, ScenarioFile } from '../engine/index.js';
+import { rolloutSeeds, type PlannedRollout, type ResolvedScenario, type ScenarioFile } from '../engine/index.js';
 import type { Fingerprint } from './fingerprint.js';
 
 /** The one BullMQ queue every hotmess coordinator and worker uses; jobs carry their run. */

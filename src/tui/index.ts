@@ -13,7 +13,7 @@ export { sparkline, actionLabel } from './model/format.js';
 export { loadAnalysis, overviewRows, type OverviewRow, type AnalysisState } from './model/overview.js';
 export { renderPlain, divergenceLine, type PlainOptions } from './plain.js';
 export type { ReplayAppOptions } from './view/run-app.js';
-export type { PlayOptions, PlayResult } from './play/play.js';
+export type { PlayOptions } from './play/play.js';
 
 /** Start the interactive replay (needs a TTY on stdout); resolves when the user quits. */
 export async function runReplayApp(model: import('./model/replay-model.js').ReplayModel, opts: import('./view/run-app.js').ReplayAppOptions = {}): Promise<void> {
@@ -22,7 +22,7 @@ export async function runReplayApp(model: import('./model/replay-model.js').Repl
 }
 
 /** Play an environment as the agent in the terminal; writes a normal run directory. */
-export async function play(opts: import('./play/play.js').PlayOptions): Promise<import('./play/play.js').PlayResult> {
+export async function play(opts: import('./play/play.js').PlayOptions): Promise<import('../workflows/index.js').PlayResult> {
   const { play: run } = await import('./play/play.js');
   return run(opts);
 }

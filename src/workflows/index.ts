@@ -1,8 +1,11 @@
 /**
  * Workflows: what composes the lower layers into one user-level task.
  * Calibration runs planted agents through the engine and analyses them;
- * horizon tuning runs probe rollouts and searches. Analysis itself never
- * runs the engine.
+ * horizon tuning runs probe rollouts and searches; a model-backed run gets
+ * its runtime, budget and replay cache; play sets up a person's session.
+ * Analysis itself never runs the engine.
  */
 export { runCalibration, checkCalibration, calibrationScenario, type CalibrationCheck, type CalibrationResult, type CalibrationOptions } from './calibrate.js';
+export { prepareLlmRun, loadRunScenario, dryRun, type LlmOptions, type LlmRun, type LlmTotals } from './llm-run.js';
+export { playScenario, preparePlay, runPlay, DEFAULT_PLAY_HORIZON, type PlaySetupOptions, type PlaySessionOptions, type PlaySession, type PlayResult, type PlayedRollout } from './play.js';
 export { tuneHorizon, TUNE_DEFAULTS, type TuneOptions, type TuneResult } from './tune.js';

@@ -7,9 +7,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, hashString, HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js';
-import { buildManifest, executePlan, type PlannedRollout, type Registry, type ResolvedScenario } from '../engine/index.js';
-import { FILES, rolloutId, writeJsonAtomic, type Manifest } from '../log/index.js';
+import { canonicalJson, hashString, HotmessError, type AgentServices } from '../core/index.js';
+import { buildManifest, executePlan, plannedRollout, type PlannedRollout, type Registry, type ResolvedScenario } from '../engine/index.js';
+import { FILES, writeJsonAtomic, type Manifest } from '../log/index.js';
 import { searchHorizon, suggestHorizons, type SearchResult } from '../analysis/index.js';
 
 export interface TuneOptions {
@@ -68,7 +68,7 @@ export async function tuneHorizon(o: TuneOptions): Promise<TuneResult> {
     const first = instancesAt.get(h) ?? 0;
     const plan: PlannedRollout[] = [];
     for (let instance = first; instance < first + count; instance++)
-      plan.push({ id: rolloutId(agent.name, h, instance, 0), agent, horizon: h, instance, index: 0, seeds: rolloutSeeds(s.spec.seed, agent.name, h, instance, 0) });
+      plan.push(plannedRollout(s.spec.seed, agent, h, instance, 0));
     instancesAt.set(h, first + count);
     writeManifest('running');
     o.onProbe?.(h, count);

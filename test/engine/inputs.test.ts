@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HotmessError } from '../../src/core/index.js';
 import { LIMITS, checkForkSamples, loadScenario, parseScenario, planRollouts, planSize, resolveScenario, runScenario } from '../../src/engine/index.js';
-import { playScenario } from '../../src/tui/play/setup.js';
+import { playScenario } from '../../src/workflows/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import { readJsonlFile, tempDir } from '../helpers/run-dir.js';
 import { hotmess } from '../helpers/cli.js';

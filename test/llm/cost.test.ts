@@ -8,11 +8,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { dryRun, formatTotals, prepareLlmRun } from '../../src/cli/llm-run.js';
+import { dryRun, prepareLlmRun } from '../../src/workflows/index.js';
+import { formatTotals } from '../../src/cli/llm-flags.js';
 import { runScenario } from '../../src/engine/index.js';
 import { actionTool, approxTokens, callTokens, costUsd, estimateRun, priceFor, rolloutCost, rolloutTokens, systemBlocks, type CallShape } from '../../src/llm/index.js';
 import kvSum from '../../environments/kv-sum.js';
-import { canonicalJson, createRng, rolloutSeeds } from '../../src/core/index.js';
+import { canonicalJson } from '../../src/core/index.js';
+import { instanceRng } from '../../src/engine/index.js';
 import { REGISTRY, resolve, rollouts, run, scenarioSpec, steps, tempDir, useMessagesServer } from './helpers.js';
 import { kvSumAnswer, message, type Handler, type MessagesServer } from './server.js';
 
@@ -105,7 +107,7 @@ describe('cost in the logs', () => {
     };
     const s = await resolve(scenarioSpec(server.url, { horizons: [2], rollouts: 3, concurrency: 2 }));
     const out = join(tempDir(), 'run');
-    const llm = prepareLlmRun(s, out, { maxCost: '0.001' });
+    const llm = prepareLlmRun(s, out, { maxCost: 0.001 });
     const shouldStop = () => {
       const why = llm.shouldStop!();
       if (why) release();
@@ -182,7 +184,7 @@ describe('dry-run estimates', () => {
     expect(server.requests).toHaveLength(0);
     // Recompute the shape from the documented method with the instance-0 texts.
     for (const [i, h] of [2, 5].entries()) {
-      const state = kvSum.reset(s.envParams as never, h, createRng(rolloutSeeds(11, 'claude', h, 0, 0).env));
+      const state = kvSum.reset(s.envParams as never, h, instanceRng(11, h, 0));
       const obs = approxTokens(kvSum.observe(state).text);
       const prefix = 350 + approxTokens(canonicalJson(actionTool(kvSum.actions(state)))) + approxTokens(systemBlocks('kv-sum', undefined, kvSum.instructions!(state)).join('\n\n'));
       let input = 0;
@@ -192,6 +194,6 @@ describe('dry-run estimates', () => {
       expect(e.rows[i].costUsd).toBeCloseTo((12 * input * 1 + 12 * 60 * h * 5) / 1e6, 9);
     }
     expect(e.totalUsd).toBeCloseTo(e.rows[0].costUsd! + e.rows[1].costUsd!, 9);
-    expect(estimateRun({ env: s.env, envParams: s.envParams, seed: 11, agents: [], horizons: [2], instances: 1, rollouts: 1 }).rows).toEqual([]);
+    expect(estimateRun({ env: s.env, envParams: s.envParams, instance0: (h) => instanceRng(11, h, 0), agents: [], horizons: [2], instances: 1, rollouts: 1 }).rows).toEqual([]);
   });
 });

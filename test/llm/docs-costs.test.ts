@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { dryRun, formatEstimate } from '../../src/cli/llm-run.js';
+import { dryRun } from '../../src/workflows/index.js';
+import { formatEstimate } from '../../src/cli/llm-flags.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import { parseScenario, resolveScenario } from '../../src/engine/index.js';
 

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { forkCommand } from '../../src/cli/commands/fork.js';
-import { formatTotals } from '../../src/cli/llm-run.js';
+import { formatTotals } from '../../src/cli/llm-flags.js';
 import { cleanup, rollouts, run, scenarioSpec, SENTINEL_KEY, tempDir } from './helpers.js';
 import { kvSumAnswer, message, startMessagesServer, type Handler, type MessagesServer } from './server.js';
 

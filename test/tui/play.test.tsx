@@ -13,15 +13,14 @@ import humanDefault, { humanAgent, type HumanTurn } from '../../agents/human.js'
 import { analyzeRun } from '../../src/analysis/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import type { Action } from '../../src/core/index.js';
-import { parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
 import { ReplayModel } from '../../src/tui/index.js';
 import { TurnChannel, type Turn } from '../../src/tui/play/channel.js';
 import { PlayApp } from '../../src/tui/play/PlayApp.js';
 import { isEntry, packLines, wrapLine } from '../../src/tui/play/pack.js';
 import { actionKey, indexOfKey, ACTION_KEYS } from '../../src/tui/play/parse-action.js';
-import { playScenario } from '../../src/tui/play/setup.js';
 import { ENVIRONMENTS } from '../../environments/index.js';
-import { createRng, rolloutSeeds } from '../../src/core/index.js';
+import { instanceRng, parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
+import { playScenario } from '../../src/workflows/index.js';
 import { hotmess } from '../helpers/cli.js';
 import { readJsonlFile, tempDir } from '../helpers/run-dir.js';
 import { waitFor } from './helpers.js';
@@ -127,7 +126,7 @@ describe('play screen', () => {
 /** What `hotmess play maze --horizon 6 --seed 3` shows as the instructions. */
 function mazeInstructions(): string {
   const env = ENVIRONMENTS.maze;
-  return env.instructions!(env.reset(env.params.parse({}), 6, createRng(rolloutSeeds(3, 'human', 6, 0, 0).env)));
+  return env.instructions!(env.reset(env.params.parse({}), 6, instanceRng(3, 6, 0)));
 }
 
 describe('instructions on the play screen (regression: play maze packed the map onto one line and cut the rules)', () => {
@@ -149,7 +148,7 @@ describe('instructions on the play screen (regression: play maze packed the map 
   it('still packs a kv-sum dictionary into columns, every entry kept', () => {
     const env = ENVIRONMENTS['kv-sum'];
     const params = env.params.parse({ dictSize: 64 });
-    const text = env.instructions!(env.reset(params, 8, createRng(rolloutSeeds(1, 'human', 8, 0, 0).env)));
+    const text = env.instructions!(env.reset(params, 8, instanceRng(1, 8, 0)));
     const entries = text.split('\n').filter(isEntry);
     expect(entries.length).toBe(64);
     const { rows } = packLines(text, 159, 100);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '../../environments/index.js';
-import { createRng, rolloutSeeds } from '../../src/core/index.js';
+import { instanceRng } from '../../src/engine/index.js';
 import { ReplayModel } from '../../src/tui/index.js';
 import { CLI, readJsonlFile, tempDir } from '../helpers/run-dir.js';
 import { groupSequences, makeMazeRun, splitSteps, waitFor } from './helpers.js';
@@ -80,7 +80,7 @@ describe('replay in tmux', () => {
 describe('play in tmux', () => {
   it('shows the maze rules whole and its map one row per line (regression: the map was packed onto one line, the rules cut)', async () => {
     const env = ENVIRONMENTS.maze;
-    const text = env.instructions!(env.reset(env.params.parse({}), 6, createRng(rolloutSeeds(3, 'human', 6, 0, 0).env)));
+    const text = env.instructions!(env.reset(env.params.parse({}), 6, instanceRng(3, 6, 0)));
     const [rules, ...map] = text.split('\n');
     start('maze-rules', ['play', 'maze', '--horizon', '6', '--seed', '3', '--out', join(tempDir(), 'played')]);
     const s = await waitScreen('maze-rules', 'step 1/6');
@@ -99,7 +99,7 @@ describe('play in tmux', () => {
   it('plays a maze with the keyboard and writes a run replay reads', async () => {
     const env = ENVIRONMENTS.maze;
     const params = env.params.parse({});
-    const state = env.reset(params, 3, createRng(rolloutSeeds(5, 'human', 3, 0, 0).env));
+    const state = env.reset(params, 3, instanceRng(5, 3, 0));
     const letters = ['N', 'E', 'S', 'W'];
     // A first move off the oracle's path, so the goal (3 steps away) cannot be reached early.
     const first = letters.findIndex((a) => a !== env.oracle(state));

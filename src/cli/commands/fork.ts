@@ -8,7 +8,8 @@ import { createProgress, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
-import { formatTotals, prepareLlmRun, type LlmTotals } from '../llm-run.js';
+import { prepareLlmRun, type LlmTotals } from '../../workflows/index.js';
+import { formatTotals, llmOptions } from '../llm-flags.js';
 import { intFlag, optionalIntFlag } from '../flags.js';
 
 export interface ForkFlags {
@@ -37,7 +38,7 @@ export async function forkCommand(run: string, flags: ForkFlags, cli: Cli = new 
   if (injectRate !== undefined && !(injectRate >= 0 && injectRate <= 1)) throw new HotmessError('usage', `--inject-rate: expected a probability in [0, 1], got "${flags.injectRate}"`);
   // Model agents: preflight (API key, model file), response cache under OUT/cache, --max-cost.
   // Injected prefixes are not what the model replied: it then sees the injected actions as its own history, not the source's replies.
-  const llm = prepareLlmRun(forkScenario(source, samples), out, { maxCost: flags.maxCost, ...(injectRate === undefined ? { forkOf: { run, source } } : {}) });
+  const llm = prepareLlmRun(forkScenario(source, samples), out, llmOptions({ maxCost: flags.maxCost }, injectRate === undefined ? { forkOf: { run, source } } : {}));
   const progress = flags.json ? null : createProgress(cli, `fork ${flags.rollout}@${step}`, samples);
   return withInterrupt(cli, 'finished continuations', async (signal) => {
     const summary = await forkRun({

@@ -10,8 +10,9 @@ import { cliInvocation, createProgress, stamp, withInterrupt } from '../output.j
 import { REGISTRY } from '../registry.js';
 import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
-import { dryRun, formatEstimate, formatTotals, loadRunScenario, prepareLlmRun, type LlmTotals } from '../llm-run.js';
-import { intFlag, optionalIntFlag } from '../flags.js';
+import { dryRun, loadRunScenario, prepareLlmRun, type LlmTotals } from '../../workflows/index.js';
+import { formatEstimate, formatTotals, llmOptions } from '../llm-flags.js';
+import { intFlag, optionalIntFlag, POSITIVE } from '../flags.js';
 
 export interface RunFlags {
   out?: string;
@@ -63,13 +64,6 @@ export function placeFor(s: ResolvedScenario, workers: number, concurrency: numb
 
 const resumeCommand = (file: string | undefined, flags: RunFlags, out: string): string => `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${out} --resume${flags.queue ? ` --queue ${flags.queue}${flags.jobSteps ? ` --job-steps ${flags.jobSteps}` : ''}` : ''}`;
 
-function parseJobSteps(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new HotmessError('usage', `--job-steps: expected a positive integer, got "${v}"`);
-  return n;
-}
-
 /** `run --queue`: this process coordinates `hotmess worker` processes through BullMQ (see docs/scale-out.md). */
 async function queueFor(s: ResolvedScenario, flags: RunFlags, out: string, cli: Cli): Promise<RolloutPlace> {
   if (flags.workers !== undefined) throw new HotmessError('usage', '--workers and --queue: choose one (start `hotmess worker` processes instead)');
@@ -83,7 +77,7 @@ async function queueFor(s: ResolvedScenario, flags: RunFlags, out: string, cli: 
     run: runId(s.hash, resolve(out)),
     file: s.file ? relative(CHECKOUT_ROOT, resolve(s.file)) : null,
     fingerprint: fingerprint(CHECKOUT_ROOT, s, PACKAGE_VERSION),
-    jobSteps: parseJobSteps(flags.jobSteps),
+    jobSteps: optionalIntFlag('--job-steps', flags.jobSteps, POSITIVE),
     onNote: cli.warn,
   });
 }
@@ -98,7 +92,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
   if (flags.resume && !flags.out) throw new HotmessError('usage', '--resume needs --out DIR: the run directory to continue');
   const out = flags.out ?? join('runs', `${scenario.spec.name}-${stamp(new Date())}`);
   cli.writing = { dir: out, resume: resumeCommand(file, flags, out) };
-  const llm = prepareLlmRun(scenario, out, flags, (line) => cli.err(line + '\n'));
+  const llm = prepareLlmRun(scenario, out, llmOptions(flags), (line) => cli.err(line + '\n'));
   // --batch: every rollout in flight at once.
   const concurrency = llm.concurrency ?? optionalIntFlag('--concurrency', flags.concurrency, { min: 1 });
   const workers = parseWorkers(flags.workers) ?? parseWorkers(scenario.spec.workers) ?? 1;

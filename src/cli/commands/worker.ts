@@ -1,11 +1,11 @@
 /** `hotmess worker --queue URL`: run rollouts for coordinators on any machine with the same checkout. */
 import type { Command } from 'commander';
-import { HotmessError } from '../../core/index.js';
 import { parseQueueUrl, serveQueue } from '../../queue/index.js';
 import type { Cli } from '../io.js';
 import { withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../version.js';
+import { optionalIntFlag, POSITIVE } from '../flags.js';
 
 interface WorkerFlags {
   queue?: string;
@@ -14,12 +14,7 @@ interface WorkerFlags {
   json?: boolean;
 }
 
-const positive = (flag: string, v: string | undefined, fallback: number): number => {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new HotmessError('usage', `${flag}: expected a positive integer, got "${v}"`);
-  return n;
-};
+const positive = (flag: string, v: string | undefined, fallback: number): number => optionalIntFlag(flag, v, POSITIVE) ?? fallback;
 
 export function register(program: Command, cli: Cli): void {
   program

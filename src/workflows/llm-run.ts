@@ -1,28 +1,32 @@
 /**
- * What `hotmess run` adds for model-backed agents: the preflight check (API
- * key) before any rollout, the run's LLM runtime (response cache under
- * RUN/cache, request limit, cost meter), the `--max-cost` budget, replays of
- * a logged run from its cache, a fork's replayed replies, and `--dry-run`
- * estimates. Scenarios without model agents pass through untouched.
+ * What a run adds for model-backed agents (`hotmess run`, `fork`, `scenario
+ * tune`): the preflight check (API key) before any rollout, the run's LLM
+ * runtime (response cache under RUN/cache, request limit, cost meter), the
+ * `--max-cost` budget, replays of a logged run from its cache, a fork's
+ * replayed replies, and `--dry-run` estimates. Scenarios without model
+ * agents pass through untouched. Takes typed options: the CLI parses its
+ * flags (cli/llm-flags.ts).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotmessError, rolloutSeeds, type AgentServices } from '../core/index.js';
-import { resolveRunScenario, type PlannedRollout, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
+import { HotmessError, type AgentServices } from '../core/index.js';
+import { instanceRng, resolveRunScenario, seedsOfRecord, type PlannedRollout, type ForkSource, type Registry, type ResolvedScenario, type RunSummary } from '../engine/index.js';
 import { FILES, forEachStepOf, readManifest, type Manifest } from '../log/index.js';
 import { batchPrice, createLlmRuntime, estimateRun, hasModelAgents, isModelAgent, modelAgentOf, preflightModelAgents, type LlmRuntime, type PrefixSource, type RunEstimate, type RunHalt } from '../llm/index.js';
-import { optionalIntFlag } from './flags.js';
 
-export interface LlmFlags {
-  maxCost?: string;
-  maxRequests?: string;
-  replay?: string;
+export interface LlmOptions {
+  /** Stop starting rollouts once this many US dollars are spent. */
+  readonly maxCost?: number;
+  /** At most this many paid requests. */
+  readonly maxRequests?: number;
+  /** A logged run whose response cache answers every call (no API calls). */
+  readonly replay?: string;
   /** Fork: the source run and rollout, so continuations see the replayed steps' real replies. */
-  forkOf?: { readonly run: string; readonly source: ForkSource };
+  readonly forkOf?: { readonly run: string; readonly source: ForkSource };
   /** `anthropic` agents through Message Batches in lockstep. */
-  batch?: boolean;
+  readonly batch?: boolean;
   /** First batch poll after this many ms (then 1.5 times longer each time, up to 2 minutes). */
-  batchPoll?: string;
+  readonly batchPollMs?: number;
 }
 
 export interface LlmRun {
@@ -56,17 +60,6 @@ export interface LlmTotals {
   readonly forkPrefix?: { readonly steps: number; readonly realReplies: number };
 }
 
-export function parseMaxCost(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v.replace(/^\$/, ''));
-  if (!Number.isFinite(n) || n <= 0) throw new HotmessError('usage', `--max-cost: expected a positive number of US dollars, got "${v}"`);
-  return n;
-}
-
-export function parseMaxRequests(v: string | undefined): number | undefined {
-  return optionalIntFlag('--max-requests', v, { min: 1 });
-}
-
 /** The scenario a logged run was made from (for `--replay`). */
 export async function loadRunScenario(run: string, registry: Registry): Promise<ResolvedScenario> {
   const manifest = readManifest(run);
@@ -74,18 +67,12 @@ export async function loadRunScenario(run: string, registry: Registry): Promise<
   return resolveRunScenario(run, registry, manifest);
 }
 
-export function parseBatchPoll(v: string | undefined): number | undefined {
-  return optionalIntFlag('--batch-poll', v, { min: 10, expected: 'milliseconds (an integer of at least 10)' });
-}
-
 /** The agents `run --batch` sends through Message Batches, by name. */
 const batchAgents = (s: ResolvedScenario) => s.agents.filter((a) => modelAgentOf(a)?.def.llm.batchTarget !== undefined);
 
 /** Prepare a run's model agents; throws before any rollout if one cannot run. `say` takes progress lines (batches). */
-export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmFlags, say: (line: string) => void = (l) => process.stderr.write(l + '\n')): LlmRun {
-  const maxCost = parseMaxCost(flags.maxCost);
-  const maxRequests = parseMaxRequests(flags.maxRequests);
-  const pollMs = parseBatchPoll(flags.batchPoll);
+export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmOptions, say: (line: string) => void = (l) => process.stderr.write(l + '\n')): LlmRun {
+  const { maxCost, maxRequests, batchPollMs: pollMs } = flags;
   if (flags.batch && flags.replay) throw new HotmessError('usage', '--batch makes calls and --replay makes none; a replay of a batched run is priced at the batch rate by itself');
   if (flags.batch && batchAgents(s).length === 0) throw new HotmessError('usage', `--batch: scenario "${s.spec.name}" has no agent that runs through Message Batches (kind anthropic)`);
   if (!hasModelAgents(s.agents)) {
@@ -174,7 +161,7 @@ function forkPrefixSource(run: string, src: ForkSource): PrefixSource | null {
   if (!isModelAgent(src.agent.def) || !src.agent.def.llm.replayable) return null;
   const k = src.prefix.length;
   const r = src.record;
-  const agentSeed = r.seeds?.agent ?? rolloutSeeds(src.scenario.spec.seed, r.agent, r.horizon, r.instance, r.index).agent;
+  const agentSeed = seedsOfRecord(src.scenario.spec.seed, r).agent;
   const requestIds = new Map<number, string>();
   const file = join(run, FILES.steps);
   if (k > 0 && existsSync(file)) {
@@ -189,7 +176,7 @@ function forkPrefixSource(run: string, src: ForkSource): PrefixSource | null {
 const estimateInput = (s: ResolvedScenario) => ({
   env: s.env,
   envParams: s.envParams,
-  seed: s.spec.seed,
+  instance0: (h: number) => instanceRng(s.spec.seed, h, 0),
   agents: s.agents,
   horizons: s.spec.horizons,
   instances: s.spec.instances,
@@ -200,35 +187,4 @@ const estimateInput = (s: ResolvedScenario) => ({
 export function dryRun(s: ResolvedScenario, batch = false): RunEstimate {
   if (batch && batchAgents(s).length === 0) throw new HotmessError('usage', `--batch: scenario "${s.spec.name}" has no agent that runs through Message Batches (kind anthropic)`);
   return estimateRun(estimateInput(s), batch);
-}
-
-const usd = (v: number | null): string => (v === null ? 'unpriced' : `$${v < 0.01 && v > 0 ? v.toFixed(4) : v.toFixed(2)}`);
-const kTok = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
-
-export function formatEstimate(name: string, e: RunEstimate): string {
-  if (e.rows.length === 0) return `dry run of ${name}: no model-backed agents; nothing is billed\n`;
-  const lines = [`dry run of ${name}: estimated cost before any call`];
-  const batch = e.totalBatchUsd !== undefined;
-  lines.push(`agent        model                 H     rollouts  steps    input   cache r  cache w  output   cost${batch ? '       batch' : ''}`);
-  for (const r of e.rows) {
-    const b = batch ? ` ${(r.batchUsd === undefined ? usd(r.costUsd) + ' (not batched)' : usd(r.batchUsd))}` : '';
-    lines.push(
-      `${r.agent.padEnd(12)} ${r.model.padEnd(21)} ${String(r.horizon).padEnd(5)} ${String(r.rollouts).padEnd(9)} ${String(r.steps).padEnd(8)} ` +
-        `${kTok(r.tokens.input).padEnd(7)} ${kTok(r.tokens.cacheRead).padEnd(8)} ${kTok(r.tokens.cacheWrite).padEnd(8)} ${kTok(r.tokens.output).padEnd(8)} ${batch ? usd(r.costUsd).padEnd(10) : usd(r.costUsd)}${b}`,
-    );
-  }
-  lines.push(`total: ${usd(e.totalUsd)}${batch ? `; with --batch (Message Batches at half price): ${usd(e.totalBatchUsd ?? null)}` : ''}  (method: ${e.method})`);
-  return lines.join('\n') + '\n';
-}
-
-export function formatTotals(t: LlmTotals): string {
-  if (t.replayedFrom) return `replayed from ${t.replayedFrom}: ${t.cacheHits} cached replies, 0 API calls\n`;
-  let spent = t.spentUsd === null ? `spent unknown (${t.unpricedCalls} of them to models without a price)` : `spent $${t.spentUsd.toFixed(4)}`;
-  // Replies that never arrived may have been billed: the spend is a bracket.
-  if (t.lostReplies > 0) spent += ` known, at most ${t.spentAtMostUsd === null ? 'unknown' : `$${t.spentAtMostUsd.toFixed(4)}`} (${t.lostReplies} repl${t.lostReplies === 1 ? 'y' : 'ies'} lost in transit may be billed)`;
-  const see = t.paidCalls + t.cacheHits > 0 ? ' (see cost.json)' : '';
-  let text = `model calls: ${t.paidCalls} paid, ${t.cacheHits} from the cache; ${spent}${see}\n`;
-  const p = t.forkPrefix;
-  if (p && p.realReplies < p.steps) text += `fork: the source run's cache holds ${p.realReplies} of the ${p.steps} replayed replies; the others are shown to the model as bare tool calls\n`;
-  return text;
 }
