@@ -6,23 +6,15 @@
  */
 import { render } from 'ink';
 import { HotmessError, type Action, type AnyAgentDefinition } from '../../core/index.js';
-import type { Registry } from '../../engine/index.js';
-import { preparePlay, runPlay, type PlayResult } from '../../workflows/index.js';
+import { preparePlay, runPlay, type PlayResult, type PlaySessionOptions } from '../../workflows/index.js';
 import { TurnChannel, type Turn } from './channel.js';
 import { PlayApp } from './PlayApp.js';
 
-export interface PlayOptions {
-  readonly env: string;
-  readonly registry: Registry;
+/** The session's options, with the `human` kind still to be bound to this screen. */
+export interface PlayOptions extends Omit<PlaySessionOptions, 'human'> {
   /** The `human` agent kind bound to a chooser (agents/human.ts). */
   readonly humanAgent: (choose: (turn: Turn, signal: AbortSignal) => Promise<Action>) => AnyAgentDefinition;
   readonly version: string;
-  readonly horizon?: number;
-  readonly seed?: string | number;
-  /** Rollouts of the one instance (default 1): play it several times to see your own divergence. */
-  readonly rollouts?: number;
-  readonly params?: Record<string, unknown>;
-  readonly out?: string;
   /** stdin and stdout are terminals (the CLI decides; default: this process's). */
   readonly terminal?: boolean;
 }
