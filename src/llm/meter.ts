@@ -130,9 +130,18 @@ export class CostMeter {
     this.lostMaxUsd = this.lostMaxUsd === null || t.maxUsd === null ? null : roundUsd(this.lostMaxUsd + t.maxUsd);
   }
 
-  /** USD spent by priced calls so far (what `--max-cost` bounds; it refuses unpriced models). */
+  /** USD spent by priced calls so far. */
   get spentUsd(): number {
     return this.paid.costUsd;
+  }
+
+  /**
+   * What `--max-cost` bounds: the known spend plus, for every reply lost after
+   * it was sent (which the API may have billed), the most it can have cost.
+   * `--max-cost` refuses unpriced models, so every bound here is known.
+   */
+  get budgetUsd(): number {
+    return this.lostMaxUsd === null ? this.paid.costUsd : roundUsd(this.paid.costUsd + this.lostMaxUsd);
   }
 
   /** USD spent so far, or null when any paid call was unpriced (the total is then unknown). */

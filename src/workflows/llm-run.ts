@@ -91,7 +91,12 @@ export function prepareLlmRun(s: ResolvedScenario, out: string, flags: LlmOption
     if (unpriced) throw new HotmessError('usage', `--max-cost: model "${unpriced.model}" of agent "${unpriced.agent}" has no price; give the agent a \`price\` param (USD per million tokens)`);
   }
   const prefixFrom = flags.forkOf ? forkPrefixSource(flags.forkOf.run, flags.forkOf.source) : null;
-  const budgetReason = () => (maxCost !== undefined && runtime.meter.spentUsd >= maxCost ? `cost budget of $${maxCost} reached` : null);
+  // A lost reply counts at its most: the budget is never exceeded by a bill the run could not read.
+  const budgetReason = () => {
+    if (maxCost === undefined || runtime.meter.budgetUsd < maxCost) return null;
+    const lost = runtime.meter.lost;
+    return lost === 0 ? `cost budget of $${maxCost} reached` : `cost budget of $${maxCost} reached (counting ${lost} lost repl${lost === 1 ? 'y' : 'ies'} at the most each can have cost)`;
+  };
   const runtime: LlmRuntime = createLlmRuntime({
     cacheDir: join(out, FILES.cache),
     runDir: out,

@@ -155,6 +155,22 @@ describe('the ledger (items 3 and 10)', () => {
     expect(result.llm).toMatchObject({ paidCalls: 2, lostReplies: 1 });
   });
 
+  it('--max-cost counts a lost reply at its most: the run stops before the bracket can pass the budget', async () => {
+    // Rollout 1: request 2 is lost mid-body (maybe billed, at most ≈ $0.008), then two paid calls ($0.00465 known).
+    // Counting known spend only, $0.01 would let all three rollouts run ($0.01395); counting the bound, it stops after one.
+    server.handler = (r) => (r.n === 2 ? { ...right(r), dropAt: 50 } : right(r));
+    const dir = tempDir();
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, stringify(scenarioSpec(server.url, { horizons: [2], rollouts: 3, agent: fast })));
+    const out = join(dir, 'run');
+    const result = await runCommand(file, { out, maxCost: '0.01', json: true });
+    expect(result.status).toBe('interrupted');
+    expect(result.ran).toBe(1);
+    expect(result.stoppedBecause).toBe('cost budget of $0.01 reached (counting 1 lost reply at the most each can have cost)');
+    expect(result.llm).toMatchObject({ paidCalls: 2, lostReplies: 1, spentUsd: 2 * 0.002325 });
+    expect((result.llm as { spentAtMostUsd: number }).spentAtMostUsd).toBeGreaterThanOrEqual(0.01);
+  });
+
   it('a kill -9 mid-request leaves a sent line: the bracket counts it as unknown', () => {
     const lines = [
       { kind: 'sent', invocation: 1, id: 1, model: 'm', maxUsd: 0.5 },
