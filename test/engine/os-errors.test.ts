@@ -5,7 +5,7 @@
  * ignores chmod).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OsError } from '../../src/core/index.js';
 import { parseScenario, resolveScenario, runScenario } from '../../src/engine/index.js';
@@ -53,6 +53,21 @@ describe('operating-system errors', () => {
     const r = await hotmess('run', 'scenarios/demo.yaml', '--out', join(root, 'file', 'run'));
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`hotmess: ${join(root, 'file', 'run')}: could not create the run directory: a parent of this path is a file, not a directory (ENOTDIR)\n`);
+  }, 60_000);
+
+  it('run --analyze on a disk that fills after the rollouts: exit 0, the table printed, one warning for what could not be written', async () => {
+    // 100 KiB holds the logs and analysis.json (about 20 KB) but not the report's plots.
+    disk = mountTmpfs('100k');
+    const dir = tempDir();
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, JSON.stringify(SPEC));
+    const run = join(disk.dir, 'run');
+    const r = await hotmess('run', file, '--out', run, '--analyze');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/incoherence/i);
+    expect(r.stderr).toMatch(new RegExp(`^hotmess: warning: report not written: ${run}/\\S+: could not write: no space left on device \\(ENOSPC\\)$`, 'm'));
+    expect(r.stdout).not.toMatch(/^report:/m);
+    expect(readFileSync(join(run, 'rollouts.jsonl'), 'utf8').trim().split('\n')).toHaveLength(6);
   }, 60_000);
 
   it('analyze of a read-only run directory prints the analysis and says it could not save it', async () => {
