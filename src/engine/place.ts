@@ -14,6 +14,15 @@ import type { Registry } from './registry.js';
 import type { StepSink } from './session.js';
 import type { ResolvedScenario } from './scenario.js';
 
+/**
+ * Where a place puts a rollout's step lines: as strings (this process), or
+ * as the UTF-8 bytes another process produced, written as they came.
+ */
+export interface RolloutSink extends StepSink {
+  /** Whole step lines, UTF-8, each ending in a newline. */
+  bytes(chunk: Uint8Array): void;
+}
+
 export interface RolloutPlace {
   /** Rollouts the loop may keep in flight at once. */
   readonly slots: number;
@@ -23,7 +32,7 @@ export interface RolloutPlace {
    * (that is an `error` rollout); rejects only when the place itself is lost
    * (e.g. the queue's server), which stops the run.
    */
-  run(planned: PlannedRollout, sink: StepSink, signal?: AbortSignal): Promise<ExecuteResult>;
+  run(planned: PlannedRollout, sink: RolloutSink, signal?: AbortSignal): Promise<ExecuteResult>;
   /** The loop is about to wait: hand over anything held back for batching. */
   flush?(): void;
   /** Release processes and connections; called once, when the loop ends. */
@@ -38,6 +47,12 @@ export interface LocalPlaceOptions {
   readonly prefixFor?: (planned: PlannedRollout) => readonly Action[] | undefined;
 }
 
+/** A rollout's end as its rollout line records it (results that come back from elsewhere). */
+export function endOfLine(line: string): ExecuteResult['end'] {
+  const r = JSON.parse(line) as { termination: 'terminated' | 'truncated' | 'error'; error?: string };
+  return r.termination === 'error' ? { termination: 'error', error: r.error ?? 'unknown failure' } : { termination: r.termination };
+}
+
 /** This process: today's behaviour, the default place. */
 export function localPlace(o: LocalPlaceOptions): RolloutPlace {
   const instances = new InstanceCache(o.scenario.env, o.scenario.envParams);
@@ -48,11 +63,58 @@ export function localPlace(o: LocalPlaceOptions): RolloutPlace {
   };
 }
 
-/** Collects a rollout's step lines as one string (worker processes send it back whole). */
-export class TextSink implements StepSink {
-  text = '';
+/**
+ * Collects step lines as UTF-8 bytes, for a worker process that sends them
+ * back whole: encoded once, here, into one growing buffer, so the process
+ * that commits them writes them as they are (no string, no parse). Also
+ * writes the small binary frames they travel in (u32 fields, text).
+ */
+export class ByteSink implements StepSink {
+  private buf: Buffer;
+  /** Bytes used. */
+  length = 0;
+  /** Step lines appended since the last `reset`. */
+  lines = 0;
+  constructor(capacity = 1 << 16) {
+    this.buf = Buffer.alloc(capacity);
+  }
   step(line: string): void {
-    this.text += line;
+    this.text(line);
+    this.lines++;
+  }
+  /** Append a string as UTF-8; returns its byte length. */
+  text(s: string): number {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: room for the worst case, then the exact write.
+    this.ensure(3 * s.length);
+    const n = this.buf.write(s, this.length);
+    this.length += n;
+    return n;
+  }
+  /** Append an unsigned 32-bit field (little-endian); returns its offset, for `setU32`. */
+  u32(v: number): number {
+    this.ensure(4);
+    const at = this.length;
+    this.buf.writeUInt32LE(v, at);
+    this.length += 4;
+    return at;
+  }
+  setU32(at: number, v: number): void {
+    this.buf.writeUInt32LE(v, at);
+  }
+  /** The bytes from `from` on (a view: valid until the next append or reset). */
+  view(from = 0): Buffer {
+    return this.buf.subarray(from, this.length);
+  }
+  /** Start over, keeping the buffer. */
+  reset(): void {
+    this.length = 0;
+    this.lines = 0;
+  }
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const grown = Buffer.alloc(Math.max(this.length + n, 2 * this.buf.length));
+    this.buf.copy(grown, 0, 0, this.length);
+    this.buf = grown;
   }
 }
 

@@ -1,14 +1,16 @@
 /**
  * The worker side of pool.ts: a child process that resolves the scenario it
  * is sent and runs rollouts one message at a time. It writes nothing: every
- * finished rollout goes back to the main process, the run's single writer.
+ * finished rollout goes back to the main process, the run's single writer,
+ * as a frame of bytes on the result pipe (pool-frames.ts).
  */
+import { Socket } from 'node:net';
 import { HotmessError } from '../core/index.js';
 import { executeRollout } from './execute.js';
 import { InstanceCache } from './instances.js';
-import { TextSink } from './place.js';
 import { plannedRollout } from './plan.js';
-import type { FromWorker, ToWorker } from './pool.js';
+import { startFrame } from './pool-frames.js';
+import { RESULT_FD, type FromWorker, type ToWorker } from './pool.js';
 import type { Registry } from './registry.js';
 import { parseScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
 
@@ -18,12 +20,17 @@ export function serveRollouts(registry: Registry): void {
   process.on('SIGINT', () => undefined);
   // The main process is gone (finished, or killed): nothing to send results to.
   process.on('disconnect', () => process.exit(0));
+  const results = new Socket({ fd: RESULT_FD, readable: false, writable: true });
+  // A main process that stopped reading (closing, killed) is not this worker's error.
+  results.on('error', () => process.exit(0));
   // A result for a main process that stopped listening (interrupted, closing) is dropped, not an error.
   const send = (m: FromWorker) => {
     if (process.connected) process.send!(m, undefined, {}, () => undefined);
   };
   let scenario: Promise<ResolvedScenario> | null = null;
   let instances: InstanceCache | null = null;
+  // Size the next frame like the last one, so a rollout's bytes are rarely copied to grow.
+  let capacity = 1 << 16;
   process.on('message', (m: ToWorker) => {
     if (m.type === 'init') {
       scenario = resolveScenario(parseScenario(m.spec), registry, m.file);
@@ -35,9 +42,11 @@ export function serveRollouts(registry: Registry): void {
       const agent = s.agents.find((a) => a.name === m.agent);
       if (!agent) return send({ type: 'fatal', message: `unknown agent "${m.agent}"` });
       const planned = plannedRollout(s.spec.seed, agent, m.horizon, m.instance, m.index);
-      const sink = new TextSink();
-      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry, sink, instances: instances ?? undefined });
-      send({ type: 'done', seq: m.seq, steps: sink.text, line: r.line, end: r.end });
+      const frame = startFrame(m.seq, capacity);
+      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry, sink: frame.sink, instances: instances ?? undefined });
+      const bytes = frame.finish(r.line);
+      capacity = Math.max(1 << 12, bytes.length + (bytes.length >> 3));
+      results.write(bytes);
     }, () => undefined);
   });
 }

@@ -12,21 +12,22 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HotmessError } from '../core/index.js';
 import { errorRolloutLine, type ExecuteResult } from './execute.js';
+import type { Readable } from 'node:stream';
 import type { PlannedRollout } from './plan.js';
-import type { RolloutPlace } from './place.js';
-import type { RolloutEnd } from './rollout.js';
+import { endOfLine, type RolloutPlace, type RolloutSink } from './place.js';
+import { FrameReader } from './pool-frames.js';
 import type { ScenarioFile } from './scenario.js';
-import type { StepSink } from './session.js';
 
 /** Main process → worker. */
 export type ToWorker =
   | { readonly type: 'init'; readonly spec: ScenarioFile; readonly file: string | null }
   | { readonly type: 'run'; readonly seq: number; readonly agent: string; readonly horizon: number; readonly instance: number; readonly index: number };
 
-/** Worker → main process. */
-export type FromWorker =
-  | { readonly type: 'done'; readonly seq: number; readonly steps: string; readonly line: string; readonly end: RolloutEnd }
-  | { readonly type: 'fatal'; readonly message: string };
+/** Worker → main process, on the IPC channel (finished rollouts come on the result pipe: pool-frames.ts). */
+export type FromWorker = { readonly type: 'fatal'; readonly message: string };
+
+/** The worker's end of the result pipe (after stdin, stdout, stderr and the IPC channel). */
+export const RESULT_FD = 4;
 
 export interface PoolOptions {
   /** The module a worker runs: it calls `serveRollouts(registry)` (the CLI's rollout-worker.ts). */
@@ -49,7 +50,7 @@ export interface WorkerPool extends RolloutPlace {
 interface Task {
   readonly seq: number;
   readonly planned: PlannedRollout;
-  readonly sink: StepSink;
+  readonly sink: RolloutSink;
   readonly resolve: (r: ExecuteResult) => void;
   readonly reject: (e: unknown) => void;
   attempts: number;
@@ -91,16 +92,23 @@ export function workerPool(o: PoolOptions): WorkerPool {
   };
 
   const spawn = () => {
-    const proc = fork(fileURLToPath(o.entry), [], { execArgv: childExecArgv(o.entry), serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const proc = fork(fileURLToPath(o.entry), [], { execArgv: childExecArgv(o.entry), serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] });
     const w: Worker = { proc, inflight: new Map() };
     workers.add(w);
     proc.on('message', (m: FromWorker) => {
-      if (m.type === 'fatal') return fail(new HotmessError('scenario', `worker process: ${m.message}`));
-      const t = w.inflight.get(m.seq);
-      w.inflight.delete(m.seq);
-      if (t && tasks.delete(t.seq)) {
-        t.sink.step(m.steps);
-        t.resolve({ end: m.end, line: m.line });
+      if (m.type === 'fatal') fail(new HotmessError('scenario', `worker process: ${m.message}`));
+    });
+    const frames = new FrameReader();
+    const results = proc.stdio[RESULT_FD] as Readable;
+    results.on('error', () => undefined); // the worker died: 'exit' does the bookkeeping
+    results.on('data', (chunk: Buffer) => {
+      for (const f of frames.push(chunk)) {
+        const t = w.inflight.get(f.seq);
+        w.inflight.delete(f.seq);
+        if (t && tasks.delete(t.seq)) {
+          for (const part of f.steps) t.sink.bytes(part);
+          t.resolve({ end: endOfLine(f.line), line: f.line });
+        }
       }
       dispatch();
     });

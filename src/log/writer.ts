@@ -24,7 +24,7 @@ class CheckedFile {
   constructor(readonly path: string) {
     this.fd = withOsErrors(path, 'open for appending', () => openSync(path, 'a'));
   }
-  write(data: string): void {
+  write(data: string | Uint8Array): void {
     if (this.failure !== null) throw this.failure;
     try {
       writeAll(this.fd, data, this.path);
@@ -65,10 +65,20 @@ export class RunWriter {
 
 export class StepBuffer {
   private chunk = '';
+  /** Step lines that arrived already encoded (from a worker process), in order after `chunk`. */
+  private encoded: Uint8Array[] = [];
+  private encodedBytes = 0;
   constructor(private readonly file: CheckedFile) {}
   step(line: string): void {
     this.chunk += line;
     if (this.chunk.length >= FLUSH_BYTES) this.flush();
+  }
+  /** Whole step lines as UTF-8 bytes, each ending in a newline: written as they are, never decoded. */
+  bytes(chunk: Uint8Array): void {
+    if (this.chunk.length > 0) this.flush();
+    this.encoded.push(chunk);
+    this.encodedBytes += chunk.length;
+    if (this.encodedBytes >= FLUSH_BYTES) this.flush();
   }
   flush(): void {
     if (this.chunk.length > 0) {
@@ -76,10 +86,18 @@ export class StepBuffer {
       this.chunk = '';
       this.file.write(chunk);
     }
+    if (this.encoded.length > 0) {
+      const parts = this.encoded;
+      this.encoded = [];
+      this.encodedBytes = 0;
+      for (const part of parts) this.file.write(part);
+    }
   }
   /** Drop what has not been written (an aborted rollout). */
   discard(): void {
     this.chunk = '';
+    this.encoded = [];
+    this.encodedBytes = 0;
   }
 }
 

@@ -13,9 +13,9 @@ import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { HotmessError } from '../core/index.js';
 import { isModelBacked } from './model.js';
-import type { ExecuteResult, PlannedRollout, ResolvedScenario, RolloutPlace, StepSink } from '../engine/index.js';
+import { endOfLine, type ExecuteResult, type PlannedRollout, type ResolvedScenario, type RolloutPlace, type RolloutSink } from '../engine/index.js';
 import type { Fingerprint } from './fingerprint.js';
-import { decodeResult, jobId, jobSlice, QUEUE_NAME, rolloutAt, rolloutsPerJob, type JobData, type RolloutResult } from './jobs.js';
+import { decodeResult, jobId, jobSlice, QUEUE_NAME, readJobResult, resultKey, rolloutAt, rolloutsPerJob, type JobData, type JobResult, type RolloutResult } from './jobs.js';
 import { watchRedis, type QueueUrl } from './redis.js';
 
 export interface CoordinatorOptions {
@@ -53,7 +53,7 @@ export interface QueuePlace extends RolloutPlace {
 }
 
 interface Waiter {
-  readonly sink: StepSink;
+  readonly sink: RolloutSink;
   readonly resolve: (r: ExecuteResult) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -67,13 +67,10 @@ interface OpenJob {
   /** The loop has moved past this job: no more waiters will come. */
   closed: boolean;
   done: boolean;
+  /** Its result is being fetched and checked (an event and the sweep can both see it complete). */
+  reading: boolean;
   malformed: number;
 }
-
-const endOf = (line: string): ExecuteResult['end'] => {
-  const r = JSON.parse(line) as { termination: 'terminated' | 'truncated' | 'error'; error?: string };
-  return r.termination === 'error' ? { termination: 'error', error: r.error ?? 'unknown failure' } : { termination: r.termination };
-};
 
 const MAX_SLOTS = 100_000;
 
@@ -117,37 +114,58 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       const w = job.waiters.get(r.id);
       if (w) {
         job.waiters.delete(r.id);
-        w.sink.step(r.steps);
-        w.resolve({ end: endOf(r.line), line: r.line });
+        w.sink.bytes(r.steps);
+        w.resolve({ end: endOfLine(r.line), line: r.line });
       } else if (!job.closed) job.early.set(r.id, r);
       else stats.duplicates++;
     }
-    // Committed (or about to be, by the loop): the job's data need not stay in Redis.
-    queue?.remove(job.id).catch(() => undefined);
+    // Committed (or about to be, by the loop, in this turn): the job and its result need not stay in Redis.
+    drop(job.id).catch(() => undefined);
     forget(job);
   };
 
-  const onCompleted = (id: string, raw: unknown) => {
+  /** Remove a job and its result blob from Redis. */
+  const drop = async (id: string) => {
+    await Promise.all([queue!.remove(id), connection!.del(resultKey(id))]);
+  };
+
+  const onCompleted = async (id: string, raw: unknown) => {
     const job = jobs.get(id);
-    if (!job) return void stats.duplicates++;
-    if (job.done) return void stats.duplicates++;
-    let results: RolloutResult[];
+    if (!job || job.done) return void stats.duplicates++;
+    if (job.reading) return;
+    job.reading = true;
     try {
-      results = decodeResult(raw, job.data);
-    } catch (e) {
-      stats.malformed++;
-      job.malformed++;
-      const why = e instanceof Error ? e.message : String(e);
-      if (job.malformed >= attempts) return lose(new HotmessError('agent', `queue job ${id} (${rolloutAt(s.spec, job.data.agent, job.data.horizon, job.data.first).id}…) returned ${job.malformed} malformed results; last: ${why}`));
-      o.onNote?.(`rejected a malformed result of job ${id} (${why}); it is run again`);
-      // Never committed: drop the result and enqueue the same job afresh.
-      void queue!
-        .remove(id)
-        .then(() => add(job))
-        .catch(lose);
-      return;
+      let ref: JobResult;
+      try {
+        ref = readJobResult(raw);
+      } catch (e) {
+        return rejectResult(job, e);
+      }
+      // A lost server rejects here, and the caller stops the run.
+      const blob = await connection!.getBuffer(ref.key);
+      if (job.done) return;
+      let results: RolloutResult[];
+      try {
+        results = decodeResult(blob, ref, job.data);
+      } catch (e) {
+        return rejectResult(job, e);
+      }
+      accept(job, results);
+    } finally {
+      job.reading = false;
     }
-    accept(job, results);
+  };
+
+  /** A result that failed its checks: never committed; the same job is enqueued afresh, up to `attempts` times. */
+  const rejectResult = (job: OpenJob, e: unknown) => {
+    stats.malformed++;
+    job.malformed++;
+    const why = e instanceof Error ? e.message : String(e);
+    if (job.malformed >= attempts) return lose(new HotmessError('agent', `queue job ${job.id} (${rolloutAt(s.spec, job.data.agent, job.data.horizon, job.data.first).id}…) returned ${job.malformed} malformed results; last: ${why}`));
+    o.onNote?.(`rejected a malformed result of job ${job.id} (${why}); it is run again`);
+    void drop(job.id)
+      .then(() => add(job))
+      .catch(lose);
   };
 
   const onFailed = async (id: string, reason: string) => {
@@ -169,7 +187,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
     const state = await queue!.getJobState(job.id);
     if (state === 'unknown') return add(job);
     stats.found++;
-    if (state === 'completed') onCompleted(job.id, (await queue!.getJob(job.id))?.returnvalue);
+    if (state === 'completed') await onCompleted(job.id, (await queue!.getJob(job.id))?.returnvalue);
     else if (state === 'failed') await (await queue!.getJob(job.id))?.retry('failed');
   };
 
@@ -178,7 +196,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
     for (const job of [...jobs.values()]) {
       if (job.done || lost || !queue) continue;
       const state = await queue.getJobState(job.id);
-      if (state === 'completed') onCompleted(job.id, (await queue.getJob(job.id))?.returnvalue);
+      if (state === 'completed') await onCompleted(job.id, (await queue.getJob(job.id))?.returnvalue);
       else if (state === 'failed') await onFailed(job.id, (await queue.getJob(job.id))?.failedReason ?? 'unknown');
     }
   };
@@ -190,7 +208,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
     queue.on('error', () => undefined);
     events = new QueueEvents(QUEUE_NAME, { connection: o.url.options as ConnectionOptions });
     events.on('error', () => undefined);
-    events.on('completed', ({ jobId: id, returnvalue }) => onCompleted(id, returnvalue));
+    events.on('completed', ({ jobId: id, returnvalue }) => void onCompleted(id, returnvalue).catch(lose));
     events.on('failed', ({ jobId: id, failedReason }) => void onFailed(id, failedReason).catch(lose));
     watch = watchRedis(o.url, lose, o.graceMs);
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
@@ -209,7 +227,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       forget(current);
     }
     const data: JobData = { v: 1, run: o.run, name: s.spec.name, spec: s.spec, file: o.file, fingerprint: o.fingerprint, agent: planned.agent.name, horizon: planned.horizon, ...slice };
-    const job: OpenJob = { id, data, waiters: new Map(), early: new Map(), closed: false, done: false, malformed: 0 };
+    const job: OpenJob = { id, data, waiters: new Map(), early: new Map(), closed: false, done: false, reading: false, malformed: 0 };
     jobs.set(id, job);
     current = job;
     void submit(job).catch(lose);
@@ -228,8 +246,8 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       const early = job.early.get(planned.id);
       if (early) {
         job.early.delete(planned.id);
-        sink.step(early.steps);
-        return { end: endOf(early.line), line: early.line };
+        sink.bytes(early.steps);
+        return { end: endOfLine(early.line), line: early.line };
       }
       if (signal && !abortHooked) {
         abortHooked = true;

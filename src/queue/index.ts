@@ -4,5 +4,5 @@ export { serveQueue, type QueueWorkerOptions, type QueueWorkerSummary } from './
 export { queueStatus, formatQueueStatus, type QueueStatus, type RunStatus } from './status.js';
 export { parseQueueUrl, checkReachable, type QueueUrl } from './redis.js';
 export { fingerprint, fingerprintMismatch, type Fingerprint } from './fingerprint.js';
-export { runId, jobId, encodeResult, decodeResult, rolloutsPerJob, MIN_JOB_STEPS, QUEUE_NAME, type JobData, type JobResult, type RolloutResult } from './jobs.js';
+export { runId, jobId, encodeResult, decodeResult, readJobResult, resultKey, ResultBlob, rolloutsPerJob, MIN_JOB_STEPS, QUEUE_NAME, type JobData, type JobResult, type RolloutResult } from './jobs.js';
 export { isModelBacked } from './model.js';

@@ -2,12 +2,19 @@
  * What travels through the queue: jobs (a run's contiguous slice of one
  * agent × horizon group), their ids, and the results workers return. A
  * result is checked before anything of it is committed.
+ *
+ * A result is bytes, not JSON: the job's step lines exactly as they go into
+ * steps.jsonl, framed with counts (result blob, below). The worker stores
+ * the blob under its own key in Redis and returns only a small reference
+ * to it (its key, size and SHA-256): BullMQ keeps return values as JSON, and
+ * copies them into its event stream, so the bulk stays out of both. The
+ * coordinator checks the counts and the checksum and writes the step bytes
+ * as they are; it never decodes or re-encodes them.
  */
 import { createHash } from 'node:crypto';
-import { deflateSync, inflateSync } from 'node:zlib';
 import type { RolloutSeeds } from '../core/index.js';
 import { rolloutId } from '../log/index.js';
-import { rolloutSeeds, type PlannedRollout, type ResolvedScenario, type ScenarioFile } from '../engine/index.js';
+import { ByteSink, rolloutSeeds, type PlannedRollout, type ResolvedScenario, type ScenarioFile } from '../engine/index.js';
 import type { Fingerprint } from './fingerprint.js';
 
 /** The one BullMQ queue every hotmess coordinator and worker uses; jobs carry their run. */
@@ -32,20 +39,30 @@ export interface JobData {
   readonly count: number;
 }
 
-/** One finished rollout as a worker returns it. */
+/** One finished rollout, as the coordinator reads it out of a result blob. */
 export interface RolloutResult {
   readonly id: string;
   /** The rollout line (no newline). */
   readonly line: string;
-  /** Its step lines, each ending in a newline. */
-  readonly steps: string;
+  /** Its step lines, UTF-8, each ending in a newline (a view into the blob). */
+  readonly steps: Buffer;
 }
 
-/** A job's return value: the rollouts, deflated (they are mostly repeated keys). */
+/** A job's return value: where its result blob is, and what it must be. */
 export interface JobResult {
-  readonly v: 1;
-  readonly z: string;
+  readonly v: 2;
+  /** The Redis key of the blob (resultKey). */
+  readonly key: string;
+  readonly bytes: number;
+  /** SHA-256 of the blob, hex. */
+  readonly sha256: string;
 }
+
+/** Where a job's result blob is kept until the coordinator has committed it. */
+export const resultKey = (jobId: string): string => `hotmess:result:${jobId}`;
+
+/** A result blob outlives a coordinator that never comes back by this long; a resumed one then re-runs the job. */
+export const RESULT_TTL_SECONDS = 7 * 24 * 3600;
 
 /** Rollouts per job for an agent × horizon group: one for model-backed agents, else enough for MIN_JOB_STEPS. */
 export function rolloutsPerJob(s: Pick<ResolvedScenario, 'spec'>, horizon: number, modelBacked: boolean, jobSteps = MIN_JOB_STEPS): number {
@@ -76,48 +93,121 @@ export const runId = (scenarioHash: string, absoluteOut: string): string => sha(
 /** BullMQ refuses custom ids with ":" (rollout ids have them): hash (run id, first rollout id). */
 export const jobId = (run: string, firstRollout: string): string => `hm-${sha(`${run}\n${firstRollout}`).slice(0, 32)}`;
 
-export function encodeResult(rollouts: readonly RolloutResult[]): JobResult {
-  return { v: 1, z: deflateSync(JSON.stringify(rollouts), { level: 1 }).toString('base64') };
+const MAGIC = 0x32514d48; // "HMQ2"
+
+/**
+ * Builds a result blob: [magic, rollouts] then, per rollout, [step bytes,
+ * step lines, rollout-line bytes] and the bytes themselves (u32 LE). The
+ * step lines are appended by the rollout itself (`sink`), so they are
+ * encoded once, where they are made.
+ */
+export class ResultBlob {
+  readonly sink = new ByteSink(1 << 20);
+  private readonly countAt: number;
+  private count = 0;
+  private open: { stepsAt: number; linesAt: number; lineAt: number; from: number } | null = null;
+  constructor() {
+    this.sink.u32(MAGIC);
+    this.countAt = this.sink.u32(0);
+  }
+  /** Start a rollout: its step lines go to `sink` until `end`. */
+  begin(): void {
+    const stepsAt = this.sink.u32(0);
+    const linesAt = this.sink.u32(0);
+    const lineAt = this.sink.u32(0);
+    this.sink.lines = 0;
+    this.open = { stepsAt, linesAt, lineAt, from: this.sink.length };
+  }
+  end(line: string): void {
+    const o = this.open!;
+    this.open = null;
+    this.sink.setU32(o.stepsAt, this.sink.length - o.from);
+    this.sink.setU32(o.linesAt, this.sink.lines);
+    this.sink.setU32(o.lineAt, this.sink.text(line));
+    this.sink.setU32(this.countAt, ++this.count);
+  }
+  /** The blob and its reference (to return once the blob is stored under `key`). */
+  finish(key: string): { blob: Buffer; result: JobResult } {
+    const blob = this.sink.view();
+    return { blob, result: { v: 2, key, bytes: blob.length, sha256: createHash('sha256').update(blob).digest('hex') } };
+  }
+}
+
+/** A blob of whole rollouts (tests, benchmarks): the worker builds its blob as the rollouts run. */
+export function encodeResult(rollouts: readonly { readonly line: string; readonly steps: string }[], key = 'hotmess:result:test'): { blob: Buffer; result: JobResult } {
+  const b = new ResultBlob();
+  for (const r of rollouts) {
+    b.begin();
+    for (let at = 0; at < r.steps.length; ) {
+      const next = r.steps.indexOf('\n', at);
+      const end = next < 0 ? r.steps.length : next + 1;
+      b.sink.step(r.steps.slice(at, end));
+      at = end;
+    }
+    b.end(r.line);
+  }
+  return b.finish(key);
 }
 
 const TERMINATIONS = new Set(['terminated', 'truncated', 'error']);
 
-/**
- * Decode and check a job's return value against the job: exactly its
- * rollouts, in order, each rollout line naming its rollout, each step line
- * belonging to it, as many steps as the rollout says. Throws a one-line
- * reason; nothing of a malformed result is committed.
- */
-export function decodeResult(raw: unknown, job: Pick<JobData, 'spec' | 'agent' | 'horizon' | 'first' | 'count'>): RolloutResult[] {
+/** The reference a job returned, checked for shape; throws a one-line reason. */
+export function readJobResult(raw: unknown): JobResult {
   const r = (typeof raw === 'string' ? safeParse(raw) : raw) as Partial<JobResult> | null;
-  if (!r || r.v !== 1 || typeof r.z !== 'string') throw new Error('not a hotmess job result (expected {v: 1, z})');
-  let list: unknown;
-  try {
-    list = JSON.parse(inflateSync(Buffer.from(r.z, 'base64')).toString('utf8'));
-  } catch (e) {
-    throw new Error(`result does not inflate to JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (!Array.isArray(list) || list.length !== job.count) throw new Error(`expected ${job.count} rollouts, got ${Array.isArray(list) ? list.length : typeof list}`);
-  return list.map((item, k) => {
-    const id = rolloutAt(job.spec, job.agent, job.horizon, job.first + k).id;
-    const x = item as Partial<RolloutResult> | null;
-    if (!x || x.id !== id || typeof x.line !== 'string' || typeof x.steps !== 'string') throw new Error(`rollout ${k}: expected {id: "${id}", line, steps}`);
-    const rec = safeParse(x.line) as { rollout?: unknown; termination?: unknown; length?: unknown } | null;
-    if (!rec || rec.rollout !== id || !TERMINATIONS.has(rec.termination as string) || !Number.isInteger(rec.length)) throw new Error(`${id}: malformed rollout line`);
-    const steps = countSteps(x.steps, '{"rollout":' + JSON.stringify(id) + ',"t":');
-    if (steps === null) throw new Error(`${id}: a step line that is not this rollout's`);
-    if (rec.termination !== 'error' && steps !== rec.length) throw new Error(`${id}: ${steps} step lines for a rollout of length ${String(rec.length)}`);
-    return x as RolloutResult;
-  });
+  if (!r || r.v !== 2 || typeof r.key !== 'string' || !Number.isInteger(r.bytes) || typeof r.sha256 !== 'string') throw new Error('not a hotmess job result (expected {v: 2, key, bytes, sha256})');
+  return r as JobResult;
 }
 
-/** Lines in `text` (each ending in a newline and starting with `head`), or null if one does not. */
-function countSteps(text: string, head: string): number | null {
-  if (text.length > 0 && !text.endsWith('\n')) return null;
+/**
+ * Check a job's result blob against its reference and the job: the size
+ * and checksum, then exactly the job's rollouts, in order, each rollout
+ * line naming its rollout, each step line belonging to it, as many step
+ * lines as the worker counted and the rollout's length says. Counts and
+ * byte comparisons only: the step lines are not parsed. Throws a one-line
+ * reason; nothing of a malformed result is committed.
+ */
+export function decodeResult(blob: Buffer | null, ref: JobResult, job: Pick<JobData, 'spec' | 'agent' | 'horizon' | 'first' | 'count'>): RolloutResult[] {
+  if (blob === null) throw new Error(`result ${ref.key} is not in Redis (expired, or removed)`);
+  if (blob.length !== ref.bytes) throw new Error(`result is ${blob.length} bytes, the worker sent ${ref.bytes}`);
+  if (createHash('sha256').update(blob).digest('hex') !== ref.sha256) throw new Error('result checksum mismatch (SHA-256)');
+  if (blob.length < 8 || blob.readUInt32LE(0) !== MAGIC) throw new Error('not a hotmess result blob');
+  const count = blob.readUInt32LE(4);
+  if (count !== job.count) throw new Error(`expected ${job.count} rollouts, got ${count}`);
+  const out: RolloutResult[] = [];
+  let at = 8;
+  for (let k = 0; k < count; k++) {
+    const id = rolloutAt(job.spec, job.agent, job.horizon, job.first + k).id;
+    if (at + 12 > blob.length) throw new Error(`rollout ${k}: the result ends early`);
+    const stepBytes = blob.readUInt32LE(at);
+    const lines = blob.readUInt32LE(at + 4);
+    const lineBytes = blob.readUInt32LE(at + 8);
+    const stepsFrom = at + 12;
+    const lineFrom = stepsFrom + stepBytes;
+    at = lineFrom + lineBytes;
+    if (at > blob.length) throw new Error(`rollout ${k}: the result ends early`);
+    const line = blob.toString('utf8', lineFrom, at);
+    const rec = safeParse(line) as { rollout?: unknown; termination?: unknown; length?: unknown } | null;
+    if (!rec || typeof rec.rollout !== 'string') throw new Error(`rollout ${k} (${id}): malformed rollout line`);
+    if (rec.rollout !== id) throw new Error(`rollout ${k}: expected ${id}, got ${rec.rollout}`);
+    if (!TERMINATIONS.has(rec.termination as string) || !Number.isInteger(rec.length)) throw new Error(`${id}: malformed rollout line`);
+    const steps = blob.subarray(stepsFrom, lineFrom);
+    const found = countSteps(steps, Buffer.from('{"rollout":' + JSON.stringify(id) + ',"t":'));
+    if (found === null) throw new Error(`${id}: a step line that is not this rollout's`);
+    if (found !== lines) throw new Error(`${id}: ${found} step lines, the worker counted ${lines}`);
+    if (rec.termination !== 'error' && found !== rec.length) throw new Error(`${id}: ${found} step lines for a rollout of length ${String(rec.length)}`);
+    out.push({ id, line, steps });
+  }
+  if (at !== blob.length) throw new Error(`${blob.length - at} bytes after the last rollout`);
+  return out;
+}
+
+/** Lines in `bytes` (each ending in a newline and starting with `head`), or null if one does not. */
+function countSteps(bytes: Buffer, head: Buffer): number | null {
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) return null;
   let n = 0;
-  for (let at = 0; at < text.length; n++) {
-    if (!text.startsWith(head, at)) return null;
-    at = text.indexOf('\n', at) + 1;
+  for (let at = 0; at < bytes.length; n++) {
+    if (bytes.compare(head, 0, head.length, at, Math.min(at + head.length, bytes.length)) !== 0) return null;
+    at = bytes.indexOf(10, at) + 1;
   }
   return n;
 }

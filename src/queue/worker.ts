@@ -7,10 +7,11 @@
 import { resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { canonicalJson, hashString, HotmessError } from '../core/index.js';
-import { executeRollout, parseScenario, resolveScenario, TextSink, type Registry, type ResolvedScenario } from '../engine/index.js';
+import { executeRollout, parseScenario, resolveScenario, type Registry, type ResolvedScenario } from '../engine/index.js';
 import { fingerprint, fingerprintMismatch, type Fingerprint } from './fingerprint.js';
-import { encodeResult, QUEUE_NAME, rolloutAt, type JobData, type JobResult, type RolloutResult } from './jobs.js';
+import { QUEUE_NAME, RESULT_TTL_SECONDS, ResultBlob, resultKey, rolloutAt, type JobData, type JobResult } from './jobs.js';
 import { checkReachable, watchRedis, type QueueUrl } from './redis.js';
 
 export interface QueueWorkerOptions {
@@ -64,25 +65,30 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
     }
     const agent = s.agents.find((a) => a.name === d.agent);
     if (!agent) throw new Error(`job ${job.id}: agent "${d.agent}" is not in the scenario`);
-    const out: RolloutResult[] = [];
+    const out = new ResultBlob();
     let lastYield = Date.now();
     for (let k = 0; k < d.count; k++) {
       const at = rolloutAt(s.spec, agent.name, d.horizon, d.first + k);
       const planned = { id: at.id, agent, horizon: d.horizon, instance: at.instance, index: at.index, seeds: at.seeds };
-      const sink = new TextSink();
-      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink });
-      out.push({ id: at.id, line: r.line, steps: sink.text });
+      out.begin();
+      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink: out.sink });
+      out.end(r.line);
       // Scripted rollouts never wait: let the lock renewal through now and then.
       if (Date.now() - lastYield > 100) {
         await yieldToLoop();
         lastYield = Date.now();
       }
     }
+    // The blob under its own key, the reference as the return value (see jobs.ts); a re-run job writes the same bytes.
+    const { blob, result } = out.finish(resultKey(job.id!));
+    await store.set(result.key, blob, 'EX', RESULT_TTL_SECONDS);
     summary.jobs++;
     summary.rollouts += d.count;
-    return encodeResult(out);
+    return result;
   };
 
+  const store = new Redis(o.url.options);
+  store.on('error', () => undefined);
   const lockDuration = o.lockMs ?? 30_000;
   const worker = new Worker<JobData, JobResult>(QUEUE_NAME, process, {
     connection: o.url.options as ConnectionOptions,
@@ -108,8 +114,10 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
   if (lostError) {
     // No clean close without a server: cut the connections and say so.
     await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 200))]);
+    store.disconnect();
     throw lostError;
   }
   await worker.close();
+  store.disconnect();
   return summary;
 }

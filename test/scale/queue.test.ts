@@ -8,10 +8,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseScenario, resolveScenario } from '../../src/engine/index.js';
-import { decodeResult, encodeResult, fingerprint, jobId, QUEUE_NAME, type JobData } from '../../src/queue/index.js';
+import { decodeResult, encodeResult, fingerprint, jobId, QUEUE_NAME, readJobResult, type JobData, type JobResult } from '../../src/queue/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../../src/cli/version.js';
 import { hotmess } from '../helpers/cli.js';
@@ -183,17 +184,28 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
   });
 
   it('rejects a malformed result, never commits it, and runs the job again', async () => {
-    // A worker that answers garbage once, then leaves.
+    // A worker that answers garbage once (bytes that do not match their checksum), then leaves.
     let answered = 0;
-    const liar = new Worker(QUEUE_NAME, async () => (answered++ === 0 ? { v: 1, z: 'bm90IGRlZmxhdGVk' } : Promise.reject(new Error('gone'))), { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null }, autorun: true });
+    const store = new Redis(redis.port, '127.0.0.1');
+    const liar = new Worker(
+      QUEUE_NAME,
+      async (job) => {
+        if (answered++ > 0) throw new Error('gone');
+        const key = `hotmess:result:${job.id}`;
+        await store.set(key, 'garbage');
+        return { v: 2, key, bytes: 7, sha256: '0'.repeat(64) } satisfies JobResult;
+      },
+      { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null }, autorun: true },
+    );
     const out = join(tempDir(), 'run');
     const run = hotmess('run', file, '--out', out, '--queue', redis.url, ...JOB);
     await waitFor(() => answered >= 1, 60_000);
     await liar.close();
+    store.disconnect();
     await startWorker(redis.url);
     const r = await run;
     expect(r.status).toBe(0);
-    expect(problems(r.stderr).join('\n')).toMatch(/^hotmess: warning: rejected a malformed result of job hm-[0-9a-f]+ \(result does not inflate to JSON/);
+    expect(problems(r.stderr).join('\n')).toMatch(/^hotmess: warning: rejected a malformed result of job hm-[0-9a-f]+ \(result checksum mismatch \(SHA-256\)\); it is run again$/);
     expectWhole(reference, out);
   });
 
@@ -213,8 +225,10 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
     for (const [name, data, reason] of cases) {
       const job = await queue.add('rollouts', data, { jobId: jobId('forged', name), attempts: 1 });
       if (name === 'ok') {
-        const result = await job.waitUntilFinished(events, 60_000);
-        expect(decodeResult(result, data).map((x) => x.id)).toEqual(['noisy:40:0:0', 'noisy:40:0:1']);
+        const ref = readJobResult(await job.waitUntilFinished(events, 60_000));
+        const r = new Redis(redis.port, '127.0.0.1');
+        expect(decodeResult(await r.getBuffer(ref.key), ref, data).map((x) => x.id)).toEqual(['noisy:40:0:0', 'noisy:40:0:1']);
+        r.disconnect();
       } else {
         await expect(job.waitUntilFinished(events, 60_000)).rejects.toThrow(reason);
       }
@@ -253,19 +267,35 @@ describe('queue results are checked before anything is committed', () => {
     { id: 'a:3:0:1', line: line('a:3:0:1', 1), steps: step('a:3:0:1', 1) },
   ];
 
-  it('accepts exactly the job rollouts', () => {
-    expect(decodeResult(encodeResult(good), job)).toEqual(good);
-    expect(decodeResult(JSON.stringify(encodeResult(good)), job)).toEqual(good);
+  const decoded = (x: { blob: Buffer | null; result: JobResult }) => decodeResult(x.blob, x.result, job).map((r) => ({ ...r, steps: r.steps.toString('utf8') }));
+  /** A blob changed after it was made, with a checksum that matches the change (a worker that counts wrong). */
+  const rehashed = (blob: Buffer, change: (b: Buffer) => void) => {
+    const b = Buffer.from(blob);
+    change(b);
+    return { blob: b, result: { v: 2 as const, key: 'k', bytes: b.length, sha256: createHash('sha256').update(b).digest('hex') } };
+  };
+
+  it('accepts exactly the job rollouts, step bytes as they were made', () => {
+    expect(decoded(encodeResult(good))).toEqual(good);
+    expect(readJobResult(JSON.stringify(encodeResult(good).result))).toEqual(encodeResult(good).result);
   });
 
   it.each([
-    ['not a result', { hello: 1 }, /not a hotmess job result/],
     ['too few rollouts', encodeResult(good.slice(0, 1)), /expected 2 rollouts, got 1/],
-    ['another rollout', encodeResult([good[1], good[0]]), /rollout 0: expected \{id: "a:3:0:0"/],
+    ['another rollout', encodeResult([good[1], good[0]]), /rollout 0: expected a:3:0:0, got a:3:0:1/],
     ['a foreign step line', encodeResult([{ ...good[0], steps: step('a:3:0:0', 1) + step('a:3:0:1', 2) }, good[1]]), /a:3:0:0: a step line that is not this rollout's/],
     ['a missing step', encodeResult([{ ...good[0], steps: step('a:3:0:0', 1) }, good[1]]), /a:3:0:0: 1 step lines for a rollout of length 2/],
-    ['a torn rollout line', encodeResult([{ ...good[0], line: '{"rollout":"a:3:0:0"' }, good[1]]), /a:3:0:0: malformed rollout line/],
+    ['a torn rollout line', encodeResult([{ ...good[0], line: '{"rollout":"a:3:0:0"' }, good[1]]), /rollout 0 \(a:3:0:0\): malformed rollout line/],
+    ['a byte changed in transit', { ...encodeResult(good), blob: Buffer.from(encodeResult(good).blob).fill(0x41, 30, 31) }, /result checksum mismatch \(SHA-256\)/],
+    ['a short blob', { ...encodeResult(good), blob: encodeResult(good).blob.subarray(1) }, /result is \d+ bytes, the worker sent \d+/],
+    ['a blob gone from Redis', { ...encodeResult(good), blob: null }, /result hotmess:result:test is not in Redis \(expired, or removed\)/],
+    ['a step count the lines do not match', rehashed(encodeResult(good).blob, (b) => b.writeUInt32LE(3, 12)), /a:3:0:0: 2 step lines, the worker counted 3/],
+    ['bytes after the last rollout', rehashed(Buffer.concat([encodeResult(good).blob, Buffer.from('x')]), () => undefined), /1 bytes after the last rollout/],
   ])('rejects %s', (_name, raw, reason) => {
-    expect(() => decodeResult(raw, job)).toThrow(reason);
+    expect(() => decodeResult(raw.blob, raw.result, job)).toThrow(reason);
+  });
+
+  it('rejects a return value that is not a reference to a result', () => {
+    expect(() => readJobResult({ v: 1, z: 'eJw=' })).toThrow(/not a hotmess job result \(expected \{v: 2, key, bytes, sha256\}\)/);
   });
 });
