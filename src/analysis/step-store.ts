@@ -67,12 +67,54 @@ function vectorOf(v: unknown): readonly number[] | false {
   return v as number[];
 }
 
+/**
+ * Int32 key → id by open addressing, for the integer actions that dominate
+ * numeric environments: a Map keyed by numbers the scanner computed as
+ * doubles costs several times more per lookup. Keys are nonzero (0 marks an
+ * empty slot).
+ */
+class IntIds {
+  private keys = new Int32Array(64);
+  private ids = new Int32Array(64);
+  private size = 0;
+
+  private slot(key: number): number {
+    const mask = this.keys.length - 1;
+    let i = Math.imul(key, 0x9e3779b1) >>> 0 & mask;
+    while (this.keys[i] !== 0 && this.keys[i] !== key) i = (i + 1) & mask;
+    return i;
+  }
+
+  /** The id of `key`, or −1. */
+  get(key: number): number {
+    const i = this.slot(key);
+    return this.keys[i] === key ? this.ids[i] : -1;
+  }
+
+  set(key: number, id: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const i = this.slot(key);
+    this.keys[i] = key;
+    this.ids[i] = id;
+    this.size++;
+  }
+
+  private grow(): void {
+    const { keys, ids } = this;
+    this.keys = new Int32Array(keys.length * 2);
+    this.ids = new Int32Array(keys.length * 2);
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.set(keys[i], ids[i]);
+  }
+}
+
 export class GroupSteps {
   readonly rollouts: RolloutSteps[];
   /** Action ids by canonical key; string and number actions skip canonicalisation (the hot path). */
   readonly actionIds = new Map<string, number>();
   private readonly stringIds = new Map<string, number>();
   private readonly numberIds = new Map<number, number>();
+  private readonly intIds = new IntIds();
   private nextAction = 0;
   measureDim = -1;
   featureDim = -1;
@@ -123,7 +165,16 @@ export class GroupSteps {
   /** The id of an action; equal ids ⇔ equal canonical keys. */
   private actionId(action: unknown): number {
     if (typeof action === 'string') return this.idIn(this.stringIds, action);
-    if (typeof action === 'number' && Number.isFinite(action)) return this.idIn(this.numberIds, action === 0 ? 0 : action);
+    if (typeof action === 'number') {
+      // Small integers (most numeric actions) through a flat table; others (and −0, as 0) through the map.
+      if ((action | 0) === action && action !== 0) {
+        const id = this.intIds.get(action);
+        if (id >= 0) return id;
+        this.intIds.set(action, this.nextAction);
+        return this.nextAction++;
+      }
+      if (Number.isFinite(action)) return this.idIn(this.numberIds, action === 0 ? 0 : action);
+    }
     return this.idIn(this.actionIds, actionKey(action));
   }
 

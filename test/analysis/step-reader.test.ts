@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ function pick(o: Record<string, unknown>) {
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function scan(lines: string[], trailingNewline = true) {
+async function scan(lines: string[], trailingNewline = true, stats?: { fast: number; general: number; parsed: number }) {
   const dir = mkdtempSync(join(tmpdir(), 'hotmess-steps-'));
   dirs.push(dir);
   const file = join(dir, 'steps.jsonl');
@@ -24,7 +24,7 @@ async function scan(lines: string[], trailingNewline = true) {
   const torn: number[] = [];
   // The reader reuses its record: copy it, dropping absent (undefined) fields.
   const copy = (rec: object) => structuredClone(Object.fromEntries(Object.entries(rec).filter(([, v]) => v !== undefined)));
-  await readStepLines(file, (rec, line) => got.push({ rec: copy(rec), line }), (line) => torn.push(line));
+  await readStepLines(file, (rec, line) => got.push({ rec: copy(rec), line }), (line) => torn.push(line), { stats });
   return { got, torn, file };
 }
 
@@ -77,5 +77,58 @@ describe('the step-line scanner', () => {
     expect(got[119999].rec).toEqual({ rollout: `x:1:0:${119999 % 7}`, t: 120000, action: 119999 % 4, measure: [119999, -119999] });
     expect(got[120000].rec).toEqual({ rollout: 'x:1:0:0', t: 1, action: 'N' });
     expect(got[120010].line).toBe(120011);
+  });
+});
+
+/** Every line as JSON.parse reads it, restricted to the fields the analysis reads. */
+const parsedPicks = (lines: readonly string[]) => lines.map((l, i) => ({ rec: pick(JSON.parse(l)), line: i + 1 }));
+const gotPicks = (got: { rec: unknown; line: number }[]) => got.map((g) => ({ rec: pick(g.rec as Record<string, unknown>), line: g.line }));
+
+describe("the writers' layout read fast", () => {
+  const golden = join(import.meta.dirname, '..', 'golden');
+  for (const env of readdirSync(golden)) {
+    it(`reads every golden ${env} line as JSON.parse does, and by the fast path`, async () => {
+      const lines = readFileSync(join(golden, env, 'steps.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+      const stats = { fast: 0, general: 0, parsed: 0 };
+      const { got } = await scan(lines, true, stats);
+      expect(gotPicks(got)).toEqual(parsedPicks(lines));
+      // Only lines with a field after the trailing arrays (a refused action's reason, info, timing) take the general reader.
+      const later = lines.filter((l) => /"(?:illegal|invalid|replayed|text|info|timing)":/.test(l)).length;
+      expect(stats).toEqual({ fast: lines.length - later, general: later, parsed: 0 });
+      expect(stats.fast).toBeGreaterThan(lines.length / 2);
+    });
+  }
+
+  const head = '{"rollout":"a:1:0:0","t":3,"action":7,"oracle":-7,"obs":"00112233445566","state":"0a0b0c0d0e0f00","reward":1';
+  const patches = ',"patches":[{"op":"replace","path":["x"],"value":{"measure":[1],"s":"]}\\"[{"}}]';
+  const cases: [string, string, 'fast' | 'general' | 'parsed'][] = [
+    ['every trailing array', head + patches + ',"measure":[-1.5e3,2E-2,0],"target":[1,-0.25,3],"features":[123456789012345678901,5e-324,-0]}', 'fast'],
+    ['no patches', head + ',"measure":[1],"target":[2]}', 'fast'],
+    ['only features', head + patches + ',"features":[]}', 'fast'],
+    ['nothing after the reward', head + '}', 'fast'],
+    ['features before measure (not the writers\' order)', head + patches + ',"features":[1],"measure":[2]}', 'general'],
+    ['a repeated key', head + patches + ',"measure":[1],"measure":[2]}', 'general'],
+    ['a measure that is a number', head + patches + ',"measure":3.25,"target":3}', 'general'],
+    ['a key after features', head + patches + ',"features":[1],"replayed":true}', 'general'],
+    ['blanks inside an array', head + patches + ',"measure":[ 1, 2 ]}', 'general'],
+    ['an array of arrays', head + patches + ',"target":[1,[2]]}', 'general'],
+    ['an id with an escape', '{"rollout":"a\\"b","t":1,"action":1}', 'general'],
+    ['a string action with an escape', '{"rollout":"a","t":1,"action":"x\\ny","oracle":"\\u00e9"}', 'fast'],
+    ['an object action', '{"rollout":"a","t":1,"action":{"b":[1,2],"a":"x"},"oracle":{"a":"x"},"patches":[]}', 'fast'],
+  ];
+  for (const [name, line, path] of cases) {
+    it(`${name}: the same fields as JSON.parse (${path})`, async () => {
+      const stats = { fast: 0, general: 0, parsed: 0 };
+      // A second line: the last line of a file always goes to the full reader (it may be torn).
+      const { got } = await scan([line, line], true, stats);
+      expect(gotPicks(got)).toEqual(parsedPicks([line, line]));
+      expect(stats[path]).toBe(2);
+    });
+  }
+
+  it('still refuses a corrupt line the fast path would otherwise reach', async () => {
+    await expect(scan([head + ',"patches":[{"op":"replace"}' + ',"measure":[1]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
+    await expect(scan([head + patches + ',"measure":[1,]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
+    await expect(scan([head + patches + ',"measure":[1e]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
   });
 });
