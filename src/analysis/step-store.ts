@@ -5,7 +5,7 @@
  * flat Float64Arrays. Memory is O(steps of the group); a group is released as
  * soon as its last rollout's steps are in.
  */
-import { HotmessError, actionKey, hashString } from '../core/index.js';
+import { HotmessError, IntTable, actionKey, hashString } from '../core/index.js';
 
 /** The fields of a step line the analysis reads. */
 export interface StepLine {
@@ -67,54 +67,13 @@ function vectorOf(v: unknown): readonly number[] | false {
   return v as number[];
 }
 
-/**
- * Int32 key → id by open addressing, for the integer actions that dominate
- * numeric environments: a Map keyed by numbers the scanner computed as
- * doubles costs several times more per lookup. Keys are nonzero (0 marks an
- * empty slot).
- */
-class IntIds {
-  private keys = new Int32Array(64);
-  private ids = new Int32Array(64);
-  private size = 0;
-
-  private slot(key: number): number {
-    const mask = this.keys.length - 1;
-    let i = Math.imul(key, 0x9e3779b1) >>> 0 & mask;
-    while (this.keys[i] !== 0 && this.keys[i] !== key) i = (i + 1) & mask;
-    return i;
-  }
-
-  /** The id of `key`, or −1. */
-  get(key: number): number {
-    const i = this.slot(key);
-    return this.keys[i] === key ? this.ids[i] : -1;
-  }
-
-  set(key: number, id: number): void {
-    if ((this.size + 1) * 2 > this.keys.length) this.grow();
-    const i = this.slot(key);
-    this.keys[i] = key;
-    this.ids[i] = id;
-    this.size++;
-  }
-
-  private grow(): void {
-    const { keys, ids } = this;
-    this.keys = new Int32Array(keys.length * 2);
-    this.ids = new Int32Array(keys.length * 2);
-    this.size = 0;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.set(keys[i], ids[i]);
-  }
-}
-
 export class GroupSteps {
   readonly rollouts: RolloutSteps[];
   /** Action ids by canonical key; string and number actions skip canonicalisation (the hot path). */
   readonly actionIds = new Map<string, number>();
   private readonly stringIds = new Map<string, number>();
   private readonly numberIds = new Map<number, number>();
-  private readonly intIds = new IntIds();
+  private readonly intIds = new IntTable();
   private nextAction = 0;
   measureDim = -1;
   featureDim = -1;

@@ -9,3 +9,4 @@ export * from './scripted.js';
 export * from './durable.js';
 export * from './json-fast.js';
 export * from './invocation.js';
+export * from './int-table.js';

@@ -6,24 +6,172 @@
  * when they start with the writer's `{"rollout":"…"` prefix; the id bytes
  * are compared in place with the previous line's, so a million lines scan
  * at disk speed. Other lines (other writers) are parsed to find their id.
+ *
+ * With `actions`, the same pass also keeps each rollout's action per step,
+ * interned by canonical key (the replay index caches where each group first
+ * diverges from them), read from the bytes as `t` and `action` follow the id.
  */
-import { HotmessError } from '../core/index.js';
+import { canonicalJson, HotmessError, IntTable } from '../core/index.js';
 import { forEachLine, forEachLineSync } from './lines.js';
+
+/**
+ * A rollout's actions by step as the replay's lanes hold them: `actions[t−1]`
+ * is an interned canonical key, GAP for a step without a line. A line whose
+ * t does not continue the lane starts it over (an earlier attempt), as
+ * replay does. `bad` when a line gave no usable t or action: the lane is
+ * then left to the full reader.
+ */
+export interface LaneActions {
+  len: number;
+  actions: Int32Array;
+  bad: boolean;
+}
+
+/** The id of a step the log has no line for (a gap): shared, so gaps never diverge. */
+export const GAP = -2;
 
 export interface StepScan {
   /** Rollout id → flat [start, end, lines, start, end, lines, …] byte ranges. */
   readonly ranges: Map<string, number[]>;
+  /** With `actions`: rollout id → its actions by step. */
+  readonly lanes: Map<string, LaneActions>;
   readonly lines: number;
   /** A final line without newline that is not JSON (a crash mid-write): skipped. */
   readonly tornLines: number;
 }
 
+export interface ScanOptions {
+  readonly onProgress?: (bytes: number) => void;
+  /** Also keep every rollout's actions (StepScan.lanes). */
+  readonly actions?: boolean;
+}
+
 const PREFIX = Buffer.from('{"rollout":"');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const T_KEY = Buffer.from(',"t":');
+const ACTION_KEY = Buffer.from(',"action":');
 
-export async function scanSteps(file: string, onProgress?: (bytes: number) => void): Promise<StepScan> {
+/** Whether `key` starts at b[p] (a byte past the line is a newline or undefined: never a key byte). */
+function at(b: Buffer, p: number, key: Buffer): boolean {
+  for (let i = 0; i < key.length; i++) if (b[p + i] !== key[i]) return false;
+  return true;
+}
+
+/** Index just past the JSON value starting at b[p] (strings skipped, brackets matched), or −1. */
+function valueEnd(b: Buffer, p: number, end: number): number {
+  const c = b[p];
+  if (c === QUOTE) return stringEnd(b, p, end);
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0;
+    while (p < end) {
+      const d = b[p];
+      if (d === QUOTE) {
+        p = stringEnd(b, p, end);
+        if (p < 0) return -1;
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if ((d === 0x7d || d === 0x5d) && --depth === 0) return p + 1;
+      p++;
+    }
+    return -1;
+  }
+  let q = p;
+  while (q < end && b[q] !== 0x2c && b[q] !== 0x7d && b[q] !== 0x5d) q++;
+  return q > p ? q : -1;
+}
+
+/** Index just past the string whose opening quote is at b[p], or −1. */
+function stringEnd(b: Buffer, p: number, end: number): number {
+  p++;
+  while (p < end) {
+    const c = b[p];
+    if (c === QUOTE) return p + 1;
+    p += c === BACKSLASH ? 2 : 1;
+  }
+  return -1;
+}
+
+/** The int32 written as b[s..e) in JSON's plain form (no leading zero, no fraction or exponent); 0 when it is not one (or is 0). */
+function plainInt(b: Buffer, s: number, e: number): number {
+  const neg = b[s] === 0x2d;
+  let p = neg ? s + 1 : s;
+  if (p >= e || e - p > 9 || b[p] === 0x30) return 0;
+  let v = 0;
+  for (; p < e; p++) {
+    const d = b[p] - 0x30;
+    if (d < 0 || d > 9) return 0;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
+/** Canonical action keys → ids, reached from a line's raw action text or a parsed value. */
+class ActionIds {
+  private readonly byKey = new Map<string, number>();
+  private readonly byRaw = new Map<string, number>();
+  /** Nonzero int32 actions by value: their canonical key is their decimal text, so they need no text at all. */
+  private readonly ints = new IntTable();
+  private next = 0;
+
+  /** The id of a canonical key. */
+  id(key: string): number {
+    if (PLAIN_INT.test(key)) return this.int(Number(key));
+    let id = this.byKey.get(key);
+    if (id === undefined) this.byKey.set(key, (id = this.next++));
+    return id;
+  }
+
+  private int(n: number): number {
+    let id = this.ints.get(n);
+    if (id < 0) this.ints.set(n, (id = this.next++));
+    return id;
+  }
+
+  /** The id of an action from its raw JSON text b[s..e) (latin1 keys the bytes one to one); −1 when it is not JSON. */
+  raw(b: Buffer, s: number, e: number): number {
+    const n = plainInt(b, s, e);
+    if (n !== 0) return this.int(n);
+    const raw = b.toString('latin1', s, e);
+    let id = this.byRaw.get(raw);
+    if (id === undefined) {
+      try {
+        id = this.id(canonicalJson(JSON.parse(b.toString('utf8', s, e))));
+      } catch {
+        return -1;
+      }
+      this.byRaw.set(raw, id);
+    }
+    return id;
+  }
+}
+
+/** What `plainInt` reads, as text: a nonzero integer of at most 9 digits. */
+const PLAIN_INT = /^-?[1-9]\d{0,8}$/;
+
+/** Add step t with action id `a` to a lane: replay's rules (a gap is GAP; t not after the last step starts the lane over). */
+function addStep(lane: LaneActions, t: number, a: number): void {
+  if (!Number.isSafeInteger(t) || t < 1 || a < 0) {
+    lane.bad = true;
+    return;
+  }
+  if (t <= lane.len) lane.len = 0;
+  if (lane.actions.length < t) {
+    const bigger = new Int32Array(Math.max(t, lane.actions.length * 2));
+    bigger.set(lane.actions.subarray(0, lane.len));
+    lane.actions = bigger;
+  }
+  for (let g = lane.len; g < t - 1; g++) lane.actions[g] = GAP;
+  lane.actions[t - 1] = a;
+  lane.len = t;
+}
+
+export async function scanSteps(file: string, opts: ScanOptions = {}): Promise<StepScan> {
   const ranges = new Map<string, number[]>();
+  const lanes = new Map<string, LaneActions>();
+  const ids = opts.actions ? new ActionIds() : null;
+  let lane: LaneActions | null = null;
   let torn = 0;
   // The run being extended: its id bytes and its triple inside `ranges`.
   let curId = Buffer.alloc(0);
@@ -41,6 +189,39 @@ export async function scanSteps(file: string, onProgress?: (bytes: number) => vo
     cur = list;
     curAt = list.length - 3;
     curId = Buffer.from(idBytes);
+    if (ids) {
+      lane = lanes.get(id) ?? null;
+      if (!lane) lanes.set(id, (lane = { len: 0, actions: new Int32Array(1024), bad: false }));
+    }
+  };
+
+  /** The t and action of a line in the writers' layout, from the bytes after the id's closing quote at q; false when it is laid out otherwise. */
+  const takeFast = (view: Buffer, q: number, e: number): boolean => {
+    let p = q + 1;
+    if (!at(view, p, T_KEY)) return false;
+    p += T_KEY.length;
+    let t = 0;
+    const digits = p;
+    while (p < e && view[p] >= 0x30 && view[p] <= 0x39) t = t * 10 + (view[p++] - 0x30);
+    if (p === digits || p - digits > 15 || !at(view, p, ACTION_KEY)) return false;
+    p += ACTION_KEY.length;
+    const aEnd = valueEnd(view, p, e);
+    if (aEnd < 0) return false;
+    addStep(lane!, t, ids!.raw(view, p, aEnd));
+    return true;
+  };
+  /** The t and action of a parsed line. */
+  const takeParsed = (rec: unknown) => {
+    const r = rec as { t?: unknown; action?: unknown } | null;
+    addStep(lane!, typeof r?.t === 'number' ? r.t : NaN, r?.action === undefined ? -1 : ids!.id(canonicalJson(r.action)));
+  };
+  const takeLine = (view: Buffer, q: number, s: number, e: number) => {
+    if (takeFast(view, q, e)) return;
+    try {
+      takeParsed(JSON.parse(view.toString('utf8', s, e)));
+    } catch {
+      lane!.bad = true;
+    }
   };
 
   const lines = await forEachLine(
@@ -49,23 +230,22 @@ export async function scanSteps(file: string, onProgress?: (bytes: number) => vo
       if (e === s) return;
       const end = start + (e - s) + (last ? 0 : 1);
       const idStart = s + PREFIX.length;
-      if (e > idStart && view.compare(PREFIX, 0, PREFIX.length, s, idStart) === 0) {
+      if (e > idStart && at(view, s, PREFIX)) {
         // The id's closing quote; an escape inside the id sends the line to the parser.
         let q = idStart;
         while (q < e && view[q] !== QUOTE && view[q] !== BACKSLASH) q++;
         if (q < e && view[q] === QUOTE) {
-          if (cur !== null && q - idStart === curId.length && view.compare(curId, 0, curId.length, idStart, q) === 0 && cur[curAt + 1] === start) {
+          if (cur !== null && q - idStart === curId.length && at(view, idStart, curId) && cur[curAt + 1] === start) {
+            // A torn final line (a crash mid-write) is skipped.
+            if (last && !isJson(view, s, e)) return void torn++;
             cur[curAt + 1] = end;
             cur[curAt + 2]++;
-            if (!last || isJson(view, s, e)) return;
-            // A torn final line of the current rollout: undo.
-            cur[curAt + 1] = start;
-            cur[curAt + 2]--;
-            torn++;
+            if (ids) takeLine(view, q, s, e);
             return;
           }
           if (last && !isJson(view, s, e)) return void torn++;
           startRun(view.toString('utf8', idStart, q), view.subarray(idStart, q), start, end);
+          if (ids) takeLine(view, q, s, e);
           return;
         }
       }
@@ -79,10 +259,11 @@ export async function scanSteps(file: string, onProgress?: (bytes: number) => vo
       const id = (rec as { rollout?: unknown } | null)?.rollout;
       if (typeof id !== 'string') throw new HotmessError('log', `${file}:${lineNo}: a step line needs a string "rollout"`);
       startRun(id, Buffer.from(id), start, end);
+      if (ids) takeParsed(rec);
     },
-    { onProgress },
+    { onProgress: opts.onProgress },
   );
-  return { ranges, lines, tornLines: torn };
+  return { ranges, lanes, lines, tornLines: torn };
 }
 
 function isJson(view: Buffer, s: number, e: number): boolean {

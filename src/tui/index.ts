@@ -7,7 +7,7 @@ export { ReplayModel, type ReplayOptions, type StepView, type ObservationView } 
 export { openIndex, INDEX_FILE, type RunIndex, type IndexedRollout } from './model/run-index.js';
 export { groupRollouts, type GroupRef, type Cell } from './model/groups.js';
 export { loadGroup, type GroupData, type Lane } from './model/group-data.js';
-export { analyseLanes, nextDivergence, type Divergence } from './model/lanes.js';
+export { analyseLanes, firstDivergence, nextDivergence, type Divergence } from './model/lanes.js';
 export { describePatches } from './model/patches.js';
 export { sparkline, actionLabel } from './model/format.js';
 export { loadAnalysis, overviewRows, type OverviewRow, type AnalysisState } from './model/overview.js';

@@ -25,8 +25,10 @@ export interface PlainOptions {
 }
 
 /** `first divergence at t=<k>`, `no divergence`, or, when no rollout ran to an end, `all rollouts errored`. */
-export const divergenceLine = (g: GroupData): string =>
-  allErrored(g) ? 'all rollouts errored' : g.divergence.first === null ? 'no divergence' : `first divergence at t=${g.divergence.first}`;
+export const divergenceLine = (g: GroupData): string => divergenceText(allErrored(g), g.divergence.first);
+
+const divergenceText = (allErrored: boolean, first: number | null): string =>
+  allErrored ? 'all rollouts errored' : first === null ? 'no divergence' : `first divergence at t=${first}`;
 
 export async function renderPlain(model: ReplayModel, opts: PlainOptions, write: (text: string) => void): Promise<void> {
   const m = model.manifest;
@@ -62,10 +64,12 @@ async function renderRun(model: ReplayModel, write: (text: string) => void): Pro
     sparkline(r.survival, 24) || '—',
   ]);
   write(renderColumns(['agent', 'H', 'groups×N', 'failed', 'errored', 'incoherence', 'bias²', 'variance', 'survival S(t)'], rows) + '\n\n');
+  // From the index: the summary reads no step line.
   for (const ref of model.groups) {
-    const g = await model.group(ref.key);
-    const err = g.lanes.filter(errored).length;
-    write(`${ref.key}  ${ref.members.length} rollouts${err > 0 && err < g.lanes.length ? ` (${err} errored, not compared)` : ''}  ${divergenceLine(g)}\n`);
+    const n = ref.members.length;
+    const err = ref.members.filter((m) => m.termination === 'error').length;
+    const first = await model.firstDivergence(ref.key);
+    write(`${ref.key}  ${n} rollouts${err > 0 && err < n ? ` (${err} errored, not compared)` : ''}  ${divergenceText(n > 0 && err === n, first)}\n`);
   }
   write(`\n(--group AGENT:HORIZON:INSTANCE shows one group's lanes)\n`);
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Key } from 'ink';
-import { analyseLanes, describePatches, nextDivergence, sparkline } from '../../src/tui/index.js';
+import { analyseLanes, describePatches, firstDivergence, nextDivergence, sparkline } from '../../src/tui/index.js';
 import { cellAt, cellMarks, stepAxis } from '../../src/tui/model/cells.js';
 import type { GroupData, Lane } from '../../src/tui/model/group-data.js';
 import type { IndexedRollout } from '../../src/tui/model/run-index.js';
@@ -218,5 +218,30 @@ describe('actions for reading', () => {
     expect(actionText({ tool: 'think' }, 40)).toBe('think()');
     expect(actionText({ from: 'A', to: 'C' }, 40)).toBe('{"from":"A","to":"C"}');
     expect(actionText('N', 40)).toBe('"N"');
+  });
+});
+
+describe('firstDivergence', () => {
+  it('is the first step where S(t) < 1, by hand and as analyseLanes finds it on seeded random lanes', () => {
+    const lanes = (seqs: number[][]) => seqs.map((s) => ({ len: s.length, actions: Int32Array.from(s) }));
+    expect(firstDivergence(lanes([[1, 2, 3], [1, 2, 4]]))).toBe(3);
+    // A rollout that ends while another goes on diverges (END is an action of its own); ending together does not.
+    expect(firstDivergence(lanes([[1, 2], [1, 2, 3]]))).toBe(3);
+    expect(firstDivergence(lanes([[1, 2], [1, 2]]))).toBeNull();
+    expect(firstDivergence(lanes([[1, 2]]))).toBeNull();
+    expect(firstDivergence([])).toBeNull();
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let k = 0; k < 300; k++) {
+      const n = 1 + rand(5);
+      const base = Array.from({ length: 1 + rand(12) }, () => rand(3));
+      const seqs = Array.from({ length: n }, () => {
+        const s = base.slice(0, base.length - rand(3));
+        if (rand(3) === 0 && s.length > 0) s[rand(s.length)] = rand(3);
+        return s;
+      });
+      const T = Math.max(...seqs.map((s) => s.length));
+      expect(firstDivergence(lanes(seqs))).toBe(analyseLanes(lanes(seqs), 3, T).first);
+    }
   });
 });

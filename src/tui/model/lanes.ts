@@ -62,6 +62,27 @@ export function analyseLanes(lanes: readonly LaneActions[], actionIds: number, T
   return { modal, classes, steps, first: steps.length > 0 ? steps[0] : null };
 }
 
+/**
+ * `analyseLanes(...).first` without the rest: before the first divergence
+ * every rollout shares one prefix, so it is the first step whose actions
+ * (END for an ended rollout) are not all equal. Stops there: O(N × first).
+ */
+export function firstDivergence(lanes: readonly LaneActions[]): number | null {
+  const n = lanes.length;
+  if (n < 2) return null;
+  let T = 0;
+  for (const l of lanes) if (l.len > T) T = l.len;
+  for (let t = 1; t <= T; t++) {
+    const l0 = lanes[0];
+    const a = l0.len >= t ? l0.actions[t - 1] : END;
+    for (let r = 1; r < n; r++) {
+      const l = lanes[r];
+      if ((l.len >= t ? l.actions[t - 1] : END) !== a) return t;
+    }
+  }
+  return null;
+}
+
 /** How a cell compares with the group's modal action and with the oracle. */
 export interface CellClass {
   readonly modal: boolean;

@@ -116,6 +116,15 @@ export class ReplayModel {
     return p;
   }
 
+  /**
+   * Where a group's rollouts first diverge: from the index when it holds
+   * the group (no step is read), else from its loaded lanes.
+   */
+  async firstDivergence(key: string): Promise<number | null> {
+    const cached = this.index.divergence[key];
+    return cached !== undefined ? cached : (await this.group(key)).divergence.first;
+  }
+
   /** The logged record of step t of a lane, read by offset; null when the lane has no step t. */
   readStep(lane: Lane, t: number): StepRecord | null {
     if (t < 1 || t > lane.len || lane.sizes[t - 1] === 0) return null;

@@ -1,19 +1,24 @@
 /**
  * The replay index of a run directory: every committed rollout with its
  * outcome and the byte ranges of its step lines, so replay reads one
- * group's lines by offset instead of the whole log. Built in one streaming
- * pass and cached in RUN/.replay-index.json; the cache is used only while
- * steps.jsonl and rollouts.jsonl keep the size and mtime it records.
+ * group's lines by offset instead of the whole log, and where each group's
+ * rollouts first diverge, so the run's summary reads no step at all. Built
+ * in one streaming pass and cached in RUN/.replay-index.json; the cache is
+ * used only while steps.jsonl and rollouts.jsonl keep the size and mtime it
+ * records, and only when written by this index version (an older one is
+ * rebuilt, never read).
  */
 import { existsSync, renameSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, HotmessError } from '../../core/index.js';
-import { FILES, forEachRollout, scanSteps, TerminationSchema } from '../../log/index.js';
+import { FILES, forEachRollout, groupId, scanSteps, TerminationSchema, type LaneActions } from '../../log/index.js';
 import { argmax } from '../../metrics/index.js';
+import { firstDivergence } from './lanes.js';
 
 export const INDEX_FILE = '.replay-index.json';
-const INDEX_VERSION = 1;
+/** 2: adds `divergence`. A version-1 cache lacks it and is rebuilt. */
+export const INDEX_VERSION = 2;
 
 const Stamp = z.object({ size: z.number(), mtimeMs: z.number() });
 type Stamp = z.infer<typeof Stamp>;
@@ -46,6 +51,12 @@ const RunIndexSchema = z.object({
   orphanLines: z.number(),
   tornLines: z.number(),
   rollouts: z.array(IndexedRolloutSchema),
+  /**
+   * Group key → the first step where its rollouts (not those ending in
+   * error) diverge, null when they never do. A group is absent when a step
+   * line of it could not be read from the bytes: replay then reads it.
+   */
+  divergence: z.record(z.string(), z.number().int().positive().nullable()),
 });
 export type RunIndex = z.infer<typeof RunIndexSchema>;
 
@@ -142,7 +153,7 @@ async function buildIndex(dir: string, stamps: RunIndex['stamps'], onProgress?: 
     { onTorn: () => void torn++ },
   );
   const total = stamps.steps.size;
-  const scan = await scanSteps(join(dir, FILES.steps), onProgress ? (b) => onProgress(b, total) : undefined);
+  const scan = await scanSteps(join(dir, FILES.steps), { onProgress: onProgress ? (b) => onProgress(b, total) : undefined, actions: true });
   let orphans = 0;
   for (const [id, ranges] of scan.ranges) {
     const r = byId.get(id);
@@ -155,14 +166,35 @@ async function buildIndex(dir: string, stamps: RunIndex['stamps'], onProgress?: 
     r.ranges = ranges;
     r.steps = lines;
   }
+  const rollouts = [...byId.values()];
   return {
     version: INDEX_VERSION,
     stamps,
     stepLines: scan.lines,
     orphanLines: orphans,
     tornLines: torn + scan.tornLines,
-    rollouts: [...byId.values()],
+    rollouts,
+    divergence: divergenceByGroup(rollouts, scan.lanes),
   };
+}
+
+/** Each group's first divergence from the scanned lanes, as replay's lanes give it; groups with an unreadable lane are left out. */
+function divergenceByGroup(rollouts: readonly IndexedRollout[], lanes: ReadonlyMap<string, LaneActions>): Record<string, number | null> {
+  const EMPTY: LaneActions = { len: 0, actions: new Int32Array(0), bad: false };
+  const groups = new Map<string, LaneActions[] | null>();
+  for (const r of rollouts) {
+    const key = groupId(r.agent, r.horizon, r.instance);
+    if (!groups.has(key)) groups.set(key, []);
+    // As in replay, rollouts that ended in error are shown, never compared.
+    if (r.termination === 'error') continue;
+    const lane = lanes.get(r.id) ?? EMPTY;
+    const list = groups.get(key)!;
+    if (lane.bad || list === null) groups.set(key, null);
+    else list.push(lane);
+  }
+  const out: Record<string, number | null> = {};
+  for (const [key, list] of groups) if (list !== null) out[key] = firstDivergence(list);
+  return out;
 }
 
 /** The analysis's rule: the logged flag, else the answer equals the target's. */
