@@ -57,8 +57,7 @@ function bareLoop(s: ResolvedScenario, dir: string): number {
     session.agent = buildAgent(session, planned, REGISTRY, s.env.name);
     while (session.t < session.horizon && !session.terminated && session.failure === null) {
       session.observe();
-      session.decideSync();
-      session.actAndRecord();
+      session.actAndRecord(session.decideSync());
     }
     steps += session.t;
     writer.commit(sink, JSON.stringify({ rollout: planned.id, length: session.t, outcome: session.outcome().outcome }));

@@ -3,7 +3,7 @@
  * rollout machine, and produce the rollout record. Failures of the agent or
  * environment end the rollout in `error`; they never escape.
  */
-import { HotmessError, type Agent, type AgentContext, type AgentServices, type AnyEnvironment, type Action } from '../core/index.js';
+import { HotmessError, type Agent, type AgentContext, type AgentServices, type AnyEnvironment, type Action, type Json, type Outcome, type RolloutSeeds } from '../core/index.js';
 import { RolloutSession, type StepSink } from './session.js';
 import type { InstanceCache } from './instances.js';
 import { runRollout, type RolloutEnd } from './rollout.js';
@@ -64,10 +64,68 @@ function usesHistory(def: PlannedRollout['agent']['def'], params: unknown): bool
   return typeof u === 'function' ? u(params) : u;
 }
 
+/**
+ * A rollout line as the engine writes it: a union on how the rollout ended,
+ * with the keys in the order the log has always had them (the golden logs
+ * pin it). Readers parse it with the log layer's `RolloutRecordSchema`.
+ */
+export type RolloutLine = RolloutHead & RolloutEnding & RolloutTail;
+
+interface RolloutHead {
+  readonly rollout: string;
+  readonly agent: string;
+  readonly horizon: number;
+  readonly instance: number;
+  readonly index: number;
+  readonly seeds: RolloutSeeds;
+  readonly length: number;
+}
+
+/** How it ended: an outcome for a finished rollout, a message and no outcome for a failed one. */
+type RolloutEnding =
+  | { readonly termination: 'terminated' | 'truncated'; readonly outcome: Outcome; readonly outcomes?: Record<string, Outcome> }
+  | { readonly termination: 'error'; readonly error: string; readonly outcome: null };
+
+interface RolloutTail {
+  readonly return: number;
+  readonly info?: Readonly<Record<string, Json>>;
+  /** A fork's continuation: the steps replayed from the source log. */
+  readonly forkedAt?: number;
+  readonly timing: { readonly ms: number };
+}
+
+type Coordinates = Pick<PlannedRollout, 'id' | 'agent' | 'horizon' | 'instance' | 'index' | 'seeds'>;
+
+const headOf = (p: Coordinates, length: number): RolloutHead => ({ rollout: p.id, agent: p.agent.name, horizon: p.horizon, instance: p.instance, index: p.index, seeds: p.seeds, length });
+
+const failed = (error: string): RolloutEnding => ({ termination: 'error', error, outcome: null });
+
 /** The rollout line of a rollout that could not run at all (e.g. its worker process kept dying). */
-export function errorRolloutLine(planned: Pick<PlannedRollout, 'id' | 'agent' | 'horizon' | 'instance' | 'index' | 'seeds'>, error: string): string {
-  const { id, agent, horizon, instance, index, seeds } = planned;
-  return JSON.stringify({ rollout: id, agent: agent.name, horizon, instance, index, seeds, length: 0, termination: 'error', error, outcome: null, return: 0, timing: { ms: 0 } });
+export function errorRolloutLine(planned: Coordinates, error: string): string {
+  const line: RolloutLine = { ...headOf(planned, 0), ...failed(error), return: 0, timing: { ms: 0 } };
+  return JSON.stringify(line);
+}
+
+/** How the session ended, with its outcome; an outcome that throws fails the rollout. */
+function endingOf(session: RolloutSession | null, end: RolloutEnd): RolloutEnding {
+  if (end.termination === 'error') return failed(end.error);
+  if (session === null) return failed('no session');
+  try {
+    const { outcome, outcomes } = session.outcome();
+    return outcomes ? { termination: end.termination, outcome, outcomes } : { termination: end.termination, outcome };
+  } catch (e) {
+    return failed(`outcome: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** The agent's totals for the rollout line; best effort, a finished rollout is never failed over them. */
+function agentInfo(session: RolloutSession | null): Pick<RolloutTail, 'info'> {
+  try {
+    const info = session?.agent?.summary?.()?.info;
+    return info ? { info } : {};
+  } catch {
+    return {};
+  }
 }
 
 export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult> {
@@ -96,39 +154,14 @@ export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult
     const agent = session?.agent;
     if (agent?.async && agent.close) await agent.close().catch(() => undefined);
   }
-  const record: Record<string, unknown> = {
-    rollout: planned.id,
-    agent: planned.agent.name,
-    horizon: planned.horizon,
-    instance: planned.instance,
-    index: planned.index,
-    seeds: planned.seeds,
-    length: session?.t ?? 0,
-    termination: end.termination,
+  const ending = endingOf(session, end);
+  const record: RolloutLine = {
+    ...headOf(planned, session?.t ?? 0),
+    ...ending,
+    return: session?.totalReward ?? 0,
+    ...agentInfo(session),
+    ...(input.prefix !== undefined ? { forkedAt: input.prefix.length } : {}),
+    timing: { ms: Date.now() - started },
   };
-  if (end.termination === 'error') {
-    record.error = end.error;
-    record.outcome = null;
-  } else if (session) {
-    try {
-      const { outcome, outcomes } = session.outcome();
-      record.outcome = outcome;
-      if (outcomes) record.outcomes = outcomes;
-    } catch (e) {
-      end = { termination: 'error', error: `outcome: ${e instanceof Error ? e.message : String(e)}` };
-      record.termination = 'error';
-      record.error = end.error;
-      record.outcome = null;
-    }
-  }
-  record.return = session?.totalReward ?? 0;
-  try {
-    const summary = session?.agent?.summary?.();
-    if (summary?.info) record.info = summary.info;
-  } catch {
-    // Totals are best effort: a finished rollout is never failed over them.
-  }
-  if (input.prefix !== undefined) record.forkedAt = input.prefix.length;
-  record.timing = { ms: Date.now() - started };
-  return { end, line: JSON.stringify(record) };
+  return { end: ending.termination === 'error' ? { termination: 'error', error: ending.error } : end, line: JSON.stringify(record) };
 }

@@ -5,7 +5,7 @@
  * a one-line HotmessError naming the run, rollout or step.
  */
 import { join } from 'node:path';
-import { checkAction, createRng, HotmessError, type Action } from '../core/index.js';
+import { createRng, stateAfter, HotmessError, type Action } from '../core/index.js';
 import { FILES, forEachRollout, forEachStepOf, readManifest, type RolloutRecord } from '../log/index.js';
 import type { Registry } from './registry.js';
 import type { ResolvedAgent, ResolvedScenario } from './scenario.js';
@@ -63,10 +63,7 @@ function verifyReplay(run: string, s: ResolvedScenario, record: RolloutRecord, e
   const env = s.env;
   let state = env.reset(s.envParams, record.horizon, createRng(envSeed));
   for (const step of steps) {
-    if (checkAction(env.actions(state), step.action) === null) {
-      const r = env.step(state, step.action);
-      if (r.kind === 'ok') state = r.state;
-    }
+    state = stateAfter(env, state, step.action);
     const hash = env.hash(state);
     if (step.state !== undefined && hash !== step.state)
       throw new HotmessError('log', `${run}: replaying "${record.rollout}" diverges from its log at step ${step.t} (state ${hash} ≠ logged ${step.state}); the environment or its params changed since the run`);

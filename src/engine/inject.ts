@@ -11,7 +11,7 @@
  * continuation gets its own injection, seeded by
  * derive(seed, "inject", rollout, K, index). Pure given its inputs.
  */
-import { actionKey, checkAction, createRng, deriveSeed, HotmessError, type Action, type AnyEnvironment, type Rng } from '../core/index.js';
+import { actionKey, checkAction, createRng, deriveSeed, HotmessError, stateAfter, type Action, type AnyEnvironment, type Rng } from '../core/index.js';
 import type { ForkSource } from './fork-source.js';
 
 /** A legal action other than `correct`, or null when there is none. */
@@ -54,10 +54,8 @@ export function injectErrors(src: ForkSource, rate: number, index: number): Inje
     } else if (loggedRight) action = oracle;
     else action = checkAction(env.actions(state), logged) === null && actionKey(logged) !== actionKey(oracle) ? logged : (wrongLegal(env, state, oracle, rng) ?? oracle);
     actions.push(action);
-    const r = env.step(state, action);
-    if (r.kind === 'ok') state = r.state;
-    const o = env.step(original, logged);
-    if (o.kind === 'ok') original = o.state;
+    state = stateAfter(env, state, action);
+    original = stateAfter(env, original, logged);
   }
   return { actions, injected };
 }

@@ -3,14 +3,21 @@
  *
  *   ready ─STEP→ observing → deciding → acting (records) → ready …
  *
- * ending in exactly one of three final states: `terminated` (the
- * environment reached an end state), `truncated` (the horizon was reached;
- * applied here and nowhere else) or `error` (an infrastructure failure, with
- * a message). Synchronous agents run whole steps inside one transition, so
- * a scripted rollout runs to completion without a single promise; async
- * agents are invoked as promise actors and can be aborted.
+ * ending in exactly one of three end states: `terminated` (the environment
+ * reached an end state), `truncated` (the horizon was reached; applied here
+ * and nowhere else) or `error` (an infrastructure failure, with a message).
+ * The machine's context carries where the rollout stands (steps taken, ended
+ * or failed, the pending decision); the guards decide on it alone.
+ * Synchronous agents run whole steps inside one transition, a burst at a
+ * time, so a scripted rollout runs to completion without a single promise;
+ * async agents are invoked as promise actors and can be aborted.
+ *
+ * An actor is reused: from an end state, LOAD starts the next rollout. A
+ * fresh actor costs tens of microseconds (its system, mailbox and initial
+ * snapshot), as much as a short scripted rollout's steps, while an event costs
+ * a few; so each rollout slot keeps its actor and sends LOAD instead.
  */
-import { createActor, fromPromise, setup, assign, type ActorRefFrom } from 'xstate';
+import { createActor, fromPromise, setup, assign, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import type { Action } from '../core/index.js';
 import type { RolloutSession } from './session.js';
 
@@ -19,58 +26,71 @@ export type RolloutEnd =
   | { readonly termination: 'truncated' }
   | { readonly termination: 'error'; readonly error: string };
 
-interface Context {
+/** Where a rollout stands after an event: all the machine's guards read. */
+export interface RolloutContext {
+  /** The effects (environment, agent, log sink) of the rollout being run. */
   readonly session: RolloutSession;
+  /** Steps taken. */
+  readonly t: number;
+  /** The environment reached an end state. */
+  readonly terminated: boolean;
+  /** Why the rollout failed, once it has. */
+  readonly failure: string | null;
+  /** An async agent's decision, from the `decide` actor until it is acted on. */
+  readonly decision: Action | undefined;
 }
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** The context of `session` as it stands now (after the effects of an event). */
+const standing = (session: RolloutSession): RolloutContext => ({ session, t: session.t, terminated: session.terminated, failure: session.failure, decision: undefined });
+
 /**
  * Synchronous steps run per STEP event. Each event is one bounded xstate
  * macrostep; running a burst of scripted steps per event keeps the actor's
- * bookkeeping (about 10 µs per event) off the per-step hot path. Scripted
+ * bookkeeping (a few µs per event) off the per-step hot path. Scripted
  * rollouts never yield inside a rollout anyway (runRollout sends the next
  * STEP at once), so the bound only caps the work done per event.
  */
 export const SYNC_BURST = 1024;
 
+type RolloutEvent = { readonly type: 'STEP' } | { readonly type: 'LOAD'; readonly session: RolloutSession };
+
 export const rolloutMachine = setup({
   types: {
-    context: {} as Context,
+    context: {} as RolloutContext,
     input: {} as { session: RolloutSession },
-    events: {} as { type: 'STEP' },
+    events: {} as RolloutEvent,
   },
   actors: {
     decide: fromPromise<Action, { session: RolloutSession }>(({ input, signal }) => input.session.decideAsync(signal)),
   },
   guards: {
-    horizonReached: ({ context }) => context.session.horizonReached,
+    horizonReached: ({ context }) => context.t >= context.session.horizon,
     synchronous: ({ context }) => context.session.synchronous,
-    failed: ({ context }) => context.session.failure !== null,
-    terminated: ({ context }) => context.session.terminated,
+    failed: ({ context }) => context.failure !== null,
+    terminated: ({ context }) => context.terminated,
   },
   actions: {
-    stepSync: ({ context }) => {
+    load: assign(({ event }) => (event.type === 'LOAD' ? standing(event.session) : {})),
+    stepSync: assign(({ context }) => {
       const s = context.session;
       for (let i = 0; i < SYNC_BURST && !s.ended && s.synchronous; i++) s.stepSync();
-    },
-    observe: ({ context }) => context.session.observe(),
-    storeDecision: assign(({ context, event }) => {
-      context.session.action = (event as unknown as { output: Action }).output;
-      return {};
+      return standing(s);
     }),
-    storeAgentError: assign(({ context, event }) => {
+    observe: assign(({ context }) => {
+      context.session.observe();
+      return standing(context.session);
+    }),
+    actAndRecord: assign(({ context }) => {
       const s = context.session;
-      s.failure = `agent at t=${s.t + 1}: ${errorMessage((event as unknown as { error: unknown }).error)}`;
-      return {};
+      if (context.failure === null && context.decision !== undefined) s.actAndRecord(context.decision);
+      return standing(s);
     }),
-    actAndRecord: ({ context }) => {
-      if (context.session.failure === null) context.session.actAndRecord();
-    },
   },
 }).createMachine({
   id: 'rollout',
-  context: ({ input }) => ({ session: input.session }),
+  context: ({ input }) => standing(input.session),
   initial: 'ready',
   states: {
     // Between steps. The end checks live here and only here: truncation at
@@ -84,7 +104,7 @@ export const rolloutMachine = setup({
       on: {
         STEP: [
           // Scripted agents (and replayed prefixes): observe → decide → act → record
-          // inside the transition, a short burst at a time; no promise.
+          // inside the transition, a burst at a time; no promise.
           { guard: 'synchronous', actions: 'stepSync' },
           { target: 'observing' },
         ],
@@ -98,63 +118,89 @@ export const rolloutMachine = setup({
       invoke: {
         src: 'decide',
         input: ({ context }) => ({ session: context.session }),
-        onDone: { target: 'acting', actions: 'storeDecision' },
-        onError: { target: 'error', actions: 'storeAgentError' },
+        onDone: { target: 'acting', actions: assign({ decision: ({ event }) => event.output }) },
+        onError: { target: 'error', actions: assign({ failure: ({ context, event }) => `agent at t=${context.t + 1}: ${errorMessage(event.error)}` }) },
       },
     },
     acting: {
       always: { target: 'ready', actions: 'actAndRecord' },
     },
-    terminated: { type: 'final' },
-    truncated: { type: 'final' },
-    error: { type: 'final' },
+    // The end states. Not final: LOAD runs the next rollout on the same actor.
+    terminated: { on: { LOAD: { target: 'ready', actions: 'load' } } },
+    truncated: { on: { LOAD: { target: 'ready', actions: 'load' } } },
+    error: { on: { LOAD: { target: 'ready', actions: 'load' } } },
   },
 });
 
 export type RolloutActor = ActorRefFrom<typeof rolloutMachine>;
+type RolloutSnapshot = SnapshotFrom<typeof rolloutMachine>;
+
+const endOf = (snap: RolloutSnapshot): RolloutEnd | null => {
+  if (snap.matches('terminated')) return { termination: 'terminated' };
+  if (snap.matches('truncated')) return { termination: 'truncated' };
+  if (snap.matches('error')) return { termination: 'error', error: snap.context.failure ?? 'unknown failure' };
+  if (snap.status === 'error') return { termination: 'error', error: errorMessage(snap.error) };
+  return null;
+};
+
+/** Idle actors, each at an end state, ready for LOAD. At most one per rollout that was ever in flight at once. */
+const idle: RolloutActor[] = [];
+const MAX_IDLE = 64;
+
+function acquire(session: RolloutSession): RolloutActor {
+  const actor = idle.pop();
+  if (actor === undefined) return createActor(rolloutMachine, { input: { session } }).start();
+  actor.send({ type: 'LOAD', session });
+  return actor;
+}
+
+/** An actor whose rollout ended normally goes back to the pool; a stopped or crashed one never does. */
+function release(actor: RolloutActor): void {
+  const snap = actor.getSnapshot();
+  if (snap.status === 'active' && endOf(snap) !== null && idle.length < MAX_IDLE) idle.push(actor);
+}
 
 /**
  * Run one rollout to its end. Resolves (never rejects) with how it ended;
  * an abort signal stops an in-flight agent call and ends the rollout in `error`.
  */
 export function runRollout(session: RolloutSession, signal?: AbortSignal): Promise<RolloutEnd> | RolloutEnd {
-  const actor = createActor(rolloutMachine, { input: { session } });
-  actor.start();
+  const actor = acquire(session);
   const STEP = { type: 'STEP' } as const;
   // Synchronous stretch: step until done or until an async agent call is pending.
   let snap = actor.getSnapshot();
-  while (snap.status !== 'done' && snap.value === 'ready') {
+  while (snap.status === 'active' && snap.value === 'ready') {
     actor.send(STEP);
     snap = actor.getSnapshot();
   }
-  if (snap.status === 'done') return endOf(snap.value as string, session);
+  const end = endOf(snap);
+  if (end !== null) {
+    release(actor);
+    return end;
+  }
   return new Promise<RolloutEnd>((resolve) => {
     let finished = false;
-    const finish = (end: RolloutEnd) => {
+    const finish = (end: RolloutEnd, reusable: boolean) => {
       if (finished) return;
       finished = true;
       signal?.removeEventListener('abort', onAbort);
       sub.unsubscribe();
+      if (reusable) release(actor);
       resolve(end);
     };
     const onAbort = () => {
-      session.failure = 'aborted';
       actor.stop();
-      finish({ termination: 'error', error: 'aborted' });
+      finish({ termination: 'error', error: 'aborted' }, false);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     const sub = actor.subscribe({
       next: (s) => {
-        if (s.status === 'done') finish(endOf(s.value as string, session));
-        else if (s.value === 'ready') queueMicrotask(() => actor.send(STEP));
+        const end = endOf(s);
+        if (end !== null) finish(end, true);
+        else if (s.value === 'ready') queueMicrotask(() => !finished && actor.send(STEP));
       },
-      error: (e) => finish({ termination: 'error', error: errorMessage(e) }),
+      error: (e) => finish({ termination: 'error', error: errorMessage(e) }, false),
     });
+    if (signal?.aborted) onAbort();
   });
-}
-
-function endOf(state: string, session: RolloutSession): RolloutEnd {
-  if (state === 'terminated') return { termination: 'terminated' };
-  if (state === 'truncated') return { termination: 'truncated' };
-  return { termination: 'error', error: session.failure ?? 'unknown failure' };
 }

@@ -4,7 +4,7 @@
  * The environment and the agent stay pure; all I/O goes through `sink`.
  */
 import {
-  checkAction,
+  applyAction,
   canonicalJson,
   createRng,
   hashString,
@@ -13,6 +13,7 @@ import {
   type Action,
   type ActionSpace,
   type Agent,
+  type Applied,
   type AnyEnvironment,
   type HistoryEntry,
   type Observation,
@@ -56,7 +57,6 @@ export class RolloutSession {
   t = 0;
   totalReward = 0;
   observation!: Observation;
-  action: Action = null;
   terminated = false;
   failure: string | null = null;
   agent!: Agent;
@@ -139,24 +139,24 @@ export class RolloutSession {
   stepSync(): void {
     this.observe();
     if (this.failure !== null) return;
+    let action: Action;
     try {
-      this.decideSync();
+      action = this.decideSync();
     } catch (e) {
       this.failure = `agent at t=${this.t + 1}: ${errorMessage(e)}`;
       return;
     }
-    this.actAndRecord();
+    this.actAndRecord(action);
   }
 
-  decideSync(): void {
-    if (this.replaying) {
-      this.action = this.prefix[this.t];
-      return;
-    }
+  /** The next action: the logged prefix's while replaying, else the synchronous agent's. */
+  decideSync(): Action {
+    if (this.replaying) return this.prefix[this.t];
     const agent = this.agent;
     if (agent.async) throw new Error('decideSync called for an async agent');
-    this.action = agent.act(this.observation, this.historyView, this.agentRng);
+    const action = agent.act(this.observation, this.historyView, this.agentRng);
     this.pendingReport = agent.report?.();
+    return action;
   }
 
   async decideAsync(signal: AbortSignal): Promise<Action> {
@@ -167,31 +167,23 @@ export class RolloutSession {
     return action;
   }
 
-  /** Apply the chosen action, then write its step line. Failures become `failure`. */
-  actAndRecord(): void {
+  /** Apply `action` by the one rule (`applyAction`), then write its step line. Failures become `failure`. */
+  actAndRecord(action: Action): void {
     const env = this.env;
-    const before = this.state;
-    const action = this.action;
     const t = this.t + 1;
     let line = '{"rollout":' + this.idJson + ',"t":' + t + ',"action":' + canonicalJson(action);
     try {
       line += ',"oracle":' + canonicalJson(this.oracle()) + ',"obs":"' + hashString(this.observation.text) + '"';
-      // One rule: a model agent's own verdict on its reply (the tool-call format) comes first, then the action space.
-      const invalid = this.pendingReport?.invalid ?? checkAction(this.legal(), action);
+      // A model agent's own verdict on its reply (the tool-call format) comes before the action space.
+      const verdict = this.pendingReport?.invalid;
+      const applied: Applied<unknown> = verdict != null ? { kind: 'invalid', reason: verdict } : applyAction(env, this.state, action, this.legal());
       let reward = 0;
       let patches: readonly unknown[] = NO_PATCHES;
-      let refused: string | null = null;
-      if (invalid !== null) {
-        refused = invalid;
-      } else {
-        const r = env.step(before, action);
-        if (r.kind === 'illegal') refused = r.reason;
-        else {
-          this.state = r.state;
-          reward = r.reward;
-          patches = r.patches;
-          this.terminated = r.terminated;
-        }
+      if (applied.kind === 'ok') {
+        this.state = applied.state;
+        reward = applied.reward;
+        patches = applied.patches;
+        this.terminated = applied.terminated;
       }
       this.t = t;
       this.totalReward += reward;
@@ -202,7 +194,7 @@ export class RolloutSession {
         line += ',"measure":' + vectorJson(m.value) + ',"target":' + vectorJson(m.target);
       }
       if (env.features) line += ',"features":' + vectorJson(env.features(after));
-      if (refused !== null) line += (invalid !== null ? ',"invalid":' : ',"illegal":') + JSON.stringify(refused);
+      if (applied.kind !== 'ok') line += (applied.kind === 'invalid' ? ',"invalid":' : ',"illegal":') + JSON.stringify(applied.reason);
       if (t <= this.prefix.length) line += ',"replayed":true';
       const report = this.pendingReport;
       if (report !== undefined) {
@@ -210,7 +202,7 @@ export class RolloutSession {
         if (report.timing) line += ',"timing":' + JSON.stringify(report.timing);
         this.pendingReport = undefined;
       }
-      if (this.history) this.history.push({ t, observation: this.observation, action, reward, ...(refused !== null ? { feedback: refused } : {}) });
+      if (this.history) this.history.push({ t, observation: this.observation, action, reward, ...(applied.kind !== 'ok' ? { feedback: applied.reason } : {}) });
     } catch (e) {
       this.failure = `step ${t}: ${e instanceof Error ? e.message : String(e)}`;
       return;

@@ -4,7 +4,7 @@
  * resetting the environment with the rollout's env seed and replaying its
  * logged actions, as the replay viewer does. Linear in the rollout's steps.
  */
-import { checkAction, createRng, hashString, type Action, type AnyEnvironment, type Json } from '../core/index.js';
+import { createRng, hashString, stateAfter, type Action, type AnyEnvironment, type Json } from '../core/index.js';
 import type { RolloutRecord, StepRecord } from '../log/index.js';
 
 /** Texts by step (index t − 1); null where neither logged nor derivable. */
@@ -29,10 +29,7 @@ export function observationTexts(rollout: RolloutRecord, steps: readonly StepRec
         }
       }
       // A refused action leaves the state as it was, as in the engine.
-      if (checkAction(env.env.actions(state), s.action as Action) === null) {
-        const r = env.env.step(state, s.action as Action);
-        if (r.kind === 'ok') state = r.state;
-      }
+      state = stateAfter(env.env, state, s.action as Action);
       return text;
     });
   } catch {

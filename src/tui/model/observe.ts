@@ -1,13 +1,13 @@
 /**
  * Re-deriving what a rollout's agent saw: reset the environment with the
- * rollout's logged env seed, replay its logged actions through `step` (a
- * refused action leaves the state unchanged, as in the engine), and observe.
+ * rollout's logged env seed, replay its logged actions by the engine's own
+ * rule (`stateAfter`: a refused action leaves the state unchanged), and observe.
  * States are checkpointed every CHECKPOINT steps per rollout, so moving the
  * cursor costs at most that many steps; long replays yield to the event loop
  * and stop when their signal aborts, so the UI stays responsive.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { checkAction, createRng, type Action, type AnyEnvironment } from '../../core/index.js';
+import { createRng, stateAfter, type Action, type AnyEnvironment } from '../../core/index.js';
 import type { IndexedRollout } from './run-index.js';
 
 const CHECKPOINT = 256;
@@ -53,10 +53,7 @@ export class StateReplayer {
       const action = actionAt(i);
       if (action === undefined) return { ok: false, reason: `step ${i} is missing from the log` };
       try {
-        if (checkAction(this.env.actions(state), action) === null) {
-          const r = this.env.step(state, action);
-          if (r.kind === 'ok') state = r.state;
-        }
+        state = stateAfter(this.env, state, action);
       } catch (e) {
         return { ok: false, reason: `replaying step ${i} failed: ${e instanceof Error ? e.message : String(e)}` };
       }

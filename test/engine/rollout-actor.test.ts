@@ -1,0 +1,79 @@
+/**
+ * The rollout machine run as an actor that is reused from one rollout to the
+ * next (LOAD from an end state): whatever the previous rollout did (ended,
+ * failed, was aborted mid-call), the next one starts clean and logs the same.
+ */
+import { describe, expect, it } from 'vitest';
+import { RolloutSession, runRollout, type RolloutEnd } from '../../src/engine/index.js';
+import type { Action, Agent } from '../../src/core/index.js';
+import counter from '../fixtures/counter-env.js';
+
+class Lines {
+  readonly lines: string[] = [];
+  step(line: string): void {
+    this.lines.push(line);
+  }
+}
+
+function session(id: string, agent: Agent, horizon = 3) {
+  const sink = new Lines();
+  const s = new RolloutSession({ id, env: counter, params: { slack: 0 }, horizon, seeds: { env: 'e', agent: 'a' }, sink, keepHistory: false });
+  s.agent = agent;
+  return { s, sink };
+}
+
+const inc: Agent = { async: false, act: () => 'inc' };
+const later = <T>(v: T) => new Promise<T>((r) => setImmediate(() => r(v)));
+
+async function run(s: RolloutSession, signal?: AbortSignal): Promise<RolloutEnd> {
+  return runRollout(s, signal);
+}
+
+describe('rollout actor reuse', () => {
+  it('runs scripted rollouts after an aborted, a failed and an async one with the same logs as the first', async () => {
+    const first = session('r0', inc);
+    expect(await run(first.s)).toEqual({ termination: 'terminated' });
+    expect(first.sink.lines).toHaveLength(3);
+
+    // Aborted while its agent call hangs: the actor is stopped, never reused.
+    const ctl = new AbortController();
+    const hang: Agent = { async: true, act: (_o, _h, _r, signal) => new Promise<Action>((_, reject) => signal.addEventListener('abort', () => reject(new Error('cancelled')))) };
+    const aborted = session('r1', hang);
+    const pending = run(aborted.s, ctl.signal);
+    await later(null);
+    ctl.abort();
+    expect(await pending).toEqual({ termination: 'error', error: 'aborted' });
+
+    // Failed in the agent at step 2: the typed onError names the step.
+    let calls = 0;
+    const failing: Agent = { async: true, act: async () => (++calls === 2 ? Promise.reject(new Error('nope')) : later('inc')) };
+    const failed = session('r2', failing);
+    expect(await run(failed.s)).toEqual({ termination: 'error', error: 'agent at t=2: nope' });
+    expect(failed.sink.lines).toHaveLength(1);
+
+    // An async agent that finishes: its decision reaches the step through the typed onDone.
+    const asyncInc: Agent = { async: true, act: () => later('inc') };
+    const done = session('r3', asyncInc);
+    expect(await run(done.s)).toEqual({ termination: 'terminated' });
+    expect(done.sink.lines.map((l) => JSON.parse(l).action)).toEqual(['inc', 'inc', 'inc']);
+
+    const again = session('r0', inc);
+    expect(await run(again.s)).toEqual({ termination: 'terminated' });
+    expect(again.sink.lines).toEqual(first.sink.lines);
+  });
+
+  it('keeps concurrent async rollouts apart, each on its own actor and sink', async () => {
+    const agent = (): Agent => ({ async: true, act: () => later('stay') });
+    const runs = Array.from({ length: 8 }, (_, i) => session(`c${i}`, agent(), 2 + i));
+    const ends = await Promise.all(runs.map((r) => run(r.s)));
+    expect(ends.every((e) => e.termination === 'truncated')).toBe(true);
+    runs.forEach((r, i) => {
+      expect(r.sink.lines.map((l) => JSON.parse(l).t)).toEqual(Array.from({ length: 2 + i }, (_, k) => k + 1));
+      expect(r.sink.lines.every((l) => JSON.parse(l).rollout === `c${i}`)).toBe(true);
+    });
+    // And a scripted rollout right after them truncates at its own horizon.
+    const after = session('z', { async: false, act: () => 'stay' }, 5);
+    expect(await run(after.s)).toEqual({ termination: 'truncated' });
+    expect(after.sink.lines).toHaveLength(5);
+  });
+});
