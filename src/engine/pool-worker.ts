@@ -5,7 +5,7 @@
  * as a frame of bytes on the result pipe (pool-frames.ts).
  */
 import { Socket } from 'node:net';
-import { HotmessError } from '../core/index.js';
+import { HotmessError, type AgentServices } from '../core/index.js';
 import { executeRollout } from './execute.js';
 import { InstanceCache } from './instances.js';
 import { plannedRollout } from './plan.js';
@@ -14,7 +14,10 @@ import { RESULT_FD, type FromWorker, type ToWorker } from './pool.js';
 import type { Registry } from './registry.js';
 import { parseScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
 
-export function serveRollouts(registry: Registry): void {
+/** The worker side of `PoolOptions.services`: the agents' services, drawing on the main process over `send`. */
+export type WorkerServices = (init: unknown, send: (m: unknown) => void) => { readonly services: AgentServices; receive(m: unknown): void };
+
+export function serveRollouts(registry: Registry, opts: { readonly services?: WorkerServices } = {}): void {
   if (!process.send) throw new HotmessError('usage', 'the rollout worker runs only as a child of `hotmess run --workers N`');
   // Ctrl-C reaches the whole process group: the main process decides when workers stop.
   process.on('SIGINT', () => undefined);
@@ -28,11 +31,14 @@ export function serveRollouts(registry: Registry): void {
     if (process.connected) process.send!(m, undefined, {}, () => undefined);
   };
   let scenario: Promise<ResolvedScenario> | null = null;
+  let services: ReturnType<WorkerServices> | null = null;
   let instances: InstanceCache | null = null;
   // Size the next frame like the last one, so a rollout's bytes are rarely copied to grow.
   let capacity = 1 << 16;
   process.on('message', (m: ToWorker) => {
+    if (m.type === 'svc') return services?.receive(m.m);
     if (m.type === 'init') {
+      if (opts.services && m.services !== undefined) services = opts.services(m.services, (x) => send({ type: 'svc', m: x }));
       scenario = resolveScenario(parseScenario(m.spec), registry, m.file);
       scenario.then((s) => (instances = new InstanceCache(s.env, s.envParams)), () => undefined);
       scenario.catch((e: unknown) => send({ type: 'fatal', message: e instanceof Error ? e.message.split('\n')[0] : String(e) }));
@@ -43,7 +49,7 @@ export function serveRollouts(registry: Registry): void {
       if (!agent) return send({ type: 'fatal', message: `unknown agent "${m.agent}"` });
       const planned = plannedRollout(s.spec.seed, agent, m.horizon, m.instance, m.index);
       const frame = startFrame(m.seq, capacity);
-      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry, sink: frame.sink, instances: instances ?? undefined });
+      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry, sink: frame.sink, instances: instances ?? undefined, services: services?.services });
       const bytes = frame.finish(r.line);
       capacity = Math.max(1 << 12, bytes.length + (bytes.length >> 3));
       results.write(bytes);

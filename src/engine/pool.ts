@@ -20,11 +20,25 @@ import type { ScenarioFile } from './scenario.js';
 
 /** Main process → worker. */
 export type ToWorker =
-  | { readonly type: 'init'; readonly spec: ScenarioFile; readonly file: string | null }
-  | { readonly type: 'run'; readonly seq: number; readonly agent: string; readonly horizon: number; readonly instance: number; readonly index: number };
+  | { readonly type: 'init'; readonly spec: ScenarioFile; readonly file: string | null; readonly services?: unknown }
+  | { readonly type: 'run'; readonly seq: number; readonly agent: string; readonly horizon: number; readonly instance: number; readonly index: number }
+  | { readonly type: 'svc'; readonly m: unknown };
 
 /** Worker → main process, on the IPC channel (finished rollouts come on the result pipe: pool-frames.ts). */
-export type FromWorker = { readonly type: 'fatal'; readonly message: string };
+export type FromWorker = { readonly type: 'fatal'; readonly message: string } | { readonly type: 'svc'; readonly m: unknown };
+
+/**
+ * Services the workers' agents draw on in this process, over the IPC
+ * channel: for model-backed agents, the run's one request limiter, cost
+ * ledger (so its budget) and response cache (llm/remote.ts). The worker
+ * side is the `services` option of `serveRollouts`.
+ */
+export interface PoolServices {
+  /** Sent to each worker with the scenario (JSON-able). */
+  init(): unknown;
+  /** A new worker: its messages go to `receive`, in order; `detach` once it is gone. */
+  attach(send: (m: unknown) => void): { receive(m: unknown): void; detach(): void };
+}
 
 /** The worker's end of the result pipe (after stdin, stdout, stderr and the IPC channel). */
 export const RESULT_FD = 4;
@@ -38,6 +52,7 @@ export interface PoolOptions {
   readonly depth?: number;
   /** How often one rollout may lose its worker before it is recorded as an `error` rollout. */
   readonly maxAttempts?: number;
+  readonly services?: PoolServices;
 }
 
 export interface WorkerPool extends RolloutPlace {
@@ -95,8 +110,12 @@ export function workerPool(o: PoolOptions): WorkerPool {
     const proc = fork(fileURLToPath(o.entry), [], { execArgv: childExecArgv(o.entry), serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] });
     const w: Worker = { proc, inflight: new Map() };
     workers.add(w);
+    const link = o.services?.attach((m) => {
+      if (proc.connected) proc.send({ type: 'svc', m } satisfies ToWorker, undefined, {}, () => undefined);
+    });
     proc.on('message', (m: FromWorker) => {
-      if (m.type === 'fatal') fail(new HotmessError('scenario', `worker process: ${m.message}`));
+      if (m.type === 'svc') link?.receive(m.m);
+      else if (m.type === 'fatal') fail(new HotmessError('scenario', `worker process: ${m.message}`));
     });
     const frames = new FrameReader();
     const results = proc.stdio[RESULT_FD] as Readable;
@@ -115,6 +134,7 @@ export function workerPool(o: PoolOptions): WorkerPool {
     proc.on('error', () => undefined); // 'exit' follows and does the bookkeeping
     proc.on('exit', (code, signal) => {
       workers.delete(w);
+      link?.detach();
       if (closing || fatal) return;
       if (w.inflight.size > 0) crashes++;
       // Its rollouts in flight go to the front of the line; the rest of the run is untouched.
@@ -130,7 +150,7 @@ export function workerPool(o: PoolOptions): WorkerPool {
       spawn();
       dispatch();
     });
-    proc.send({ type: 'init', spec: o.scenario.spec, file: o.scenario.file } satisfies ToWorker);
+    proc.send({ type: 'init', spec: o.scenario.spec, file: o.scenario.file, services: o.services?.init() } satisfies ToWorker);
   };
 
   const dispatch = () => {

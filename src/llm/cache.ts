@@ -42,14 +42,23 @@ export class CacheMissError extends HotmessError {
   }
 }
 
+/** Where a rollout's new cache lines go: its file, or (in a worker process) the process that writes the run. */
+export interface CacheLog {
+  /** Append one line (no newline). */
+  append(line: string): void;
+  close(): void;
+}
+
 export class ResponseCache {
   /**
    * @param dir where this run's entries are written (null: keep nothing on disk)
    * @param replayFrom another run's cache directory to replay from (read only)
+   * @param openLog where a rollout's new lines go (default: appended to its file in `dir`)
    */
   constructor(
     readonly dir: string | null,
     readonly replayFrom: string | null = null,
+    private readonly openLog: (file: string) => CacheLog = (file) => new AppendLog(file),
   ) {}
 
   get replaying(): boolean {
@@ -60,12 +69,12 @@ export class ResponseCache {
   forRollout(agentSeed: string): RolloutCache {
     const file = this.dir ? rolloutFile(this.dir, agentSeed) : null;
     const source = this.replayFrom ? rolloutFile(this.replayFrom, agentSeed) : file;
-    return new RolloutCache(source ? load(source) : new Map(), file, this.replayFrom !== null, file && source !== file ? load(file) : null);
+    return new RolloutCache(source ? load(source) : new Map(), file ? this.openLog(file) : null, this.replayFrom !== null, file && source !== file ? load(file) : null);
   }
 }
 
 /** One rollout's cache file in `dir`, named by its agent seed. */
-function rolloutFile(dir: string, agentSeed: string): string {
+export function rolloutFile(dir: string, agentSeed: string): string {
   const name = /^[A-Za-z0-9_-]{1,128}$/.test(agentSeed) ? agentSeed : createHash('sha256').update(agentSeed).digest('hex');
   return join(dir, `${name}.jsonl`);
 }
@@ -76,17 +85,13 @@ export function readRolloutEntries(dir: string, agentSeed: string): Map<string, 
 }
 
 export class RolloutCache {
-  private readonly log: AppendLog | null;
-
   constructor(
     private readonly entries: Map<string, Json>,
-    file: string | null,
+    private readonly log: CacheLog | null,
     readonly replaying: boolean,
     /** In a replay, what this run's own cache already holds (so hits are copied once). */
     private readonly own: Map<string, Json> | null,
-  ) {
-    this.log = file ? new AppendLog(file) : null;
-  }
+  ) {}
 
   get(key: string): Json | undefined {
     const v = this.entries.get(key);

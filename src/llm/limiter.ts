@@ -35,7 +35,15 @@ interface Waiter {
 
 const COOLDOWN_MS = 1000;
 
-export class RequestLimiter {
+/** What an API client needs of a limiter: a slot per attempt, and what the server said. */
+export interface Limiter {
+  acquire(signal?: AbortSignal | null): Promise<void>;
+  release(): void;
+  overloaded(retryAfterMs: number | null): void;
+  succeeded(): void;
+}
+
+export class RequestLimiter implements Limiter {
   private maxLimit: number;
   private current: number;
   private active = 0;

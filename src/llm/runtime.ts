@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { HotmessError, type AgentServices, type Json } from '../core/index.js';
-import { readRolloutEntries, ResponseCache } from './cache.js';
+import { readRolloutEntries, ResponseCache, type CacheLog } from './cache.js';
 import { CostLedger } from './ledger.js';
-import { sharedLimiter, type RequestLimiter } from './limiter.js';
+import { sharedLimiter, type Limiter } from './limiter.js';
 import { CostMeter } from './meter.js';
 import { createMessagesCaller, type AnthropicConfig, type MessagesCaller } from './anthropic/client.js';
 import { MessageBatcher, type BatcherOptions } from './anthropic/batcher.js';
@@ -59,15 +59,24 @@ export interface LlmRuntimeOptions {
   readonly batchPricing?: boolean;
   /** Where one-time notices go (a server that refuses `n`...); default: stderr. */
   readonly onNotice?: (line: string) => void;
+  /**
+   * A worker process's runtime draws on the run's: its limiters, its cost
+   * meter and where its cache lines go stand in for this process's own
+   * (see remote.ts). Default: this process's limiters, the run's ledger,
+   * the run's cache files.
+   */
+  readonly limiters?: { readonly anthropic: Limiter; readonly openai: Limiter };
+  readonly meter?: CostMeter;
+  readonly openCacheLog?: (file: string) => CacheLog;
 }
 
 export class LlmRuntime {
   readonly cache: ResponseCache;
   readonly meter: CostMeter;
   private readonly ledger: CostLedger | null;
-  readonly limiter: RequestLimiter;
+  readonly limiter: Limiter;
   /** OpenAI-compatible servers have their own limits. */
-  readonly openaiLimiter: RequestLimiter;
+  readonly openaiLimiter: Limiter;
   /** One-time notices given so far (each is given once per run). */
   readonly notices: string[] = [];
   /** What an OpenAI-compatible server at a base URL does with `n` > 1, once found out. */
@@ -88,15 +97,22 @@ export class LlmRuntime {
 
   constructor(opts: LlmRuntimeOptions = {}) {
     this.prefixFrom = opts.prefixFrom ?? null;
-    this.cache = new ResponseCache(opts.cacheDir ?? null, opts.replayFrom ?? null);
-    const ledger = opts.runDir ? new CostLedger(opts.runDir) : null;
+    this.cache = new ResponseCache(opts.cacheDir ?? null, opts.replayFrom ?? null, opts.openCacheLog);
+    const ledger = opts.runDir && !opts.meter ? new CostLedger(opts.runDir) : null;
     this.ledger = ledger;
-    this.meter = new CostMeter(ledger ?? undefined);
-    this.limiter = sharedLimiter('anthropic');
-    this.openaiLimiter = sharedLimiter('openai');
-    if (opts.maxRequests !== undefined) {
-      this.limiter.configure(opts.maxRequests);
-      this.openaiLimiter.configure(opts.maxRequests);
+    this.meter = opts.meter ?? new CostMeter(ledger ?? undefined);
+    if (opts.limiters) {
+      this.limiter = opts.limiters.anthropic;
+      this.openaiLimiter = opts.limiters.openai;
+    } else {
+      const anthropic = sharedLimiter('anthropic');
+      const openai = sharedLimiter('openai');
+      if (opts.maxRequests !== undefined) {
+        anthropic.configure(opts.maxRequests);
+        openai.configure(opts.maxRequests);
+      }
+      this.limiter = anthropic;
+      this.openaiLimiter = openai;
     }
     this.batcher = opts.batch && !opts.replayFrom ? new MessageBatcher(opts.batch) : null;
     this.batchPricing = !!opts.batch || !!opts.batchPricing;
@@ -170,6 +186,11 @@ export class LlmRuntime {
   /** Record a fatal fault; the first one wins. */
   halt(h: RunHalt): void {
     this.halted ??= h;
+  }
+
+  /** A replay found no cached reply for `what` (a replay with any miss fails). */
+  miss(what: string): void {
+    this.misses.push(what);
   }
 
   /** The services object to pass to the engine. */

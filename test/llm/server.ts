@@ -15,6 +15,8 @@ export interface ServerRequest {
   readonly headers: IncomingHttpHeaders;
   /** Milliseconds since the server started. */
   readonly at: number;
+  /** The client's port (which process sent it: see test/helpers/peer.ts). */
+  readonly remotePort?: number;
 }
 
 export interface MessagesBody {
@@ -65,7 +67,7 @@ export async function startMessagesServer(apiKey: string, handler: Handler): Pro
         return send(res, { status: 401, json: apiError('authentication_error', 'invalid x-api-key') });
       }
       if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) return send(res, { status: 404, json: apiError('not_found_error', `no route ${req.url}`) });
-      const sr: ServerRequest = { n: requests.length + 1, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), headers: req.headers, at: Date.now() - started };
+      const sr: ServerRequest = { n: requests.length + 1, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), headers: req.headers, at: Date.now() - started, remotePort: req.socket.remotePort };
       requests.push(sr);
       let reply: Reply;
       try {

@@ -1,48 +1,153 @@
 /**
- * `--workers` with a model-backed agent: its rollouts stay in the main
- * process (the run's one limiter, budget and cost ledger), the scripted
- * agent's go to worker processes, and the key is written nowhere.
+ * `--workers` with a model-backed agent: the SDK runs in the worker
+ * processes (the test server sees their connections, not the main
+ * process's), while the run's one request limiter, cost ledger (and so the
+ * budget) and response cache stay with the main process: the limit holds
+ * across workers, the budget stops the run, every paid request is on the
+ * run's ledger, a replay makes no calls, and the key is written nowhere.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { allFiles, runCli, scenarioSpec, SENTINEL_KEY, tempDir, useMessagesServer } from '../llm/helpers.js';
-import { kvSumAnswer, message, type MessagesServer } from '../llm/server.js';
+import { kvSumAnswer, message, type MessagesServer, type ServerRequest } from '../llm/server.js';
 import { normalisedLines, readJsonlFile } from '../helpers/run-dir.js';
+import { pidOfLocalPort } from '../helpers/peer.js';
 
 let server: MessagesServer;
-useMessagesServer((r) => message(r.n, { input: { action: kvSumAnswer(r.body) } }), (s) => (server = s));
+/** Which process sent each request, and the most requests the server held at once. */
+let senders: Set<number | null>;
+let inFlight = 0;
+let peak = 0;
+const answer = async (r: ServerRequest, holdMs = 0) => {
+  senders.add(r.remotePort === undefined ? null : pidOfLocalPort(r.remotePort));
+  inFlight++;
+  peak = Math.max(peak, inFlight);
+  if (holdMs > 0) await new Promise((done) => setTimeout(done, holdMs));
+  inFlight--;
+  // Ids from the request, not its arrival: a reply depends only on what was asked, so logs can be compared byte for byte.
+  const n = createHash('sha256').update(JSON.stringify(r.body)).digest().readUInt32LE(0) % 1_000_000;
+  return message(n, { input: { action: kvSumAnswer(r.body) } });
+};
+useMessagesServer((r) => answer(r), (s) => (server = s));
+
+/** A model agent and a scripted one, several rollouts of each in flight. */
+function scenarioFile(dir: string, o: { rollouts?: number; concurrency?: number } = {}): string {
+  const base = scenarioSpec(server.url, { horizons: [3], rollouts: o.rollouts ?? 4, concurrency: o.concurrency ?? 4 });
+  const file = join(dir, 'mixed.yaml');
+  writeFileSync(file, stringify({ ...base, agents: [...base.agents, { name: 'noisy', kind: 'noisy', params: { epsilon: 0.3 } }] }));
+  return file;
+}
+
+const reset = () => {
+  server.requests.length = 0;
+  senders = new Set();
+  peak = 0;
+};
+const ledger = (dir: string) => readJsonlFile<{ kind: string }>(join(dir, 'cost.jsonl'));
+const count = (dir: string, kind: string) => ledger(dir).filter((l) => l.kind === kind).length;
+const sameLogs = (a: string, b: string) => {
+  for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(normalisedLines(join(b, f))).toEqual(normalisedLines(join(a, f)));
+};
+const noKey = (dir: string) => {
+  for (const f of allFiles(dir)) expect(readFileSync(f, 'utf8')).not.toContain(SENTINEL_KEY);
+};
 
 describe('run --workers with a model-backed agent', () => {
-  it('keeps model rollouts in the main process and gives the scripted agent the logs of --workers 1', async () => {
-    const base = scenarioSpec(server.url, { horizons: [3], rollouts: 3, concurrency: 2 });
-    const spec = { ...base, agents: [...base.agents, { name: 'noisy', kind: 'noisy', params: { epsilon: 0.3 } }] };
+  it('calls the API from the workers, on the run’s ledger and cache, with the logs of --workers 1', async () => {
     const dir = tempDir();
-    const file = join(dir, 'mixed.yaml');
-    writeFileSync(file, stringify(spec));
+    const file = scenarioFile(dir);
+    reset();
     const one = await runCli(['run', file, '--out', join(dir, 'one')]);
     expect(one.status).toBe(0);
-    const callsOne = server.requests.length;
-    server.requests.length = 0;
+    expect(senders).toEqual(new Set([process.pid]));
+    expect(server.requests.length).toBe(12);
+    reset();
     const two = await runCli(['run', file, '--out', join(dir, 'two'), '--workers', '2']);
     expect(two.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
     expect(two.status).toBe(0);
-    // Every model step called the server once, from this process, as with one worker.
-    expect(callsOne).toBe(9);
-    expect(server.requests.length).toBe(9);
-    // ...and was paid through this process's ledger: a worker process has none, so its calls would leave no reply lines.
-    const replies = (run: string) => readJsonlFile<{ kind: string }>(join(dir, run, 'cost.jsonl')).filter((l) => l.kind === 'reply').length;
-    expect(replies('one')).toBe(9);
-    expect(replies('two')).toBe(9);
-    const noisy = (run: string, f: string) => normalisedLines(join(dir, run, f)).filter((l) => l.startsWith('{"rollout":"noisy:'));
-    for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(noisy('two', f)).toEqual(noisy('one', f));
-    const outcomes = (run: string) =>
-      readJsonlFile<{ rollout: string; outcome: unknown; termination: string }>(join(dir, run, 'rollouts.jsonl'))
-        .map((r) => `${r.rollout} ${r.termination} ${JSON.stringify(r.outcome)}`)
-        .sort();
-    expect(outcomes('two')).toEqual(outcomes('one'));
-    expect(outcomes('two')).toHaveLength(6);
-    for (const f of allFiles(join(dir, 'two'))) expect(readFileSync(f, 'utf8')).not.toContain(SENTINEL_KEY);
+    // Every model step called the server once, as with one worker, from worker processes only.
+    expect(server.requests.length).toBe(12);
+    expect(senders.has(process.pid)).toBe(false);
+    expect(senders.has(null)).toBe(false);
+    expect(senders.size).toBeGreaterThanOrEqual(1);
+    // ...and every call was paid through the run's ledger, and cached in the run's cache.
+    for (const run of ['one', 'two']) {
+      expect(count(join(dir, run), 'sent')).toBe(12);
+      expect(count(join(dir, run), 'reply')).toBe(12);
+    }
+    const cached = (run: string) => allFiles(join(dir, run, 'cache')).flatMap((f) => readJsonlFile<{ key: string }>(f).map((e) => e.key)).sort();
+    expect(cached('two')).toHaveLength(12);
+    expect(cached('two')).toEqual(cached('one'));
+    sameLogs(join(dir, 'one'), join(dir, 'two'));
+    expect(JSON.parse(readFileSync(join(dir, 'two', 'cost.json'), 'utf8')).total).toEqual(JSON.parse(readFileSync(join(dir, 'one', 'cost.json'), 'utf8')).total);
+    noKey(join(dir, 'two'));
+
+    // A replay in workers reads that cache: no calls, the same logs.
+    reset();
+    const replay = await runCli(['run', '--replay', join(dir, 'two'), '--out', join(dir, 'replay'), '--workers', '2']);
+    expect(replay.status).toBe(0);
+    expect(server.requests.length).toBe(0);
+    sameLogs(join(dir, 'one'), join(dir, 'replay'));
+  });
+
+  it('holds the run’s one request limit across workers', async () => {
+    const dir = tempDir();
+    const file = scenarioFile(dir, { rollouts: 8, concurrency: 8 });
+    server.handler = (r) => answer(r, 40);
+    reset();
+    const r = await runCli(['run', file, '--out', join(dir, 'run'), '--workers', '2', '--max-requests', '2']);
+    expect(r.status).toBe(0);
+    expect(server.requests.length).toBe(24);
+    expect(senders.has(process.pid)).toBe(false);
+    expect(peak).toBe(2);
+    // Without the limit the same run holds more at once: the limit, not the scenario, kept it at 2.
+    reset();
+    expect((await runCli(['run', file, '--out', join(dir, 'free'), '--workers', '2'])).status).toBe(0);
+    expect(peak).toBeGreaterThan(2);
+  });
+
+  it('stops at the budget, with every paid request on the run’s ledger', async () => {
+    const dir = tempDir();
+    const file = scenarioFile(dir, { rollouts: 6, concurrency: 2 });
+    reset();
+    const r = await runCli(['run', file, '--out', join(dir, 'run'), '--workers', '2', '--max-cost', '0.005']);
+    expect(r.status).toBe(7);
+    expect(r.stderr).toMatch(/run stopped \(cost budget of \$0\.005 reached\)/);
+    const modelRollouts = readJsonlFile<{ agent: string }>(join(dir, 'run', 'rollouts.jsonl')).filter((l) => l.agent === 'claude').length;
+    expect(modelRollouts).toBeGreaterThan(0);
+    expect(modelRollouts).toBeLessThan(6);
+    expect(count(join(dir, 'run'), 'reply')).toBe(server.requests.length);
+    expect(JSON.parse(readFileSync(join(dir, 'run', 'manifest.json'), 'utf8')).status).toBe('interrupted');
+    noKey(join(dir, 'run'));
+  });
+
+  it('survives kill -9 of a worker mid-request: its slots come back, its requests are settled as lost, same logs', async () => {
+    const dir = tempDir();
+    const file = scenarioFile(dir, { rollouts: 4, concurrency: 4 });
+    reset();
+    expect((await runCli(['run', file, '--out', join(dir, 'one')])).status).toBe(0);
+    let killed = 0;
+    server.handler = async (r) => {
+      const pid = r.remotePort === undefined ? null : pidOfLocalPort(r.remotePort);
+      if (r.n === 5 && pid !== null && pid !== process.pid) {
+        killed = pid;
+        process.kill(pid, 'SIGKILL');
+      }
+      return answer(r, 20);
+    };
+    reset();
+    // A limit of 2: a slot the dead worker held and never gave back would stall the run.
+    const two = await runCli(['run', file, '--out', join(dir, 'two'), '--workers', '2', '--max-requests', '2']);
+    expect(killed).toBeGreaterThan(0);
+    expect(two.status).toBe(0);
+    const lost = ledger(join(dir, 'two')).filter((l) => l.kind === 'lost') as unknown as { reason: string }[];
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    expect(lost.map((l) => l.reason)).toContain('the worker process running it died');
+    expect(count(join(dir, 'two'), 'sent')).toBe(count(join(dir, 'two'), 'reply') + lost.length);
+    sameLogs(join(dir, 'one'), join(dir, 'two'));
+    noKey(join(dir, 'two'));
   });
 });

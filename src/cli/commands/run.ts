@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { Cli, processIO } from '../io.js';
 import { join, relative, resolve } from 'node:path';
 import { EXIT_CODES, HotmessError, isOsError, type AgentServices } from '../../core/index.js';
-import { autoWorkers, loadScenario, localPlace, runScenario, splitPlace, workerPool, type ResolvedScenario, type RolloutPlace, type RunSummary } from '../../engine/index.js';
-import { hasModelAgents } from '../../llm/index.js';
+import { autoWorkers, loadScenario, localPlace, runScenario, splitPlace, workerPool, type PoolServices, type ResolvedAgent, type ResolvedScenario, type RolloutPlace, type RunSummary } from '../../engine/index.js';
+import { hasModelAgents, llmRuntimeOf, modelAgentOf, runtimeHost, type RuntimeCall, type RuntimeNews } from '../../llm/index.js';
 import { checkReachable, fingerprint, parseQueueUrl, queuePlace, runId } from '../../queue/index.js';
 import { cliInvocation, createProgress, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
@@ -51,15 +51,39 @@ export function parseWorkers(v: string | number | undefined): number | undefined
 
 /**
  * Where this run's rollouts run: this process (one worker), or N worker
- * processes. Model-backed rollouts stay in this process, beside the run's
- * one request limiter, budget and cost ledger.
+ * processes. Model-backed rollouts run in the workers too, drawing on this
+ * process's one request limiter, cost ledger (so its budget) and response
+ * cache (llm/remote.ts), `concurrency` of them in flight across the
+ * workers. Two kinds stay here: local models (each worker would load the
+ * model again) and `--batch` (one batcher keeps every rollout in lockstep).
  */
 export function placeFor(s: ResolvedScenario, workers: number, concurrency: number, services: AgentServices | undefined): RolloutPlace | undefined {
   if (workers <= 1) return undefined;
-  const pool = workerPool({ entry: new URL('../rollout-worker.ts', import.meta.url), workers, scenario: { spec: s.spec, file: s.file ? resolve(s.file) : null } });
-  if (!hasModelAgents(s.agents)) return pool;
+  const runtime = services && hasModelAgents(s.agents) ? llmRuntimeOf({ services }) : null;
+  const staysHere = (a: ResolvedAgent): boolean => {
+    const m = modelAgentOf(a);
+    return m !== null && (m.def.llm.provider === 'local' || runtime?.batcher != null);
+  };
+  const pool = workerPool({
+    entry: new URL('../rollout-worker.ts', import.meta.url),
+    workers,
+    scenario: { spec: s.spec, file: s.file ? resolve(s.file) : null },
+    ...(runtime ? { depth: Math.max(2, Math.ceil(concurrency / workers)), services: hostServices(runtimeHost(runtime)) } : {}),
+  });
+  if (!s.agents.some(staysHere)) return pool;
   const here = localPlace({ scenario: s, registry: REGISTRY, slots: concurrency, services });
-  return splitPlace((p) => hasModelAgents([p.agent]), here, pool);
+  return splitPlace((p) => staysHere(p.agent), here, pool);
+}
+
+/** The run's LLM runtime as the pool's services (its messages are the runtime's calls and news). */
+function hostServices(host: ReturnType<typeof runtimeHost>): PoolServices {
+  return {
+    init: () => host.init(),
+    attach(send) {
+      const link = host.attach((m: RuntimeNews) => send(m));
+      return { receive: (m) => link.receive(m as RuntimeCall), detach: () => link.detach() };
+    },
+  };
 }
 
 const resumeCommand = (file: string | undefined, flags: RunFlags, out: string): string => `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${out} --resume${flags.queue ? ` --queue ${flags.queue}${flags.jobSteps ? ` --job-steps ${flags.jobSteps}` : ''}` : ''}`;

@@ -11,7 +11,7 @@
  */
 import type { Middleware } from '@anthropic-ai/sdk';
 import { HotmessError, type Json } from '../../core/index.js';
-import { retryAfterMs, type RequestLimiter } from '../limiter.js';
+import { retryAfterMs, type Limiter } from '../limiter.js';
 import { ApiCallError, apiCallError, firstLine } from './faults.js';
 import { nodeFetch } from './node-fetch.js';
 
@@ -39,7 +39,7 @@ export interface MessagesCaller {
   create(request: Record<string, unknown>, signal: AbortSignal): Promise<MessagesReply>;
 }
 
-export async function createMessagesCaller(config: AnthropicConfig, limiter: RequestLimiter): Promise<MessagesCaller> {
+export async function createMessagesCaller(config: AnthropicConfig, limiter: Limiter): Promise<MessagesCaller> {
   let Anthropic: typeof import('@anthropic-ai/sdk').default;
   try {
     Anthropic = (await import('@anthropic-ai/sdk')).default;

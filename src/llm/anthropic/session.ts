@@ -89,7 +89,7 @@ export class AnthropicSession implements AsyncAgent {
       } else {
         if (runtime.replaying) {
           const what = `rollout ${ctx.rollout.id} step ${t} attempt ${attempt + 1}`;
-          runtime.misses.push(what);
+          runtime.miss(what);
           throw new CacheMissError(what);
         }
         const got = await this.fetch(request, signal, { key, t, attempt });

@@ -9,7 +9,7 @@
  * `ApiCallError`s with the key scrubbed, classified as for `anthropic`.
  */
 import { HotmessError, type Json } from '../../core/index.js';
-import { retryAfterMs, type RequestLimiter } from '../limiter.js';
+import { retryAfterMs, type Limiter } from '../limiter.js';
 import { ApiCallError, apiCallError, firstLine } from '../anthropic/faults.js';
 import { nodeFetch } from '../anthropic/node-fetch.js';
 
@@ -38,7 +38,7 @@ export interface ChatCaller {
 
 export const PUBLIC_OPENAI_URL = 'https://api.openai.com/v1';
 
-export async function createChatCaller(config: OpenAIConfig, limiter: RequestLimiter): Promise<ChatCaller> {
+export async function createChatCaller(config: OpenAIConfig, limiter: Limiter): Promise<ChatCaller> {
   let OpenAI: typeof import('openai').default;
   try {
     OpenAI = (await import('openai')).default;

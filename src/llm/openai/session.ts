@@ -213,7 +213,7 @@ export class OpenAISession implements AsyncAgent {
     if (cached !== undefined) return this.hit(cached);
     if (runtime.replaying) {
       const what = `rollout ${ctx.rollout.id} step ${t} attempt ${attempt + 1}${sample > 0 ? ` sample ${sample + 1}` : ''}`;
-      runtime.misses.push(what);
+      runtime.miss(what);
       throw new CacheMissError(what);
     }
     const config = this.init.config();
