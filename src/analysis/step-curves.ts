@@ -56,7 +56,11 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
   const hasOracle = oracleSteps > 0;
   const tracker = new PrefixTracker(N, Math.max(1, gs.actionCount));
   const row = new Int32Array(N);
-  const counts = new Map<number, number>();
+  // Action counts at t, listed in the order actions first occur in the row
+  // (the order the agreement and entropy sums take, as a Map's would).
+  const countOf = new Int32Array(Math.max(1, gs.actionCount));
+  const seen = new Int32Array(N);
+  const counts: number[] = [];
   const df = gs.featureDim;
   const dm = gs.measureDim;
   const featBuf = df > 0 ? new Float64Array(N * df) : null;
@@ -67,14 +71,19 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
 
   for (let t = 1; t <= T; t++) {
     let alive = 0;
-    counts.clear();
+    let distinct = 0;
     for (let r = 0; r < N; r++) {
       if (rs[r].len >= t) {
         const a = rs[r].actions[t - 1];
         row[r] = a;
-        counts.set(a, (counts.get(a) ?? 0) + 1);
+        if (countOf[a]++ === 0) seen[distinct++] = a;
         alive++;
       } else row[r] = END;
+    }
+    counts.length = distinct;
+    for (let i = 0; i < distinct; i++) {
+      counts[i] = countOf[seen[i]];
+      countOf[seen[i]] = 0;
     }
     const prefix = tracker.step(row);
 
@@ -136,8 +145,8 @@ export function groupCurves(gs: GroupSteps, measureKind: OutcomeKind | null, opt
     steps.push({
       t,
       alive,
-      actionAgreement: pairAgreement(counts.values(), alive),
-      actionEntropy: entropyBits(counts.values(), alive),
+      actionAgreement: pairAgreement(counts, alive),
+      actionEntropy: entropyBits(counts, alive),
       survival: prefix.survival,
       hazard: hazard(prevS, prefix.survival),
       distinctPrefixes: prefix.distinctPrefixes,

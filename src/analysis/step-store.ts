@@ -152,9 +152,7 @@ export class GroupSteps {
     // A committed rollout's steps are 1..length, once each: a gap is lost data, never a divergence.
     if (t > from + 1) throw new HotmessError('log', `${this.file}:${line}: rollout ${rec.rollout} has no line for step ${from + 1} (the next is t=${t}); ${INCOMPLETE_HINT}`);
     if (t > this.expected[slot]) throw new HotmessError('log', `${this.file}:${line}: rollout ${rec.rollout} has a line for step ${t}, beyond its recorded length ${this.expected[slot]}; ${INCOMPLETE_HINT}`);
-    r.actions = grow(r.actions, t);
-    r.states = grow(r.states, t, NaN);
-    r.oracle = grow(r.oracle, t);
+    // No growing: the arrays hold the recorded length, and t ≤ length was just checked.
     const action = rec.action;
     r.actions[t - 1] = this.actionId(action);
     const oracle = rec.oracle;
@@ -191,8 +189,8 @@ export class GroupSteps {
     if (d !== this.measureDim || (target !== null && target.length !== d)) {
       throw new HotmessError('log', `${this.file}:${line}: measure of ${id} has ${d} values, target ${target?.length ?? 0}, expected ${this.measureDim}`);
     }
+    // Sized for the recorded length (t ≤ length), as the actions are.
     if (!r.measures) r.measures = new Float64Array(Math.max(r.actions.length, t) * d).fill(NaN);
-    r.measures = grow(r.measures, t * d, NaN);
     for (let j = 0; j < d; j++) r.measures[(t - 1) * d + j] = m[j];
     if (target !== null) {
       this.targets = grow(this.targets, t * d, NaN);
@@ -205,7 +203,6 @@ export class GroupSteps {
     if (this.featureDim === -1) this.featureDim = d;
     if (d !== this.featureDim) throw new HotmessError('log', `${this.file}:${line}: features of ${id} have ${d} values, expected ${this.featureDim}`);
     if (!r.features) r.features = new Float64Array(Math.max(r.actions.length, t) * d).fill(NaN);
-    r.features = grow(r.features, t * d, NaN);
     for (let j = 0; j < d; j++) r.features[(t - 1) * d + j] = f[j];
   }
 }

@@ -21,6 +21,17 @@ export interface PrefixStep {
 export class PrefixTracker {
   private cls: Int32Array;
   private nextCls: Int32Array;
+  /**
+   * Per class at t−1: the first action seen at t (stamped with the step, so
+   * nothing is cleared) and the class it leads to. A class whose rollouts
+   * all agree at t (every step but a divergence) needs nothing more; the
+   * other (class, action) pairs go through `ids`. New class ids are handed
+   * out in the order the pairs first occur, as one map over all pairs would.
+   */
+  private firstAction: Int32Array;
+  private firstNext: Int32Array;
+  private stamp: Int32Array;
+  private steps = 0;
   private readonly ids = new Map<number, number>();
   private readonly sizes: number[] = [];
 
@@ -32,26 +43,42 @@ export class PrefixTracker {
     if (n * (actionIds + 1) > Number.MAX_SAFE_INTEGER) throw new RangeError('too many prefix classes to key exactly');
     this.cls = new Int32Array(n);
     this.nextCls = new Int32Array(n);
+    this.firstAction = new Int32Array(Math.max(1, n));
+    this.firstNext = new Int32Array(Math.max(1, n));
+    this.stamp = new Int32Array(Math.max(1, n));
   }
 
   /** Advance one step: `actions[r]` is rollout r's action id at t, or END. */
   step(actions: ArrayLike<number>): PrefixStep {
-    const { n, ids, sizes } = this;
+    const { n, ids, sizes, cls, nextCls, firstAction, firstNext, stamp } = this;
     const width = this.actionIds + 1;
+    const now = ++this.steps;
     ids.clear();
     sizes.length = 0;
     for (let r = 0; r < n; r++) {
-      const key = this.cls[r] * width + (actions[r] + 1);
-      let id = ids.get(key);
-      if (id === undefined) {
-        id = sizes.length;
-        ids.set(key, id);
+      const c = cls[r];
+      const a = actions[r];
+      let id: number;
+      if (stamp[c] !== now) {
+        stamp[c] = now;
+        firstAction[c] = a;
+        id = firstNext[c] = sizes.length;
         sizes.push(0);
+      } else if (firstAction[c] === a) id = firstNext[c];
+      else {
+        const key = c * width + (a + 1);
+        const known = ids.get(key);
+        if (known === undefined) {
+          id = sizes.length;
+          ids.set(key, id);
+          sizes.push(0);
+        } else id = known;
       }
       sizes[id]++;
-      this.nextCls[r] = id;
+      nextCls[r] = id;
     }
-    [this.cls, this.nextCls] = [this.nextCls, this.cls];
+    this.cls = nextCls;
+    this.nextCls = cls;
     let modal = 0;
     for (const m of sizes) if (m > modal) modal = m;
     return { survival: pairAgreement(sizes, n), distinctPrefixes: sizes.length, modalShare: n > 0 ? modal / n : null };

@@ -30,6 +30,26 @@ describe('survival by chained prefix', () => {
     const curve = prefixCurve([['a'], ['a'], ['a', 'b']]);
     expect(curve[1].survival).toBeCloseTo(2 / 6, 12);
   });
+  it('equals classes counted from whole prefix strings, on seeded random groups', () => {
+    let seed = 99;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let k = 0; k < 200; k++) {
+      const n = 1 + rand(8);
+      const seqs = Array.from({ length: n }, () => Array.from({ length: rand(10) }, () => 'abc'[rand(k % 2 ? 2 : 3)]));
+      const T = Math.max(0, ...seqs.map((s) => s.length));
+      const expected = Array.from({ length: T }, (_, i) => {
+        const counts = new Map<string, number>();
+        for (const s of seqs) {
+          const key = Array.from({ length: i + 1 }, (_, j) => s[j] ?? 'END').join(',');
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        let pairs = 0;
+        for (const c of counts.values()) pairs += c * (c - 1);
+        return { survival: n < 2 ? null : pairs / (n * (n - 1)), distinctPrefixes: counts.size, modalShare: Math.max(...counts.values()) / n };
+      });
+      expect(prefixCurve(seqs)).toEqual(expected);
+    }
+  });
   it('never rejoins: a split prefix stays split even if later actions agree', () => {
     const curve = prefixCurve([
       ['x', 'y', 'z'],
