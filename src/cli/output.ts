@@ -4,7 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { HotmessError, errnoOf, fromOsError, isHotmessError } from '../core/index.js';
+import { errorText, HotmessError, errnoOf, fromOsError, isHotmessError } from '../core/index.js';
 import type { Cli, TextSink } from './io.js';
 
 /** Print an error as one line (never a stack trace) and return its exit code. */
@@ -16,7 +16,7 @@ export function reportError(e: unknown, stderr: TextSink): number {
     stderr.write(`hotmess: ${e.message}\n`);
     return e.exitCode;
   }
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorText(e);
   stderr.write(`hotmess: internal error: ${msg.split('\n')[0]}\n`);
   if (process.env.HOTMESS_DEBUG && e instanceof Error) stderr.write(`${e.stack}\n`);
   return 1;

@@ -29,7 +29,7 @@
  */
 import { canonicalJson, hashString } from './canonical.js';
 import { checkAction, type Action, type AnyEnvironment, type Measure, type Outcome, type OutcomeKind } from './environment.js';
-import { HotmessError } from './errors.js';
+import { errorText, HotmessError, zodIssue } from './errors.js';
 import { createRng, type Rng } from './rng.js';
 
 export type CheckName =
@@ -73,8 +73,7 @@ export function checkEnvironment(env: AnyEnvironment, params: unknown, horizons:
   const failures: CheckFailure[] = [];
   const parsed = env.params.safeParse(params ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    failures.push({ check: 'params', message: `params do not parse: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
+    failures.push({ check: 'params', message: `params do not parse: ${zodIssue(parsed.error)}` });
     return failures;
   }
   const p = parsed.data;
@@ -522,7 +521,7 @@ function guard<T>(sink: CheckFailure[], where: Partial<Where>, check: CheckName,
   try {
     return f();
   } catch (e) {
-    sink.push({ check, ...where, message: `${method} threw: ${e instanceof Error ? e.message : String(e)}` });
+    sink.push({ check, ...where, message: `${method} threw: ${errorText(e)}` });
     return null;
   }
 }

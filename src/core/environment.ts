@@ -9,6 +9,7 @@
 import { enablePatches, produce, setAutoFreeze, type Draft, type Patch } from 'immer';
 import type { z } from 'zod';
 import { canonicalJson, hashString } from './canonical.js';
+import { zodIssue } from './errors.js';
 import type { Rng } from './rng.js';
 
 enablePatches();
@@ -158,7 +159,7 @@ const takePatches = (patches: Patch[]): void => {
 export function checkAction<A extends Action>(space: ActionSpace<A>, action: unknown): string | null {
   if (space.kind === 'continuous') {
     const parsed = space.schema.safeParse(action);
-    return parsed.success ? null : `not a valid action (${space.description}): ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+    return parsed.success ? null : `not a valid action (${space.description}): ${zodIssue(parsed.error, { root: '' })}`;
   }
   const acts = space.actions;
   // Identity first: scripted agents return an element of the list itself.

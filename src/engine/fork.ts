@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { deriveSeed, HotmessError, withOsErrors, type Action, type AgentServices } from '../core/index.js';
+import { errorLine, deriveSeed, HotmessError, withOsErrors, type Action, type AgentServices } from '../core/index.js';
 import { FILES, lockRun, rolloutId, writeJsonAtomic, type ForkInfo, type Manifest, type RunLock } from '../log/index.js';
 import { LIMITS } from './limits.js';
 import { readForkSource, type ForkSource } from './fork-source.js';
@@ -143,7 +143,7 @@ async function runFork(opts: ForkOptions, src: ForkSource, lock: RunLock, inject
       prefixFor: injected ? (p) => injected[p.index].actions : () => prefix,
     });
   } catch (e) {
-    markStopped(manifestPath, () => buildManifest(scenario, opts.version, 'interrupted', { ...extra, stoppedBecause: (e instanceof Error ? e.message : String(e)).split('\n')[0] }, { startedAt }), lock);
+    markStopped(manifestPath, () => buildManifest(scenario, opts.version, 'interrupted', { ...extra, stoppedBecause: errorLine(e) }, { startedAt }), lock);
     throw e;
   }
   const { ran, terminations, stoppedBecause } = outcome;

@@ -5,7 +5,7 @@
  * as a frame of bytes on the result pipe (pool-frames.ts).
  */
 import { Socket } from 'node:net';
-import { HotmessError, type AgentServices } from '../core/index.js';
+import { errorLine, HotmessError, type AgentServices } from '../core/index.js';
 import { executeRollout } from './execute.js';
 import { InstanceCache } from './instances.js';
 import { plannedRollout } from './plan.js';
@@ -41,7 +41,7 @@ export function serveRollouts(registry: Registry, opts: { readonly services?: Wo
       if (opts.services && m.services !== undefined) services = opts.services(m.services, (x) => send({ type: 'svc', m: x }));
       scenario = resolveScenario(parseScenario(m.spec), registry, m.file);
       scenario.then((s) => (instances = new InstanceCache(s.env, s.envParams)), () => undefined);
-      scenario.catch((e: unknown) => send({ type: 'fatal', message: e instanceof Error ? e.message.split('\n')[0] : String(e) }));
+      scenario.catch((e: unknown) => send({ type: 'fatal', message: errorLine(e) }));
       return;
     }
     void scenario?.then(async (s) => {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { didYouMean, HotmessError, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
+import { errorLine, didYouMean, HotmessError, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
 
 export interface Registry {
   readonly environments: Readonly<Record<string, AnyEnvironment>>;
@@ -35,7 +35,7 @@ export async function resolveEnvironment(registry: Registry, name: string, baseD
   try {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (e) {
-    throw new HotmessError('scenario', `${where}: cannot load ${path}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    throw new HotmessError('scenario', `${where}: cannot load ${path}: ${errorLine(e)}`);
   }
   if (!isEnvironment(mod.default)) throw new HotmessError('scenario', `${where}: ${path} must default-export an environment made with defineEnvironment()`);
   return mod.default;

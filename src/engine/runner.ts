@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { HotmessError, withOsErrors, type Action, type AgentServices } from '../core/index.js';
+import { errorLine, HotmessError, withOsErrors, type Action, type AgentServices } from '../core/index.js';
 import { FILES, RUN_SCHEMA, RunWriter, lockRun, readManifest, recoverRun, writeJsonAtomic, type Manifest, type RunLock, type Termination } from '../log/index.js';
 import { localPlace, type RolloutPlace } from './place.js';
 import { planRollouts, planSize, type PlannedRollout } from './plan.js';
@@ -258,8 +258,6 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     lock.release();
   }
 }
-
-const errorLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 /**
  * After a failure (often a full disk): say in the manifest that the run

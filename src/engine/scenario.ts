@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { canonicalJson, hashString, horizonProblem, HotmessError, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
+import { canonicalJson, errorLine, errorText, hashString, horizonProblem, HotmessError, zodIssues, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
 import { LIMITS, sizeIssues } from './limits.js';
 import { isModulePath, resolveAgent, resolveEnvironment, scenarioDir, type Registry } from './registry.js';
 
@@ -98,9 +98,7 @@ export interface ResolvedAgent {
   readonly params: unknown;
 }
 
-function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
-}
+const formatIssues = (file: string, error: z.ZodError): string => zodIssues(error).map((line) => `${file}: ${line}`).join('\n');
 
 function readYaml(file: string): unknown {
   if (!existsSync(file)) throw new HotmessError('scenario', `${file}: scenario file not found`);
@@ -108,8 +106,7 @@ function readYaml(file: string): unknown {
   try {
     return parseYaml(readFileSync(file, 'utf8'));
   } catch (e) {
-    const msg = e instanceof YAMLParseError ? `${e.message.split('\n')[0]}` : String(e);
-    throw new HotmessError('scenario', `${file}: invalid YAML: ${msg}`);
+    throw new HotmessError('scenario', `${file}: invalid YAML: ${errorLine(e)}`);
   }
 }
 
@@ -120,7 +117,7 @@ export function loadScenarioFile(file: string): ScenarioFile {
 
 export function parseScenario(raw: unknown, file = '<scenario>'): ScenarioFile {
   const parsed = ScenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new HotmessError('scenario', formatIssues(file, parsed.error.issues));
+  if (!parsed.success) throw new HotmessError('scenario', formatIssues(file, parsed.error));
   return parsed.data;
 }
 
@@ -139,12 +136,12 @@ function checkAgent(registry: Registry, kind: string, params: unknown, at: strin
   try {
     def = resolveAgent(registry, kind, `${at}.kind`);
   } catch (e) {
-    problems.push(e instanceof HotmessError ? e.message : String(e));
+    problems.push(errorText(e));
     return null;
   }
   const p = def.params.safeParse(params ?? {});
   if (!p.success) {
-    problems.push(...p.error.issues.map((iss) => `${at}.params${iss.path.length ? '.' + iss.path.join('.') : ''}: ${iss.message}`));
+    problems.push(...zodIssues(p.error, { under: `${at}.params` }));
     return null;
   }
   const extra = unknownKeys(params, p.data);
@@ -197,7 +194,7 @@ async function checkPlugins(f: PluginFields, registry: Registry, file: string | 
     try {
       env = await resolveEnvironment(registry, envModule ?? f.environment, file ? scenarioDir(file) : process.cwd(), `${where}: environment`);
       const p = env.params.safeParse(f.params);
-      if (!p.success) problems.push(...p.error.issues.map((i) => `${where}: params.${i.path.join('.')}: ${i.message}`));
+      if (!p.success) problems.push(...zodIssues(p.error, { under: 'params' }).map((line) => `${where}: ${line}`));
       else {
         envParams = p.data;
         const extra = unknownKeys(f.params, p.data);
@@ -208,7 +205,7 @@ async function checkPlugins(f: PluginFields, registry: Registry, file: string | 
         });
       }
     } catch (e) {
-      problems.push(e instanceof HotmessError ? e.message : String(e));
+      problems.push(errorText(e));
     }
   }
   const agents: ResolvedAgent[] = [];
@@ -245,5 +242,5 @@ export async function loadScenario(file: string, registry: Registry): Promise<Re
   const parsed = ScenarioSchema.safeParse(raw);
   if (parsed.success) return resolveScenario(parsed.data, registry, file);
   const { problems } = await checkPlugins(lenientFields(raw), registry, file);
-  throw new HotmessError('scenario', [formatIssues(file, parsed.error.issues), ...problems].join('\n'));
+  throw new HotmessError('scenario', [formatIssues(file, parsed.error), ...problems].join('\n'));
 }

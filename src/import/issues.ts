@@ -3,6 +3,7 @@
  * expected X, got Y`, a JSON syntax error gets a line and column. Pure.
  */
 import type { z } from 'zod';
+import { errorText } from '../core/index.js';
 
 /** `a.b[2].c`, the way jq would spell it. */
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -95,7 +96,7 @@ function errorOffset(msg: string, text: string): number | null {
  * message locates the error.
  */
 export function describeJsonError(e: unknown, text: string): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorText(e);
   const unexpected = UNEXPECTED.exec(msg);
   const reason = (unexpected ? unexpected[1] : msg.replace(/ (in JSON )?at position \d+.*$/s, '')).replace(/\s+/g, ' ').slice(0, 100);
   const offset = errorOffset(msg, text);

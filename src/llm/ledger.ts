@@ -19,7 +19,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { HotmessError, writeFileAtomic, type Json } from '../core/index.js';
+import { HotmessError, writeFileAtomic, zodIssue, type Json } from '../core/index.js';
 import { AppendLog } from './append-log.js';
 import { Tally, type LedgerWriter } from './meter.js';
 import { roundUsd } from './prices.js';
@@ -171,7 +171,7 @@ export function readLedger(path: string): LedgerLine[] {
       throw new HotmessError('log', `${path}:${i + 1}: corrupt cost ledger line (not JSON)`);
     }
     const parsed = LedgerLineSchema.safeParse(raw);
-    if (!parsed.success) throw new HotmessError('log', `${path}:${i + 1}: ${parsed.error.issues[0]?.path.join('.') || 'line'}: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) throw new HotmessError('log', `${path}:${i + 1}: ${zodIssue(parsed.error, { root: 'line' })}`);
     out.push(parsed.data);
   }
   return out;

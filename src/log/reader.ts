@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotmessError, zodIssue } from '../core/index.js';
+import { errorText, HotmessError, zodIssue } from '../core/index.js';
 import { corruptLine, forEachLine } from './lines.js';
 import { FILES, KNOWN_RUN_SCHEMAS, ManifestSchema, type Manifest } from './records.js';
 
@@ -61,7 +61,7 @@ export function readManifest(dir: string): Manifest {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new HotmessError('log', `${path}: corrupt manifest (${e instanceof Error ? e.message : String(e)})`);
+    throw new HotmessError('log', `${path}: corrupt manifest (${errorText(e)})`);
   }
   const schema = (raw as { schema?: unknown })?.schema;
   if (typeof schema !== 'string' || !(KNOWN_RUN_SCHEMAS as readonly string[]).includes(schema)) {

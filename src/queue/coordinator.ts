@@ -11,7 +11,7 @@
  */
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { HotmessError } from '../core/index.js';
+import { errorText, HotmessError } from '../core/index.js';
 import { isModelBacked } from './model.js';
 import { endOfLine, type ExecuteResult, type PlannedRollout, type ResolvedScenario, type RolloutPlace, type RolloutSink } from '../engine/index.js';
 import type { Fingerprint } from './fingerprint.js';
@@ -90,7 +90,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   const perJob = Math.max(...s.agents.flatMap((a) => s.spec.horizons.map((h) => rolloutsPerJob(s, h, isModelBacked(a), o.jobSteps))));
 
   const lose = (e: unknown) => {
-    lost ??= e instanceof HotmessError ? e : new HotmessError('network', `${o.url.shown}: ${e instanceof Error ? e.message : String(e)}`);
+    lost ??= e instanceof HotmessError ? e : new HotmessError('network', `${o.url.shown}: ${errorText(e)}`);
     for (const job of jobs.values()) for (const w of job.waiters.values()) w.reject(lost);
     jobs.clear();
   };
@@ -160,7 +160,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   const rejectResult = (job: OpenJob, e: unknown) => {
     stats.malformed++;
     job.malformed++;
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorText(e);
     if (job.malformed >= attempts) return lose(new HotmessError('agent', `queue job ${job.id} (${rolloutAt(s.spec, job.data.agent, job.data.horizon, job.data.first).id}…) returned ${job.malformed} malformed results; last: ${why}`));
     o.onNote?.(`rejected a malformed result of job ${job.id} (${why}); it is run again`);
     void drop(job.id)

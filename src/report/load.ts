@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotmessError, isHotmessError, hotmessCommand } from '../core/index.js';
+import { errorLine, HotmessError, isHotmessError, hotmessCommand, zodIssue } from '../core/index.js';
 import { FILES, readManifest, type Manifest } from '../log/index.js';
 import { ANALYSIS_SCHEMA, AnalysisDocumentSchema, type AnalysisDocument } from '../analysis/index.js';
 
@@ -25,7 +25,7 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new HotmessError('log', `${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+    throw new HotmessError('log', `${file}: not valid JSON (${errorLine(e)})`);
   }
 }
 
@@ -37,8 +37,7 @@ export function parseAnalysis(value: unknown, file: string): AnalysisDocument {
   }
   const parsed = AnalysisDocumentSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new HotmessError('log', `${file}: ${issue?.path.join('.') || 'document'}: ${issue?.message ?? 'invalid'} (re-run ${hotmessCommand('analyze RUN')})`);
+    throw new HotmessError('log', `${file}: ${zodIssue(parsed.error, { root: 'document' })} (re-run ${hotmessCommand('analyze RUN')})`);
   }
   return parsed.data;
 }

@@ -5,7 +5,7 @@
  * chart building and the markdown are pure.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { withOsErrors, writeFileAtomic } from '../core/index.js';
+import { errorLine, withOsErrors, writeFileAtomic } from '../core/index.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { analyzeRun, staleAnalysis, writeAnalysis, type AnalyzeOptions } from '../analysis/index.js';
 import { FILES } from '../log/index.js';
@@ -87,7 +87,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
       writeAtomic(pngPath, svgToPng(svg, opts.pngScale ?? 2));
     } catch (e) {
       // The SVG is the primary artefact; a rasteriser failure costs only the PNG.
-      warnings.push(`${chart.id}.png not written: ${(e as Error).message.split('\n')[0]}`);
+      warnings.push(`${chart.id}.png not written: ${errorLine(e)}`);
       rmSync(pngPath, { force: true });
       pngPath = null;
     }

@@ -1,7 +1,7 @@
 /** `hotmess envs` and `hotmess agents`: what is registered, with parameters. */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
-import { formatFailure, HotmessError, hotmessCommand } from '../../core/index.js';
+import { errorText, formatFailure, HotmessError, hotmessCommand } from '../../core/index.js';
 import { checkEnvironmentByName } from '../check-env.js';
 import { describeParams, paramsJsonSchema } from '../describe-params.js';
 import { REGISTRY } from '../registry.js';
@@ -57,7 +57,7 @@ async function envsCheck(cli: Cli, name: string, flags: CheckFlags): Promise<voi
     try {
       params = JSON.parse(flags.params);
     } catch (e) {
-      throw new HotmessError('usage', `--params: not JSON: ${(e as Error).message}`);
+      throw new HotmessError('usage', `--params: not JSON: ${errorText(e)}`);
     }
   }
   const horizons = flags.horizons === undefined ? undefined : parseList('--horizons', flags.horizons, (s) => (/^[1-9]\d*$/.test(s) ? Number(s) : null), 'a positive integer');

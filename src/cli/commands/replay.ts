@@ -13,7 +13,7 @@ import { resolveEnvironment } from '../../engine/index.js';
 import { readManifest } from '../../log/index.js';
 import { REGISTRY } from '../registry.js';
 import { intParser } from '../flags.js';
-import { hotmessCommand } from '../../core/index.js';
+import { errorText, hotmessCommand } from '../../core/index.js';
 
 interface ReplayFlags {
   plain?: boolean;
@@ -52,7 +52,7 @@ async function environmentsFor(cli: Cli, run: string): Promise<Record<string, An
     try {
       environments[env.name] = await resolveEnvironment(REGISTRY, env.module, process.cwd(), `${run}: environment`);
     } catch (e) {
-      cli.warn(`${e instanceof Error ? e.message : String(e)}; observations are shown only when logged`);
+      cli.warn(`${errorText(e)}; observations are shown only when logged`);
     }
   }
   return environments;

@@ -11,7 +11,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { HotmessError, type Json } from '../../core/index.js';
+import { HotmessError, zodIssue, type Json } from '../../core/index.js';
 import { FILES, rolloutId, type LoggedOutcome, type RolloutRecord } from '../../log/index.js';
 import { buildManifest, checkAgentName, countTerminations, rolloutLine, stepLine, type ImportSummary } from '../build.js';
 import { preview } from '../issues.js';
@@ -299,14 +299,14 @@ async function restoreExport(f: FileScan, opts: InspectOptions): Promise<Inspect
     if (v !== undefined) throw new HotmessError('usage', `${flag} does not apply to ${f.path}: it is a hotmess export, restored exactly as it was exported`);
   }
   const meta = EvalMetaSchema.safeParse(losslessEval(f.header.eval.metadata));
-  if (!meta.success) throw new HotmessError('input', `${f.path}: eval.metadata.${LOSSLESS_KEY}: not a valid hotmess export block (${meta.error.issues[0]?.message ?? 'invalid'})`);
+  if (!meta.success) throw new HotmessError('input', `${f.path}: eval.metadata.${LOSSLESS_KEY}: not a valid hotmess export block (${zodIssue(meta.error, { root: '' })})`);
   const manifest = meta.data.manifest;
   const rollouts: RolloutRecord[] = [];
   return withRunDir(opts.out, opts.force ?? false, async (dir) => {
     const steps = await dir.lines(FILES.steps);
     await readInspectLog(f.path, async ({ sample, where }) => {
       const parsed = SampleMetaSchema.safeParse(sample.metadata?.[LOSSLESS_KEY]);
-      if (!parsed.success) throw new HotmessError('input', `${where}: metadata.${LOSSLESS_KEY}: ${parsed.error.issues[0]?.path.join('.') || 'block'}: ${parsed.error.issues[0]?.message ?? 'invalid'} (a hotmess export must carry its records)`);
+      if (!parsed.success) throw new HotmessError('input', `${where}: metadata.${LOSSLESS_KEY}: ${zodIssue(parsed.error, { root: 'block' })} (a hotmess export must carry its records)`);
       const { rollout } = parsed.data.rollout;
       for (const [i, s] of parsed.data.steps.entries()) {
         if (s.rollout !== rollout) throw new HotmessError('input', `${where}: metadata.${LOSSLESS_KEY}.steps[${i}]: belongs to rollout ${s.rollout}, not ${rollout}`);

@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { Unzip, UnzipInflate, UnzipPassThrough, type AsyncFlateStreamHandler, type UnzipFile } from 'fflate';
 import { decompress as zstdDecompress } from 'fzstd';
+import { errorText } from '../../core/index.js';
 
 /** APPNOTE.txt 4.4.5: 93 is Zstandard. */
 export const ZSTD_METHOD = 93;
@@ -25,7 +26,7 @@ class UnzipZstd {
     try {
       out = zstdDecompress(new Uint8Array(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts)));
     } catch (e) {
-      this.ondata(new Error(`zstd: ${e instanceof Error ? e.message : String(e)}`) as never, new Uint8Array(0), true);
+      this.ondata(new Error(`zstd: ${errorText(e)}`) as never, new Uint8Array(0), true);
       return;
     }
     // fzstd allocates a plain ArrayBuffer.
@@ -74,7 +75,7 @@ export async function readZipEntries(file: string, want: (name: string) => boole
     try {
       f.start();
     } catch (e) {
-      failure = new ZipProblem(f.name, `cannot decompress (${e instanceof Error ? e.message : String(e)})`);
+      failure = new ZipProblem(f.name, `cannot decompress (${errorText(e)})`);
     }
   });
   unzip.register(UnzipPassThrough);
@@ -92,7 +93,7 @@ export async function readZipEntries(file: string, want: (name: string) => boole
       try {
         unzip.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
       } catch (e) {
-        throw new ZipProblem(open, `corrupt zip data (${e instanceof Error ? e.message : String(e)})`);
+        throw new ZipProblem(open, `corrupt zip data (${errorText(e)})`);
       }
       if (failure) throw failure;
       for (const entry of ready.splice(0)) await onEntry(entry.name, entry.data);
@@ -101,7 +102,7 @@ export async function readZipEntries(file: string, want: (name: string) => boole
     try {
       unzip.push(new Uint8Array(0), true);
     } catch (e) {
-      throw new ZipProblem(open, `corrupt zip data (${e instanceof Error ? e.message : String(e)})`);
+      throw new ZipProblem(open, `corrupt zip data (${errorText(e)})`);
     }
     if (failure) throw failure;
     for (const entry of ready.splice(0)) await onEntry(entry.name, entry.data);

@@ -4,9 +4,9 @@
  * order). Errors come out as one-line `ApiCallError`s, key scrubbed, as for
  * single calls (faults.ts).
  */
-import { HotmessError, type Json } from '../../core/index.js';
+import { errorLine, HotmessError, type Json } from '../../core/index.js';
 import type { AnthropicConfig } from './client.js';
-import { apiCallError, firstLine } from './faults.js';
+import { apiCallError } from './faults.js';
 import { nodeFetch } from './node-fetch.js';
 
 export interface BatchCounts {
@@ -38,7 +38,7 @@ export async function createBatchClient(config: AnthropicConfig): Promise<BatchC
   try {
     Anthropic = (await import('@anthropic-ai/sdk')).default;
   } catch (e) {
-    throw new HotmessError('agent', `anthropic: cannot load @anthropic-ai/sdk (${firstLine(e)}); run npm install`);
+    throw new HotmessError('agent', `anthropic: cannot load @anthropic-ai/sdk (${errorLine(e)}); run npm install`);
   }
   const client = new Anthropic({
     apiKey: config.apiKey,

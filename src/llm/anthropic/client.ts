@@ -10,9 +10,9 @@
  * scrubbed, classified as transient or fatal to the run.
  */
 import type { Middleware } from '@anthropic-ai/sdk';
-import { HotmessError, type Json } from '../../core/index.js';
+import { errorLine, HotmessError, type Json } from '../../core/index.js';
 import { retryAfterMs, type Limiter } from '../limiter.js';
-import { ApiCallError, apiCallError, firstLine } from './faults.js';
+import { ApiCallError, apiCallError } from './faults.js';
 import { nodeFetch } from './node-fetch.js';
 
 export interface AnthropicConfig {
@@ -44,7 +44,7 @@ export async function createMessagesCaller(config: AnthropicConfig, limiter: Lim
   try {
     Anthropic = (await import('@anthropic-ai/sdk')).default;
   } catch (e) {
-    throw new HotmessError('agent', `anthropic: cannot load @anthropic-ai/sdk (${firstLine(e)}); run npm install`);
+    throw new HotmessError('agent', `anthropic: cannot load @anthropic-ai/sdk (${errorLine(e)}); run npm install`);
   }
   const gate: Middleware = async (request, next) => {
     await limiter.acquire(request.signal);
@@ -97,7 +97,7 @@ function readMessage(text: string, requestId: string | null, baseURL: string, sc
     message = JSON.parse(text);
     if (!message || typeof message !== 'object' || Array.isArray(message) || !Array.isArray((message as { content?: unknown }).content)) why = 'not a message (no content array)';
   } catch (e) {
-    why = firstLine(e);
+    why = errorLine(e);
   }
   if (why === null) return message as Json;
   const id = requestId ? ` (request ${requestId})` : '';

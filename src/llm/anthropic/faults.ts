@@ -6,7 +6,7 @@
  * refused credentials (401/403) and a server that cannot be reached at all
  * (connection refused, DNS failure) after the retries.
  */
-import { HotmessError } from '../../core/index.js';
+import { errorLine, HotmessError } from '../../core/index.js';
 
 export type ApiFault = 'auth' | 'unreachable' | 'transient';
 
@@ -70,18 +70,18 @@ export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: num
   if (name === 'APIConnectionTimeoutError') return make(`${who}: request timed out (timeout ${ctx.timeoutMs} ms${tries ? `, ${tries}` : ''})`, 'transient');
   if (name === 'APIConnectionError') {
     const errno = socketCode(e);
-    return make(`${who}: connection failed${tries ? ` ${tries}` : ''}: ${firstLine(e)}${errno ? ` (${errno})` : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
+    return make(`${who}: connection failed${tries ? ` ${tries}` : ''}: ${errorLine(e)}${errno ? ` (${errno})` : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
   }
   if (typeof err.status === 'number') {
     const d = err.error?.error ?? err.error;
     const kind = d?.type ?? (d && 'code' in d && d.code != null ? String(d.code) : undefined);
     const detail = kind ? `${kind}: ${d?.message ?? ''}`.trim() : null;
-    const what = detail ?? firstLine(e).trim();
+    const what = detail ?? errorLine(e).trim();
     const retried = tries && (err.status === 429 || err.status >= 500) ? ` ${tries}` : '';
     const fault: ApiFault = err.status === 401 || err.status === 403 ? 'auth' : 'transient';
     return make(`${who}: HTTP ${err.status} ${what}${err.requestID ? ` (request ${err.requestID})` : ''}${retried}`, fault, err.status, null, detail);
   }
-  return make(`${who}: ${firstLine(e)}`, 'transient');
+  return make(`${who}: ${errorLine(e)}`, 'transient');
 }
 
 /**
@@ -120,5 +120,3 @@ function withoutCredentials(url: string): string {
     return url;
   }
 }
-
-export const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];

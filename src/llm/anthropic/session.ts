@@ -7,7 +7,7 @@
  * `invalid`. Per-step tokens, cost, request id, stop reason, thinking length
  * and text go into `report().info`; latency into `timing`.
  */
-import { HotmessError, isOsError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
+import { errorLine, HotmessError, isOsError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
 import { CacheMissError, cacheKey, CorruptCacheError, type RolloutCache } from '../cache.js';
 import { Tally } from '../meter.js';
 import { costUsd, maxCostUsd, type Price } from '../prices.js';
@@ -17,7 +17,7 @@ import { NO_TOOL_CALL } from '../prompt.js';
 import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
 import type { AnthropicConfig, MessagesReply } from './client.js';
-import { ApiCallError, fatalReason, firstLine } from './faults.js';
+import { ApiCallError, fatalReason } from './faults.js';
 import { batchCustomId } from './batcher.js';
 import { buildRequest, type RequestSettings, type RetryTurn } from './request.js';
 import { parseReply, type ParsedReply } from './response.js';
@@ -164,7 +164,7 @@ export class AnthropicSession implements AsyncAgent {
         latencyMs += Date.now() - started;
         if (isOsError(e)) throw e;
         if (e instanceof ApiCallError && e.status !== null && e.status !== 200) this.onDisk(() => ticket.refused(e.status!));
-        else this.onDisk(() => ticket.lost(signal.aborted ? 'aborted' : e instanceof ApiCallError ? e.message : firstLine(e)));
+        else this.onDisk(() => ticket.lost(signal.aborted ? 'aborted' : e instanceof ApiCallError ? e.message : errorLine(e)));
         if (signal.aborted || !(e instanceof ApiCallError)) throw e;
         const spent = !e.retryable || retry >= config.maxRetries;
         // Refused credentials or an unreachable server doom every call: stop the run, not just this rollout.

@@ -8,7 +8,7 @@
  * process is about to exit, or by `disposeLocalModels`.
  */
 import { createRequire } from 'node:module';
-import { HotmessError } from '../../core/index.js';
+import { errorLine, HotmessError } from '../../core/index.js';
 import type { Llama, LlamaJsonSchemaGrammar, LlamaModel } from 'node-llama-cpp';
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp');
@@ -46,7 +46,7 @@ async function getRuntime(): Promise<Llama> {
   llama ??= loadLibrary().then((m) =>
     m.getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, logLevel: m.LlamaLogLevel.error }).catch((e: unknown) => {
       llama = null;
-      throw new HotmessError('agent', `node-llama-cpp could not load its prebuilt CPU binary (no build or download is attempted): ${firstLine(e)}`);
+      throw new HotmessError('agent', `node-llama-cpp could not load its prebuilt CPU binary (no build or download is attempted): ${errorLine(e)}`);
     }),
   );
   if (!exitHook) {
@@ -64,7 +64,7 @@ export function loadModel(path: string): Promise<LlamaModel> {
     m = getRuntime().then((l) =>
       l.loadModel({ modelPath: path, gpuLayers: 0 }).catch((e: unknown) => {
         models.delete(path);
-        throw new HotmessError('agent', `${path}: cannot load this GGUF model: ${firstLine(e)}`);
+        throw new HotmessError('agent', `${path}: cannot load this GGUF model: ${errorLine(e)}`);
       }),
     );
     models.set(path, m);
@@ -84,7 +84,7 @@ export function grammarFor(schema: object): Promise<LlamaJsonSchemaGrammar<any>>
     g = getRuntime().then((l) =>
       l.createGrammarForJsonSchema(schema as never).catch((e: unknown) => {
         grammars.delete(key);
-        throw new HotmessError('agent', `local: cannot build a grammar for the action schema ${key.slice(0, 80)}: ${firstLine(e)}`);
+        throw new HotmessError('agent', `local: cannot build a grammar for the action schema ${key.slice(0, 80)}: ${errorLine(e)}`);
       }),
     );
     grammars.set(key, g);
@@ -102,7 +102,5 @@ export async function disposeLocalModels(): Promise<void> {
   llama = null;
   if (l) await l.then((x) => x.dispose()).catch(() => undefined);
 }
-
-export const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 export type { Llama, LlamaModel };

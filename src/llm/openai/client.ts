@@ -8,9 +8,9 @@
  * "malformed response body", never a reply. Errors come out as one-line
  * `ApiCallError`s with the key scrubbed, classified as for `anthropic`.
  */
-import { HotmessError, type Json } from '../../core/index.js';
+import { errorLine, HotmessError, type Json } from '../../core/index.js';
 import { retryAfterMs, type Limiter } from '../limiter.js';
-import { ApiCallError, apiCallError, firstLine } from '../anthropic/faults.js';
+import { ApiCallError, apiCallError } from '../anthropic/faults.js';
 import { nodeFetch } from '../anthropic/node-fetch.js';
 
 export interface OpenAIConfig {
@@ -43,7 +43,7 @@ export async function createChatCaller(config: OpenAIConfig, limiter: Limiter): 
   try {
     OpenAI = (await import('openai')).default;
   } catch (e) {
-    throw new HotmessError('agent', `openai: cannot load the openai package (${firstLine(e)}); run npm install`);
+    throw new HotmessError('agent', `openai: cannot load the openai package (${errorLine(e)}); run npm install`);
   }
   const gated = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     await limiter.acquire(init?.signal);
@@ -71,7 +71,7 @@ export async function createChatCaller(config: OpenAIConfig, limiter: Limiter): 
       } catch (e) {
         if (signal.aborted || e instanceof ApiCallError) throw e;
         // A 200 whose body is not JSON: the SDK's parse error, a malformed body like any other.
-        if (e instanceof SyntaxError) throw new ApiCallError(scrub(`openai: malformed response body: ${firstLine(e)}`), 'transient', 200, null, null, client.baseURL);
+        if (e instanceof SyntaxError) throw new ApiCallError(scrub(`openai: malformed response body: ${errorLine(e)}`), 'transient', 200, null, null, client.baseURL);
         const err = apiCallError(e, { baseURL: client.baseURL, maxRetries: null, timeoutMs: config.timeoutMs, scrub, provider: 'openai' });
         const headers = (e as { headers?: { get(name: string): string | null } }).headers;
         if (headers && typeof headers.get === 'function') err.retryAfterMs = retryAfterMs(headers);

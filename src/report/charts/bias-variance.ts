@@ -5,7 +5,7 @@
  */
 import type { AnalysisDocument } from '../../analysis/index.js';
 import type { ChartSpec } from '../render.js';
-import { agentColor, isNum, type ChartFamily } from './common.js';
+import { agentColor, chartOrSkip, isNum, noCharts, type Chart, type ChartFamily } from './common.js';
 
 /** The incoherence levels drawn as reference lines; 0.9 and 0.95 are where noisy agents sit. */
 export const ISO_LEVELS = [0.09, 0.32, 0.5, 0.68, 0.9, 0.95] as const;
@@ -76,8 +76,11 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
       points.push({ agent: row.agent, horizon: row.horizon, biasSq: row.biasSq, variance: row.variance });
     }
   }
-  if (points.length === 0) return { charts: [], skipped: [{ id: 'bias-variance', title, reason: 'no agent × horizon has both bias² and variance' }] };
+  return chartOrSkip(noCharts(), 'bias-variance', title, points.length === 0 ? 'no agent × horizon has both bias² and variance' : null, () => plane(title, points));
+}
 
+/** The plane: iso-incoherence lines with their labels, and each agent's path over its horizons. */
+function plane(title: string, points: readonly { agent: string; horizon: number; biasSq: number; variance: number }[]): Pick<Chart, 'caption' | 'spec'> {
   // Pad the box so the largest point is not on the edge; a zero range gets a unit box.
   const pad = (m: number) => (m > 0 ? m * 1.15 : 1);
   const xMax = pad(Math.max(...points.map((p) => p.biasSq)));
@@ -135,14 +138,7 @@ export function biasVarianceCharts(doc: AnalysisDocument): ChartFamily {
     ],
   };
   return {
-    charts: [
-      {
-        id: 'bias-variance',
-        title,
-        caption: `Each point is one agent at one horizon (shape = horizon; the thin line joins an agent's horizons in order). Dashed lines mark incoherence c = ${ISO_LEVELS.join(', ')} (V = c/(1−c)·B²), labelled with c at the box's edge: points above a line have more of their error in variance. Both axes are square-root scaled, which keeps those lines straight.`,
-        spec,
-      },
-    ],
-    skipped: [],
+    caption: `Each point is one agent at one horizon (shape = horizon; the thin line joins an agent's horizons in order). Dashed lines mark incoherence c = ${ISO_LEVELS.join(', ')} (V = c/(1−c)·B²), labelled with c at the box's edge: points above a line have more of their error in variance. Both axes are square-root scaled, which keeps those lines straight.`,
+    spec,
   };
 }

@@ -20,6 +20,20 @@ export interface ChartFamily {
   readonly skipped: { id: string; title: string; reason: string }[];
 }
 
+/** A family with nothing in it yet. */
+export const noCharts = (): ChartFamily => ({ charts: [], skipped: [] });
+
+/**
+ * One chart into `out`, or, when `why` names a reason there is nothing to
+ * draw, that reason: the one rule every family follows, so a report never
+ * silently lacks a plot. `draw` runs only when there is something to draw.
+ */
+export function chartOrSkip(out: ChartFamily, id: string, title: string, why: string | null, draw: () => Pick<Chart, 'caption' | 'spec'>): ChartFamily {
+  if (why !== null) out.skipped.push({ id, title, reason: why });
+  else out.charts.push({ id, title, ...draw() });
+  return out;
+}
+
 export const isNum = (v: Num | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
 export const PANEL = { width: 260, height: 170 } as const;
@@ -83,3 +97,6 @@ export function stepX(log: boolean) {
 
 /** The horizons an analysis covers, for logSteps. */
 export const horizonsOf = (doc: { horizons: readonly { horizon: number }[] }) => doc.horizons.map((h) => h.horizon);
+
+/** The step axis of an analysis's charts: log when asked, or when its horizons span more than LOG_STEPS_ABOVE. */
+export const stepAxis = (doc: { horizons: readonly { horizon: number }[] }, opts: ChartOptions) => stepX(logSteps(horizonsOf(doc), opts.stepScale));

@@ -4,7 +4,7 @@
  * horizon. Null points are dropped. Pure.
  */
 import type { AnalysisDocument, PooledStep } from '../../analysis/index.js';
-import { HORIZON_COLOR, isNum, perAgent, type Chart, horizonsOf, logSteps, stepX, type ChartFamily, type ChartOptions } from './common.js';
+import { chartOrSkip, HORIZON_COLOR, isNum, noCharts, perAgent, stepAxis, type ChartFamily, type ChartOptions } from './common.js';
 
 interface Measure {
   readonly id: string;
@@ -80,7 +80,7 @@ const REPEATS: Readonly<Record<string, { of: string; why: string }>> = {
 };
 
 export function divergenceCharts(doc: AnalysisDocument, opts: ChartOptions = {}): ChartFamily {
-  const out: ChartFamily = { charts: [], skipped: [] };
+  const out = noCharts();
   const drawn = new Map<string, Point[]>();
   for (const m of MEASURES) {
     const values: Point[] = [];
@@ -90,27 +90,22 @@ export function divergenceCharts(doc: AnalysisDocument, opts: ChartOptions = {})
         if (isNum(v)) values.push({ agent: row.agent, horizon: row.horizon, t: s.t, value: v });
       }
     }
-    if (values.length === 0) {
-      out.skipped.push({ id: m.id, title: m.title, reason: `no ${m.axis} values` });
-      continue;
-    }
     const repeat = REPEATS[m.id];
     const earlier = repeat ? drawn.get(repeat.of) : undefined;
-    const gap = repeat && earlier ? largestGap(values, earlier) : null;
-    if (repeat && gap !== null && gap <= REPEAT_TOLERANCE) {
-      const how = gap === 0 ? 'identical to' : `within ${gap.toPrecision(2)} of`;
-      out.skipped.push({ id: m.id, title: m.title, reason: `${how} the ${repeat.of} chart at every step: ${repeat.why}` });
-      continue;
-    }
-    drawn.set(m.id, values);
-    const chart: Chart = {
-      id: m.id,
-      title: m.title,
+    const gap = repeat && earlier && values.length > 0 ? largestGap(values, earlier) : null;
+    const why =
+      values.length === 0
+        ? `no ${m.axis} values`
+        : repeat && gap !== null && gap <= REPEAT_TOLERANCE
+          ? `${gap === 0 ? 'identical to' : `within ${gap.toPrecision(2)} of`} the ${repeat.of} chart at every step: ${repeat.why}`
+          : null;
+    if (why === null) drawn.set(m.id, values);
+    chartOrSkip(out, m.id, m.title, why, () => ({
       caption: m.caption,
       spec: perAgent(m.title, values, {
         mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
         encoding: {
-          x: stepX(logSteps(horizonsOf(doc), opts.stepScale)),
+          x: stepAxis(doc, opts),
           y: {
             field: 'value',
             type: 'quantitative',
@@ -120,8 +115,7 @@ export function divergenceCharts(doc: AnalysisDocument, opts: ChartOptions = {})
           color: HORIZON_COLOR,
         },
       }),
-    };
-    out.charts.push(chart);
+    }));
   }
   return out;
 }

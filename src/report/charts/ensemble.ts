@@ -5,7 +5,7 @@
  */
 import type { AnalysisDocument, EnsembleSummary } from '../../analysis/index.js';
 import type { Num } from './common.js';
-import { HORIZON_COLOR, isNum, perAgent, type ChartFamily } from './common.js';
+import { chartOrSkip, HORIZON_COLOR, isNum, noCharts, perAgent, type ChartFamily } from './common.js';
 
 export const MEASURED = 'measured';
 export const CLOSED_FORM = 'closed form V/(E·B²+V)';
@@ -39,34 +39,26 @@ export function ensembleCharts(doc: AnalysisDocument): ChartFamily {
     const c = closedAt(p, pts);
     if (c !== null) values.push({ agent: p.agent, horizon: p.horizon, E: p.E, value: c, series: CLOSED_FORM });
   }
-  if (values.length === 0) return { charts: [], skipped: [{ id: 'ensemble', title, reason: 'no ensemble points (fewer than 4 rollouts per group, or no error)' }] };
-  return {
-    charts: [
-      {
-        id: 'ensemble',
-        title,
-        caption: 'Outcomes averaged over disjoint ensembles of E rollouts. Averaging cuts variance about as 1/E and leaves bias, so incoherence should follow the dashed closed form.',
-        spec: perAgent(title, values, {
-          layer: [
-            {
-              mark: { type: 'line', strokeWidth: 1.5 },
-              encoding: {
-                x: E_X,
-                y: { field: 'value', type: 'quantitative', title: 'incoherence', scale: { domain: [0, 1] } },
-                color: HORIZON_COLOR,
-                strokeDash: { field: 'series', type: 'nominal', title: 'curve', sort: [MEASURED, CLOSED_FORM], legend: { symbolType: 'stroke' } },
-              },
-            },
-            {
-              // Points on the measured curve only: they are the data; the closed form is a reference.
-              transform: [{ filter: { field: 'series', equal: MEASURED } }],
-              mark: { type: 'point', filled: true, size: 30 },
-              encoding: { x: E_X, y: { field: 'value', type: 'quantitative' }, color: HORIZON_COLOR },
-            },
-          ],
-        }),
-      },
-    ],
-    skipped: [],
-  };
+  return chartOrSkip(noCharts(), 'ensemble', title, values.length === 0 ? 'no ensemble points (fewer than 4 rollouts per group, or no error)' : null, () => ({
+    caption: 'Outcomes averaged over disjoint ensembles of E rollouts. Averaging cuts variance about as 1/E and leaves bias, so incoherence should follow the dashed closed form.',
+    spec: perAgent(title, values, {
+      layer: [
+        {
+          mark: { type: 'line', strokeWidth: 1.5 },
+          encoding: {
+            x: E_X,
+            y: { field: 'value', type: 'quantitative', title: 'incoherence', scale: { domain: [0, 1] } },
+            color: HORIZON_COLOR,
+            strokeDash: { field: 'series', type: 'nominal', title: 'curve', sort: [MEASURED, CLOSED_FORM], legend: { symbolType: 'stroke' } },
+          },
+        },
+        {
+          // Points on the measured curve only: they are the data; the closed form is a reference.
+          transform: [{ filter: { field: 'series', equal: MEASURED } }],
+          mark: { type: 'point', filled: true, size: 30 },
+          encoding: { x: E_X, y: { field: 'value', type: 'quantitative' }, color: HORIZON_COLOR },
+        },
+      ],
+    }),
+  }));
 }

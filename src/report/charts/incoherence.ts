@@ -4,7 +4,7 @@
  * dropped. Pure.
  */
 import type { AnalysisDocument, HorizonSummary } from '../../analysis/index.js';
-import { agentColor, HORIZON_COLOR, isNum, perAgent, horizonsOf, logSteps, stepX, type ChartFamily, type ChartOptions } from './common.js';
+import { agentColor, chartOrSkip, HORIZON_COLOR, isNum, noCharts, perAgent, stepAxis, type ChartFamily, type ChartOptions } from './common.js';
 import type { ChartSpec } from '../render.js';
 
 const SWEEP: ReadonlyArray<[field: 'incoherence' | 'biasSq' | 'variance', label: string]> = [
@@ -59,17 +59,19 @@ export function horizonAxis(horizons: readonly number[]) {
 }
 
 export function incoherenceCharts(doc: AnalysisDocument, opts: ChartOptions = {}): ChartFamily {
-  const out: ChartFamily = { charts: [], skipped: [] };
+  const out = noCharts();
 
   const points = sweepPoints(doc.horizons);
   const sweepTitle = 'Incoherence, bias² and variance against the horizon';
   const horizons = [...new Set(points.map((p) => p.horizon))];
-  if (points.length === 0) {
-    out.skipped.push({ id: 'horizon-sweep', title: sweepTitle, reason: 'no incoherence, bias² or variance values' });
-  } else if (horizons.length < 2) {
-    // One horizon (a fork, a single-horizon scenario): a sweep of one point per panel says nothing the table does not.
-    out.skipped.push({ id: 'horizon-sweep', title: sweepTitle, reason: `one horizon only (H = ${horizons[0]}), so there is no sweep to draw; its values are in the table` });
-  } else {
+  const noSweep =
+    points.length === 0
+      ? 'no incoherence, bias² or variance values'
+      : // One horizon (a fork, a single-horizon scenario): a sweep of one point per panel says nothing the table does not.
+        horizons.length < 2
+        ? `one horizon only (H = ${horizons[0]}), so there is no sweep to draw; its values are in the table`
+        : null;
+  chartOrSkip(out, 'horizon-sweep', sweepTitle, noSweep, () => {
     const x = horizonAxis(doc.horizons.map((r) => r.horizon));
     const color = agentColor(points);
     const line = {
@@ -93,35 +95,26 @@ export function incoherenceCharts(doc: AnalysisDocument, opts: ChartOptions = {}
       resolve: { scale: { y: 'independent' } },
       spec: { width: 240, height: 180, layer: anyCi ? [line, bars] : [line] },
     };
-    out.charts.push({
-      id: 'horizon-sweep',
-      title: sweepTitle,
+    return {
       caption: `The headline sweep. Incoherence = variance / error (0: all error is bias, 1: all variance). ${anyCi ? 'Bars are 95% cluster-bootstrap intervals over environment instances.' : 'No bars: no interval could be computed (it needs two or more environment instances).'}`,
       spec,
-    });
-  }
+    };
+  });
 
   const steps: { agent: string; horizon: number; t: number; value: number }[] = [];
   for (const row of doc.horizons) {
     for (const s of row.steps) if (isNum(s.incoherence)) steps.push({ agent: row.agent, horizon: row.horizon, t: s.t, value: s.incoherence });
   }
   const stepTitle = 'Per-step incoherence against step t';
-  if (steps.length === 0) {
-    out.skipped.push({ id: 'step-incoherence', title: stepTitle, reason: 'no per-step measure values (the environment has no measure, or every step had zero error)' });
-  } else {
-    out.charts.push({
-      id: 'step-incoherence',
-      title: stepTitle,
-      caption: 'Incoherence of the per-step measured values, pooled over instances as a ratio of sums at each t.',
-      spec: perAgent(stepTitle, steps, {
-        mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
-        encoding: {
-          x: stepX(logSteps(horizonsOf(doc), opts.stepScale)),
-          y: { field: 'value', type: 'quantitative', title: 'incoherence', scale: { domain: [0, 1] } },
-          color: HORIZON_COLOR,
-        },
-      }),
-    });
-  }
-  return out;
+  return chartOrSkip(out, 'step-incoherence', stepTitle, steps.length === 0 ? 'no per-step measure values (the environment has no measure, or every step had zero error)' : null, () => ({
+    caption: 'Incoherence of the per-step measured values, pooled over instances as a ratio of sums at each t.',
+    spec: perAgent(stepTitle, steps, {
+      mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
+      encoding: {
+        x: stepAxis(doc, opts),
+        y: { field: 'value', type: 'quantitative', title: 'incoherence', scale: { domain: [0, 1] } },
+        color: HORIZON_COLOR,
+      },
+    }),
+  }));
 }

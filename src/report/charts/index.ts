@@ -1,7 +1,7 @@
 /** Every chart the report draws, in report order. Pure: specs only, no rendering. */
 import type { AnalysisDocument } from '../../analysis/index.js';
 import { biasVarianceCharts } from './bias-variance.js';
-import type { ChartFamily, ChartOptions } from './common.js';
+import { noCharts, type ChartFamily, type ChartOptions } from './common.js';
 import { divergenceCharts } from './divergence.js';
 import { ensembleCharts } from './ensemble.js';
 import { incoherenceCharts } from './incoherence.js';
@@ -17,7 +17,7 @@ export { closedForm } from './ensemble.js';
 const FAMILIES = [divergenceCharts, incoherenceCharts, biasVarianceCharts, reliabilityCharts, ensembleCharts, scalingCharts, modelUncertaintyCharts] as const;
 
 export function buildCharts(doc: AnalysisDocument, opts: ChartOptions = {}): ChartFamily {
-  const out: ChartFamily = { charts: [], skipped: [] };
+  const out = noCharts();
   for (const family of FAMILIES) {
     const f = family(doc, opts);
     out.charts.push(...f.charts);

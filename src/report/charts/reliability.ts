@@ -3,7 +3,7 @@
  * next to the prediction p̂ᵗ from per-step accuracy (Sinha et al.). Pure.
  */
 import type { AnalysisDocument, HorizonSummary } from '../../analysis/index.js';
-import { HORIZON_COLOR, isNum, perAgent, horizonsOf, logSteps, stepX, type ChartFamily, type ChartOptions } from './common.js';
+import { chartOrSkip, HORIZON_COLOR, isNum, noCharts, perAgent, stepAxis, type ChartFamily, type ChartOptions } from './common.js';
 
 export const MEASURED = 'measured A(t)';
 export const PREDICTED = 'predicted p̂ᵗ';
@@ -19,7 +19,7 @@ export function predictedAccuracy(row: HorizonSummary): { t: number; value: numb
 }
 
 export function reliabilityCharts(doc: AnalysisDocument, opts: ChartOptions = {}): ChartFamily {
-  const out: ChartFamily = { charts: [], skipped: [] };
+  const out = noCharts();
 
   const pass: { agent: string; horizon: number; k: number; value: number }[] = [];
   for (const row of doc.horizons) {
@@ -28,23 +28,17 @@ export function reliabilityCharts(doc: AnalysisDocument, opts: ChartOptions = {}
     }
   }
   const passTitle = 'pass^k against k';
-  if (pass.length === 0) {
-    out.skipped.push({ id: 'pass-k', title: passTitle, reason: 'no pass^k values' });
-  } else {
-    out.charts.push({
-      id: 'pass-k',
-      title: passTitle,
-      caption: 'pass^k is the chance that all k independent tries of a task succeed (τ-bench). A steep fall with k means success is luck, not reliability.',
-      spec: perAgent(passTitle, pass, {
-        mark: { type: 'line', point: true, strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 'k', type: 'quantitative', title: 'k (tries)', axis: { tickMinStep: 1 } },
-          y: { field: 'value', type: 'quantitative', title: 'pass^k', scale: { domain: [0, 1] } },
-          color: HORIZON_COLOR,
-        },
-      }),
-    });
-  }
+  chartOrSkip(out, 'pass-k', passTitle, pass.length === 0 ? 'no pass^k values' : null, () => ({
+    caption: 'pass^k is the chance that all k independent tries of a task succeed (τ-bench). A steep fall with k means success is luck, not reliability.',
+    spec: perAgent(passTitle, pass, {
+      mark: { type: 'line', point: true, strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'k', type: 'quantitative', title: 'k (tries)', axis: { tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: 'pass^k', scale: { domain: [0, 1] } },
+        color: HORIZON_COLOR,
+      },
+    }),
+  }));
 
   const acc: { agent: string; horizon: number; t: number; value: number; series: string }[] = [];
   for (const row of doc.horizons) {
@@ -54,29 +48,22 @@ export function reliabilityCharts(doc: AnalysisDocument, opts: ChartOptions = {}
     for (const p of predictedAccuracy(row)) acc.push({ agent: row.agent, horizon: row.horizon, ...p, series: PREDICTED });
   }
   const accTitle = 'Task accuracy A(t) and the prediction p̂ᵗ';
-  if (acc.length === 0) {
-    out.skipped.push({ id: 'task-accuracy', title: accTitle, reason: 'no task accuracy or step accuracy (the environment has no oracle?)' });
-  } else {
-    out.charts.push({
-      id: 'task-accuracy',
-      title: accTitle,
-      caption: 'A(t) is the fraction of rollouts with no oracle mismatch through step t; the dashed curve is p̂ᵗ, what independent per-step errors at rate 1 − p̂ would give. The grey rule is 0.5, where H50 is read.',
-      spec: perAgent(accTitle, acc, {
-        layer: [
-          {
-            mark: { type: 'line', strokeWidth: 1.5 },
-            encoding: {
-              x: stepX(logSteps(horizonsOf(doc), opts.stepScale)),
-              y: { field: 'value', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] } },
-              color: HORIZON_COLOR,
-              strokeDash: { field: 'series', type: 'nominal', title: 'curve', sort: [MEASURED, PREDICTED] },
-              detail: { field: 'horizon', type: 'ordinal' },
-            },
+  return chartOrSkip(out, 'task-accuracy', accTitle, acc.length === 0 ? 'no task accuracy or step accuracy (the environment has no oracle?)' : null, () => ({
+    caption: 'A(t) is the fraction of rollouts with no oracle mismatch through step t; the dashed curve is p̂ᵗ, what independent per-step errors at rate 1 − p̂ would give. The grey rule is 0.5, where H50 is read.',
+    spec: perAgent(accTitle, acc, {
+      layer: [
+        {
+          mark: { type: 'line', strokeWidth: 1.5 },
+          encoding: {
+            x: stepAxis(doc, opts),
+            y: { field: 'value', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] } },
+            color: HORIZON_COLOR,
+            strokeDash: { field: 'series', type: 'nominal', title: 'curve', sort: [MEASURED, PREDICTED] },
+            detail: { field: 'horizon', type: 'ordinal' },
           },
-          { mark: { type: 'rule', color: '#999', strokeDash: [2, 2] }, encoding: { y: { datum: 0.5 } } },
-        ],
-      }),
-    });
-  }
-  return out;
+        },
+        { mark: { type: 'rule', color: '#999', strokeDash: [2, 2] }, encoding: { y: { datum: 0.5 } } },
+      ],
+    }),
+  }));
 }

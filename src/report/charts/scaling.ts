@@ -6,10 +6,10 @@
  */
 import type { AnalysisDocument } from '../../analysis/index.js';
 import type { ChartSpec } from '../render.js';
-import { isNum, type Chart, type ChartFamily } from './common.js';
+import { chartOrSkip, isNum, noCharts, type ChartFamily } from './common.js';
 
 export function scalingCharts(doc: AnalysisDocument): ChartFamily {
-  const out: ChartFamily = { charts: [], skipped: [] };
+  const out = noCharts();
   const families = [...new Set(doc.scaling.map((e) => e.family))];
   for (const family of families) {
     const id = `scaling-${family}`;
@@ -24,37 +24,32 @@ export function scalingCharts(doc: AnalysisDocument): ChartFamily {
         if (isNum(p.biasSq) && p.biasSq > 0) values.push({ scale: p.scale, value: p.biasSq, metric: 'bias²', horizon });
         if (isNum(p.variance) && p.variance > 0) values.push({ scale: p.scale, value: p.variance, metric: 'variance', horizon });
       }
-    if (values.length === 0) {
-      out.skipped.push({ id, title, reason: 'no positive bias² or variance to place on a log axis' });
-      continue;
-    }
-    const horizons = [...new Set(values.map((v) => v.horizon))];
-    const scales = values.map((v) => v.scale);
-    const spec: ChartSpec = {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title,
-      width: 380,
-      height: 300,
-      data: { values },
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'scale', type: 'quantitative', title: 'scale (log)', scale: { type: 'log', domain: [Math.min(...scales), Math.max(...scales)], nice: false } },
-        y: { field: 'value', type: 'quantitative', title: 'bias² / variance (log)', scale: { type: 'log' } },
-        color: { field: 'horizon', type: 'ordinal', title: 'horizon H', sort: horizons, scale: { scheme: 'tableau10' } },
-        strokeDash: { field: 'metric', type: 'nominal', title: 'metric', sort: ['bias²', 'variance'] },
-        shape: { field: 'metric', type: 'nominal', title: 'metric', sort: ['bias²', 'variance'] },
-        detail: { field: 'metric', type: 'nominal' },
-      },
-    } as ChartSpec;
-    const pooled = all.find((e) => e.horizon === null);
-    const slopes = pooled ? ` Pooled slopes: β bias² ${fmt(pooled.betaBias)}, β variance ${fmt(pooled.betaVariance)}; verdict: ${pooled.verdict}.` : '';
-    const chart: Chart = {
-      id,
-      title,
-      caption: `One line per horizon ("all" = pooled over horizons), solid for bias², dashed for variance. On log-log axes a power law is straight and its slope is the β of the analysis; a bias² line steeper than the variance line is the paper's "bias falls faster than variance".${slopes}`,
-      spec,
-    };
-    out.charts.push(chart);
+    chartOrSkip(out, id, title, values.length === 0 ? 'no positive bias² or variance to place on a log axis' : null, () => {
+      const horizons = [...new Set(values.map((v) => v.horizon))];
+      const scales = values.map((v) => v.scale);
+      const spec: ChartSpec = {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        title,
+        width: 380,
+        height: 300,
+        data: { values },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'scale', type: 'quantitative', title: 'scale (log)', scale: { type: 'log', domain: [Math.min(...scales), Math.max(...scales)], nice: false } },
+          y: { field: 'value', type: 'quantitative', title: 'bias² / variance (log)', scale: { type: 'log' } },
+          color: { field: 'horizon', type: 'ordinal', title: 'horizon H', sort: horizons, scale: { scheme: 'tableau10' } },
+          strokeDash: { field: 'metric', type: 'nominal', title: 'metric', sort: ['bias²', 'variance'] },
+          shape: { field: 'metric', type: 'nominal', title: 'metric', sort: ['bias²', 'variance'] },
+          detail: { field: 'metric', type: 'nominal' },
+        },
+      } as ChartSpec;
+      const pooled = all.find((e) => e.horizon === null);
+      const slopes = pooled ? ` Pooled slopes: β bias² ${fmt(pooled.betaBias)}, β variance ${fmt(pooled.betaVariance)}; verdict: ${pooled.verdict}.` : '';
+      return {
+        caption: `One line per horizon ("all" = pooled over horizons), solid for bias², dashed for variance. On log-log axes a power law is straight and its slope is the β of the analysis; a bias² line steeper than the variance line is the paper's "bias falls faster than variance".${slopes}`,
+        spec,
+      };
+    });
   }
   return out;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { AnalysisDocumentSchema, analyzeRun, staleAnalysis, type AnalysisDocument } from '../../analysis/index.js';
 import { FILES } from '../../log/index.js';
 import type { Cell } from './groups.js';
-import { hotmessCommand } from '../../core/index.js';
+import { errorLine, hotmessCommand } from '../../core/index.js';
 
 export interface OverviewRow {
   readonly agent: string;
@@ -84,6 +84,6 @@ export async function loadAnalysis(dir: string): Promise<AnalysisState> {
     const doc = await analyzeRun(dir, { resamples: 200 });
     return { status: 'ready', doc, note: note ?? `analysis.json is missing: computed in memory (${hotmessCommand(`analyze ${dir}`)} saves it)` };
   } catch (e) {
-    return { status: 'unavailable', note: `analysis unavailable: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
+    return { status: 'unavailable', note: `analysis unavailable: ${errorLine(e)}` };
   }
 }

@@ -5,7 +5,7 @@
  * the logs at most (then the cached index); nothing else is read up front.
  */
 import { join } from 'node:path';
-import { hashString, HotmessError, type Action, type AnyEnvironment, type Json } from '../../core/index.js';
+import { errorText, hashString, HotmessError, type Action, type AnyEnvironment, type Json } from '../../core/index.js';
 import { FILES, readLineAt, readManifest, type Manifest, type StepRecord } from '../../log/index.js';
 import { loadGroup, MISSING_KEY, type GroupData, type Lane } from './group-data.js';
 import { groupRollouts, type Cell, type GroupRef } from './groups.js';
@@ -158,7 +158,7 @@ export class ReplayModel {
           const text = this.replayer.env.observe(r.state).text;
           observation = { text, source: 'derived', hashMatches: record.obs ? hashString(text) === record.obs : null };
         } catch (e) {
-          observation = { text: null, note: `observe failed: ${e instanceof Error ? e.message : String(e)}` };
+          observation = { text: null, note: `observe failed: ${errorText(e)}` };
         }
       }
     }

@@ -15,6 +15,7 @@ import { GroupScreen } from './GroupScreen.js';
 import { initialNav, reduce, settle, type NavState } from './nav.js';
 import { Overview } from './Overview.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { errorLine } from '../../core/index.js';
 
 export interface ReplayAppProps {
   readonly model: ReplayModel;
@@ -44,7 +45,6 @@ export function remapNav(s: NavState, from: ReplayModel, to: ReplayModel): NavSt
 /** A key event with no special key: for characters split out of a chunk. */
 const NO_KEY = {} as Key;
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 export function ReplayApp(props: ReplayAppProps) {
   const { columns } = useTerminalSize();
@@ -98,7 +98,7 @@ function ReplayScreens({ model: opened, initial, analysis: givenAnalysis, follow
           setNav((s) => remapNav(s, model, next));
           setModel(next);
         },
-        (e) => live && setError(message(e)),
+        (e) => live && setError(errorLine(e)),
       );
     }, follow?.intervalMs ?? 1000);
     return () => {
@@ -116,7 +116,7 @@ function ReplayScreens({ model: opened, initial, analysis: givenAnalysis, follow
         setData(d);
         setNav((s) => settle(s, d));
       },
-      (e) => live && setError(message(e)),
+      (e) => live && setError(errorLine(e)),
     );
     return () => {
       live = false;
@@ -150,7 +150,7 @@ function ReplayScreens({ model: opened, initial, analysis: givenAnalysis, follow
     try {
       return { record: model.readStep(lane, nav.t), error: null };
     } catch (e) {
-      return { record: null, error: message(e) };
+      return { record: null, error: errorLine(e) };
     }
   }, [detailKey]);
   const record = read.record;
@@ -159,7 +159,7 @@ function ReplayScreens({ model: opened, initial, analysis: givenAnalysis, follow
     const ac = new AbortController();
     model.stepView(current, lane, nav.t, ac.signal).then(
       (v) => !ac.signal.aborted && setView({ key: detailKey, view: v }),
-      (e) => !ac.signal.aborted && setError(message(e)),
+      (e) => !ac.signal.aborted && setError(errorLine(e)),
     );
     return () => ac.abort();
   }, [detailKey]);
