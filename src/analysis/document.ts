@@ -20,6 +20,22 @@ const ByK = z.record(z.string(), Num);
 
 export { OutcomeKindSchema };
 
+/** Which group a record describes: one agent × horizon × instance. */
+const GroupKey = { agent: z.string(), horizon: z.number(), instance: z.union([z.number(), z.string()]) };
+/** Which cell a record describes: one agent × horizon. */
+const CellKey = { agent: z.string(), horizon: z.number() };
+
+/** The decomposition of an error (spec B); incoherence = variance / error. */
+const AggregateSchema = z.object({
+  biasSq: Num,
+  variance: Num,
+  error: Num,
+  incoherence: Num,
+});
+
+/** Reliability over repeated trials, per group and per cell (spec C). */
+const Reliability = { passK: ByK, passAtK: ByK, stepAccuracy: Num, h50Observed: Num };
+
 /** Finite-sample corrected values (spec B): null for kl and when N < 2. */
 export const CorrectedSchema = z.object({ biasSq: Num, variance: Num, incoherence: Num });
 
@@ -42,10 +58,7 @@ export const GroupStepSchema = z.object({
   taskAccuracy: Num,
   /** Share of the alive rollouts whose action at t matched the oracle (p̂ at step t). */
   stepAccuracy: Num,
-  biasSq: Num,
-  variance: Num,
-  error: Num,
-  incoherence: Num,
+  ...AggregateSchema.shape,
 });
 
 /** One step of the pooled curves of an agent × horizon. */
@@ -69,11 +82,8 @@ export const PooledStepSchema = z.object({
   predictedAccuracy: Num,
   /** Oracle matches over oracle-judged actions at t, pooled over the groups' alive rollouts. */
   stepAccuracy: Num,
-  biasSq: Num,
-  variance: Num,
-  error: Num,
-  /** Ratio of sums over groups at t. */
-  incoherence: Num,
+  /** Incoherence is a ratio of sums over groups at t. */
+  ...AggregateSchema.shape,
 });
 
 export const FitsSchema = z.object({
@@ -92,9 +102,7 @@ export const FitsSchema = z.object({
 });
 
 export const GroupSchema = z.object({
-  agent: z.string(),
-  horizon: z.number(),
-  instance: z.union([z.number(), z.string()]),
+  ...GroupKey,
   /** Rollouts used (errored ones excluded). */
   n: z.number().int(),
   errored: z.number().int(),
@@ -103,24 +111,17 @@ export const GroupSchema = z.object({
   /** biasSq, variance, incoherence, corrected and zeroOne need n ≥ 2; error needs n ≥ 1. */
   outcome: z.object({
     kind: OutcomeKindSchema,
-    biasSq: Num,
-    variance: Num,
-    error: Num,
-    incoherence: Num,
+    ...AggregateSchema.shape,
     corrected: CorrectedSchema,
     zeroOne: ZeroOneSchema,
   }),
-  passK: ByK,
-  passAtK: ByK,
-  stepAccuracy: Num,
-  h50Observed: Num,
+  ...Reliability,
   ...FitsSchema.shape,
   steps: z.array(GroupStepSchema),
 });
 
 export const HorizonSchema = z.object({
-  agent: z.string(),
-  horizon: z.number(),
+  ...CellKey,
   groups: z.number().int(),
   rollouts: z.number().int(),
   errored: z.number().int(),
@@ -130,28 +131,15 @@ export const HorizonSchema = z.object({
    * Means over groups with n ≥ 2; incoherence = Σ Var / Σ Error over them.
    * `error` of a cell whose groups all have n = 1 is the mean of their errors.
    */
-  biasSq: Num,
-  variance: Num,
-  error: Num,
-  incoherence: Num,
+  ...AggregateSchema.shape,
   corrected: CorrectedSchema,
   zeroOne: ZeroOneSchema,
   /** Keys: incoherence, biasSq, variance, error, stepAccuracy, "passK.<k>". */
   ci: z.record(z.string(), Interval),
-  passK: ByK,
-  passAtK: ByK,
-  stepAccuracy: Num,
-  h50Observed: Num,
+  ...Reliability,
   h50Predicted: Num,
   ...FitsSchema.shape,
   steps: z.array(PooledStepSchema),
-});
-
-const AggregateSchema = z.object({
-  biasSq: Num,
-  variance: Num,
-  error: Num,
-  incoherence: Num,
 });
 
 /** Length buckets per agent (spec D2), groups sorted by mean rollout length. */
@@ -175,8 +163,7 @@ export const MedianSplitSchema = z.object({
 
 /** One point of the ensembling curve (spec D4). */
 export const EnsembleSchema = z.object({
-  agent: z.string(),
-  horizon: z.number(),
+  ...CellKey,
   E: z.number().int(),
   groups: z.number().int(),
   ensembles: z.number().int(),
@@ -256,9 +243,7 @@ export const RunInfoSchema = z.object({
 
 /** metrics.md H4: a group's mean π(t) and H_model(t), and Spearman's ρ between H_model(t) and h(t). */
 export const ModelUncertaintySchema = z.object({
-  agent: z.string(),
-  horizon: z.number(),
-  instance: z.union([z.number(), z.string()]),
+  ...GroupKey,
   steps: z.array(z.object({ t: z.number(), alive: z.number().int(), meanProb: Num, meanEntropy: Num, hazard: Num })),
   rho: Num,
   points: z.number().int(),

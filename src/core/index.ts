@@ -11,3 +11,4 @@ export * from './durable.js';
 export * from './json-fast.js';
 export * from './invocation.js';
 export * from './int-table.js';
+export * from './waiting.js';

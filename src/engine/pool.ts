@@ -10,7 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { HotmessError } from '../core/index.js';
+import { HotmessError, type Waiting } from '../core/index.js';
 import { errorRolloutLine, type ExecuteResult } from './execute.js';
 import type { Readable } from 'node:stream';
 import type { PlannedRollout } from './plan.js';
@@ -62,13 +62,10 @@ export interface WorkerPool extends RolloutPlace {
   readonly crashes: number;
 }
 
-interface Task {
+interface Task extends Waiting<ExecuteResult> {
   readonly seq: number;
   readonly planned: PlannedRollout;
   readonly sink: RolloutSink;
-  readonly resolve: (r: ExecuteResult) => void;
-  readonly reject: (e: unknown) => void;
-  attempts: number;
 }
 
 interface Worker {

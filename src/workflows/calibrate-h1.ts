@@ -7,7 +7,7 @@
  */
 import { createRng, deriveSeed } from '../core/index.js';
 import { bootstrapStandardError, fitAgreement, fitErrorRateSlope, fitHazardSlope, fitSlope } from '../metrics/index.js';
-import type { CalibrationCheck } from './calibrate.js';
+import { withinSE, type CalibrationCheck } from './calibration-check.js';
 import { type AnalysisDocument, type GroupSummary, poolSteps } from '../analysis/index.js';
 
 /** The planted parameters, shared by the scenario and the checks. */
@@ -51,11 +51,7 @@ export function checkH1(doc: AnalysisDocument, o: H1Options): CalibrationCheck[]
   };
   const se = (groups: readonly GroupSummary[], p: number | null, stat: (s: ReturnType<typeof poolSteps>) => number | null, salt: string) =>
     bootstrapStandardError(groups.length, (idx) => stat(poolSteps([...idx].map((i) => groups[i]), p)), o.resamples, createRng(deriveSeed('calibration', salt)));
-  const within = (agent: string, check: string, planted: number, recovered: number | null, s: number | null): CalibrationCheck => {
-    const tolerance = s === null ? null : o.z * s;
-    const ok = recovered !== null && tolerance !== null && Math.abs(recovered - planted) <= tolerance;
-    return { agent, check, planted, recovered, tolerance, rule: `|recovered − planted| ≤ ${o.z}·SE (cluster bootstrap)`, ok };
-  };
+  const within = (agent: string, check: string, planted: number, recovered: number | null, s: number | null): CalibrationCheck => withinSE(agent, check, planted, recovered, s, o.z, 'cluster bootstrap');
 
   // drifting: S(H) = Π q(τ); hazard and error rate rise with the closed-form slopes.
   const d = cell('drifting');

@@ -11,7 +11,7 @@
 import { createRng, deriveSeed } from '../core/index.js';
 import { parseScenario } from '../engine/index.js';
 import { bootstrapStandardError, linearFit } from '../metrics/index.js';
-import type { CalibrationCheck } from './calibrate.js';
+import { withinSE, type CalibrationCheck } from './calibration-check.js';
 import { type AnalysisDocument, VERDICTS } from '../analysis/index.js';
 
 export const LADDER = { family: 'ladder', scales: [1, 2, 4, 8, 16], rate0: 0.2, alpha: 1, epsilon0: 0.1, beta: 0.5 } as const;
@@ -57,11 +57,8 @@ export function checkLadder(doc: AnalysisDocument, o: { z: number; resamples: nu
   const want = ladderSlopes(N);
   // A 95% percentile interval spans about 2·1.96 standard errors.
   const seOf = (iv: readonly [number, number] | null) => (iv === null ? null : (iv[1] - iv[0]) / (2 * 1.96));
-  const slope = (check: string, planted: number, recovered: number | null, iv: readonly [number, number] | null): CalibrationCheck => {
-    const se = seOf(iv);
-    const tolerance = se === null ? null : o.z * se;
-    return { agent: 'ladder', check, planted, recovered, tolerance, rule: `|recovered − planted| ≤ ${o.z}·SE (SE from the 95% cluster-bootstrap interval)`, ok: recovered !== null && tolerance !== null && Math.abs(recovered - planted) <= tolerance };
-  };
+  const slope = (check: string, planted: number, recovered: number | null, iv: readonly [number, number] | null): CalibrationCheck =>
+    withinSE('ladder', check, planted, recovered, seOf(iv), o.z, 'SE from the 95% cluster-bootstrap interval');
   checks.push(slope('β bias² (log-log slope)', want.betaBias, pooled.betaBias, pooled.ci.betaBias));
   checks.push(slope('β variance (log-log slope)', want.betaVariance, pooled.betaVariance, pooled.ci.betaVariance));
   checks.push({
@@ -90,17 +87,8 @@ export function checkLadder(doc: AnalysisDocument, o: { z: number; resamples: nu
       return k > 0 ? s / k : null;
     };
     const se = bootstrapStandardError(groups.length, mean, o.resamples, createRng(deriveSeed('calibration', 'ladder', key)));
-    const recovered = mean(groups.keys());
-    const tolerance = se === null ? null : o.z * se;
-    checks.push({
-      agent: `mixed (${rung})`,
-      check: key === 'biasSq' ? 'bias² = r + (1−r)(ε² + ε(1−ε)/N)' : 'variance = (1−r)(N−1)/N·ε(1−ε)',
-      planted: exp[key],
-      recovered,
-      tolerance,
-      rule: `|recovered − planted| ≤ ${o.z}·SE (cluster bootstrap)`,
-      ok: recovered !== null && tolerance !== null && Math.abs(recovered - exp[key]) <= tolerance,
-    });
+    const check = key === 'biasSq' ? 'bias² = r + (1−r)(ε² + ε(1−ε)/N)' : 'variance = (1−r)(N−1)/N·ε(1−ε)';
+    checks.push(withinSE(`mixed (${rung})`, check, exp[key], mean(groups.keys()), se, o.z, 'cluster bootstrap'));
   }
   const notes = [
     `ladder: rate = ${LADDER.rate0}·s^−${LADDER.alpha}, ε = ${LADDER.epsilon0}·s^−${LADDER.beta} at s = ${LADDER.scales.join(', ')}; the planted β are the log-log slopes of the closed-form E[Bias²] and E[Var] (${fmt(want.betaBias)}, ${fmt(want.betaVariance)}: the (1−r), ε² and 1/N terms bend the rates' exponents −${LADDER.alpha}, −${LADDER.beta}); Δ = ${fmt(pooled.delta)} [${fmt(pooled.ci.delta?.[0] ?? null)}, ${fmt(pooled.ci.delta?.[1] ?? null)}]`,

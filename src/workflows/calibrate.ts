@@ -14,6 +14,7 @@ import { parseScenario, resolveScenario, runScenario, type Registry } from '../e
 import { bootstrapStandardError, fitAgreement, fitErrorRateSlope, fitHazardSlope } from '../metrics/index.js';
 import { checkH1, DRIFTING, MIXED } from './calibrate-h1.js';
 import { checkLadder, ladderScenario } from './calibrate-ladder.js';
+import { withinSE, type CalibrationCheck } from './calibration-check.js';
 import { analyzeRun, type AnalysisDocument, type GroupSummary, type HorizonSummary, poolSteps } from '../analysis/index.js';
 
 /** Tolerances are Z standard errors: a 3-sigma band. */
@@ -21,18 +22,6 @@ export const Z = 3;
 const M = 4;
 const EPSILON = 0.1;
 const RESAMPLES = 1000;
-
-export interface CalibrationCheck {
-  readonly agent: string;
-  readonly check: string;
-  /** The planted value, or the condition as text. */
-  readonly planted: number | string;
-  readonly recovered: number | null;
-  /** Allowed |recovered − planted|, or the margin a one-sided check needs. */
-  readonly tolerance: number | null;
-  readonly rule: string;
-  readonly ok: boolean;
-}
 
 export interface CalibrationResult {
   readonly ok: boolean;
@@ -110,11 +99,7 @@ export async function runCalibration(options: CalibrationOptions): Promise<Calib
   }
 }
 
-function within(agent: string, check: string, planted: number, recovered: number | null, se: number | null, source: string): CalibrationCheck {
-  const tolerance = se === null ? null : Z * se;
-  const ok = recovered !== null && tolerance !== null && Math.abs(recovered - planted) <= tolerance;
-  return { agent, check, planted, recovered, tolerance, rule: `|recovered − planted| ≤ ${Z}·SE (${source})`, ok };
-}
+const within = (agent: string, check: string, planted: number, recovered: number | null, se: number | null, source: string): CalibrationCheck => withinSE(agent, check, planted, recovered, se, Z, source);
 
 /** Pooled-curve statistics recomputed on resampled instances. */
 function curveSE(groups: readonly GroupSummary[], p: number | null, stat: (steps: ReturnType<typeof poolSteps>) => number | null, salt: string): number | null {

@@ -5,7 +5,8 @@
  * its runtime, budget and replay cache; play sets up a person's session.
  * Analysis itself never runs the engine.
  */
-export { runCalibration, checkCalibration, calibrationScenario, type CalibrationCheck, type CalibrationResult, type CalibrationOptions } from './calibrate.js';
+export { runCalibration, checkCalibration, calibrationScenario, type CalibrationResult, type CalibrationOptions } from './calibrate.js';
+export type { CalibrationCheck } from './calibration-check.js';
 export { prepareLlmRun, loadRunScenario, dryRun, type LlmOptions, type LlmRun, type LlmTotals } from './llm-run.js';
 export { playScenario, preparePlay, runPlay, DEFAULT_PLAY_HORIZON, type PlaySetupOptions, type PlaySessionOptions, type PlaySession, type PlayResult, type PlayedRollout } from './play.js';
 export { tuneHorizon, TUNE_DEFAULTS, type TuneOptions, type TuneResult } from './tune.js';

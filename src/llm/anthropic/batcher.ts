@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotmessError, type Json } from '../../core/index.js';
+import { HotmessError, type Json, type Waiting } from '../../core/index.js';
 import type { ResponseCache, RolloutCache } from '../cache.js';
 import type { CostMeter } from '../meter.js';
 import { costUsd, type Price } from '../prices.js';
@@ -76,16 +76,13 @@ export interface BatcherOptions {
   readonly client?: (config: AnthropicConfig) => Promise<BatchClient>;
 }
 
-interface Pending {
+/** `attempts`: the batches this request has been in. */
+interface Pending extends Waiting<MessagesReply> {
   readonly request: Record<string, unknown>;
   readonly meta: BatchRequestMeta;
   readonly config: AnthropicConfig;
   readonly group: string;
   readonly signal: AbortSignal;
-  readonly resolve: (r: MessagesReply) => void;
-  readonly reject: (e: unknown) => void;
-  /** Batches this request has been in. */
-  tries: number;
   settled: boolean;
   readonly detach: () => void;
 }
@@ -137,7 +134,7 @@ export class MessageBatcher {
     return new Promise<MessagesReply>((resolve, reject) => {
       const onAbort = () => this.settle(p, () => reject(signal.reason ?? new Error('aborted')));
       // The listener goes when the request settles: a rollout's signal lives for all its steps.
-      const p: Pending = { request, meta, config, group: groupOf(config), signal, resolve, reject, tries: 0, settled: false, detach: () => signal.removeEventListener('abort', onAbort) };
+      const p: Pending = { request, meta, config, group: groupOf(config), signal, resolve, reject, attempts: 0, settled: false, detach: () => signal.removeEventListener('abort', onAbort) };
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.push(p);
       this.maybeFlush();
@@ -206,7 +203,7 @@ export class MessageBatcher {
       const created = await client.create(batch.map((p) => ({ custom_id: p.meta.customId, params: p.request as Json })));
       id = created.id;
       this.created.push(id);
-      for (const p of batch) p.tries++;
+      for (const p of batch) p.attempts++;
       // On disk before the first poll: a crash from here on re-attaches instead of re-submitting.
       this.record({ batch: id, requests: batch.map((p) => ({ customId: p.meta.customId, key: p.meta.key, agentSeed: p.meta.agentSeed, agent: p.meta.agent })) });
       this.opts.onStatus?.(created, batch.length);
@@ -226,8 +223,8 @@ export class MessageBatcher {
         continue;
       }
       const why = r ? r.reason : 'missing from the results';
-      if (p.tries > p.meta.retries) {
-        this.settle(p, () => p.reject(new HotmessError('network', `anthropic batches: request ${p.meta.customId} ${why} in batch ${id} after ${p.tries} batch${p.tries === 1 ? '' : 'es'}`)));
+      if (p.attempts > p.meta.retries) {
+        this.settle(p, () => p.reject(new HotmessError('network', `anthropic batches: request ${p.meta.customId} ${why} in batch ${id} after ${p.attempts} batch${p.attempts === 1 ? '' : 'es'}`)));
       } else this.pending.push(p); // into the next batch
     }
     this.maybeFlush();
