@@ -3,7 +3,7 @@
  * rollout machine, and produce the rollout record. Failures of the agent or
  * environment end the rollout in `error`; they never escape.
  */
-import { HotmessError, type Agent, type AgentContext, type AgentServices, type AnyEnvironment, type Action, type Json, type Outcome, type RolloutSeeds } from '../core/index.js';
+import { errorText, HotmessError, type Agent, type AgentContext, type AgentServices, type AnyEnvironment, type Action, type Json, type Outcome, type RolloutSeeds, zodIssue } from '../core/index.js';
 import { RolloutSession, type StepSink } from './session.js';
 import type { InstanceCache } from './instances.js';
 import { runRollout, type RolloutEnd } from './rollout.js';
@@ -51,7 +51,7 @@ export function buildAgent(session: RolloutSession, planned: PlannedRollout, reg
           createInner: (kind: string, params: unknown) => {
             const def = resolveAgent(registry, kind, `agent ${agent.name}: inner`);
             const parsed = def.params.safeParse(params ?? {});
-            if (!parsed.success) throw new HotmessError('scenario', `agent ${agent.name}: inner ${kind} params: ${parsed.error.issues[0]?.message}`);
+            if (!parsed.success) throw new HotmessError('scenario', `agent ${agent.name}: inner ${kind} params: ${zodIssue(parsed.error, { root: '' })}`);
             return def.create(parsed.data, ctx);
           },
         }
@@ -114,7 +114,7 @@ function endingOf(session: RolloutSession | null, end: RolloutEnd): RolloutEndin
     const { outcome, outcomes } = session.outcome();
     return outcomes ? { termination: end.termination, outcome, outcomes } : { termination: end.termination, outcome };
   } catch (e) {
-    return failed(`outcome: ${e instanceof Error ? e.message : String(e)}`);
+    return failed(`outcome: ${errorText(e)}`);
   }
 }
 
@@ -149,7 +149,7 @@ export async function executeRollout(input: ExecuteInput): Promise<ExecuteResult
     const r = runRollout(session, input.signal);
     end = r instanceof Promise ? await r : r;
   } catch (e) {
-    end = { termination: 'error', error: e instanceof Error ? e.message : String(e) };
+    end = { termination: 'error', error: errorText(e) };
   } finally {
     const agent = session?.agent;
     if (agent?.async && agent.close) await agent.close().catch(() => undefined);

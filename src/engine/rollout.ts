@@ -18,7 +18,7 @@
  * a few; so each rollout slot keeps its actor and sends LOAD instead.
  */
 import { createActor, fromPromise, setup, assign, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import type { Action } from '../core/index.js';
+import { errorText, type Action } from '../core/index.js';
 import type { RolloutSession } from './session.js';
 
 export type RolloutEnd =
@@ -39,8 +39,6 @@ export interface RolloutContext {
   /** An async agent's decision, from the `decide` actor until it is acted on. */
   readonly decision: Action | undefined;
 }
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The context of `session` as it stands now (after the effects of an event). */
 const standing = (session: RolloutSession): RolloutContext => ({ session, t: session.t, terminated: session.terminated, failure: session.failure, decision: undefined });
@@ -119,7 +117,7 @@ export const rolloutMachine = setup({
         src: 'decide',
         input: ({ context }) => ({ session: context.session }),
         onDone: { target: 'acting', actions: assign({ decision: ({ event }) => event.output }) },
-        onError: { target: 'error', actions: assign({ failure: ({ context, event }) => `agent at t=${context.t + 1}: ${errorMessage(event.error)}` }) },
+        onError: { target: 'error', actions: assign({ failure: ({ context, event }) => `agent at t=${context.t + 1}: ${errorText(event.error)}` }) },
       },
     },
     acting: {
@@ -139,7 +137,7 @@ const endOf = (snap: RolloutSnapshot): RolloutEnd | null => {
   if (snap.matches('terminated')) return { termination: 'terminated' };
   if (snap.matches('truncated')) return { termination: 'truncated' };
   if (snap.matches('error')) return { termination: 'error', error: snap.context.failure ?? 'unknown failure' };
-  if (snap.status === 'error') return { termination: 'error', error: errorMessage(snap.error) };
+  if (snap.status === 'error') return { termination: 'error', error: errorText(snap.error) };
   return null;
 };
 
@@ -199,7 +197,7 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
         if (end !== null) finish(end, true);
         else if (s.value === 'ready') queueMicrotask(() => !finished && actor.send(STEP));
       },
-      error: (e) => finish({ termination: 'error', error: errorMessage(e) }, false),
+      error: (e) => finish({ termination: 'error', error: errorText(e) }, false),
     });
     if (signal?.aborted) onAbort();
   });

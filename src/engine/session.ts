@@ -7,6 +7,7 @@ import {
   applyAction,
   canonicalJson,
   createRng,
+  errorText,
   hashString,
   patchesJson,
   vectorJson,
@@ -42,8 +43,6 @@ export interface SessionInit {
   /** Shared instances of the run; without it the session builds its own. */
   readonly instances?: InstanceCache;
 }
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const NO_HISTORY: readonly HistoryEntry[] = Object.freeze([]);
 const NO_PATCHES: readonly unknown[] = Object.freeze([]);
@@ -131,7 +130,7 @@ export class RolloutSession {
     try {
       this.observation = this.env.observe(this.state);
     } catch (e) {
-      this.failure = `observe at t=${this.t}: ${errorMessage(e)}`;
+      this.failure = `observe at t=${this.t}: ${errorText(e)}`;
     }
   }
 
@@ -143,7 +142,7 @@ export class RolloutSession {
     try {
       action = this.decideSync();
     } catch (e) {
-      this.failure = `agent at t=${this.t + 1}: ${errorMessage(e)}`;
+      this.failure = `agent at t=${this.t + 1}: ${errorText(e)}`;
       return;
     }
     this.actAndRecord(action);
@@ -204,7 +203,7 @@ export class RolloutSession {
       }
       if (this.history) this.history.push({ t, observation: this.observation, action, reward, ...(applied.kind !== 'ok' ? { feedback: applied.reason } : {}) });
     } catch (e) {
-      this.failure = `step ${t}: ${e instanceof Error ? e.message : String(e)}`;
+      this.failure = `step ${t}: ${errorText(e)}`;
       return;
     }
     this.sink.step(line + '}\n');

@@ -7,7 +7,7 @@
  * and stop when their signal aborts, so the UI stays responsive.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { createRng, stateAfter, type Action, type AnyEnvironment } from '../../core/index.js';
+import { errorText, createRng, stateAfter, type Action, type AnyEnvironment } from '../../core/index.js';
 import type { IndexedRollout } from './run-index.js';
 
 const CHECKPOINT = 256;
@@ -45,7 +45,7 @@ export class StateReplayer {
       try {
         state = this.env.reset(this.params, rollout.horizon, createRng(rollout.envSeed));
       } catch (e) {
-        return { ok: false, reason: `reset failed: ${e instanceof Error ? e.message : String(e)}` };
+        return { ok: false, reason: `reset failed: ${errorText(e)}` };
       }
       trail.points.set(0, state);
     }
@@ -55,7 +55,7 @@ export class StateReplayer {
       try {
         state = stateAfter(this.env, state, action);
       } catch (e) {
-        return { ok: false, reason: `replaying step ${i} failed: ${e instanceof Error ? e.message : String(e)}` };
+        return { ok: false, reason: `replaying step ${i} failed: ${errorText(e)}` };
       }
       if (i % CHECKPOINT === 0) trail.points.set(i, state);
       if (i % YIELD_EVERY === 0) {
