@@ -10,7 +10,6 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeRun, paperFinding, writeAnalysis, type Finding } from '../analysis/index.js';
 import { loadScenarioFile, resolveScenario, runScenario, type ScenarioFile } from '../engine/index.js';
-import { writeReport } from '../report/index.js';
 import { REGISTRY } from './registry.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -60,7 +59,7 @@ export async function runPaper(options: PaperOptions): Promise<PaperResult> {
     writeAnalysis(dir, doc);
     let reportPath: string | null = null;
     if (options.reports !== false) {
-      const r = await writeReport(dir);
+      const r = await (await import('../report/index.js')).writeReport(dir);
       r.warnings.forEach((w) => options.onWarning?.(w));
       reportPath = r.reportPath;
     }

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { fmt, injectionSummary } from '../../analysis/index.js';
-import { writeInjectionReport } from '../../report/index.js';
 
 export function register(program: Command, cli: Cli): void {
   program
@@ -17,7 +16,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--json', 'print the summary as JSON')
     .action(async (runs: string[], flags: { out?: string; json?: boolean }) => {
       const s = await injectionSummary(runs);
-      const written = flags.out ? await writeInjectionReport(s, flags.out) : null;
+      // The report layer (vega, resvg) loads only when a page is written.
+      const written = flags.out ? await (await import('../../report/index.js')).writeInjectionReport(s, flags.out) : null;
       if (flags.json) return cli.json({ ...s, ...(written ? { written } : {}) });
       cli.out('     R    K  continuations  p̂ after K [95% CI]\n');
       for (const p of s.points) cli.out(`${String(p.rate).padStart(6)}  ${String(p.step).padStart(3)}  ${String(p.continuations).padStart(13)}  ${fmt(p.accuracyAfter)}${p.ci ? ` [${fmt(p.ci[0])}, ${fmt(p.ci[1])}]` : ''}  ${p.run}\n`);

@@ -1,6 +1,5 @@
 /** `hotmess queue status --queue URL`: a cluster at work, per run. */
 import type { Command } from 'commander';
-import { formatQueueStatus, parseQueueUrl, queueStatus } from '../../queue/index.js';
 import type { Cli } from '../io.js';
 
 export function register(program: Command, cli: Cli): void {
@@ -11,6 +10,8 @@ export function register(program: Command, cli: Cli): void {
     .requiredOption('--queue <url>', 'redis://HOST:PORT[/DB]')
     .option('--json', 'print the status as JSON')
     .action(async (flags: { queue: string; json?: boolean }) => {
+      // BullMQ loads only for the commands that use it.
+      const { formatQueueStatus, parseQueueUrl, queueStatus } = await import('../../queue/index.js');
       const status = await queueStatus(parseQueueUrl(flags.queue));
       if (flags.json) cli.json(status);
       else cli.out(formatQueueStatus(status));

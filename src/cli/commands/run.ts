@@ -5,7 +5,6 @@ import { join, relative, resolve } from 'node:path';
 import { EXIT_CODES, HotmessError, isOsError, type AgentServices } from '../../core/index.js';
 import { autoWorkers, loadScenario, localPlace, runScenario, splitPlace, workerPool, type PoolServices, type ResolvedAgent, type ResolvedScenario, type RolloutPlace, type RunSummary } from '../../engine/index.js';
 import { hasModelAgents, llmRuntimeOf, modelAgentOf, runtimeHost, type RuntimeCall, type RuntimeNews } from '../../llm/index.js';
-import { checkReachable, fingerprint, parseQueueUrl, queuePlace, runId } from '../../queue/index.js';
 import { cliInvocation, createProgress, stamp, withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
 import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../version.js';
@@ -93,6 +92,8 @@ async function queueFor(s: ResolvedScenario, flags: RunFlags, out: string, cli: 
   if (flags.workers !== undefined) throw new HotmessError('usage', '--workers and --queue: choose one (start `hotmess worker` processes instead)');
   if (flags.replay) throw new HotmessError('usage', '--replay and --queue: a replay makes no calls; run it without --queue');
   if (hasModelAgents(s.agents)) throw new HotmessError('usage', `--queue: scenario "${s.spec.name}" has model-backed agents; through the queue only scripted agents run so far (use --workers, or no flag)`);
+  // BullMQ loads only when a run uses the queue.
+  const { checkReachable, fingerprint, parseQueueUrl, queuePlace, runId } = await import('../../queue/index.js');
   const url = parseQueueUrl(flags.queue!);
   await checkReachable(url);
   return queuePlace({

@@ -1,6 +1,5 @@
 /** `hotmess worker --queue URL`: run rollouts for coordinators on any machine with the same checkout. */
 import type { Command } from 'commander';
-import { parseQueueUrl, serveQueue } from '../../queue/index.js';
 import type { Cli } from '../io.js';
 import { withInterrupt } from '../output.js';
 import { REGISTRY } from '../registry.js';
@@ -25,6 +24,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--lock-ms <ms>', "how long a job's lock lasts unrenewed: a killed worker's job is re-queued after about this long", '30000')
     .option('--json', 'print the summary as JSON when the worker stops')
     .action(async (flags: WorkerFlags) => {
+      // BullMQ loads only for the commands that use it.
+      const { parseQueueUrl, serveQueue } = await import('../../queue/index.js');
       const url = parseQueueUrl(flags.queue!);
       const concurrency = positive('--concurrency', flags.concurrency, 1);
       const lockMs = positive('--lock-ms', flags.lockMs, 30_000);
