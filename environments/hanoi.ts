@@ -172,19 +172,20 @@ export default defineEnvironment<Params, State, Move>({
     return { instance: tower, pegs: new Array<number>(n).fill(tower.source) };
   },
   actions: () => SPACE,
-  transition(draft, action) {
+  transition(draft, action, s) {
     const from = PEG_INDEX[action.from];
     const to = PEG_INDEX[action.to];
     if (from === undefined || to === undefined || from === to) return { illegal: `not a move between two pegs: ${action.from} to ${action.to}` };
-    const pegs = draft.pegs;
+    // Reads from the undrafted state; the draft is touched once, for the one write.
+    const pegs = s.pegs;
     const d = top(pegs, from);
     if (d < 0) return { illegal: `peg ${action.from} is empty` };
     const onto = top(pegs, to);
     if (onto >= 0 && onto < d) return { illegal: `disk ${d + 1} cannot go on smaller disk ${onto + 1}` };
-    pegs[d] = to;
-    const target = draft.instance.target;
-    let done = true;
-    for (let i = 0; i < pegs.length; i++) if (pegs[i] !== target) done = false;
+    draft.pegs[d] = to;
+    const target = s.instance.target;
+    let done = to === target;
+    for (let i = 0; i < pegs.length && done; i++) if (i !== d && pegs[i] !== target) done = false;
     return { reward: done ? 1 : 0, terminated: done };
   },
   instructions(s) {

@@ -172,16 +172,24 @@ export default defineEnvironment<Params, State, Order>({
     return { instance: build(params, horizon, rng), day: 0, cash: params.startCash, stock: 0, lastPrice: -1, lastSold: 0, soldOut: false };
   },
   actions: (s) => SPACES[legalLevels(s.instance.params, s.cash, s.stock) - 1],
-  transition(draft, action) {
-    const shop = draft.instance;
+  transition(draft, action, s) {
+    const shop = s.instance;
     const r = RESTOCKS.indexOf(action.restock);
     const p = PRICE_INDEX[action.price];
     if (r < 0 || p === undefined) return { illegal: `not an order: restock must be one of ${RESTOCKS.join(', ')} and price low, mid or high` };
-    if (action.restock > 0 && action.restock * UNIT_COST > draft.cash) return { illegal: `cannot afford ${action.restock} units with ${dollars(draft.cash)}` };
-    if (draft.stock + action.restock > shop.params.capacity) return { illegal: `storage holds ${shop.params.capacity} units` };
-    const before = worth(draft);
-    runDay(shop, draft, action.restock, p);
-    return { reward: (worth(draft) - before) / 100, terminated: draft.day >= shop.horizon };
+    if (action.restock > 0 && action.restock * UNIT_COST > s.cash) return { illegal: `cannot afford ${action.restock} units with ${dollars(s.cash)}` };
+    if (s.stock + action.restock > shop.params.capacity) return { illegal: `storage holds ${shop.params.capacity} units` };
+    // The day runs on a plain copy and its fields are written back in runDay's order (the
+    // order of the patches); every read of the draft would go through immer's proxy.
+    const next = { day: s.day, cash: s.cash, stock: s.stock, lastPrice: s.lastPrice, lastSold: s.lastSold, soldOut: s.soldOut };
+    runDay(shop, next, action.restock, p);
+    draft.cash = next.cash;
+    draft.stock = next.stock;
+    draft.lastPrice = next.lastPrice;
+    draft.lastSold = next.lastSold;
+    draft.soldOut = next.soldOut;
+    draft.day = next.day;
+    return { reward: (worth(next) - worth(s)) / 100, terminated: next.day >= shop.horizon };
   },
   instructions(s) {
     const { params, horizon } = s.instance;

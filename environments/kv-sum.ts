@@ -90,11 +90,11 @@ export default defineEnvironment<Params, State, number>({
     return { instance: new Instance(words, values, schedule, truth, params.keysPerStep), t: 0, sum: 0 };
   },
   actions: () => ({ kind: 'continuous', schema: Sum, description: 'an integer: the new running sum' }),
-  transition(draft, action) {
-    const t = draft.t + 1;
+  transition(draft, action, s) {
+    const t = s.t + 1;
     draft.t = t;
     draft.sum = action;
-    const instance = draft.instance as Instance;
+    const instance = s.instance;
     return { reward: action === instance.truth[t] ? 1 : 0, terminated: t >= instance.horizon };
   },
   instructions(s) {

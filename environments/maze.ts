@@ -196,13 +196,13 @@ export default defineEnvironment<Params, State, Dir>({
     return { instance: m, x, y: (m.ref[0] - x) / m.size };
   },
   actions: () => SPACE,
-  transition(draft, action) {
+  transition(draft, action, s) {
     const d = DIR_INDEX[action];
     if (d === undefined) return { illegal: `unknown direction ${String(action)}` };
-    // Each draft field is read once: every read of a draft goes through immer's proxy.
-    const m = draft.instance;
-    const x0 = draft.x;
-    const y0 = draft.y;
+    // Reads from the undrafted state: every read of the draft goes through immer's proxy.
+    const m = s.instance;
+    const x0 = s.x;
+    const y0 = s.y;
     if (!(m.open[y0 * m.size + x0] & BIT[d])) return { illegal: 'wall' };
     const x = x0 + DX[d];
     const y = y0 + DY[d];

@@ -22,7 +22,7 @@
  *   plane of the first two coordinates.
  */
 import { z } from 'zod';
-import { defineEnvironment, HotmessError, type ActionSpace, type Rng } from '../src/core/index.js';
+import { defineEnvironment, hex53, HotmessError, type ActionSpace, type Rng } from '../src/core/index.js';
 
 export const DIM = 4;
 const Params = z.object({
@@ -174,14 +174,16 @@ export default defineEnvironment<Params, State, Vec>({
     return { instance: bowl, t: 0, x: x0 };
   },
   actions: () => SPACE,
-  transition(draft, action) {
-    const bowl = draft.instance;
-    const before = aDistance(bowl, draft.x);
-    const x = draft.x;
-    draft.x = [x[0] + action[0], x[1] + action[1], x[2] + action[2], x[3] + action[3]];
-    draft.t += 1;
+  transition(draft, action, s) {
+    // Reads from the undrafted state: reading draft.x would draft the array, only to replace it.
+    const bowl = s.instance;
+    const x = s.x;
+    const next = [x[0] + action[0], x[1] + action[1], x[2] + action[2], x[3] + action[3]];
+    const t = s.t + 1;
+    draft.x = next;
+    draft.t = t;
     // Reward: the decrease in f = ½‖x − b‖²_A.
-    return { reward: 0.5 * (before - aDistance(bowl, draft.x)), terminated: draft.t >= bowl.horizon };
+    return { reward: 0.5 * (aDistance(bowl, x) - aDistance(bowl, next)), terminated: t >= bowl.horizon };
   },
   instructions(s) {
     const { A, b, stepNorm } = s.instance;
@@ -262,7 +264,7 @@ function hashPoint(t: number, x: readonly number[]): string {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+  return hex53(h2, h1);
 }
 
 function fmt(v: number): string {

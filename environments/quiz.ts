@@ -50,14 +50,15 @@ export default defineEnvironment<Params, State, string>({
     return { key: new Key(id, answers, letters), t: 0, right: [], score: 0 };
   },
   actions: (s) => ({ kind: 'discrete', actions: s.key.letters }),
-  transition(draft, action) {
-    const key = draft.key as Key;
-    if (draft.t >= key.answers.length) return { illegal: 'the quiz is over' };
-    const ok = action === key.answers[draft.t] ? 1 : 0;
+  transition(draft, action, s) {
+    const key = s.key;
+    const t = s.t;
+    if (t >= key.answers.length) return { illegal: 'the quiz is over' };
+    const ok = action === key.answers[t] ? 1 : 0;
     draft.right.push(ok);
-    draft.score += ok;
-    draft.t += 1;
-    return { reward: ok, terminated: draft.t >= key.answers.length };
+    draft.score = s.score + ok;
+    draft.t = t + 1;
+    return { reward: ok, terminated: t + 1 >= key.answers.length };
   },
   instructions(s) {
     const lines = s.key.answers.map((a, i) => `${i + 1}: ${a}`);

@@ -123,9 +123,9 @@ export default defineEnvironment<Params, State, string>({
     return { instance: compile(params, horizon, rng), config: 0 };
   },
   actions: (s) => s.instance.spaces[s.config],
-  transition(draft, action) {
-    const { chart, completed } = draft.instance;
-    const c = draft.config;
+  transition(draft, action, s) {
+    const { chart, completed } = s.instance;
+    const c = s.config;
     const events = chart.events[c];
     const k = events.indexOf(action);
     if (k < 0) return { illegal: `${String(action)} is not accepted here (accepted: ${events.join(', ') || 'none'})` };

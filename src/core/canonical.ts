@@ -65,10 +65,18 @@ export function hashString(str: string, seed = 0): string {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  // The 53-bit value (21 bits of h2 above the 32 of h1) in hex, byte by byte from a table:
-  // Number#toString(16) on a double costs about a microsecond, more than the hashing.
-  const hi = h2 & 0x1fffff;
-  return HEX2[hi >>> 16] + HEX2[(hi >>> 8) & 255] + HEX2[hi & 255] + HEX2[h1 >>> 24] + HEX2[(h1 >>> 16) & 255] + HEX2[(h1 >>> 8) & 255] + HEX2[h1 & 255];
+  return hex53(h2, h1);
+}
+
+/**
+ * The 53-bit value (the low 21 bits of `hi` above the 32 of `lo`) as 14 hex
+ * digits, what `(2**32 * hi21 + lo).toString(16).padStart(14, '0')` prints,
+ * byte by byte from a table: Number#toString(16) on a double costs about a
+ * microsecond, more than the hashing.
+ */
+export function hex53(hi: number, lo: number): string {
+  const h = hi & 0x1fffff;
+  return HEX2[h >>> 16] + HEX2[(h >>> 8) & 255] + HEX2[h & 255] + HEX2[lo >>> 24] + HEX2[(lo >>> 16) & 255] + HEX2[(lo >>> 8) & 255] + HEX2[lo & 255];
 }
 
 /** Two hex digits per byte value. */

@@ -78,8 +78,13 @@ export interface EnvironmentDefinition<P, S, A extends Action> {
   /** Create an instance: everything random about it comes from `rng`. */
   reset(params: P, horizon: number, rng: Rng): S;
   actions(state: S): ActionSpace<A>;
-  /** Mutate the draft. Return `{illegal}` to reject the action (the draft is then discarded). */
-  transition(draft: Draft<S>, action: A): TransitionResult;
+  /**
+   * Mutate the draft. Return `{illegal}` to reject the action (the draft is
+   * then discarded). `before` is the same state, read-only and undrafted:
+   * reading it costs nothing, while every read of the draft goes through
+   * immer's proxy (and reading a nested object or array drafts it).
+   */
+  transition(draft: Draft<S>, action: A, before: S): TransitionResult;
   observe(state: S): Observation;
   /**
    * Instance-level text that does not change during a rollout (rules, the
@@ -120,17 +125,19 @@ export interface Environment<P = unknown, S = unknown, A extends Action = Action
 export type AnyEnvironment = Environment<any, any, any>;
 
 export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefinition<P, S, A>): Environment<P, S, A> {
-  const transition = def.transition as (draft: unknown, action: Action) => TransitionResult;
+  const transition = def.transition as (draft: unknown, action: Action, before: unknown) => TransitionResult;
   const step = (state: S, action: A): StepResult<S> => {
     if (state === undefined || state === null) throw new Error(`${def.name}: step called before reset (no state)`);
     stepTransition = transition;
     stepAction = action;
+    stepBefore = state;
     stepResult = NO_TRANSITION;
     const next = produce(state, runTransition, takePatches) as S;
     // Read at once: a transition that steps another environment has finished its own step by now.
     const result = stepResult;
     const patches = stepPatches;
     stepPatches = NO_PATCHES;
+    stepBefore = undefined;
     if ('illegal' in result) return { kind: 'illegal', reason: result.illegal };
     return { kind: 'ok', state: next, patches, reward: result.reward, terminated: result.terminated };
   };
@@ -142,14 +149,15 @@ export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefini
 // rather than a fresh closure pair per step (the hot path allocates enough).
 const NO_TRANSITION: TransitionResult = { illegal: 'no transition' };
 const NO_PATCHES: Patch[] = [];
-let stepTransition: (draft: unknown, action: Action) => TransitionResult = () => NO_TRANSITION;
+let stepTransition: (draft: unknown, action: Action, before: unknown) => TransitionResult = () => NO_TRANSITION;
 let stepAction: Action = null;
+let stepBefore: unknown = undefined;
 let stepResult: TransitionResult = NO_TRANSITION;
 let stepPatches: Patch[] = NO_PATCHES;
 const runTransition = (draft: unknown): void => {
   const transition = stepTransition;
   const action = stepAction;
-  stepResult = transition(draft, action);
+  stepResult = transition(draft, action, stepBefore);
 };
 const takePatches = (patches: Patch[]): void => {
   stepPatches = patches;

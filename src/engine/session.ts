@@ -170,9 +170,12 @@ export class RolloutSession {
   actAndRecord(action: Action): void {
     const env = this.env;
     const t = this.t + 1;
-    let line = '{"rollout":' + this.idJson + ',"t":' + t + ',"action":' + canonicalJson(action);
+    const actionJson = canonicalJson(action);
+    let line = '{"rollout":' + this.idJson + ',"t":' + t + ',"action":' + actionJson;
     try {
-      line += ',"oracle":' + canonicalJson(this.oracle()) + ',"obs":"' + hashString(this.observation.text) + '"';
+      // Scripted agents mostly return the oracle's own action: its JSON is the one just built.
+      const oracle = this.oracle();
+      line += ',"oracle":' + (oracle === action ? actionJson : canonicalJson(oracle)) + ',"obs":"' + hashString(this.observation.text) + '"';
       // A model agent's own verdict on its reply (the tool-call format) comes before the action space.
       const verdict = this.pendingReport?.invalid;
       const applied: Applied<unknown> = verdict != null ? { kind: 'invalid', reason: verdict } : applyAction(env, this.state, action, this.legal());

@@ -5,7 +5,7 @@
  * that the table-driven hex replaced.
  */
 import { describe, expect, it } from 'vitest';
-import { hashString } from '../../src/core/index.js';
+import { hashString, hex53 } from '../../src/core/index.js';
 
 /** cyrb53 over pairs of code units, formatted the slow, obvious way. */
 function reference(str: string, seed = 0): string {
@@ -49,5 +49,13 @@ describe('hashString', () => {
       expect(h).toMatch(/^[0-9a-f]{14}$/);
       if (h !== reference(str, seed)) expect({ str, seed, h }).toEqual({ str, seed, h: reference(str, seed) });
     }
+  });
+});
+
+describe('hex53', () => {
+  it('prints what Number#toString(16) prints for the 53-bit value, padded to 14 digits', () => {
+    const cases: [number, number][] = [[0, 0], [0x1fffff, 0xffffffff], [-1, -1], [0x12345678, 0x9abcdef0], [1, 0], [0, 1], [0xdeadbeef, 0x41c6ce57]];
+    for (let i = 0; i < 2000; i++) cases.push([Math.imul(i, 2654435761), Math.imul(i ^ 0x5bd1e995, 1597334677)]);
+    for (const [hi, lo] of cases) expect(hex53(hi, lo)).toBe((4294967296 * (0x1fffff & hi) + (lo >>> 0)).toString(16).padStart(14, '0'));
   });
 });
