@@ -124,9 +124,11 @@ export const rolloutMachine = setup({
       always: { target: 'ready', actions: 'actAndRecord' },
     },
     // The end states. Not final: LOAD runs the next rollout on the same actor.
-    terminated: { on: { LOAD: { target: 'ready', actions: 'load' } } },
-    truncated: { on: { LOAD: { target: 'ready', actions: 'load' } } },
-    error: { on: { LOAD: { target: 'ready', actions: 'load' } } },
+    // LOAD also runs the new rollout's first synchronous burst: a scripted rollout of
+    // up to SYNC_BURST steps is then one event from start to end.
+    terminated: { on: { LOAD: { target: 'ready', actions: ['load', 'stepSync'] } } },
+    truncated: { on: { LOAD: { target: 'ready', actions: ['load', 'stepSync'] } } },
+    error: { on: { LOAD: { target: 'ready', actions: ['load', 'stepSync'] } } },
   },
 });
 

@@ -45,6 +45,9 @@ export interface SessionInit {
 }
 
 const NO_HISTORY: readonly HistoryEntry[] = Object.freeze([]);
+
+/** Where an observation keeps the hash of its text once computed (a symbol: invisible to JSON and Object.keys). */
+const OBS_HASH = Symbol('hotmess.observationHash');
 const NO_PATCHES: readonly unknown[] = Object.freeze([]);
 
 export class RolloutSession {
@@ -134,6 +137,29 @@ export class RolloutSession {
     }
   }
 
+  /** False once an observation refused the memo (a frozen one): then every step hashes. */
+  private memoiseObservations = true;
+
+  /**
+   * The hash of an observation's text, computed once per observation object.
+   * Observations are immutable, and environments that memoise theirs (maze
+   * per cell, workflow per configuration) hand out the same object again and
+   * again; for a fresh object per step the memo costs nothing measurable.
+   */
+  private observationHash(o: Observation): string {
+    const memo = (o as { [OBS_HASH]?: string })[OBS_HASH];
+    if (memo !== undefined) return memo;
+    const h = hashString(o.text);
+    if (this.memoiseObservations) {
+      try {
+        (o as { [OBS_HASH]?: string })[OBS_HASH] = h;
+      } catch {
+        this.memoiseObservations = false;
+      }
+    }
+    return h;
+  }
+
   /** One whole synchronous step: observe → decide → act → record. Failures become `failure`. */
   stepSync(): void {
     this.observe();
@@ -175,7 +201,7 @@ export class RolloutSession {
     try {
       // Scripted agents mostly return the oracle's own action: its JSON is the one just built.
       const oracle = this.oracle();
-      line += ',"oracle":' + (oracle === action ? actionJson : canonicalJson(oracle)) + ',"obs":"' + hashString(this.observation.text) + '"';
+      line += ',"oracle":' + (oracle === action ? actionJson : canonicalJson(oracle)) + ',"obs":"' + this.observationHash(this.observation) + '"';
       // A model agent's own verdict on its reply (the tool-call format) comes before the action space.
       const verdict = this.pendingReport?.invalid;
       const applied: Applied<unknown> = verdict != null ? { kind: 'invalid', reason: verdict } : applyAction(env, this.state, action, this.legal());
