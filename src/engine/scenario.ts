@@ -41,6 +41,12 @@ export const ScenarioSchema = z
     concurrency: z.number().int().min(1).max(LIMITS.concurrency).default(1),
     /** Worker processes on this machine (`auto`: one per core). Optional, so scenarios without it keep their hash. */
     workers: z.union([z.number().int().min(1).max(1024), z.literal('auto')]).optional(),
+    /**
+     * `run --queue` with model-backed agents: at most `max` model requests
+     * start per `duration` ms across every worker (BullMQ's queue limiter).
+     * Optional, so scenarios without it keep their hash.
+     */
+    queueRateLimit: z.object({ max: z.number().int().min(1), duration: z.number().int().min(1) }).strict().optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {

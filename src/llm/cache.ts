@@ -54,11 +54,13 @@ export class ResponseCache {
    * @param dir where this run's entries are written (null: keep nothing on disk)
    * @param replayFrom another run's cache directory to replay from (read only)
    * @param openLog where a rollout's new lines go (default: appended to its file in `dir`)
+   * @param read a rollout's cache file's text, null when it has none (default: the file, read here)
    */
   constructor(
     readonly dir: string | null,
     readonly replayFrom: string | null = null,
     private readonly openLog: (file: string) => CacheLog = (file) => new AppendLog(file),
+    private readonly read: (file: string) => string | null = (file) => (existsSync(file) ? readFileSync(file, 'utf8') : null),
   ) {}
 
   get replaying(): boolean {
@@ -69,7 +71,8 @@ export class ResponseCache {
   forRollout(agentSeed: string): RolloutCache {
     const file = this.dir ? rolloutFile(this.dir, agentSeed) : null;
     const source = this.replayFrom ? rolloutFile(this.replayFrom, agentSeed) : file;
-    return new RolloutCache(source ? load(source) : new Map(), file ? this.openLog(file) : null, this.replayFrom !== null, file && source !== file ? load(file) : null);
+    const entries = (f: string) => parseEntries(f, this.read(f));
+    return new RolloutCache(source ? entries(source) : new Map(), file ? this.openLog(file) : null, this.replayFrom !== null, file && source !== file ? entries(file) : null);
   }
 }
 
@@ -132,9 +135,13 @@ export class CorruptCacheError extends HotmessError {
 }
 
 function load(file: string): Map<string, Json> {
+  return parseEntries(file, existsSync(file) ? readFileSync(file, 'utf8') : null);
+}
+
+function parseEntries(file: string, text: string | null): Map<string, Json> {
   const map = new Map<string, Json>();
-  if (!existsSync(file)) return map;
-  const lines = readFileSync(file, 'utf8').split('\n');
+  if (text === null) return map;
+  const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i];
     if (text.length === 0) continue;

@@ -112,6 +112,7 @@ class WorkerRuntime extends LlmRuntime {
     init: RemoteInit,
     private readonly send: (m: RuntimeCall) => void,
     grants: Map<number, () => void>,
+    readCacheFile?: (file: string) => string | null,
   ) {
     let ids = 0;
     const nextId = () => ++ids;
@@ -126,6 +127,7 @@ class WorkerRuntime extends LlmRuntime {
         close: () => send({ op: 'cache-close', file: basename(file) }),
       }),
       onNotice: (line) => send({ op: 'notice', line }),
+      readCacheFile,
     });
     if (init.halted) super.halt(init.halted);
   }
@@ -144,10 +146,14 @@ class WorkerRuntime extends LlmRuntime {
   }
 }
 
-/** A worker process's runtime, drawing on the host's; `receive` takes the host's messages. */
-export function remoteRuntime(init: RemoteInit, send: (m: RuntimeCall) => void): { runtime: LlmRuntime; receive(m: RuntimeNews): void } {
+/**
+ * A worker process's runtime, drawing on the host's; `receive` takes the
+ * host's messages. `readCacheFile` stands in for reading the run's cache
+ * files (a queue worker on another machine has them from its job).
+ */
+export function remoteRuntime(init: RemoteInit, send: (m: RuntimeCall) => void, readCacheFile?: (file: string) => string | null): { runtime: LlmRuntime; receive(m: RuntimeNews): void } {
   const grants = new Map<number, () => void>();
-  const runtime = new WorkerRuntime(init, send, grants);
+  const runtime = new WorkerRuntime(init, send, grants, readCacheFile);
   return {
     runtime,
     receive(m) {

@@ -68,6 +68,8 @@ export interface LlmRuntimeOptions {
   readonly limiters?: { readonly anthropic: Limiter; readonly openai: Limiter };
   readonly meter?: CostMeter;
   readonly openCacheLog?: (file: string) => CacheLog;
+  /** A rollout's cache file's text (a queue worker has the run's cache lines from its job, not the file). */
+  readonly readCacheFile?: (file: string) => string | null;
 }
 
 export class LlmRuntime {
@@ -97,7 +99,7 @@ export class LlmRuntime {
 
   constructor(opts: LlmRuntimeOptions = {}) {
     this.prefixFrom = opts.prefixFrom ?? null;
-    this.cache = new ResponseCache(opts.cacheDir ?? null, opts.replayFrom ?? null, opts.openCacheLog);
+    this.cache = new ResponseCache(opts.cacheDir ?? null, opts.replayFrom ?? null, opts.openCacheLog, opts.readCacheFile);
     const ledger = opts.runDir && !opts.meter ? new CostLedger(opts.runDir) : null;
     this.ledger = ledger;
     this.meter = opts.meter ?? new CostMeter(ledger ?? undefined);

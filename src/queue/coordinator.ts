@@ -36,6 +36,14 @@ export interface CoordinatorOptions {
   readonly onNote?: (line: string) => void;
   /** How long Redis may be unreachable before the run stops (default 5 s). */
   readonly graceMs?: number;
+  /** A model-backed rollout's response-cache file in the run, to send with its job (a resumed rollout re-reads what it bought). */
+  readonly cacheOf?: (planned: PlannedRollout) => { file: string; text: string } | null;
+  /**
+   * What a job's model-backed rollouts did to the run's ledger and cache
+   * (llm/remote.ts calls): applied before its rollouts are committed, so
+   * the run's budget sees them.
+   */
+  readonly onCalls?: (calls: readonly unknown[]) => void;
 }
 
 export interface CoordinatorStats {
@@ -108,8 +116,9 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
     if (job.closed && job.done && job.waiters.size === 0) jobs.delete(job.id);
   };
 
-  const accept = (job: OpenJob, results: readonly RolloutResult[]) => {
+  const accept = (job: OpenJob, results: readonly RolloutResult[], calls: readonly unknown[]) => {
     job.done = true;
+    if (calls.length > 0) o.onCalls?.(calls);
     for (const r of results) {
       const w = job.waiters.get(r.id);
       if (w) {
@@ -144,13 +153,13 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       // A lost server rejects here, and the caller stops the run.
       const blob = await connection!.getBuffer(ref.key);
       if (job.done) return;
-      let results: RolloutResult[];
+      let decoded: ReturnType<typeof decodeResult>;
       try {
-        results = decodeResult(blob, ref, job.data);
+        decoded = decodeResult(blob, ref, job.data);
       } catch (e) {
         return rejectResult(job, e);
       }
-      accept(job, results);
+      accept(job, decoded.rollouts, decoded.calls);
     } finally {
       job.reading = false;
     }
@@ -226,7 +235,8 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       current.early.clear();
       forget(current);
     }
-    const data: JobData = { v: 1, run: o.run, name: s.spec.name, spec: s.spec, file: o.file, fingerprint: o.fingerprint, agent: planned.agent.name, horizon: planned.horizon, ...slice };
+    const cache = isModelBacked(planned.agent) ? o.cacheOf?.(planned) : null;
+    const data: JobData = { v: 1, run: o.run, name: s.spec.name, spec: s.spec, file: o.file, fingerprint: o.fingerprint, agent: planned.agent.name, horizon: planned.horizon, ...slice, ...(cache ? { cache } : {}) };
     const job: OpenJob = { id, data, waiters: new Map(), early: new Map(), closed: false, done: false, reading: false, malformed: 0 };
     jobs.set(id, job);
     current = job;
@@ -235,7 +245,8 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   };
 
   return {
-    slots: Math.min(MAX_SLOTS, (o.jobsAhead ?? 64) * perJob),
+    // Model-backed jobs spend money: no more rollouts in flight than the scenario's concurrency, so the budget is checked between them.
+    slots: Math.min(MAX_SLOTS, o.jobsAhead !== undefined ? o.jobsAhead * perJob : s.agents.some(isModelBacked) ? s.spec.concurrency : 64 * perJob),
     stats,
     async run(planned, sink, signal) {
       started ??= start();
@@ -258,6 +269,11 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
     async close() {
       if (sweep) clearInterval(sweep);
       watch?.stop();
+      // Stopped short (a budget, Ctrl-C): model-backed jobs no worker has started are withdrawn, so nothing more is spent; a resume enqueues them again.
+      if (queue && !lost) {
+        const unstarted = [...jobs.values()].filter((j) => !j.done && isModelBacked(s.agents.find((a) => a.name === j.data.agent)!));
+        await Promise.all(unstarted.map((j) => queue!.remove(j.id).catch(() => 0)));
+      }
       const closing = Promise.all([queue?.close(), events?.close()]).catch(() => undefined);
       // A lost server must not hold the process: give a clean close a moment, then cut the sockets.
       await Promise.race([closing, new Promise((r) => setTimeout(r, lost ? 200 : 3000).unref())]);

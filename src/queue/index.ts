@@ -1,6 +1,7 @@
 /** Scale-out over BullMQ on Redis: the coordinator (a RolloutPlace), the worker, and the queue's status. */
 export { queuePlace, type CoordinatorOptions, type CoordinatorStats, type QueuePlace } from './coordinator.js';
-export { serveQueue, type QueueWorkerOptions, type QueueWorkerSummary } from './worker.js';
+export { serveQueue, type QueueModelContext, type QueueWorkerOptions, type QueueWorkerSummary } from './worker.js';
+export { RequestPermits, permitQueueName, type RateLimit } from './permits.js';
 export { queueStatus, formatQueueStatus, type QueueStatus, type RunStatus } from './status.js';
 export { parseQueueUrl, checkReachable, type QueueUrl } from './redis.js';
 export { fingerprint, fingerprintMismatch, type Fingerprint } from './fingerprint.js';

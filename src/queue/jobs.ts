@@ -37,6 +37,8 @@ export interface JobData {
   /** Linear indices (instance × rollouts + index) within the agent × horizon group. */
   readonly first: number;
   readonly count: number;
+  /** A model-backed rollout's response-cache file as the run holds it (a resumed rollout re-reads what it bought). */
+  readonly cache?: { readonly file: string; readonly text: string };
 }
 
 /** One finished rollout, as the coordinator reads it out of a result blob. */
@@ -126,8 +128,14 @@ export class ResultBlob {
     this.sink.setU32(o.lineAt, this.sink.text(line));
     this.sink.setU32(this.countAt, ++this.count);
   }
-  /** The blob and its reference (to return once the blob is stored under `key`). */
-  finish(key: string): { blob: Buffer; result: JobResult } {
+  /**
+   * The blob and its reference (to return once the blob is stored under
+   * `key`). `calls`: what model-backed rollouts did to the run's ledger and
+   * cache (llm/remote.ts), for the coordinator to apply.
+   */
+  finish(key: string, calls: readonly unknown[] = []): { blob: Buffer; result: JobResult } {
+    const at = this.sink.u32(0);
+    if (calls.length > 0) this.sink.setU32(at, this.sink.text(JSON.stringify(calls)));
     const blob = this.sink.view();
     return { blob, result: { v: 2, key, bytes: blob.length, sha256: createHash('sha256').update(blob).digest('hex') } };
   }
@@ -166,7 +174,7 @@ export function readJobResult(raw: unknown): JobResult {
  * byte comparisons only: the step lines are not parsed. Throws a one-line
  * reason; nothing of a malformed result is committed.
  */
-export function decodeResult(blob: Buffer | null, ref: JobResult, job: Pick<JobData, 'spec' | 'agent' | 'horizon' | 'first' | 'count'>): RolloutResult[] {
+export function decodeResult(blob: Buffer | null, ref: JobResult, job: Pick<JobData, 'spec' | 'agent' | 'horizon' | 'first' | 'count'>): { rollouts: RolloutResult[]; calls: unknown[] } {
   if (blob === null) throw new Error(`result ${ref.key} is not in Redis (expired, or removed)`);
   if (blob.length !== ref.bytes) throw new Error(`result is ${blob.length} bytes, the worker sent ${ref.bytes}`);
   if (createHash('sha256').update(blob).digest('hex') !== ref.sha256) throw new Error('result checksum mismatch (SHA-256)');
@@ -197,8 +205,14 @@ export function decodeResult(blob: Buffer | null, ref: JobResult, job: Pick<JobD
     if (rec.termination !== 'error' && found !== rec.length) throw new Error(`${id}: ${found} step lines for a rollout of length ${String(rec.length)}`);
     out.push({ id, line, steps });
   }
-  if (at !== blob.length) throw new Error(`${blob.length - at} bytes after the last rollout`);
-  return out;
+  if (at + 4 > blob.length) throw new Error('the result ends before its calls');
+  const callBytes = blob.readUInt32LE(at);
+  at += 4 + callBytes;
+  if (at !== blob.length) throw new Error(at > blob.length ? 'the result ends before its calls' : `${blob.length - at} bytes after the last rollout`);
+  let calls: unknown = [];
+  if (callBytes > 0) calls = safeParse(blob.toString('utf8', at - callBytes, at));
+  if (!Array.isArray(calls)) throw new Error('malformed model calls');
+  return { rollouts: out, calls };
 }
 
 /** Lines in `bytes` (each ending in a newline and starting with `head`), or null if one does not. */

@@ -4,15 +4,27 @@
  * commits. Before running a job it recomputes the job's fingerprint from
  * its own checkout and refuses a mismatch with one line.
  */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { canonicalJson, hashString, HotmessError } from '../core/index.js';
+import { canonicalJson, hashString, HotmessError, type AgentServices } from '../core/index.js';
 import { executeRollout, parseScenario, resolveScenario, type Registry, type ResolvedScenario } from '../engine/index.js';
 import { fingerprint, fingerprintMismatch, type Fingerprint } from './fingerprint.js';
 import { QUEUE_NAME, RESULT_TTL_SECONDS, ResultBlob, resultKey, rolloutAt, type JobData, type JobResult } from './jobs.js';
 import { checkReachable, watchRedis, type QueueUrl } from './redis.js';
+import { isModelBacked } from './model.js';
+import { RequestPermits } from './permits.js';
+
+/** What a model-backed rollout in a queue worker draws on (see QueueWorkerOptions.models). */
+export interface QueueModelContext {
+  /** Wait for the run's queue-wide permit for one request (at once when the scenario sets no `queueRateLimit`). */
+  readonly permit: () => Promise<void>;
+  /** Keep one of the runtime's calls (ledger, cache, halt, notice) for the coordinator: the worker writes nothing. */
+  readonly record: (call: unknown) => void;
+  /** A cache file the job brought from the run, by path (only its file name counts); null when none. */
+  readonly cacheText: (file: string) => string | null;
+}
 
 export interface QueueWorkerOptions {
   readonly url: QueueUrl;
@@ -27,6 +39,8 @@ export interface QueueWorkerOptions {
   readonly signal: AbortSignal;
   /** One line per event worth telling (ready, a refused job). */
   readonly onLine: (line: string) => void;
+  /** The services of a model-backed rollout (the CLI joins the LLM runtime to the queue here); without it such jobs fail. */
+  readonly models?: (ctx: QueueModelContext) => AgentServices;
 }
 
 export interface QueueWorkerSummary {
@@ -65,13 +79,26 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
     }
     const agent = s.agents.find((a) => a.name === d.agent);
     if (!agent) throw new Error(`job ${job.id}: agent "${d.agent}" is not in the scenario`);
+    const calls: unknown[] = [];
+    let services: AgentServices | undefined;
+    if (isModelBacked(agent)) {
+      if (!o.models) throw new Error(`job ${job.id}: agent "${d.agent}" is model-backed, and this worker runs only scripted agents`);
+      const limit = s.spec.queueRateLimit;
+      const permits = limit ? permitsOf(d.run, limit) : null;
+      const cache = d.cache;
+      services = o.models({
+        permit: () => permits?.acquire() ?? Promise.resolve(),
+        record: (call) => calls.push(call),
+        cacheText: (file) => (cache && cache.file === basename(file) ? cache.text : null),
+      });
+    }
     const out = new ResultBlob();
     let lastYield = Date.now();
     for (let k = 0; k < d.count; k++) {
       const at = rolloutAt(s.spec, agent.name, d.horizon, d.first + k);
       const planned = { id: at.id, agent, horizon: d.horizon, instance: at.instance, index: at.index, seeds: at.seeds };
       out.begin();
-      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink: out.sink });
+      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink: out.sink, services });
       out.end(r.line);
       // Scripted rollouts never wait: let the lock renewal through now and then.
       if (Date.now() - lastYield > 100) {
@@ -80,13 +107,20 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
       }
     }
     // The blob under its own key, the reference as the return value (see jobs.ts); a re-run job writes the same bytes.
-    const { blob, result } = out.finish(resultKey(job.id!));
+    const { blob, result } = out.finish(resultKey(job.id!), calls);
     await store.set(result.key, blob, 'EX', RESULT_TTL_SECONDS);
     summary.jobs++;
     summary.rollouts += d.count;
     return result;
   };
 
+  // One permit queue per run with a queue-wide rate, opened on its first model-backed job.
+  const permits = new Map<string, RequestPermits>();
+  const permitsOf = (run: string, limit: { max: number; duration: number }) => {
+    let p = permits.get(run);
+    if (!p) permits.set(run, (p = new RequestPermits(o.url, run, limit)));
+    return p;
+  };
   const store = new Redis(o.url.options);
   store.on('error', () => undefined);
   const lockDuration = o.lockMs ?? 30_000;
@@ -115,9 +149,11 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
     // No clean close without a server: cut the connections and say so.
     await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 200))]);
     store.disconnect();
+    for (const p of permits.values()) void p.close();
     throw lostError;
   }
   await worker.close();
+  await Promise.all([...permits.values()].map((p) => p.close()));
   store.disconnect();
   return summary;
 }

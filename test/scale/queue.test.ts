@@ -227,7 +227,7 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
       if (name === 'ok') {
         const ref = readJobResult(await job.waitUntilFinished(events, 60_000));
         const r = new Redis(redis.port, '127.0.0.1');
-        expect(decodeResult(await r.getBuffer(ref.key), ref, data).map((x) => x.id)).toEqual(['noisy:40:0:0', 'noisy:40:0:1']);
+        expect(decodeResult(await r.getBuffer(ref.key), ref, data).rollouts.map((x) => x.id)).toEqual(['noisy:40:0:0', 'noisy:40:0:1']);
         r.disconnect();
       } else {
         await expect(job.waitUntilFinished(events, 60_000)).rejects.toThrow(reason);
@@ -267,7 +267,7 @@ describe('queue results are checked before anything is committed', () => {
     { id: 'a:3:0:1', line: line('a:3:0:1', 1), steps: step('a:3:0:1', 1) },
   ];
 
-  const decoded = (x: { blob: Buffer | null; result: JobResult }) => decodeResult(x.blob, x.result, job).map((r) => ({ ...r, steps: r.steps.toString('utf8') }));
+  const decoded = (x: { blob: Buffer | null; result: JobResult }) => decodeResult(x.blob, x.result, job).rollouts.map((r) => ({ ...r, steps: r.steps.toString('utf8') }));
   /** A blob changed after it was made, with a checksum that matches the change (a worker that counts wrong). */
   const rehashed = (blob: Buffer, change: (b: Buffer) => void) => {
     const b = Buffer.from(blob);

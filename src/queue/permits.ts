@@ -1,0 +1,63 @@
+/**
+ * One request rate for a whole queue (`queueRateLimit` in the scenario):
+ * every model request a worker makes, on any machine, first takes a permit,
+ * and permits are jobs of a queue of the run's own that BullMQ's queue
+ * limiter releases at most `max` per `duration` ms across every worker
+ * (its limiter is global: a counter in Redis, checked as each job starts).
+ * A permit is an empty job; the request waits until some worker has
+ * started it. The cost is a few Redis round trips per request, small
+ * beside a model call.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import type { QueueUrl } from './redis.js';
+
+/** The permit queue of a run (BullMQ names may not hold ":"; run ids are hex). */
+export const permitQueueName = (run: string): string => `hotmess-permits-${run}`;
+
+export interface RateLimit {
+  readonly max: number;
+  readonly duration: number;
+}
+
+export class RequestPermits {
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly worker: Worker;
+  private readonly waiting = new Map<string, () => void>();
+  private readonly ready: Promise<unknown>;
+
+  constructor(url: QueueUrl, run: string, limit: RateLimit) {
+    const name = permitQueueName(run);
+    const connection = url.options as ConnectionOptions;
+    this.queue = new Queue(name, { connection });
+    this.events = new QueueEvents(name, { connection });
+    // Empty work: starting the job is the permit. The limiter paces the starts, queue-wide.
+    this.worker = new Worker(name, async () => undefined, { connection, limiter: { max: limit.max, duration: limit.duration }, concurrency: 64 });
+    this.queue.on('error', () => undefined);
+    this.events.on('error', () => undefined);
+    this.worker.on('error', () => undefined);
+    this.events.on('active', ({ jobId }) => this.grant(jobId));
+    this.events.on('completed', ({ jobId }) => this.grant(jobId));
+    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(), this.worker.waitUntilReady()]);
+  }
+
+  /** Wait for a permit for one request. */
+  async acquire(): Promise<void> {
+    await this.ready;
+    const id = `permit-${randomUUID()}`;
+    const granted = new Promise<void>((resolve) => this.waiting.set(id, resolve));
+    await this.queue.add('permit', null, { jobId: id, removeOnComplete: true, removeOnFail: true });
+    await granted;
+  }
+
+  private grant(id: string): void {
+    const resolve = this.waiting.get(id);
+    this.waiting.delete(id);
+    resolve?.();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.worker.close(), this.events.close(), this.queue.close()]).catch(() => undefined);
+  }
+}
