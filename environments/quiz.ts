@@ -28,11 +28,18 @@ class Key {
   ) {}
 }
 
+/**
+ * Answers are kept in chunks of this many: a step copies (immer's copy on
+ * write) the last chunk and the list of chunks, never all t answers, so a
+ * rollout costs linear time in its horizon, not quadratic.
+ */
+export const RIGHT_CHUNK = 1024;
+
 interface State {
   readonly key: Key;
   readonly t: number;
-  /** 1 where question i+1 was answered right, 0 where wrong; length t. */
-  readonly right: readonly number[];
+  /** 1 where question i+1 was answered right, 0 where wrong: entry i is right[⌊i/RIGHT_CHUNK⌋][i mod RIGHT_CHUNK]; t in all. */
+  readonly right: readonly (readonly number[])[];
   readonly score: number;
 }
 
@@ -55,7 +62,9 @@ export default defineEnvironment<Params, State, string>({
     const t = s.t;
     if (t >= key.answers.length) return { illegal: 'the quiz is over' };
     const ok = action === key.answers[t] ? 1 : 0;
-    draft.right.push(ok);
+    const chunk = Math.floor(t / RIGHT_CHUNK);
+    if (chunk === s.right.length) draft.right.push([ok]);
+    else draft.right[chunk].push(ok);
     draft.score = s.score + ok;
     draft.t = t + 1;
     return { reward: ok, terminated: t + 1 >= key.answers.length };
@@ -74,7 +83,7 @@ export default defineEnvironment<Params, State, string>({
   outcome(s) {
     const n = s.key.answers.length;
     const value = new Array<number>(n);
-    for (let i = 0; i < n; i++) value[i] = s.right[i] ?? 0;
+    for (let i = 0; i < n; i++) value[i] = s.right[Math.floor(i / RIGHT_CHUNK)]?.[i % RIGHT_CHUNK] ?? 0;
     return { kind: 'coverage', value, target: value.map(() => 1), success: s.score === n };
   },
   outcomeKind: 'coverage',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkEnvironment, createRng, hashString } from '../../src/core/index.js';
-import quiz from '../../environments/quiz.js';
+import quiz, { RIGHT_CHUNK } from '../../environments/quiz.js';
 
 describe('quiz environment', () => {
   it('passes the contract checker', () => {
@@ -23,5 +23,25 @@ describe('quiz environment', () => {
     }
     expect(quiz.outcome(s)).toEqual({ kind: 'coverage', value: [0, 1, 0, 1, 1, 0], target: [1, 1, 1, 1, 1, 1], success: false });
     expect(quiz.step(s, 'A')).toEqual({ kind: 'illegal', reason: 'the quiz is over' });
+  });
+
+  it('shares every full chunk of answers with the state before: a step copies at most one chunk, so a rollout is linear in H', () => {
+    const H = 3 * RIGHT_CHUNK + 5;
+    const p = quiz.params.parse({});
+    let s = quiz.reset(p, H, createRng('long'));
+    const key = s.key.answers;
+    for (let t = 0; t < H; t++) {
+      const r = quiz.step(s, t % 3 === 0 ? 'A' : key[t]);
+      if (r.kind !== 'ok') throw new Error(r.reason);
+      // Every chunk but the one written to is the very same array as before the step.
+      const written = Math.floor(t / RIGHT_CHUNK);
+      for (let c = 0; c < s.right.length; c++) if (c !== written) expect(r.state.right[c]).toBe(s.right[c]);
+      if (t % RIGHT_CHUNK === 0) expect(r.patches).toEqual([{ op: 'add', path: ['right', written], value: [t % 3 === 0 && key[t] !== 'A' ? 0 : 1] }, ...r.patches.slice(1)]);
+      s = r.state;
+    }
+    expect(s.right.map((c) => c.length)).toEqual([RIGHT_CHUNK, RIGHT_CHUNK, RIGHT_CHUNK, 5]);
+    const o = quiz.outcome(s);
+    expect(o.value).toEqual(Array.from({ length: H }, (_, t) => (t % 3 === 0 && key[t] !== 'A' ? 0 : 1)));
+    expect(s.score).toBe((o.value as number[]).reduce((a, b) => a + b, 0));
   });
 });
