@@ -30,39 +30,25 @@ const Rate = z.number().nonnegative();
 
 const Params = z
   .object({
-    /** Model id, e.g. claude-sonnet-5-5. */
-    model: z.string().min(1),
-    maxTokens: z.number().int().min(1).max(128_000).default(1024),
-    temperature: z.number().min(0).max(1).optional(),
-    topP: z.number().gt(0).max(1).optional(),
-    /** Replaces the default system prompt; the instance's instructions still follow it. */
-    system: z.string().min(1).optional(),
-    /** A thinking budget in tokens (extended thinking), 'adaptive', or 'disabled'; omitted: the model's default. */
-    thinking: z.union([z.literal('adaptive'), z.literal('disabled'), z.number().int().min(1024)]).optional(),
-    effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).optional(),
-    /** Past steps shown: 'full' or the last K. */
-    history: HistoryWindowSchema.default('full'),
-    promptCaching: z.boolean().default(true),
-    /** Re-asks within a step after an invalid tool call, before the step is logged invalid. */
-    retries: z.number().int().min(0).max(10).default(2),
-    /** 'any' forces a tool call; some models refuse forced tool use (and none allow it with thinking). */
-    toolChoice: z.enum(['auto', 'any']).default('auto'),
-    /** Retries of a transient fault within a step (429, 5xx, 408/409, a dropped connection, a malformed body, a timeout); honours retry-after. */
-    maxRetries: z.number().int().min(0).max(20).default(8),
-    /** First backoff between those retries when the server names no retry-after; doubles up to 8 s. */
-    retryDelayMs: z.number().int().min(0).max(60_000).default(500),
-    /** Per-attempt request timeout. */
-    timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000),
-    /** The SDK's HTTP transport: node:http(s) with keep-alive (less CPU per call), or the built-in fetch. */
-    httpClient: z.enum(['node', 'fetch']).default('node'),
-    /** Defaults to ANTHROPIC_BASE_URL, then the public API. */
-    baseURL: z.url().optional(),
-    /** The environment variable holding the API key (the key itself never goes in a scenario). */
-    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('ANTHROPIC_API_KEY'),
-    /** USD per million tokens, overriding the price table (needed for models it does not list). */
-    price: z.object({ input: Rate, output: Rate, cacheWrite: Rate.optional(), cacheWrite1h: Rate.optional(), cacheRead: Rate.optional() }).strict().optional(),
-    /** Output tokens per call assumed by `--dry-run` (default: 60, plus thinking). */
-    expectedOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
+    model: z.string().min(1).describe('model id, e.g. claude-sonnet-5-5'),
+    maxTokens: z.number().int().min(1).max(128_000).default(1024).describe('most output tokens per reply'),
+    temperature: z.number().min(0).max(1).optional().describe("sampling temperature; omitted: the server's default"),
+    topP: z.number().gt(0).max(1).optional().describe("nucleus sampling: keep the most likely tokens up to this probability mass; omitted: the server's default"),
+    system: z.string().min(1).optional().describe("replaces the default system prompt; the instance's instructions still follow it"),
+    thinking: z.union([z.literal('adaptive'), z.literal('disabled'), z.number().int().min(1024)]).optional().describe("a thinking budget in tokens (extended thinking), 'adaptive', or 'disabled'; omitted: the model's default"),
+    effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).optional().describe("how much effort the model spends (the API's `effort`); omitted: the model's default"),
+    history: HistoryWindowSchema.default('full').describe("past steps shown: 'full' or the last K"),
+    promptCaching: z.boolean().default(true).describe('mark the prompt prefix for caching, so later calls of a rollout read it at the cache price'),
+    retries: z.number().int().min(0).max(10).default(2).describe('re-asks within a step after an invalid tool call, before the step is logged invalid'),
+    toolChoice: z.enum(['auto', 'any']).default('auto').describe("'any' forces a tool call; some models refuse forced tool use (and none allow it with thinking)"),
+    maxRetries: z.number().int().min(0).max(20).default(8).describe('retries of a transient fault within a step (429, 5xx, 408/409, a dropped connection, a malformed body, a timeout); honours retry-after'),
+    retryDelayMs: z.number().int().min(0).max(60_000).default(500).describe('first backoff between those retries when the server names no retry-after; doubles up to 8 s'),
+    timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000).describe('per-attempt request timeout'),
+    httpClient: z.enum(['node', 'fetch']).default('node').describe("the SDK's HTTP transport: node:http(s) with keep-alive (less CPU per call), or the built-in fetch"),
+    baseURL: z.url().optional().describe('defaults to ANTHROPIC_BASE_URL, then the public API'),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('ANTHROPIC_API_KEY').describe('the environment variable holding the API key (the key itself never goes in a scenario)'),
+    price: z.object({ input: Rate, output: Rate, cacheWrite: Rate.optional(), cacheWrite1h: Rate.optional(), cacheRead: Rate.optional() }).strict().optional().describe('USD per million tokens, overriding the price table (needed for models it does not list)'),
+    expectedOutputTokens: z.number().int().min(1).max(1_000_000).optional().describe('output tokens per call assumed by `--dry-run` (default: 60, plus thinking)'),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -12,7 +12,7 @@ import { privileged, stateFraction, systematicAction } from '../src/core/index.j
 export default defineAgent({
   kind: 'biased',
   description: 'Same deterministic deviation in every rollout, at a fraction `rate` of (state, step) pairs.',
-  params: z.object({ rate: z.number().min(0).max(1).default(0.2) }).strict(),
+  params: z.object({ rate: z.number().min(0).max(1).default(0.2).describe('fraction of (state, step) pairs where it deviates, the same way in every rollout') }).strict(),
   access: 'privileged',
   usesHistory: false,
   create({ rate }, ctx) {

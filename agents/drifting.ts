@@ -21,10 +21,10 @@ export default defineAgent({
   description: 'Error rate rising with the step: min(epsilon0 + slope·(t−1), cap); errors drawn like noisy. Optional rate: a fixed deviation as mixed.',
   params: z
     .object({
-      epsilon0: z.number().min(0).max(1),
-      slope: z.number().min(0).max(1),
-      cap: z.number().min(0).max(1).default(0.9),
-      rate: z.number().min(0).max(1).default(0),
+      epsilon0: z.number().min(0).max(1).describe('error rate at step 1'),
+      slope: z.number().min(0).max(1).describe('rise of the error rate per step: ε(t) = epsilon0 + slope·(t−1)'),
+      cap: z.number().min(0).max(1).default(0.9).describe('most the error rate rises to'),
+      rate: z.number().min(0).max(1).default(0).describe("fraction of (state, step) pairs with mixed's fixed deviation: a bias that stays while the noise grows"),
     })
     .strict()
     .refine((p) => p.cap >= p.epsilon0, { message: 'cap must be at least epsilon0', path: ['cap'] }),

@@ -24,7 +24,12 @@ function innerModel({ inner, samples }: Params): ModelAgentUse | null {
 const ensemble = defineAgent<Params>({
   kind: 'ensemble',
   description: 'Majority vote of `samples` draws from an inner scripted agent at every step.',
-  params: z.object({ inner: Inner, samples: z.number().int().min(1).max(101) }).strict(),
+  params: z
+    .object({
+      inner: Inner.describe('the agent voted over: a scripted kind name, or {kind, params} (also kind openai)'),
+      samples: z.number().int().min(1).max(101).describe('draws per step; the majority wins, ties go to the earliest'),
+    })
+    .strict(),
   access: 'privileged',
   usesHistory: (p) => innerModel(p) !== null,
   innerAgents: ({ inner }) => [

@@ -19,24 +19,15 @@ import { LocalSession } from '../src/llm/local/index.js';
 
 const Params = z
   .object({
-    /** Path of the GGUF file; a relative path resolves against the current directory. */
-    model: z.string().min(1),
-    /** 0 is greedy (every rollout of a group identical). */
-    temperature: z.number().min(0).max(2).default(1),
-    /** 0 disables top-k. */
-    topK: z.number().int().min(0).max(100_000).default(40),
-    /** 1 disables top-p. */
-    topP: z.number().gt(0).max(1).default(0.95),
-    /** Reply length cap; a reply cut here is logged as an invalid step. */
-    maxTokens: z.number().int().min(1).max(32_768).default(256),
-    /** Past steps shown: 'full' or the last K. */
-    history: HistoryWindowSchema.default('full'),
-    /** The context window per rollout, in tokens. When the chat outgrows it, the oldest turns are dropped. */
-    contextSize: z.number().int().min(64).max(1 << 20).default(4096),
-    /** CPU threads per rollout; default: node-llama-cpp's (the machine's math cores). */
-    threads: z.number().int().min(1).max(1024).optional(),
-    /** Replaces the default system prompt; the instance's instructions still follow it. */
-    system: z.string().min(1).optional(),
+    model: z.string().min(1).describe('path of the GGUF file; a relative path resolves against the current directory'),
+    temperature: z.number().min(0).max(2).default(1).describe('sampling temperature; 0 is greedy (every rollout of a group identical)'),
+    topK: z.number().int().min(0).max(100_000).default(40).describe('sample among the K most likely tokens; 0 disables top-k'),
+    topP: z.number().gt(0).max(1).default(0.95).describe('nucleus sampling: keep the most likely tokens up to this probability mass; 1 disables it'),
+    maxTokens: z.number().int().min(1).max(32_768).default(256).describe('reply length cap; a reply cut here is logged as an invalid step'),
+    history: HistoryWindowSchema.default('full').describe("past steps shown: 'full' or the last K"),
+    contextSize: z.number().int().min(64).max(1 << 20).default(4096).describe('the context window per rollout, in tokens; when the chat outgrows it, the oldest turns are dropped'),
+    threads: z.number().int().min(1).max(1024).optional().describe("CPU threads per rollout; default: node-llama-cpp's (the machine's math cores)"),
+    system: z.string().min(1).optional().describe("replaces the default system prompt; the instance's instructions still follow it"),
   })
   .strict();
 

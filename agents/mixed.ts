@@ -15,7 +15,12 @@ import { privileged, stateFraction, systematicAction, wrongAction } from '../src
 export default defineAgent({
   kind: 'mixed',
   description: 'Deterministic deviation at a fraction `rate` of (state, step) pairs, as biased; noisy with epsilon elsewhere.',
-  params: z.object({ rate: z.number().min(0).max(1), epsilon: z.number().min(0).max(1) }).strict(),
+  params: z
+    .object({
+      rate: z.number().min(0).max(1).describe("fraction of (state, step) pairs with biased's fixed deviation (the bias)"),
+      epsilon: z.number().min(0).max(1).describe('chance per step of a random wrong action elsewhere (the variance)'),
+    })
+    .strict(),
   access: 'privileged',
   usesHistory: false,
   create({ rate, epsilon }, ctx) {

@@ -11,7 +11,7 @@ import { privileged, wrongAction } from '../src/core/index.js';
 export default defineAgent({
   kind: 'noisy',
   description: 'Oracle action with probability 1−epsilon, else a uniformly drawn wrong action.',
-  params: z.object({ epsilon: z.number().min(0).max(1) }).strict(),
+  params: z.object({ epsilon: z.number().min(0).max(1).describe('chance per step of a wrong action, drawn afresh in every rollout') }).strict(),
   access: 'privileged',
   usesHistory: false,
   create({ epsilon }, ctx) {

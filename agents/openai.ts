@@ -29,38 +29,24 @@ const Rate = z.number().nonnegative();
 
 export const OpenAIParams = z
   .object({
-    /** The model name the server knows, e.g. Qwen/Qwen3-8B. */
-    model: z.string().min(1),
-    /** Defaults to OPENAI_BASE_URL, then the public API. */
-    baseURL: z.url().optional(),
-    /** The environment variable holding the API key; not needed for a server on a loopback address. */
-    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('OPENAI_API_KEY'),
-    maxTokens: z.number().int().min(1).max(1_000_000).default(1024),
-    temperature: z.number().min(0).max(2).optional(),
-    topP: z.number().gt(0).max(1).optional(),
-    /** Replaces the default system prompt; the instance's instructions still follow it. */
-    system: z.string().min(1).optional(),
-    /** Past steps shown: 'full' or the last K. */
-    history: HistoryWindowSchema.default('full'),
-    /** Re-asks within a step after an invalid tool call, before the step is logged invalid. */
-    retries: z.number().int().min(0).max(10).default(2),
-    /** 'required' forces a tool call (Chat Completions' name for it). */
-    toolChoice: z.enum(['auto', 'required']).default('auto'),
-    /** Retries of a transient fault within a step (connection errors, timeouts, malformed bodies, 408/409/429/5xx), honouring retry-after. */
-    maxRetries: z.number().int().min(0).max(20).default(8),
-    /** The first backoff when the server names no retry-after; it doubles, up to 8 s. */
-    retryDelayMs: z.number().int().min(0).max(60_000).default(500),
-    timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000),
-    /** USD per million tokens; a loopback server costs 0 unless given, any other server is unpriced without it. */
-    price: z.object({ input: Rate, output: Rate, cacheRead: Rate.optional() }).strict().optional(),
-    /** 'rollout': send a seed derived from the rollout's agent seed with every request; 'none': send none. */
-    seed: z.enum(['rollout', 'none']).default('rollout'),
-    /** Ask for the top-K token log-probabilities and log the chosen action's probability and the candidates' entropy. */
-    logprobs: z.number().int().min(1).max(20).optional(),
-    /** Choices per step with a majority vote (set by `ensemble`); one request with `n` where the server supports it. */
-    samples: z.number().int().min(1).max(101).default(1),
-    /** Output tokens per call assumed by `--dry-run` (default 60). */
-    expectedOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
+    model: z.string().min(1).describe('the model name the server knows, e.g. Qwen/Qwen3-8B'),
+    baseURL: z.url().optional().describe('defaults to OPENAI_BASE_URL, then the public API'),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('OPENAI_API_KEY').describe('the environment variable holding the API key; not needed for a server on a loopback address'),
+    maxTokens: z.number().int().min(1).max(1_000_000).default(1024).describe('most output tokens per reply'),
+    temperature: z.number().min(0).max(2).optional().describe("sampling temperature; omitted: the server's default"),
+    topP: z.number().gt(0).max(1).optional().describe("nucleus sampling: keep the most likely tokens up to this probability mass; omitted: the server's default"),
+    system: z.string().min(1).optional().describe("replaces the default system prompt; the instance's instructions still follow it"),
+    history: HistoryWindowSchema.default('full').describe("past steps shown: 'full' or the last K"),
+    retries: z.number().int().min(0).max(10).default(2).describe('re-asks within a step after an invalid tool call, before the step is logged invalid'),
+    toolChoice: z.enum(['auto', 'required']).default('auto').describe("'required' forces a tool call (Chat Completions' name for it)"),
+    maxRetries: z.number().int().min(0).max(20).default(8).describe('retries of a transient fault within a step (connection errors, timeouts, malformed bodies, 408/409/429/5xx), honouring retry-after'),
+    retryDelayMs: z.number().int().min(0).max(60_000).default(500).describe('the first backoff when the server names no retry-after; it doubles, up to 8 s'),
+    timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000).describe('per-attempt request timeout'),
+    price: z.object({ input: Rate, output: Rate, cacheRead: Rate.optional() }).strict().optional().describe('USD per million tokens; a loopback server costs 0 unless given, any other server is unpriced without it'),
+    seed: z.enum(['rollout', 'none']).default('rollout').describe("'rollout': send a seed derived from the rollout's agent seed with every request; 'none': send none"),
+    logprobs: z.number().int().min(1).max(20).optional().describe("ask for the top-K token log-probabilities and log the chosen action's probability and the candidates' entropy"),
+    samples: z.number().int().min(1).max(101).default(1).describe('choices per step with a majority vote (set by `ensemble`); one request with `n` where the server supports it'),
+    expectedOutputTokens: z.number().int().min(1).max(1_000_000).optional().describe('output tokens per call assumed by `--dry-run` (default 60)'),
   })
   .strict();
 

@@ -14,7 +14,12 @@ export const MAX_ERROR_RATE = 0.9;
 export default defineAgent({
   kind: 'self-conditioning',
   description: 'Error rate epsilon0 + growth × (own past errors), capped at 0.9.',
-  params: z.object({ epsilon0: z.number().min(0).max(1), growth: z.number().min(0).max(1) }).strict(),
+  params: z
+    .object({
+      epsilon0: z.number().min(0).max(1).describe('error rate before its first error'),
+      growth: z.number().min(0).max(1).describe('rise of the error rate per error it has made so far'),
+    })
+    .strict(),
   access: 'privileged',
   usesHistory: false,
   create({ epsilon0, growth }, ctx) {

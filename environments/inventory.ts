@@ -27,16 +27,12 @@ import { z } from 'zod';
 import { defineEnvironment, hashString, HotmessError, type ActionSpace, type Rng } from '../src/core/index.js';
 
 const Params = z.object({
-  /** Mean daily demand at the mid price. */
-  baseDemand: z.number().positive().max(1000).default(8),
-  elasticity: z.number().nonnegative().max(10).default(2),
-  /** Starting cash, in cents. */
-  startCash: z.number().int().nonnegative().max(1e9).default(2000),
-  capacity: z.number().int().min(20).max(10000).default(40),
-  /** Overnight fee per unsold unit, in cents. */
-  holdingCost: z.number().int().nonnegative().max(10000).default(10),
-  /** The oracle's order-up-to level. */
-  orderUpTo: z.number().int().nonnegative().max(10000).default(14),
+  baseDemand: z.number().positive().max(1000).default(8).describe('mean daily demand at the mid price'),
+  elasticity: z.number().nonnegative().max(10).default(2).describe('how much demand falls as the price level rises'),
+  startCash: z.number().int().nonnegative().max(1e9).default(2000).describe('starting cash, in cents'),
+  capacity: z.number().int().min(20).max(10000).default(40).describe('most units the shop can hold'),
+  holdingCost: z.number().int().nonnegative().max(10000).default(10).describe('overnight fee per unsold unit, in cents'),
+  orderUpTo: z.number().int().nonnegative().max(10000).default(14).describe("the oracle's order-up-to level, in units"),
 });
 type Params = z.infer<typeof Params>;
 

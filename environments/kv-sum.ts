@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { defineEnvironment, hashString, type Rng } from '../src/core/index.js';
 
 const Params = z.object({
-  dictSize: z.number().int().min(1).max(100000).default(64),
-  keysPerStep: z.number().int().min(1).max(100).default(1),
+  dictSize: z.number().int().min(1).max(100000).default(64).describe('words in the dictionary an instance draws its keys from'),
+  keysPerStep: z.number().int().min(1).max(100).default(1).describe('keys revealed per step; the agent adds their values to the running sum'),
 });
 type Params = z.infer<typeof Params>;
 

@@ -19,8 +19,7 @@ import { z } from 'zod';
 import { defineEnvironment, hashString, type ActionSpace, type Observation, type Rng } from '../src/core/index.js';
 
 const Params = z.object({
-  /** Smallest grid side; the generator grows the grid until a path of length H exists. */
-  minSize: z.number().int().min(2).max(200).default(3),
+  minSize: z.number().int().min(2).max(200).default(3).describe('smallest grid side; the generator grows the grid until a shortest path of length H exists'),
 });
 type Params = z.infer<typeof Params>;
 

@@ -26,14 +26,11 @@ import { defineEnvironment, hex53, HotmessError, type ActionSpace, type Rng } fr
 
 export const DIM = 4;
 const Params = z.object({
-  condition: z.number().min(1).max(1e6).default(50),
-  stepNorm: z.number().positive().max(1).default(0.005),
-  /** Start distance from b, as a fraction of the teacher's total path length H·stepNorm. */
-  startFraction: z.number().positive().max(1).default(0.5),
-  /** perturb's noise standard deviation per coordinate, in units of stepNorm. */
-  noiseScale: z.number().nonnegative().default(0.5),
-  /** systematicError's rotation, in degrees. */
-  biasAngle: z.number().default(30),
+  condition: z.number().min(1).max(1e6).default(50).describe('condition number of the bowl: its largest curvature over its smallest'),
+  stepNorm: z.number().positive().max(1).default(0.005).describe("length of every update of the teacher's steepest descent"),
+  startFraction: z.number().positive().max(1).default(0.5).describe("start distance from the minimiser b, as a fraction of the teacher's path length H·stepNorm"),
+  noiseScale: z.number().nonnegative().default(0.5).describe("standard deviation per coordinate of a noisy agent's error, in units of stepNorm"),
+  biasAngle: z.number().default(30).describe("rotation of a biased agent's update away from the teacher's, in degrees"),
 });
 type Params = z.infer<typeof Params>;
 

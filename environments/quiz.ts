@@ -15,7 +15,7 @@ import { defineEnvironment, hashString } from '../src/core/index.js';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-const Params = z.object({ choices: z.number().int().min(2).max(26).default(4) }).strict();
+const Params = z.object({ choices: z.number().int().min(2).max(26).default(4).describe('answer letters per question (A, B, …); one is right') }).strict();
 type Params = z.infer<typeof Params>;
 
 /** Fixed at reset; a class instance so immer never drafts it. */

@@ -29,8 +29,7 @@ import { machineToMermaid } from './mermaid.js';
 import { buildRunbook, instanceFlags, layout, locate, RULES, situation, type RunbookContext, type StageKind } from './runbook.js';
 
 const Params = z.object({
-  /** Most health-check failures in one verify stage; above 2 escalation would be a shortcut. */
-  maxFailures: z.number().int().min(0).max(2).default(2),
+  maxFailures: z.number().int().min(0).max(2).default(2).describe('most health-check failures in one verify stage (above 2, escalating would be a shortcut)'),
 });
 type Params = z.infer<typeof Params>;
 

@@ -5,7 +5,6 @@
  */
 import seedrandom from 'seedrandom';
 import { canonicalJson, hashString } from './canonical.js';
-import { HotmessError } from './errors.js';
 
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -20,11 +19,15 @@ export interface Rng {
 
 export type SeedPart = string | number;
 
-/** A base seed from a scenario: a non-negative safe integer or a non-empty string. */
-export function checkSeed(seed: unknown, where = 'seed'): SeedPart {
-  if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) return seed;
-  if (typeof seed === 'string' && seed.length > 0) return seed;
-  throw new HotmessError('scenario', `${where}: expected a non-negative integer or a non-empty string, got ${JSON.stringify(seed)}`);
+/** What a base seed may be: said once, for every message about one. */
+export const SEED_RULE = 'a seed is a whole number from 0 to 2^53 − 1 (9007199254740991) or a non-empty string, e.g. 1 or "pilot-a"';
+
+/** Whether `seed` may be a scenario's base seed: null when it may, else why not (SEED_RULE and what it got). */
+export function checkSeed(seed: unknown): string | null {
+  if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) return null;
+  if (typeof seed === 'string' && seed.length > 0) return null;
+  const got = seed === undefined ? 'none' : typeof seed === 'number' ? String(seed) : typeof seed === 'string' ? '""' : JSON.stringify(seed);
+  return `${SEED_RULE}; got ${got}`;
 }
 
 /** Derive a child seed from coordinates: e.g. (base, 'env', horizon, instance). */

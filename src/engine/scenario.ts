@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { canonicalJson, errorLine, errorText, hashString, horizonProblem, HotmessError, zodIssues, type AnyAgentDefinition, type AnyEnvironment } from '../core/index.js';
+import { canonicalJson, checkSeed, errorLine, errorText, hashString, horizonProblem, HotmessError, zodIssues, type AnyAgentDefinition, type AnyEnvironment, type SeedPart } from '../core/index.js';
 import { LIMITS, sizeIssues } from './limits.js';
 import { isModulePath, resolveAgent, resolveEnvironment, scenarioDir, type Registry } from './registry.js';
 
@@ -36,7 +36,7 @@ export const ScenarioSchema = z
     horizons: z.array(z.number().int().min(1)).min(1),
     instances: z.number().int().min(1).default(1),
     rollouts: z.number().int().min(1),
-    seed: z.union([z.number().int().nonnegative(), z.string().min(1)]),
+    seed: z.custom<SeedPart>((v) => checkSeed(v) === null, { error: (issue) => checkSeed(issue.input) ?? 'invalid seed' }),
     agents: z.array(AgentSpecSchema).min(1),
     concurrency: z.number().int().min(1).max(LIMITS.concurrency).default(1),
     /** Worker processes on this machine (`auto`: one per core). Optional, so scenarios without it keep their hash. */

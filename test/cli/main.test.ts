@@ -39,6 +39,10 @@ describe('integer flags', () => {
       [['play', 'maze', '--horizon', 'x'], '--horizon: expected an integer ≥ 1, got "x"'],
       [['replay', '/nonexistent/run', '--rollout', '-1'], '--rollout: expected an integer ≥ 0, got "-1"'],
       [['fork', '/nonexistent/run', '--rollout', 'a:1:0:0', '--step', '2.5', '--samples', '1'], '--step: expected an integer ≥ 0, got "2.5"'],
+      // Counts say "a positive integer" (one range, POSITIVE), through the same parser.
+      [['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '0'], '--concurrency: expected a positive integer, got "0"'],
+      [['worker', '--queue', 'redis://127.0.0.1:1', '--lock-ms', '1e3'], '--lock-ms: expected a positive integer, got "1e3"'],
+      [['scenario', 'tune', 'scenarios/maze-sweep.yaml', '--agent', 'noisy-10', '--per-probe', '1.5'], '--per-probe: expected a positive integer, got "1.5"'],
     ];
     for (const [args, message] of cases) {
       const r = await hotmess(...args);

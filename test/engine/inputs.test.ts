@@ -36,6 +36,23 @@ async function asyncRefusal(p: Promise<unknown>): Promise<string> {
   throw new Error('not refused');
 }
 
+describe('seed', () => {
+  it('a bad one is refused saying what a seed may be, and every kind of good one passes', () => {
+    const rule = 'a seed is a whole number from 0 to 2^53 − 1 (9007199254740991) or a non-empty string, e.g. 1 or "pilot-a"';
+    const bad: [unknown, string][] = [
+      [-1, '-1'],
+      [1.5, '1.5'],
+      [2 ** 53, '9007199254740992'],
+      ['', '""'],
+      [null, 'null'],
+      [[1], '[1]'],
+      [undefined, 'none'],
+    ];
+    for (const [seed, got] of bad) expect(refusal(() => parseScenario({ ...BASE, seed }, 's.yaml')), String(seed)).toBe(`s.yaml: seed: ${rule}; got ${got}`);
+    for (const seed of [0, 2 ** 53 - 1, 'pilot-a']) expect(parseScenario({ ...BASE, seed }, 's.yaml').seed).toBe(seed);
+  });
+});
+
 describe('duplicate horizons (13)', () => {
   it('are refused, naming the second one, so no rollout is written twice', () => {
     expect(refusal(() => parseScenario({ ...BASE, horizons: [8, 16, 8] }, 's.yaml'))).toBe('s.yaml: horizons.2: duplicate horizon 8 (also horizons.0); each horizon is run once');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { errorText, formatFailure, HotmessError, hotmessCommand } from '../../core/index.js';
 import { checkEnvironmentByName } from '../check-env.js';
-import { describeParams, paramsJsonSchema } from '../describe-params.js';
+import { describeParams, paramsBlock, paramsJsonSchema } from '../describe-params.js';
 import { REGISTRY } from '../registry.js';
 
 export function listEnvironments() {
@@ -80,7 +80,7 @@ export function register(program: Command, cli: Cli): void {
       const envs = listEnvironments();
       if (flags.json) return cli.json(envs);
       for (const e of envs) {
-        cli.out(`${e.name}\n  ${e.description}\n  params:  ${e.params}\n  horizon: ${e.horizon}\n  outcome: ${e.outcome}\n  measure: ${e.measure ?? 'none'}${e.statechart ? `\n  statechart: yes (${hotmessCommand('scenario graph FILE')})` : ''}\n`);
+        cli.out(`${e.name}\n  ${e.description}\n  params:${paramsBlock(REGISTRY.environments[e.name].params, '    ')}\n  horizon: ${e.horizon}\n  outcome: ${e.outcome}\n  measure: ${e.measure ?? 'none'}${e.statechart ? `\n  statechart: yes (${hotmessCommand('scenario graph FILE')})` : ''}\n`);
       }
     });
   envs
@@ -102,6 +102,6 @@ export function register(program: Command, cli: Cli): void {
     .action((flags: { json?: boolean }) => {
       const agents = listAgents();
       if (flags.json) return cli.json(agents);
-      for (const a of agents) cli.out(`${a.kind}\n  ${a.description}\n  params: ${a.params}\n  sees:   ${a.access === 'privileged' ? 'environment and true state (scripted)' : 'observation text and legal actions only'}\n`);
+      for (const a of agents) cli.out(`${a.kind}\n  ${a.description}\n  params:${paramsBlock(REGISTRY.agents[a.kind].params, '    ')}\n  sees:   ${a.access === 'privileged' ? 'environment and true state (scripted)' : 'observation text and legal actions only'}\n`);
     });
 }

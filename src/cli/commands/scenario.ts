@@ -4,11 +4,18 @@ import type { Cli } from '../io.js';
 import { stringify as toYaml } from 'yaml';
 import { didYouMean, horizonProblem, HotmessError } from '../../core/index.js';
 import { loadScenario } from '../../engine/index.js';
-import { defaultParams, describeParams } from '../describe-params.js';
+import { defaultParams, paramLines } from '../describe-params.js';
 import { REGISTRY } from '../registry.js';
 import { describeScenario } from '../describe-scenario.js';
 import { moduleEnvironmentProblems } from '../check-env.js';
 import { tuneCommand, type TuneFlags } from '../tune.js';
+
+/** What each environment parameter means, as YAML comments above the defaults. */
+function paramsComment(schema: Parameters<typeof paramLines>[0]): string {
+  const lines = paramLines(schema);
+  if (lines === null || lines.length === 0) return '# Environment parameters: none.';
+  return ['# Environment parameters (the values below are the defaults):', ...lines.map((l) => `#   ${l}`)].join('\n');
+}
 
 export function scenarioTemplate(envName: string): string {
   const env = REGISTRY.environments[envName];
@@ -20,7 +27,7 @@ export function scenarioTemplate(envName: string): string {
 name: ${envName}-sweep
 # A registered environment (hotmess envs) or a path to your own module, relative to this file.
 environment: ${envName}
-# Environment parameters: ${describeParams(env.params)}
+${paramsComment(env.params)}
 ${paramsYaml}
 # Horizons to sweep (${env.horizonMeaning}).
 horizons: [4, 8, 16]
