@@ -8,7 +8,7 @@
  * rollout's cache namespace.
  */
 import { z } from 'zod';
-import { canonicalJson } from '../src/core/index.js';
+import { canonicalJson, hotmessCommand } from '../src/core/index.js';
 import {
   actionTool,
   AnthropicSession,
@@ -88,7 +88,7 @@ export default defineModelAgent<Params>({
     replayable: true,
     batchTarget: (p, env) => ({ config: configOf(p, env), price: priceFor(p.model, p.price) }),
     preflight(p, env) {
-      if (!env[p.apiKeyEnv]) return `${p.apiKeyEnv} is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)`;
+      if (!env[p.apiKeyEnv]) return `${p.apiKeyEnv} is not set; export your Anthropic API key (or replay a logged run: ${hotmessCommand('run --replay RUN --out DIR')})`;
       return null;
     },
     estimate(p, sample) {

@@ -7,7 +7,7 @@
  * agent seed: a server that honours seeds repeats the run without the cache.
  */
 import { z } from 'zod';
-import { canonicalJson } from '../src/core/index.js';
+import { canonicalJson, hotmessCommand } from '../src/core/index.js';
 import {
   actionTool,
   approxTokens,
@@ -89,7 +89,7 @@ export default defineModelAgent<Params>({
     replayable: true,
     preflight(p, env) {
       const baseURL = baseURLOf(p, env);
-      if (!env[p.apiKeyEnv] && !isLoopback(baseURL)) return `${p.apiKeyEnv} is not set and ${baseURL} is not a local server; export the server's API key (or replay a logged run: hotmess run --replay RUN --out DIR)`;
+      if (!env[p.apiKeyEnv] && !isLoopback(baseURL)) return `${p.apiKeyEnv} is not set and ${baseURL} is not a local server; export the server's API key (or replay a logged run: ${hotmessCommand('run --replay RUN --out DIR')})`;
       return null;
     },
     estimate(p, sample) {

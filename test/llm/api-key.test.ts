@@ -8,7 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { HotmessError } from '../../src/core/index.js';
+import { HotmessError, hotmessCommand, setCommandPrefix } from '../../src/core/index.js';
+import { cliInvocation } from '../../src/cli/output.js';
 import { preflightModelAgents } from '../../src/llm/index.js';
 import { hotmessWithEnv } from '../helpers/cli.js';
 import { allFiles, cleanup, resolve, rollouts, run, scenarioSpec, SENTINEL_KEY, tempDir } from './helpers.js';
@@ -55,8 +56,16 @@ describe('the API key', () => {
     expect(error).toBeInstanceOf(HotmessError);
     expect((error as HotmessError).code).toBe('agent');
     expect((error as HotmessError).message).toBe(
-      'agent "claude" (anthropic): HOTMESS_NO_SUCH_KEY is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)',
+      `agent "claude" (anthropic): HOTMESS_NO_SUCH_KEY is not set; export your Anthropic API key (or replay a logged run: ${hotmessCommand('run --replay RUN --out DIR')})`,
     );
+    // The hint names the CLI as this invocation does, as every other hint does.
+    const before = hotmessCommand('').trimEnd();
+    setCommandPrefix('hotmess');
+    try {
+      expect(() => preflightModelAgents(s.agents, {})).toThrow(/\(or replay a logged run: hotmess run --replay RUN --out DIR\)$/);
+    } finally {
+      setCommandPrefix(before);
+    }
     expect(() => preflightModelAgents(s.agents, { HOTMESS_NO_SUCH_KEY: 'x' })).not.toThrow();
     // A library run without the preflight still fails per rollout, with the same cause.
     const out = join(tempDir(), 'run');
@@ -70,7 +79,7 @@ describe('the API key', () => {
       const out = join(tempDir(), 'run');
       const r = await hotmessWithEnv({ ANTHROPIC_API_KEY: undefined }, ['run', `scenarios/${name}.yaml`, '--out', out]);
       expect(r.status).toBe(5);
-      expect(r.stderr).toBe('hotmess: agent "haiku" (anthropic): ANTHROPIC_API_KEY is not set; export your Anthropic API key (or replay a logged run: hotmess run --replay RUN --out DIR)\n');
+      expect(r.stderr).toBe(`hotmess: agent "haiku" (anthropic): ANTHROPIC_API_KEY is not set; export your Anthropic API key (or replay a logged run: ${cliInvocation()} run --replay RUN --out DIR)\n`);
       expect(existsSync(out)).toBe(false);
     }
   });
