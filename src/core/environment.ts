@@ -139,6 +139,8 @@ export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefini
     stepPatches = NO_PATCHES;
     stepBefore = undefined;
     if ('illegal' in result) return { kind: 'illegal', reason: result.illegal };
+    // A NaN or infinite reward would be written into the step line and the return, and break both: refuse it here.
+    if (!Number.isFinite(result.reward)) throw new Error(`${def.name}: reward ${String(result.reward)} is not a finite number; a transition must return a finite reward`);
     return { kind: 'ok', state: next, patches, reward: result.reward, terminated: result.terminated };
   };
   const hash = def.hash ?? ((state: S) => hashString(canonicalJson(state)));
