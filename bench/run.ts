@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark case, one after another. Each prints its
  * own `bench ...` lines. Cases that are not present are skipped with a note.
  */
-const CASES = ['./engine.js', './analyze.js', './replay.js', './llm.js', './openai.js', './batch.js', './inspect.js', './soak.js', './scale.js', './scaleout.js'];
+const CASES = ['./engine.js', './horizon.js', './analyze.js', './replay.js', './llm.js', './openai.js', './batch.js', './inspect.js', './soak.js', './scale.js', './scaleout.js'];
 
 /** Arguments for a case's main: the engine bench runs the Gymnasium peer around maze here (not when run alone). */
 const ARGS: Record<string, unknown[]> = { './engine.js': [undefined, { peer: true }] };
