@@ -25,20 +25,39 @@ export function canonicalJson(value: unknown): string {
         return s + ']';
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort();
+      const keys = Object.keys(obj);
+      // Small literals are often written in key order already: sort only when they are not.
+      for (let i = 1; i < keys.length; i++)
+        if (keys[i - 1] > keys[i]) {
+          keys.sort();
+          break;
+        }
       let s = '{';
       let first = true;
-      for (const k of keys) {
-        if (obj[k] === undefined) continue;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        const v = obj[k];
+        if (v === undefined) continue;
         if (!first) s += ',';
         first = false;
-        s += JSON.stringify(k) + ':' + canonicalJson(obj[k]);
+        s += quotedKey(k) + ':' + canonicalJson(v);
       }
       return s + '}';
     }
     default:
       throw new TypeError(`cannot serialise a ${typeof value}`);
   }
+}
+
+/** Object keys met again and again (action fields): JSON.stringify once each. */
+const keyJson = new Map<string, string>();
+function quotedKey(k: string): string {
+  let j = keyJson.get(k);
+  if (j === undefined) {
+    j = JSON.stringify(k);
+    if (keyJson.size < 4096 && k.length <= 64) keyJson.set(k, j);
+  }
+  return j;
 }
 
 /**
