@@ -51,6 +51,24 @@ describe('integer flags', () => {
   });
 });
 
+describe('JSON-object flags', () => {
+  it('play and envs check read --params by one rule, and envs check --horizons by the integer rule', async () => {
+    const cases: [string[], string | RegExp][] = [
+      [['play', 'maze', '--params', '[1]'], 'hotmess: --params: expected a JSON object, e.g. {"dictSize": 16}\n'],
+      [['envs', 'check', 'maze', '--params', '[1]'], 'hotmess: --params: expected a JSON object, e.g. {"dictSize": 16}\n'],
+      [['play', 'maze', '--params', '{x'], /^hotmess: --params: not JSON: .+\n$/],
+      [['envs', 'check', 'maze', '--params', '{x'], /^hotmess: --params: not JSON: .+\n$/],
+      [['envs', 'check', 'maze', '--horizons', '3,1e3'], 'hotmess: --horizons: "1e3" is not a positive integer\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = await hotmess(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      if (typeof stderr === 'string') expect(r.stderr, args.join(' ')).toBe(stderr);
+      else expect(r.stderr, args.join(' ')).toMatch(stderr);
+    }
+  });
+});
+
 describe('the installed bin (bin/hotmess.js), a real process', () => {
   it('exits with the error code and one line on stderr', () => {
     const r = spawnSync(process.execPath, ['bin/hotmess.js', 'analyze', '/nonexistent/run'], { encoding: 'utf8' });

@@ -1,10 +1,11 @@
 /** `hotmess envs` and `hotmess agents`: what is registered, with parameters. */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
-import { errorText, formatFailure, HotmessError, hotmessCommand } from '../../core/index.js';
+import { formatFailure, HotmessError, hotmessCommand } from '../../core/index.js';
 import { checkEnvironmentByName } from '../check-env.js';
 import { describeParams, paramsBlock, paramsJsonSchema } from '../describe-params.js';
 import { REGISTRY } from '../registry.js';
+import { intValue, jsonObjectFlag, POSITIVE } from '../flags.js';
 
 export function listEnvironments() {
   return Object.entries(REGISTRY.environments).map(([name, env]) => ({
@@ -52,15 +53,8 @@ interface CheckFlags {
 }
 
 async function envsCheck(cli: Cli, name: string, flags: CheckFlags): Promise<void> {
-  let params: unknown = {};
-  if (flags.params !== undefined) {
-    try {
-      params = JSON.parse(flags.params);
-    } catch (e) {
-      throw new HotmessError('usage', `--params: not JSON: ${errorText(e)}`);
-    }
-  }
-  const horizons = flags.horizons === undefined ? undefined : parseList('--horizons', flags.horizons, (s) => (/^[1-9]\d*$/.test(s) ? Number(s) : null), 'a positive integer');
+  const params = flags.params === undefined ? {} : jsonObjectFlag('--params', flags.params);
+  const horizons = flags.horizons === undefined ? undefined : parseList('--horizons', flags.horizons, (s) => intValue(s, POSITIVE), 'a positive integer');
   const seeds = flags.seeds === undefined ? undefined : parseList('--seeds', flags.seeds, (s) => s, 'a seed');
   const r = await checkEnvironmentByName(name, { params, horizons, seeds });
   if (flags.json) cli.json(r);

@@ -7,10 +7,10 @@
  */
 import type { Command } from 'commander';
 import type { Cli } from '../io.js';
-import { HotmessError, hotmessCommand } from '../../core/index.js';
+import { hotmessCommand } from '../../core/index.js';
 import { REGISTRY } from '../registry.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { intParser } from '../flags.js';
+import { intParser, jsonObjectFlag } from '../flags.js';
 
 interface PlayFlags {
   horizon?: number;
@@ -18,18 +18,6 @@ interface PlayFlags {
   rollouts?: number;
   params?: string;
   out?: string;
-}
-
-function parseParams(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new HotmessError('usage', `--params: not JSON: ${text}`);
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new HotmessError('usage', '--params: expected a JSON object, e.g. {"dictSize": 16}');
-  return v as Record<string, unknown>;
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -45,7 +33,7 @@ export function register(program: Command, cli: Cli): void {
     .addHelpText('after', `\nExample:\n  ${hotmessCommand('play maze --horizon 6 --seed 3')}\n  ${hotmessCommand('replay runs/play-maze-…')}`)
     .action(async (env: string, flags: PlayFlags) => {
       // play() checks the environment, --params and --horizon before it asks for a terminal.
-      const params = parseParams(flags.params);
+      const params = flags.params === undefined ? undefined : jsonObjectFlag('--params', flags.params);
       const seed = flags.seed === undefined ? undefined : /^\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
       const [{ play }, { humanAgent }] = await Promise.all([import('../../tui/index.js'), import('../../../agents/index.js')]);
       const result = await play({ env, registry: REGISTRY, humanAgent, version: PACKAGE_VERSION, horizon: flags.horizon, seed, rollouts: flags.rollouts, params, out: flags.out, terminal: cli.terminal });
