@@ -3,7 +3,10 @@
  * expected X, got Y`, a JSON syntax error gets a line and column. Pure.
  */
 import type { z } from 'zod';
-import { errorText } from '../core/index.js';
+import { errnoOf, errorText } from '../core/index.js';
+
+/** A file that could not be opened or read: its errno code (ENOENT, EACCES, …) when it has one. */
+export const cannotRead = (file: string, e: unknown): string => `cannot read ${file}: ${errnoOf(e) ?? errorText(e)}`;
 
 /** `a.b[2].c`, the way jq would spell it. */
 export function fieldPath(path: readonly PropertyKey[]): string {

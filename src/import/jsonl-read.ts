@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { HotmessError } from '../core/index.js';
-import { describeIssue, describeJsonError, preview } from './issues.js';
+import { cannotRead, describeIssue, describeJsonError, preview } from './issues.js';
 import { LineSchema, type ImportLine } from './jsonl-schema.js';
 
 const TYPES = ['run', 'step', 'outcome'];
@@ -41,7 +41,7 @@ export function parseLine(text: string, where: string, validate = true): ImportL
 }
 
 const readError = (file: string, e: unknown): HotmessError =>
-  e instanceof HotmessError ? e : new HotmessError('input', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  e instanceof HotmessError ? e : new HotmessError('input', cannotRead(file, e));
 
 /**
  * Every non-blank line of `file`, parsed, and validated unless `validate` is

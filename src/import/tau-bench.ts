@@ -9,7 +9,7 @@ import { basename, resolve } from 'node:path';
 import { HotmessError, type Json } from '../core/index.js';
 import { FILES, rolloutId, type RolloutRecord } from '../log/index.js';
 import { buildManifest, checkAgentName, countTerminations, rolloutLine, stepLine, type ImportSummary } from './build.js';
-import { describeIssue, describeJsonError, preview } from './issues.js';
+import { cannotRead, describeIssue, describeJsonError, preview } from './issues.js';
 import { withRunDir } from './run-dir.js';
 import { TauRecordSchema, type TauRecord } from './tau-bench-schema.js';
 import { domainFromSystemPrompt, tauTurns, type TauTurns } from './tau-bench-turns.js';
@@ -83,7 +83,7 @@ export async function importTauBench(file: string, opts: TauBenchOptions): Promi
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new HotmessError('input', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new HotmessError('input', cannotRead(file, e));
   }
   let data: unknown;
   try {

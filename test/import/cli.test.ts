@@ -104,3 +104,18 @@ describe('hotmess import (CLI): good input', () => {
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).status).toBe('finished');
   }, 60_000);
 });
+
+describe('hotmess import (CLI): a file that cannot be read', () => {
+  it('is one line naming the file and its errno, for every importer', async () => {
+    const root = tempDir();
+    const cases: [string[], string][] = [
+      [['jsonl', root], `cannot read ${root}: EISDIR`],
+      [['tau-bench', join(root, 'none.json'), '--domain', 'airline'], `cannot read ${join(root, 'none.json')}: ENOENT`],
+      [['inspect', join(root, 'none.eval')], `cannot read ${join(root, 'none.eval')}: ENOENT`],
+    ];
+    for (const [args, line] of cases) {
+      const r = await runCli(['import', ...args, '--out', join(root, 'out')]);
+      expect([r.status, r.stderr], args.join(' ')).toEqual([3, `hotmess: ${line}\n`]);
+    }
+  });
+});

@@ -14,7 +14,7 @@ import { basename, join, resolve } from 'node:path';
 import { HotmessError, zodIssue, type Json } from '../../core/index.js';
 import { FILES, rolloutId, type LoggedOutcome, type RolloutRecord } from '../../log/index.js';
 import { buildManifest, checkAgentName, countTerminations, rolloutLine, stepLine, type ImportSummary } from '../build.js';
-import { preview } from '../issues.js';
+import { cannotRead, preview } from '../issues.js';
 import { withRunDir } from '../run-dir.js';
 import { EvalMetaSchema, LOSSLESS_KEY, SampleMetaSchema, losslessEval } from './lossless.js';
 import { formatOf, NotAnInspectLog, readInspectLog } from './read.js';
@@ -85,7 +85,7 @@ async function listLogs(path: string): Promise<{ paths: string[]; isDir: boolean
   try {
     st = await stat(path);
   } catch (e) {
-    throw new HotmessError('input', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new HotmessError('input', cannotRead(path, e));
   }
   if (!st.isDirectory()) return { paths: [path], isDir: false };
   const names = (await readdir(path)).filter((n) => formatOf(n) !== null && !n.startsWith('.')).sort();

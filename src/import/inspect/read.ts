@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { HotmessError } from '../../core/index.js';
-import { describeIssue, describeJsonError, preview } from '../issues.js';
+import { cannotRead, describeIssue, describeJsonError, preview } from '../issues.js';
 import { EvalJsonSplitter, SyntaxProblem } from './json-split.js';
 import { HeaderSchema, KNOWN_VERSIONS, SampleSchema, type Header, type Sample } from './schema.js';
 import { readZipEntries, ZipProblem } from './zip-read.js';
@@ -121,7 +121,7 @@ async function readJson(file: string, onSample: (v: SampleVisit) => Promise<void
     }
   } catch (e) {
     if (e instanceof HotmessError) throw e;
-    throw bad(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw bad(cannotRead(file, e));
   } finally {
     stream.destroy();
   }
