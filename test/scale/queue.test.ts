@@ -3,6 +3,9 @@
  * test starts (free port, temporary directory) and stops by PID, with real
  * worker processes, a real kill -9 of a worker and of the coordinator, and a
  * real loss of the server. Skips with one line when redis-server is missing.
+ * Where the worker's process is not the point (it is killed, or its exit code
+ * and stderr are checked), the worker runs in this process: the same
+ * serveQueue on the same real server, without a second of node start-up.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseScenario, resolveScenario } from '../../src/engine/index.js';
-import { decodeResult, encodeResult, fingerprint, jobId, QUEUE_NAME, readJobResult, type JobData, type JobResult } from '../../src/queue/index.js';
+import { decodeResult, encodeResult, fingerprint, jobId, parseQueueUrl, QUEUE_NAME, readJobResult, serveQueue, type JobData, type JobResult } from '../../src/queue/index.js';
 import { REGISTRY } from '../../src/cli/registry.js';
 import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../../src/cli/version.js';
 import { hotmess } from '../helpers/cli.js';
@@ -53,6 +56,15 @@ async function startWorker(url: string): Promise<Proc> {
   await waitFor(() => p.stderr.includes('worker ready') || proc.exitCode !== null, 60_000);
   expect(p.stderr).toContain('worker ready');
   return p;
+}
+
+const inProcess: { stop(): Promise<unknown> }[] = [];
+
+/** A worker in this process (serveQueue, as `hotmess worker` runs it), stopped after each test. */
+function serveHere(url: string): void {
+  const controller = new AbortController();
+  const served = serveQueue({ url: parseQueueUrl(url), registry: REGISTRY, root: CHECKOUT_ROOT, version: PACKAGE_VERSION, concurrency: 1, lockMs: 2000, signal: controller.signal, onLine: () => undefined });
+  inProcess.push({ stop: () => (controller.abort(), served) });
 }
 
 /** A coordinator in its own process group, so kill -9 reaches it whole. */
@@ -100,6 +112,7 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
   });
 
   afterEach(async () => {
+    for (const w of inProcess.splice(0)) await w.stop();
     for (const p of procs.splice(0)) {
       if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
       await p.exited;
@@ -141,7 +154,8 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
   });
 
   it('survives kill -9 of the coordinator: --resume --queue re-attaches and collects what finished meanwhile', async () => {
-    await Promise.all([startWorker(redis.url), startWorker(redis.url)]);
+    serveHere(redis.url);
+    serveHere(redis.url);
     const out = join(tempDir(), 'run');
     const coordinator = startCoordinator(file, out, redis.url);
     await waitFor(() => committed(out) >= 10, 60_000);
@@ -150,8 +164,9 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
     const before = committed(out);
     expect(before).toBeLessThan(TOTAL);
     // The workers go on with the queued jobs while no coordinator listens.
-    await waitFor(() => false, 1500).catch(() => undefined);
-    const status = JSON.parse((await hotmess('queue', 'status', '--queue', redis.url, '--json')).stdout);
+    const queueStatus = async () => JSON.parse((await hotmess('queue', 'status', '--queue', redis.url, '--json')).stdout);
+    let status = await queueStatus();
+    for (const until = Date.now() + 60_000; status.runs[0]?.jobs.completed === 0 && Date.now() < until; status = await queueStatus()) await new Promise((r) => setTimeout(r, 50));
     expect(status.runs).toHaveLength(1);
     expect(status.runs[0].jobs.completed).toBeGreaterThan(0);
     const r = await hotmess('run', file, '--out', out, '--resume', '--queue', redis.url, ...JOB);
@@ -177,7 +192,7 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
     expect(worker.stderr).toMatch(/hotmess: redis:\/\/127\.0\.0\.1:\d+: lost the connection to Redis/);
     expect(worker.stderr).not.toMatch(/\n\s+at /);
     redis = await startRedis(redis.port);
-    await startWorker(redis.url);
+    serveHere(redis.url);
     const again = await hotmess('run', file, '--out', out, '--resume', '--queue', redis.url, ...JOB);
     expect(again.status).toBe(0);
     expectWhole(reference, out);
@@ -202,7 +217,7 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
     await waitFor(() => answered >= 1, 60_000);
     await liar.close();
     store.disconnect();
-    await startWorker(redis.url);
+    serveHere(redis.url);
     const r = await run;
     expect(r.status).toBe(0);
     expect(problems(r.stderr).join('\n')).toMatch(/^hotmess: warning: rejected a malformed result of job hm-[0-9a-f]+ \(result checksum mismatch \(SHA-256\)\); it is run again$/);
