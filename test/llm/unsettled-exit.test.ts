@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { afterEach } from 'vitest';
 import { CLI, cleanup, tempDir } from './helpers.js';
 import { cliInvocation } from '../../src/cli/output.js';
+import { hotmess } from '../helpers/cli.js';
 
 afterEach(cleanup);
 
@@ -42,7 +43,8 @@ describe('an invocation that stops with work pending', () => {
     const dir = tempDir();
     const file = scenario(dir);
     const out = join(dir, 'run');
-    const first = await runCli(['run', file, '--out', out]);
+    // The run directory comes from an ordinary run in this process; only the hung invocation needs its own.
+    const first = await hotmess('run', file, '--out', out);
     expect(first.status).toBe(0);
     const hung = await runCli(['run', file, '--out', out, '--resume'], { HOTMESS_TEST_HANG_ON_LOAD: '1' });
     expect(hung.status).toBe(1);
