@@ -50,8 +50,8 @@ describe('the run directory lock', () => {
     const file = join(dir, 'lock.yaml');
     writeFileSync(file, YAML);
     const out = join(dir, 'run');
-    // Its own process group, so SIGSTOP/SIGCONT reach the node process under tsx too.
-    const first = spawn(CLI[0], [CLI[1], 'run', file, '--out', out], { stdio: 'ignore', env, detached: true });
+    // Its own process group: SIGSTOP/SIGCONT reach all of it.
+    const first = spawn(CLI[0], [...CLI.slice(1), 'run', file, '--out', out], { stdio: 'ignore', env, detached: true });
     const exited = new Promise<number | null>((r) => first.once('exit', r));
     await waitFor(() => existsSync(join(out, 'manifest.json')), 60_000);
     // Frozen mid-run, alive: however fast this machine is, the second process meets a live holder.

@@ -154,7 +154,7 @@ describe('regressions: Ctrl-C', () => {
     const file = scenarioFile(`name: c\nenvironment: kv-sum\nhorizons: [200, 400]\ninstances: 4\nrollouts: 200\nseed: 1\nagents:\n  - { name: n, kind: noisy, params: { epsilon: 0.1 } }\n`);
     const out = join(tempDir(), 'run');
     // As `npm run hotmess` starts it: one node process with tsx's loader.
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI[1], 'run', file, '--out', out], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+    const child = spawn(CLI[0], [...CLI.slice(1), 'run', file, '--out', out], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     // 'close', not 'exit': stderr is read to its end.

@@ -37,8 +37,8 @@ describe('crash safety', () => {
     expect((await runCli(['run', file, '--out', reference])).status).toBe(0);
 
     const crashed = join(dir, 'crashed');
-    // Its own process group, so kill -9 reaches the node process under tsx too.
-    const child = spawn(CLI[0], [CLI[1], 'run', file, '--out', crashed], { stdio: 'ignore', detached: true, env: { ...process.env, CI: '1' } });
+    // Its own process group: kill -9 reaches all of it.
+    const child = spawn(CLI[0], [...CLI.slice(1), 'run', file, '--out', crashed], { stdio: 'ignore', detached: true, env: { ...process.env, CI: '1' } });
     const rolloutsFile = join(crashed, 'rollouts.jsonl');
     await waitFor(() => existsSync(rolloutsFile) && statSync(rolloutsFile).size > 20_000, 60_000);
     const exited = new Promise((r) => child.once('exit', r));

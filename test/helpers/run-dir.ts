@@ -31,4 +31,9 @@ export function readJsonlFile<T = Record<string, unknown>>(file: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-export const CLI = ['node_modules/.bin/tsx', 'src/cli/main.ts'] as const;
+/**
+ * The CLI as a real process, the way `npm run hotmess` starts it: one node
+ * process with tsx's loader (no tsx wrapper process in front, so signals
+ * and kill -9 reach the CLI itself). Spawn it as `spawn(CLI[0], [...CLI.slice(1), ...args])`.
+ */
+export const CLI = [process.execPath, '--import', 'tsx', 'src/cli/main.ts'] as const;

@@ -199,7 +199,7 @@ describe('run --batch after kill -9', () => {
       process.kill(-child.pid!, 'SIGKILL');
     }
     await exited;
-    // SIGKILL reaches the CLI's own node process a moment after its tsx parent exits: wait until the run's lock holder is gone.
+    // The run's lock holder must be gone before --resume starts (its pid is checked).
     await waitFor(() => !holderAlive(out), 'the killed process to be gone');
     expect(server.batches).toHaveLength(1);
     expect(rollouts(out)).toHaveLength(0);

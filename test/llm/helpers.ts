@@ -10,6 +10,7 @@ import { parseScenario, resolveScenario, runScenario, type Registry, type RunSum
 import { createLlmRuntime, type LlmRuntime } from '../../src/llm/index.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { hotmessWithEnv, type CliResult } from '../helpers/cli.js';
+import { CLI } from '../helpers/run-dir.js';
 import { startMessagesServer, type Handler, type MessagesServer } from './server.js';
 
 /** A key that must never appear in any file a run writes. */
@@ -98,8 +99,8 @@ export function allFiles(dir: string): string[] {
   return out;
 }
 
-/** The CLI as the user runs it (tsx forks a child: detached runs get their own process group). */
-export const CLI = ['node_modules/.bin/tsx', 'src/cli/main.ts'] as const;
+/** The CLI as a real process (one node process with tsx's loader). */
+export { CLI };
 
 export type { CliResult } from '../helpers/cli.js';
 
@@ -110,7 +111,7 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
 
 /** The CLI in its own process group, for kill -9 tests; returns the child. */
 export function spawnCliDetached(args: readonly string[]): ChildProcess {
-  return spawn(CLI[0], [CLI[1], ...args], { stdio: 'ignore', detached: true, env: { ...process.env, CI: '1' } });
+  return spawn(CLI[0], [...CLI.slice(1), ...args], { stdio: 'ignore', detached: true, env: { ...process.env, CI: '1' } });
 }
 
 /** Poll until `ok()` holds (no fixed sleeps: the wait ends as soon as the condition does). */
