@@ -8,14 +8,18 @@
  *
  * peakMB is the analysis's peak (the run's and replay's are printed beside
  * it as run_peakMB and replay_peakMB); replay_open_s is `replay --plain`
- * once its index exists (the first open, which builds it, is replay_first_s).
- * It takes minutes and ~3 GB of disk, so it runs only with BENCH_SCALE=1;
- * otherwise it prints `bench scale skipped (...)`. BENCH_SCALE_ROLLOUTS
- * shrinks it (100 rollouts: 10⁶ steps).
+ * once its index exists (the first open, which builds it, is replay_first_s);
+ * replay_tui_s is the interactive `replay` in a real terminal (tmux), from
+ * start until its overview is drawn with the analysis loaded (skipped
+ * without tmux). It takes minutes and ~3 GB of disk, so it runs only with
+ * BENCH_SCALE=1; otherwise it prints `bench scale skipped (...)`.
+ * BENCH_SCALE_ROLLOUTS shrinks it (100 rollouts: 10⁶ steps). After the
+ * wall-clock fields come each phase's CPU seconds and the load average: on
+ * a shared machine the wall clock measures the neighbours too.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +28,8 @@ const TIME = '/usr/bin/time';
 
 interface Phase {
   readonly seconds: number;
+  /** User + system CPU seconds: what the phase costs whatever else the machine runs. */
+  readonly cpu: number;
   readonly peakMB: number;
 }
 
@@ -33,7 +39,7 @@ function cli(args: string[]): Phase {
   const timeFile = join(out, 'time');
   try {
     const started = performance.now();
-    const r = spawnSync(TIME, ['-f', '%M', '-o', timeFile, process.execPath, '--max-semi-space-size=64', '--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const r = spawnSync(TIME, ['-f', '%M %U %S', '-o', timeFile, process.execPath, '--max-semi-space-size=64', '--import', 'tsx', 'src/cli/main.ts', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
       env: { ...process.env, CI: '1' },
@@ -41,10 +47,43 @@ function cli(args: string[]): Phase {
     });
     const seconds = (performance.now() - started) / 1000;
     if (r.status !== 0) throw new Error(`bench scale: hotmess ${args.join(' ')} exited ${r.status}: ${r.stderr.trim().split('\n').pop()}`);
-    const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
-    return { seconds, peakMB: kb / 1024 };
+    const [kb, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    return { seconds, cpu: user + sys, peakMB: kb / 1024 };
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Seconds from starting the interactive `replay RUN` in a 160×50 tmux
+ * session until its overview is drawn with the analysis loaded (no longer
+ * "analysing the run…"); null without tmux. The session is killed by its own socket.
+ */
+function tuiOpen(run: string): number | null {
+  const socket = `hotmess-bench-scale-${process.pid}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    tmux('-V');
+  } catch {
+    return null;
+  }
+  const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+  const cmd = `cd ${quote(process.cwd())} && env -u CI ${quote(process.execPath)} --max-semi-space-size=64 --import tsx src/cli/main.ts replay ${quote(run)}; sleep 60`;
+  try {
+    const started = performance.now();
+    tmux('new-session', '-d', '-s', 'open', '-x', '160', '-y', '50', cmd);
+    for (;;) {
+      const screen = tmux('capture-pane', '-p', '-t', 'open');
+      if (screen.includes('survival S(t)') && !screen.includes('analysing the run')) return (performance.now() - started) / 1000;
+      if (performance.now() - started > 120_000) throw new Error(`bench scale: the interactive replay showed no overview within 120 s:\n${screen}`);
+      execFileSync('sleep', ['0.05']);
+    }
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      // Already gone.
+    }
   }
 }
 
@@ -83,10 +122,13 @@ export async function main(): Promise<void> {
     const analyzed = cli(['analyze', run]);
     const first = cli(['replay', run, '--plain']);
     const open = cli(['replay', run, '--plain']);
+    const tui = tuiOpen(run);
     process.stdout.write(
       `bench scale steps=${steps} run_s=${ran.seconds.toFixed(1)} analyze_s=${analyzed.seconds.toFixed(1)} peakMB=${analyzed.peakMB.toFixed(0)} ` +
         `replay_open_s=${open.seconds.toFixed(2)} bytes_per_step=${(bytes / steps).toFixed(0)} ` +
-        `run_peakMB=${ran.peakMB.toFixed(0)} replay_first_s=${first.seconds.toFixed(1)} replay_peakMB=${Math.max(first.peakMB, open.peakMB).toFixed(0)}\n`,
+        `run_peakMB=${ran.peakMB.toFixed(0)} replay_first_s=${first.seconds.toFixed(1)} replay_peakMB=${Math.max(first.peakMB, open.peakMB).toFixed(0)} ` +
+        `replay_tui_s=${tui === null ? 'skipped(no tmux)' : tui.toFixed(2)} ` +
+        `cpu_s: run=${ran.cpu.toFixed(1)} analyze=${analyzed.cpu.toFixed(1)} replay_first=${first.cpu.toFixed(1)} replay_open=${open.cpu.toFixed(2)} load=${loadavg()[0].toFixed(1)}\n`,
     );
   } finally {
     rmSync(root, { recursive: true, force: true });
