@@ -3,32 +3,41 @@
  * integer actions that dominate numeric environments, where a Map keyed by
  * numbers computed as doubles costs several times more per lookup. 0 marks
  * an empty slot, so 0 is never a key (callers send it elsewhere).
+ *
+ * A key and its value share one slot of one array, and a key's home slot is
+ * its low bits (the high half folded in): numeric actions move in small
+ * steps (kv-sum's running sums), so lookups stay near the last one, in
+ * cache, even with 10⁵ distinct keys.
  */
 export class IntTable {
-  private keys = new Int32Array(64);
-  private values = new Int32Array(64);
+  /** [key, value] pairs. */
+  private slots = new Int32Array(128);
   private count = 0;
 
-  private slot(key: number): number {
-    const mask = this.keys.length - 1;
-    let i = (Math.imul(key, 0x9e3779b1) >>> 0) & mask;
-    while (this.keys[i] !== 0 && this.keys[i] !== key) i = (i + 1) & mask;
-    return i;
+  private find(key: number): number {
+    const mask = (this.slots.length >> 1) - 1;
+    let i = (key ^ (key >>> 16)) & mask;
+    const s = this.slots;
+    for (;;) {
+      const k = s[2 * i];
+      if (k === key || k === 0) return i;
+      i = (i + 1) & mask;
+    }
   }
 
   /** The value of `key`, or −1 when absent (values are ≥ 0 by convention). */
   get(key: number): number {
-    const i = this.slot(key);
-    return this.keys[i] === key ? this.values[i] : -1;
+    const i = this.find(key);
+    return this.slots[2 * i] === key ? this.slots[2 * i + 1] : -1;
   }
 
   /** Set `key` (a nonzero int32) to `value`. */
   set(key: number, value: number): void {
-    if ((this.count + 1) * 2 > this.keys.length) this.grow();
-    const i = this.slot(key);
-    if (this.keys[i] !== key) this.count++;
-    this.keys[i] = key;
-    this.values[i] = value;
+    if ((this.count + 1) * 4 > this.slots.length) this.grow();
+    const i = this.find(key);
+    if (this.slots[2 * i] !== key) this.count++;
+    this.slots[2 * i] = key;
+    this.slots[2 * i + 1] = value;
   }
 
   get size(): number {
@@ -36,10 +45,9 @@ export class IntTable {
   }
 
   private grow(): void {
-    const { keys, values } = this;
-    this.keys = new Int32Array(keys.length * 2);
-    this.values = new Int32Array(keys.length * 2);
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
     this.count = 0;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.set(keys[i], values[i]);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.set(old[i], old[i + 1]);
   }
 }
