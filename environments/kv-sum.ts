@@ -57,9 +57,12 @@ function makeWords(n: number, rng: Rng): string[] {
 
 const Sum = z.number().int();
 
-function revealed(s: State, t: number): number[] {
-  const k = s.instance.keysPerStep;
-  return s.instance.schedule.slice((t - 1) * k, t * k);
+/** The words revealed at step t (one pass, no intermediate index array: observe runs every step). */
+function revealedWords(s: State, t: number): string[] {
+  const { schedule, words, keysPerStep: k } = s.instance;
+  const keys: string[] = new Array(k);
+  for (let i = 0; i < k; i++) keys[i] = words[schedule[(t - 1) * k + i]];
+  return keys;
 }
 
 function oracleSum(s: State): number {
@@ -103,7 +106,7 @@ export default defineEnvironment<Params, State, number>({
     return `You keep a running sum. The dictionary maps words to integers:\n${lines.join('\n')}\nThe sum starts at 0. Each step reveals ${s.instance.keysPerStep} key(s); add their values to your running sum and reply with the new sum.`;
   },
   observe(s) {
-    const keys = s.t < s.instance.truth.length - 1 ? revealed(s, s.t + 1).map((i) => s.instance.words[i]) : [];
+    const keys = s.t < s.instance.truth.length - 1 ? revealedWords(s, s.t + 1) : [];
     return {
       data: { step: s.t + 1, keys, sum: s.sum },
       text: `Step ${s.t + 1}. Your running sum so far: ${s.sum}. Keys: ${keys.join(', ')}. Reply with the new running sum.`,
