@@ -7,7 +7,8 @@
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      // Short strings recur (maze's 'N'…'W', workflow's events): quoted once each.
+      return value.length <= 16 ? quotedKey(value) : JSON.stringify(value);
     case 'number':
       return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
@@ -49,7 +50,7 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
-/** Object keys met again and again (action fields): JSON.stringify once each. */
+/** Object keys and short strings met again and again (action fields, directions): JSON.stringify once each. */
 const keyJson = new Map<string, string>();
 function quotedKey(k: string): string {
   let j = keyJson.get(k);

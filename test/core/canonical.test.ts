@@ -35,6 +35,7 @@ describe('canonicalJson', () => {
       { a: undefined, b: 1 },
       [{ c: 1, b: 2 }, 'x', 1.5, -0, true, null],
       { '"quoted"': 1, 'line\nbreak': 2 },
+      ['N', 'N', 'a"b', 'tab\t', 'ü', '\u2028', 'x'.repeat(16), 'y'.repeat(17), ''],
     ];
     for (const c of cases) expect(canonicalJson(c)).toBe(reference(c));
     expect(canonicalJson({ to: 'C', from: 'A' })).toBe('{"from":"A","to":"C"}');
