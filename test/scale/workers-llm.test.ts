@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { allFiles, runCli, scenarioSpec, SENTINEL_KEY, tempDir, useMessagesServer } from '../llm/helpers.js';
+import { allFiles, KEY_ENV, runCli, scenarioSpec, SENTINEL_KEY, tempDir, useMessagesServer } from '../llm/helpers.js';
 import { kvSumAnswer, message, type MessagesServer, type ServerRequest } from '../llm/server.js';
 import { normalisedLines, readJsonlFile } from '../helpers/run-dir.js';
 import { pidOfLocalPort } from '../helpers/peer.js';
@@ -149,5 +149,23 @@ describe('run --workers with a model-backed agent', () => {
     expect(count(join(dir, 'two'), 'sent')).toBe(count(join(dir, 'two'), 'reply') + lost.length);
     sameLogs(join(dir, 'one'), join(dir, 'two'));
     noKey(join(dir, 'two'));
+  });
+
+  it('stops the whole run in one line when a worker meets a wrong key, and the other workers stop calling', async () => {
+    const dir = tempDir();
+    const file = scenarioFile(dir, { rollouts: 8, concurrency: 4 });
+    reset();
+    const before = server.unauthorized;
+    const r = await runCli(['run', file, '--out', join(dir, 'run'), '--workers', '2'], { [KEY_ENV]: 'sk-ant-wrong-key-123' });
+    expect(r.status, r.stderr).toBe(5);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('hotmess:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^hotmess: authentication failed \\(HTTP 401\\) for agent "claude": check ${KEY_ENV}; .* --resume$`));
+    expect(r.stderr + r.stdout).not.toContain('sk-ant-wrong-key-123');
+    // At most the rollouts in flight met the refusal; the halt reached every worker, so no rollout after them called.
+    expect(server.unauthorized - before).toBeGreaterThanOrEqual(1);
+    expect(server.unauthorized - before).toBeLessThanOrEqual(4);
+    expect(readJsonlFile<{ agent: string }>(join(dir, 'run', 'rollouts.jsonl')).filter((l) => l.agent === 'claude').length).toBeLessThanOrEqual(4);
+    for (const f of allFiles(join(dir, 'run'))) expect(readFileSync(f, 'utf8')).not.toContain('sk-ant-wrong-key-123');
   });
 });
