@@ -8,13 +8,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { paperFinding, type AnalysisDocument } from '../../src/analysis/index.js';
-import { paperScenarioFiles, runPaper } from '../../src/cli/paper.js';
+import { paperScenarioFiles, runPaper } from '../../src/workflows/index.js';
+import { REGISTRY } from '../../src/cli/registry.js';
 import { tempDir } from '../helpers/run-dir.js';
 
 describe('the paper in simulation (reduced size)', async () => {
   const out = tempDir();
   afterAll(() => rmSync(out, { recursive: true, force: true }));
-  const result = await runPaper({ out, quick: true, reports: false });
+  const result = await runPaper({ out, quick: true, registry: REGISTRY, version: 'test' });
   const doc = (scenario: string): AnalysisDocument => {
     const f = result.findings.find((x) => x.scenario === scenario)!;
     return JSON.parse(readFileSync(join(f.dir, 'analysis.json'), 'utf8')) as AnalysisDocument;

@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 import type { Cli } from '../io.js';
 import { HotmessError } from '../../core/index.js';
 import { createProgress } from '../output.js';
-import { runPaper } from '../paper.js';
+import { runPaper } from '../../workflows/index.js';
+import { REGISTRY } from '../registry.js';
+import { PACKAGE_VERSION } from '../version.js';
 
 interface PaperFlags {
   out: string;
@@ -29,6 +31,9 @@ export function register(program: Command, cli: Cli): void {
       const result = await runPaper({
         out: flags.out,
         quick: flags.quick,
+        registry: REGISTRY,
+        version: PACKAGE_VERSION,
+        writeReport: async (dir) => (await import('../../report/index.js')).writeReport(dir),
         onScenario: (name, i, n) => {
           progress?.finish();
           progress = flags.json ? null : createProgress(cli, `${name} (${i + 1}/${n})`, 0);

@@ -3,15 +3,14 @@
  * analysed and reported, and one report that states each of the paper's
  * findings with what was measured and whether it held. A run directory
  * that already holds a scenario's finished run is reused (resumed), so a
- * second invocation only rewrites the reports.
+ * second invocation only rewrites the reports. Each scenario's report is
+ * drawn by the caller's `writeReport` (the report layer sits above this one).
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeRun, paperFinding, writeAnalysis, type Finding } from '../analysis/index.js';
-import { loadScenarioFile, resolveScenario, runScenario, type ScenarioFile } from '../engine/index.js';
-import { REGISTRY } from './registry.js';
-import { PACKAGE_VERSION } from './version.js';
+import { loadScenarioFile, resolveScenario, runScenario, type Registry, type ScenarioFile } from '../engine/index.js';
 
 export const PAPER_DIR = fileURLToPath(new URL('../../scenarios/paper/', import.meta.url));
 
@@ -21,8 +20,10 @@ export const QUICK = { instances: 12, rollouts: 20 } as const;
 export interface PaperOptions {
   readonly out: string;
   readonly quick?: boolean;
-  /** Write each scenario's report.md and plots (default true); the findings report is always written. */
-  readonly reports?: boolean;
+  readonly registry: Registry;
+  readonly version: string;
+  /** Writes a run's report.md and plots; without it only the findings report is written. */
+  readonly writeReport?: (dir: string) => Promise<{ readonly reportPath: string; readonly warnings: readonly string[] }>;
   readonly onScenario?: (name: string, index: number, total: number) => void;
   readonly onProgress?: (done: number, total: number) => void;
   readonly onWarning?: (w: string) => void;
@@ -52,14 +53,14 @@ export async function runPaper(options: PaperOptions): Promise<PaperResult> {
     const full = loadScenarioFile(file);
     const spec = options.quick ? reduced(full) : full;
     options.onScenario?.(spec.name, i, files.length);
-    const scenario = await resolveScenario(spec, REGISTRY, file);
+    const scenario = await resolveScenario(spec, options.registry, file);
     const dir = join(options.out, spec.name);
-    await runScenario(scenario, { out: dir, registry: REGISTRY, version: PACKAGE_VERSION, resume: true, onProgress: options.onProgress });
+    await runScenario(scenario, { out: dir, registry: options.registry, version: options.version, resume: true, onProgress: options.onProgress });
     const doc = await analyzeRun(dir);
     writeAnalysis(dir, doc);
     let reportPath: string | null = null;
-    if (options.reports !== false) {
-      const r = await (await import('../report/index.js')).writeReport(dir);
+    if (options.writeReport) {
+      const r = await options.writeReport(dir);
       r.warnings.forEach((w) => options.onWarning?.(w));
       reportPath = r.reportPath;
     }
