@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { hotmess } from '../helpers/cli.js';
 import { CLI, normalisedLines, readJsonlFile, tempDir } from '../helpers/run-dir.js';
 
-/** A scenario big enough that a kill lands mid-run. */
+/** A scenario big enough that a kill lands mid-run (320 rollouts; the kill comes after ~80). */
 const SCENARIO = `name: resume
 environment: kv-sum
 params: { dictSize: 32, keysPerStep: 1 }
 horizons: [50, 200]
 instances: 4
-rollouts: 40
+rollouts: 20
 seed: 5
 agents:
   - { name: noisy, kind: noisy, params: { epsilon: 0.2 } }
@@ -46,10 +46,10 @@ describe('crash safety', () => {
     await exited;
     await new Promise((r) => setTimeout(r, 200));
     const before = readJsonlFile(rolloutsFile).length;
-    expect(before).toBeLessThan(640);
+    expect(before).toBeLessThan(320);
     // Simulate the worst moment too: a torn half-line at the end of both logs.
-    appendFileSync(rolloutsFile, '{"rollout":"noisy:200:3:39","agent":"noi');
-    appendFileSync(join(crashed, 'steps.jsonl'), '{"rollout":"noisy:200:3:39","t":1,"act');
+    appendFileSync(rolloutsFile, '{"rollout":"noisy:200:3:19","agent":"noi');
+    appendFileSync(join(crashed, 'steps.jsonl'), '{"rollout":"noisy:200:3:19","t":1,"act');
 
     const resumed = await runCli(['run', file, '--out', crashed, '--resume']);
     expect(resumed.status, resumed.stderr).toBe(0);
@@ -62,20 +62,20 @@ describe('crash safety', () => {
     // Resuming a finished run is a no-op.
     const again = await runCli(['run', file, '--out', crashed, '--resume']);
     expect(again.status).toBe(0);
-    expect(again.stdout).toMatch(/0 rollouts run, 640 already done/);
+    expect(again.stdout).toMatch(/0 rollouts run, 320 already done/);
   }, 120_000);
 
   it('refuses to overwrite an existing run without --resume, and a different scenario with it', async () => {
     const dir = tempDir();
     const file = join(dir, 's.yaml');
-    writeFileSync(file, SCENARIO.replace('rollouts: 40', 'rollouts: 2').replace('[50, 200]', '[5]'));
+    writeFileSync(file, SCENARIO.replace('rollouts: 20', 'rollouts: 2').replace('[50, 200]', '[5]'));
     const out = join(dir, 'run');
     expect((await runCli(['run', file, '--out', out])).status).toBe(0);
     const again = await runCli(['run', file, '--out', out]);
     expect(again.status).toBe(2);
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
     expect(again.stderr).toMatch(/already exists.*--resume/);
-    writeFileSync(file, SCENARIO.replace('rollouts: 40', 'rollouts: 3').replace('[50, 200]', '[5]'));
+    writeFileSync(file, SCENARIO.replace('rollouts: 20', 'rollouts: 3').replace('[50, 200]', '[5]'));
     const other = await runCli(['run', file, '--out', out, '--resume']);
     expect(other.status).toBe(2);
     expect(other.stderr).toMatch(/different scenario/);
