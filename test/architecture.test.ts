@@ -5,7 +5,7 @@
  * is no Math.random anywhere randomness matters.
  */
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = process.cwd();
@@ -59,6 +59,27 @@ function importsOf(file: string): string[] {
     if (spec.startsWith('.')) out.push(resolve(dirname(file), spec));
   }
   return out;
+}
+
+// What loading a module loads with it: `import … from`, `export … from` and bare imports, not `import type` or `import()`.
+const STATIC_IMPORT = /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
+
+/** The source files and packages reached from `entry` through static imports. */
+function staticClosure(entry: string): { modules: Set<string>; packages: Set<string> } {
+  const modules = new Set<string>();
+  const packages = new Set<string>();
+  const sourceOf = (path: string): string => [path.replace(/\.js$/, '.ts'), path.replace(/\.js$/, '.tsx'), path, join(path, 'index.ts')].find((p) => existsSync(p) && statSync(p).isFile())!;
+  const visit = (file: string): void => {
+    if (modules.has(file)) return;
+    modules.add(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(STATIC_IMPORT)) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith('.')) visit(sourceOf(resolve(dirname(file), spec)));
+      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+    }
+  };
+  visit(entry);
+  return { modules, packages };
 }
 
 const sources = ['src', 'environments', 'agents'].flatMap((d) => files(join(ROOT, d)));
@@ -133,6 +154,15 @@ describe('architecture', () => {
     const own = join(ROOT, 'src/engine/seeds.ts');
     const offenders = [...sources, ...files(join(ROOT, 'bench'))].filter((f) => f !== own && DERIVES.test(readFileSync(f, 'utf8').replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')));
     expect(offenders.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+
+  it('starts the CLI without the report layer, the TUI or the queue: commands that need them import them when they run', () => {
+    // Every spawned CLI and every test file that imports main pays for what main loads statically:
+    // vega and resvg, ink and BullMQ cost more than the rest of the CLI together.
+    const { modules, packages } = staticClosure(join(ROOT, 'src/cli/main.ts'));
+    expect(modules.size).toBeGreaterThan(50);
+    expect([...modules].filter((f) => ['src/report', 'src/tui', 'src/queue'].includes(layerOf(f) ?? '')).map((f) => relative(ROOT, f))).toEqual([]);
+    expect([...packages].filter((p) => /^(vega|vega-lite|@resvg\/resvg-js|ink|react|bullmq|ioredis)$/.test(p))).toEqual([]);
   });
 
   it('never uses Math.random where randomness must be seeded', () => {
