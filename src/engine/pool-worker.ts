@@ -30,6 +30,8 @@ export function serveRollouts(registry: Registry, opts: { readonly services?: Wo
   const send = (m: FromWorker) => {
     if (process.connected) process.send!(m, undefined, {}, () => undefined);
   };
+  // Service messages sent so far: each frame carries the count (pool-frames.ts says why).
+  let servicesSent = 0;
   let scenario: Promise<ResolvedScenario> | null = null;
   let services: ReturnType<WorkerServices> | null = null;
   let instances: InstanceCache | null = null;
@@ -38,7 +40,10 @@ export function serveRollouts(registry: Registry, opts: { readonly services?: Wo
   process.on('message', (m: ToWorker) => {
     if (m.type === 'svc') return services?.receive(m.m);
     if (m.type === 'init') {
-      if (opts.services && m.services !== undefined) services = opts.services(m.services, (x) => send({ type: 'svc', m: x }));
+      if (opts.services && m.services !== undefined) services = opts.services(m.services, (x) => {
+        servicesSent++;
+        send({ type: 'svc', m: x });
+      });
       scenario = resolveScenario(parseScenario(m.spec), registry, m.file);
       scenario.then((s) => (instances = new InstanceCache(s.env, s.envParams)), () => undefined);
       scenario.catch((e: unknown) => send({ type: 'fatal', message: errorLine(e) }));
@@ -50,7 +55,7 @@ export function serveRollouts(registry: Registry, opts: { readonly services?: Wo
       const planned = plannedRollout(s.spec.seed, agent, m.horizon, m.instance, m.index);
       const frame = startFrame(m.seq, capacity);
       const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry, sink: frame.sink, instances: instances ?? undefined, services: services?.services });
-      const bytes = frame.finish(r.line);
+      const bytes = frame.finish(r.line, servicesSent);
       capacity = Math.max(1 << 12, bytes.length + (bytes.length >> 3));
       results.write(bytes);
     }, () => undefined);

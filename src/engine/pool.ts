@@ -15,7 +15,7 @@ import { errorRolloutLine, type ExecuteResult } from './execute.js';
 import type { Readable } from 'node:stream';
 import type { PlannedRollout } from './plan.js';
 import { endOfLine, type RolloutPlace, type RolloutSink } from './place.js';
-import { FrameReader } from './pool-frames.js';
+import { FrameReader, type Frame } from './pool-frames.js';
 import type { ScenarioFile } from './scenario.js';
 
 /** Main process → worker. */
@@ -110,21 +110,35 @@ export function workerPool(o: PoolOptions): WorkerPool {
     const link = o.services?.attach((m) => {
       if (proc.connected) proc.send({ type: 'svc', m } satisfies ToWorker, undefined, {}, () => undefined);
     });
+    // A frame waits here until the service messages sent before it have been applied (pool-frames.ts).
+    let servicesApplied = 0;
+    const held: Frame[] = [];
+    const commit = (f: Frame) => {
+      const t = w.inflight.get(f.seq);
+      w.inflight.delete(f.seq);
+      if (t && tasks.delete(t.seq)) {
+        for (const part of f.steps) t.sink.bytes(part);
+        t.resolve({ end: endOfLine(f.line), line: f.line });
+      }
+    };
     proc.on('message', (m: FromWorker) => {
-      if (m.type === 'svc') link?.receive(m.m);
-      else if (m.type === 'fatal') fail(new HotmessError('scenario', `worker process: ${m.message}`));
+      if (m.type === 'svc') {
+        link?.receive(m.m);
+        servicesApplied++;
+        if (held.length > 0 && held[0].services <= servicesApplied) {
+          while (held.length > 0 && held[0].services <= servicesApplied) commit(held.shift()!);
+          dispatch();
+        }
+      } else if (m.type === 'fatal') fail(new HotmessError('scenario', `worker process: ${m.message}`));
     });
     const frames = new FrameReader();
     const results = proc.stdio[RESULT_FD] as Readable;
     results.on('error', () => undefined); // the worker died: 'exit' does the bookkeeping
     results.on('data', (chunk: Buffer) => {
+      // Frames come in the order the worker sent them, so their counts never decrease: held is in order.
       for (const f of frames.push(chunk)) {
-        const t = w.inflight.get(f.seq);
-        w.inflight.delete(f.seq);
-        if (t && tasks.delete(t.seq)) {
-          for (const part of f.steps) t.sink.bytes(part);
-          t.resolve({ end: endOfLine(f.line), line: f.line });
-        }
+        if (held.length === 0 && f.services <= servicesApplied) commit(f);
+        else held.push(f);
       }
       dispatch();
     });
