@@ -15,6 +15,9 @@ import type { QueueUrl } from './redis.js';
 /** The permit queue of a run (BullMQ names may not hold ":"; run ids are hex). */
 export const permitQueueName = (run: string): string => `hotmess-permits-${run}`;
 
+/** How often a permit not yet heard of is looked up (a missed event costs at most this). */
+const PERMIT_CHECK_MS = 250;
+
 export interface RateLimit {
   readonly max: number;
   readonly duration: number;
@@ -42,13 +45,31 @@ export class RequestPermits {
     this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(), this.worker.waitUntilReady()]);
   }
 
-  /** Wait for a permit for one request. */
+  /**
+   * Wait for a permit for one request. The grant comes from QueueEvents, but
+   * an event can be missed: a stream reader starts at "new events only", and
+   * a permit started before its first read (a fresh worker under load) would
+   * never be heard of. So the job's state is also checked now and then: once
+   * it is active, or gone (completed permits are removed), it was granted.
+   */
   async acquire(): Promise<void> {
     await this.ready;
     const id = `permit-${randomUUID()}`;
     const granted = new Promise<void>((resolve) => this.waiting.set(id, resolve));
     await this.queue.add('permit', null, { jobId: id, removeOnComplete: true, removeOnFail: true });
-    await granted;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = async (): Promise<void> => {
+      if (!this.waiting.has(id)) return;
+      const state = await this.queue.getJobState(id).catch(() => 'waiting');
+      if (state === 'active' || state === 'completed' || state === 'unknown') this.grant(id);
+      else if (this.waiting.has(id)) timer = setTimeout(() => void check(), PERMIT_CHECK_MS);
+    };
+    timer = setTimeout(() => void check(), PERMIT_CHECK_MS);
+    try {
+      await granted;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private grant(id: string): void {
