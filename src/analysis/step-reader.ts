@@ -10,7 +10,7 @@
  * JSON.parse, which reports a corrupt line with its file and number. Values
  * of fields that are skipped are bracket-matched, not validated.
  */
-import { corruptLine, forEachLine } from '../log/index.js';
+import { corruptLine, forEachLine, nestedEnd, stringEnd } from '../log/index.js';
 import type { StepLine } from './step-store.js';
 
 const Q = 34; // "
@@ -140,34 +140,6 @@ function numbersIn(b: Buffer, open: number, close: number, out: number[]): numbe
 }
 
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-
-/** Index past the string whose opening quote is at p, or −1 when it does not end before `end`. */
-function stringEnd(b: Buffer, p: number, end: number): number {
-  p++;
-  while (p < end) {
-    const c = b[p];
-    if (c === Q) return p + 1;
-    p += c === BS ? 2 : 1;
-  }
-  return -1;
-}
-
-/** Index past the array or object opening at p (brackets matched, strings skipped), or −1. */
-function nestedEnd(b: Buffer, p: number, end: number): number {
-  let depth = 0;
-  while (p < end) {
-    const d = b[p];
-    if (d === Q) {
-      p = stringEnd(b, p, end);
-      if (p < 0) return -1;
-      continue;
-    }
-    if (d === LB || d === LS) depth++;
-    else if ((d === RB || d === RS) && --depth === 0) return p + 1;
-    p++;
-  }
-  return -1;
-}
 
 const isWs = (c: number) => c === 32 || c === 9 || c === 13 || c === NL;
 const isNumChar = (c: number) => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;

@@ -2,6 +2,7 @@
 export * from './records.js';
 export * from './lines.js';
 export * from './step-index.js';
+export { nestedEnd, stringEnd } from './json-bytes.js';
 export * from './rollout-index.js';
 export * from './step-fields.js';
 export * from './writer.js';

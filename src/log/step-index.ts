@@ -12,6 +12,7 @@
  * diverges from them), read from the bytes as `t` and `action` follow the id.
  */
 import { canonicalJson, HotmessError, IntTable } from '../core/index.js';
+import { nestedEnd, stringEnd } from './json-bytes.js';
 import { forEachLine, forEachLineSync } from './lines.js';
 
 /**
@@ -62,35 +63,10 @@ function at(b: Buffer, p: number, key: Buffer): boolean {
 function valueEnd(b: Buffer, p: number, end: number): number {
   const c = b[p];
   if (c === QUOTE) return stringEnd(b, p, end);
-  if (c === 0x7b || c === 0x5b) {
-    let depth = 0;
-    while (p < end) {
-      const d = b[p];
-      if (d === QUOTE) {
-        p = stringEnd(b, p, end);
-        if (p < 0) return -1;
-        continue;
-      }
-      if (d === 0x7b || d === 0x5b) depth++;
-      else if ((d === 0x7d || d === 0x5d) && --depth === 0) return p + 1;
-      p++;
-    }
-    return -1;
-  }
+  if (c === 0x7b || c === 0x5b) return nestedEnd(b, p, end);
   let q = p;
   while (q < end && b[q] !== 0x2c && b[q] !== 0x7d && b[q] !== 0x5d) q++;
   return q > p ? q : -1;
-}
-
-/** Index just past the string whose opening quote is at b[p], or −1. */
-function stringEnd(b: Buffer, p: number, end: number): number {
-  p++;
-  while (p < end) {
-    const c = b[p];
-    if (c === QUOTE) return p + 1;
-    p += c === BACKSLASH ? 2 : 1;
-  }
-  return -1;
 }
 
 /** The int32 written as b[s..e) in JSON's plain form (no leading zero, no fraction or exponent); 0 when it is not one (or is 0). */
