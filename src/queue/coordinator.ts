@@ -17,6 +17,8 @@ import { endOfLine, type ExecuteResult, type PlannedRollout, type ResolvedScenar
 import type { Fingerprint } from './fingerprint.js';
 import { decodeResult, jobId, jobSlice, QUEUE_NAME, readJobResult, resultKey, rolloutAt, rolloutsPerJob, type JobData, type JobResult, type RolloutResult } from './jobs.js';
 import { watchRedis, type QueueUrl } from './redis.js';
+import { bounded } from './bounded.js';
+import { removePermitQueue } from './permits.js';
 
 export interface CoordinatorOptions {
   readonly url: QueueUrl;
@@ -274,6 +276,8 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
         const unstarted = [...jobs.values()].filter((j) => !j.done && isModelBacked(s.agents.find((a) => a.name === j.data.agent)!));
         await Promise.all(unstarted.map((j) => queue!.remove(j.id).catch(() => 0)));
       }
+      // The run's permit queue (its queue-wide rate) goes with it; workers close theirs as their jobs of the run end.
+      if (queue && !lost && s.spec.queueRateLimit && s.agents.some(isModelBacked)) await bounded(removePermitQueue(o.url, o.run), 3000, 'removing the permit queue').catch(() => undefined);
       const closing = Promise.all([queue?.close(), events?.close()]).catch(() => undefined);
       // A lost server must not hold the process: give a clean close a moment, then cut the sockets.
       await Promise.race([closing, new Promise((r) => setTimeout(r, lost ? 200 : 3000).unref())]);

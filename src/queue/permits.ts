@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { QueueUrl } from './redis.js';
 
 /** The permit queue of a run (BullMQ names may not hold ":"; run ids are hex). */
@@ -80,5 +81,25 @@ export class RequestPermits {
 
   async close(): Promise<void> {
     await Promise.all([this.worker.close(), this.events.close(), this.queue.close()]).catch(() => undefined);
+  }
+}
+
+/**
+ * Remove a run's permit queue from Redis (its meta, id, events and limiter
+ * keys), once no worker holds it: the coordinator does this when the run
+ * ends, so a finished run leaves nothing of its rate behind.
+ */
+export async function removePermitQueue(url: QueueUrl, run: string): Promise<void> {
+  const client = new Redis(url.options);
+  client.on('error', () => undefined);
+  const queue = new Queue(permitQueueName(run), { connection: client });
+  queue.on('error', () => undefined);
+  try {
+    await queue.obliterate({ force: true });
+    // The limiter's window counter outlives obliterate (it would expire by itself within one duration).
+    await client.del(queue.keys.limiter);
+  } finally {
+    await queue.close().catch(() => undefined);
+    client.disconnect();
   }
 }

@@ -81,17 +81,26 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
     if (!agent) throw new Error(`job ${job.id}: agent "${d.agent}" is not in the scenario`);
     const calls: unknown[] = [];
     let services: AgentServices | undefined;
-    if (isModelBacked(agent)) {
-      if (!o.models) throw new Error(`job ${job.id}: agent "${d.agent}" is model-backed, and this worker runs only scripted agents`);
-      const limit = s.spec.queueRateLimit;
-      const permits = limit ? permitsOf(d.run, limit) : null;
-      const cache = d.cache;
-      services = o.models({
-        permit: () => permits?.acquire() ?? Promise.resolve(),
-        record: (call) => calls.push(call),
-        cacheText: (file) => (cache && cache.file === basename(file) ? cache.text : null),
-      });
+    const limit = s.spec.queueRateLimit;
+    const rate = isModelBacked(agent) && limit ? holdPermits(d.run, limit) : null;
+    try {
+      if (isModelBacked(agent)) {
+        if (!o.models) throw new Error(`job ${job.id}: agent "${d.agent}" is model-backed, and this worker runs only scripted agents`);
+        const cache = d.cache;
+        services = o.models({
+          permit: () => rate?.acquire() ?? Promise.resolve(),
+          record: (call) => calls.push(call),
+          cacheText: (file) => (cache && cache.file === basename(file) ? cache.text : null),
+        });
+      }
+      return await runJob(job, s, agent, services, calls);
+    } finally {
+      if (rate) await letGoPermits(d.run);
     }
+  };
+
+  const runJob = async (job: Job<JobData>, s: ResolvedScenario, agent: ResolvedScenario['agents'][number], services: AgentServices | undefined, calls: unknown[]): Promise<JobResult> => {
+    const d = job.data;
     const out = new ResultBlob();
     let lastYield = Date.now();
     for (let k = 0; k < d.count; k++) {
@@ -114,12 +123,20 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
     return result;
   };
 
-  // One permit queue per run with a queue-wide rate, opened on its first model-backed job.
-  const permits = new Map<string, RequestPermits>();
-  const permitsOf = (run: string, limit: { max: number; duration: number }) => {
-    let p = permits.get(run);
-    if (!p) permits.set(run, (p = new RequestPermits(o.url, run, limit)));
-    return p;
+  // One permit queue per run with a queue-wide rate, held while this worker has a model-backed job of the run in hand, then closed
+  // (the coordinator removes the queue from Redis when the run ends; a worker that kept it open would keep its keys alive).
+  const permits = new Map<string, { readonly permits: RequestPermits; jobs: number }>();
+  const holdPermits = (run: string, limit: { max: number; duration: number }): RequestPermits => {
+    let held = permits.get(run);
+    if (!held) permits.set(run, (held = { permits: new RequestPermits(o.url, run, limit), jobs: 0 }));
+    held.jobs++;
+    return held.permits;
+  };
+  const letGoPermits = async (run: string): Promise<void> => {
+    const held = permits.get(run);
+    if (!held || --held.jobs > 0) return;
+    permits.delete(run);
+    await held.permits.close();
   };
   const store = new Redis(o.url.options);
   store.on('error', () => undefined);
@@ -149,11 +166,11 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
     // No clean close without a server: cut the connections and say so.
     await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 200))]);
     store.disconnect();
-    for (const p of permits.values()) void p.close();
+    for (const p of permits.values()) void p.permits.close();
     throw lostError;
   }
   await worker.close();
-  await Promise.all([...permits.values()].map((p) => p.close()));
+  await Promise.all([...permits.values()].map((p) => p.permits.close()));
   store.disconnect();
   return summary;
 }

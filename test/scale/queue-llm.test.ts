@@ -122,6 +122,13 @@ describe.skipIf(!REDIS_SERVER)('run --queue with a model-backed agent', () => {
     expect(inRedis).not.toContain(SENTINEL_KEY);
     expect(await redisText(redis.port)).not.toContain(SENTINEL_KEY);
     for (const f of allFiles(join(dir, 'q'))) expect(readFileSync(f, 'utf8')).not.toContain(SENTINEL_KEY);
+    // The run leaves nothing of its own in Redis: no permit queue (its meta, id, events, limiter keys), no job, no result.
+    const left = new Redis(redis.port, '127.0.0.1');
+    const keys = await left.keys('*');
+    left.disconnect();
+    expect(keys.filter((k) => k.includes('permits') || k.startsWith('hotmess:'))).toEqual([]);
+    const status = await runCli(['queue', 'status', '--queue', redis.url, '--json']);
+    expect(JSON.parse(status.stdout).runs).toEqual([]);
   });
 
   it('stops at the budget from the costs jobs report, and withdraws jobs no worker started', async () => {
