@@ -10,6 +10,7 @@ import { enablePatches, produce, setAutoFreeze, type Draft, type Patch } from 'i
 import type { z } from 'zod';
 import { canonicalJson, hashString } from './canonical.js';
 import { zodIssue } from './errors.js';
+import { produceShallow, shallowDraftable } from './shallow-draft.js';
 import type { Rng } from './rng.js';
 
 enablePatches();
@@ -126,18 +127,36 @@ export type AnyEnvironment = Environment<any, any, any>;
 
 export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefinition<P, S, A>): Environment<P, S, A> {
   const transition = def.transition as (draft: unknown, action: Action, before: unknown) => TransitionResult;
+  // The shallow path (core/shallow-draft.ts) until it proves useless for this
+  // environment: after 16 bails, if more than one attempt in 8 bailed, every
+  // later step goes straight to immer. Either path gives the same state and patches.
+  let useShallow = true;
+  let shallowSteps = 0;
+  let shallowBails = 0;
   const step = (state: S, action: A): StepResult<S> => {
     if (state === undefined || state === null) throw new Error(`${def.name}: step called before reset (no state)`);
-    stepTransition = transition;
-    stepAction = action;
-    stepBefore = state;
-    stepResult = NO_TRANSITION;
-    const next = produce(state, runTransition, takePatches) as S;
-    // Read at once: a transition that steps another environment has finished its own step by now.
-    const result = stepResult;
-    const patches = stepPatches;
-    stepPatches = NO_PATCHES;
-    stepBefore = undefined;
+    let next: S;
+    let patches: Patch[];
+    let result: TransitionResult;
+    const shallow = shallowOn && useShallow && shallowDraftable(state) ? produceShallow(state, (draft) => transition(draft, action, state)) : null;
+    if (shallow !== null) {
+      shallowSteps++;
+      next = shallow.state as S;
+      patches = shallow.patches;
+      result = shallow.result;
+    } else {
+      if (shallowOn && useShallow && shallowDraftable(state) && ++shallowBails >= 16 && shallowBails * 8 > shallowSteps) useShallow = false;
+      stepTransition = transition;
+      stepAction = action;
+      stepBefore = state;
+      stepResult = NO_TRANSITION;
+      next = produce(state, runTransition, takePatches) as S;
+      // Read at once: a transition that steps another environment has finished its own step by now.
+      result = stepResult;
+      patches = stepPatches;
+      stepPatches = NO_PATCHES;
+      stepBefore = undefined;
+    }
     if ('illegal' in result) return { kind: 'illegal', reason: result.illegal };
     // A NaN or infinite reward would be written into the step line and the return, and break both: refuse it here.
     if (!Number.isFinite(result.reward)) throw new Error(`${def.name}: reward ${String(result.reward)} is not a finite number; a transition must return a finite reward`);
@@ -164,6 +183,18 @@ const runTransition = (draft: unknown): void => {
 const takePatches = (patches: Patch[]): void => {
   stepPatches = patches;
 };
+
+/**
+ * Whether steps may take the shallow-draft path (on by default). Off, every
+ * step runs under immer: the reference the property test compares against.
+ * Returns the previous setting, for a test to restore.
+ */
+export function setShallowDrafts(on: boolean): boolean {
+  const was = shallowOn;
+  shallowOn = on;
+  return was;
+}
+let shallowOn = true;
 
 /** Whether `action` belongs to the action space; returns the reason when it does not. */
 export function checkAction<A extends Action>(space: ActionSpace<A>, action: unknown): string | null {

@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './canonical.js';
 export * from './rng.js';
 export * from './environment.js';
+export * from './shallow-draft.js';
 export * from './apply.js';
 export * from './agent.js';
 export * from './check.js';
