@@ -9,9 +9,12 @@
  * peakMB is the analysis's peak (the run's and replay's are printed beside
  * it as run_peakMB and replay_peakMB); replay_open_s is `replay --plain`
  * once its index exists (the first open, which builds it, is replay_first_s);
- * replay_tui_s is the interactive `replay` in a real terminal (tmux), from
- * start until its overview is drawn with the analysis loaded (skipped
- * without tmux). It takes minutes and ~3 GB of disk, so it runs only with
+ * replay_tui_open_s is the interactive `replay` in a real terminal (tmux),
+ * from start until its overview is drawn with the analysis loaded, once the
+ * replay's caches exist (replay_tui_s, the older name, is the same figure);
+ * replay_tui_first_s the same with no cache left (the index is built and
+ * analysis.json read in full); both skipped without tmux. It takes minutes
+ * and ~3 GB of disk, so it runs only with
  * BENCH_SCALE=1; otherwise it prints `bench scale skipped (...)`.
  * BENCH_SCALE_ROLLOUTS shrinks it (100 rollouts: 10⁶ steps). After the
  * wall-clock fields come each phase's CPU seconds and the load average: on
@@ -55,11 +58,12 @@ function cli(args: string[]): Phase {
 }
 
 /**
- * Seconds from starting the interactive `replay RUN` in a 160×50 tmux
- * session until its overview is drawn with the analysis loaded (no longer
- * "analysing the run…"); null without tmux. The session is killed by its own socket.
+ * The interactive `replay RUN` in a 160×50 tmux session: wall seconds from
+ * starting it until its overview is drawn with the analysis loaded (no
+ * longer "analysing the run…"), and the CPU seconds of the process, which
+ * is then quit with q; null without tmux. The session is killed by its own socket.
  */
-function tuiOpen(run: string): number | null {
+function tuiOpen(run: string): Phase | null {
   const socket = `hotmess-bench-scale-${process.pid}`;
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   try {
@@ -67,23 +71,34 @@ function tuiOpen(run: string): number | null {
   } catch {
     return null;
   }
+  const out = mkdtempSync(join(tmpdir(), 'hotmess-scale-tui-'));
+  const timeFile = join(out, 'time');
   const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
-  const cmd = `cd ${quote(process.cwd())} && env -u CI ${quote(process.execPath)} --max-semi-space-size=64 --import tsx src/cli/main.ts replay ${quote(run)}; sleep 60`;
+  const cmd = `cd ${quote(process.cwd())} && env -u CI ${TIME} -f '%M %U %S' -o ${quote(timeFile)} ${quote(process.execPath)} --max-semi-space-size=64 --import tsx src/cli/main.ts replay ${quote(run)}; sleep 60`;
   try {
     const started = performance.now();
     tmux('new-session', '-d', '-s', 'open', '-x', '160', '-y', '50', cmd);
+    let seconds: number;
     for (;;) {
       const screen = tmux('capture-pane', '-p', '-t', 'open');
-      if (screen.includes('survival S(t)') && !screen.includes('analysing the run')) return (performance.now() - started) / 1000;
+      if (screen.includes('survival S(t)') && !screen.includes('analysing the run')) {
+        seconds = (performance.now() - started) / 1000;
+        break;
+      }
       if (performance.now() - started > 120_000) throw new Error(`bench scale: the interactive replay showed no overview within 120 s:\n${screen}`);
       execFileSync('sleep', ['0.05']);
     }
+    tmux('send-keys', '-t', 'open', 'q');
+    for (let i = 0; i < 200 && !(existsSync(timeFile) && readFileSync(timeFile, 'utf8').trim()); i++) execFileSync('sleep', ['0.05']);
+    const [kb, user, sys] = existsSync(timeFile) ? readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) : [NaN, NaN, NaN];
+    return { seconds, cpu: user + sys, peakMB: kb / 1024 };
   } finally {
     try {
       tmux('kill-server');
     } catch {
       // Already gone.
     }
+    rmSync(out, { recursive: true, force: true });
   }
 }
 
@@ -123,17 +138,23 @@ export async function main(): Promise<void> {
     const first = cli(['replay', run, '--plain']);
     const open = cli(['replay', run, '--plain']);
     const tui = tuiOpen(run);
+    // No cache left: the interactive replay builds its index and reads analysis.json in full.
+    for (const cache of ['.replay-index.json', '.replay-overview.json']) rmSync(join(run, cache), { force: true });
+    const tuiFirst = tuiOpen(run);
     process.stdout.write(
       `bench scale steps=${steps} run_s=${ran.seconds.toFixed(1)} analyze_s=${analyzed.seconds.toFixed(1)} peakMB=${analyzed.peakMB.toFixed(0)} ` +
         `replay_open_s=${open.seconds.toFixed(2)} bytes_per_step=${(bytes / steps).toFixed(0)} ` +
         `run_peakMB=${ran.peakMB.toFixed(0)} replay_first_s=${first.seconds.toFixed(1)} replay_peakMB=${Math.max(first.peakMB, open.peakMB).toFixed(0)} ` +
-        `replay_tui_s=${tui === null ? 'skipped(no tmux)' : tui.toFixed(2)} ` +
-        `cpu_s: run=${ran.cpu.toFixed(1)} analyze=${analyzed.cpu.toFixed(1)} replay_first=${first.cpu.toFixed(1)} replay_open=${open.cpu.toFixed(2)} load=${loadavg()[0].toFixed(1)}\n`,
+        `replay_tui_s=${tuiField(tui)} replay_tui_open_s=${tuiField(tui)} replay_tui_first_s=${tuiField(tuiFirst)} ` +
+        `cpu_s: run=${ran.cpu.toFixed(1)} analyze=${analyzed.cpu.toFixed(1)} replay_first=${first.cpu.toFixed(1)} replay_open=${open.cpu.toFixed(2)} ` +
+        `replay_tui_open=${tui?.cpu.toFixed(2) ?? 'skipped'} replay_tui_first=${tuiFirst?.cpu.toFixed(2) ?? 'skipped'} load=${loadavg()[0].toFixed(1)}\n`,
     );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
+
+const tuiField = (p: Phase | null): string => (p === null ? 'skipped(no tmux)' : p.seconds.toFixed(2));
 
 /** Steps in the run: the sum of its rollouts' lengths. */
 function countSteps(run: string): number {

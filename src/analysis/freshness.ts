@@ -36,7 +36,7 @@ export function countAnalysedRollouts(file: string): number {
  * disagrees with rollouts.jsonl. Without logs (an analysis.json on its own)
  * there is nothing to compare, so it is taken as current.
  */
-export function staleAnalysis(runDir: string, doc: AnalysisDocument): string | null {
+export function staleAnalysis(runDir: string, doc: { readonly counts: Pick<AnalysisDocument['counts'], 'rollouts' | 'errored'> }): string | null {
   const analysisFile = join(runDir, FILES.analysis);
   if (!existsSync(analysisFile)) return null;
   const analysed = statSync(analysisFile).mtimeMs;

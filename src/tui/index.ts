@@ -10,7 +10,7 @@ export { loadGroup, type GroupData, type Lane } from './model/group-data.js';
 export { analyseLanes, firstDivergence, nextDivergence, type Divergence } from './model/lanes.js';
 export { describePatches } from './model/patches.js';
 export { sparkline, actionLabel } from './model/format.js';
-export { loadAnalysis, overviewRows, type OverviewRow, type AnalysisState } from './model/overview.js';
+export { loadAnalysis, overviewRows, OVERVIEW_FILE, type OverviewDoc, type OverviewRow, type AnalysisState } from './model/overview.js';
 export { renderPlain, divergenceLine, type PlainOptions } from './plain.js';
 export type { ReplayAppOptions } from './view/run-app.js';
 export type { PlayOptions } from './play/play.js';

@@ -49,7 +49,7 @@ export async function renderPlain(model: ReplayModel, opts: PlainOptions, write:
 }
 
 async function renderRun(model: ReplayModel, write: (text: string) => void): Promise<void> {
-  const analysis = await loadAnalysis(model.dir);
+  const analysis = await loadAnalysis(model.dir, { cache: model.usesCache });
   const doc = analysis.status === 'ready' ? analysis.doc : null;
   if (analysis.note) write(`note: ${analysis.note}\n`);
   const rows = overviewRows(model.cells, doc).map((r) => [

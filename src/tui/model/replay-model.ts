@@ -78,6 +78,11 @@ export class ReplayModel {
     return new ReplayModel(dir, manifest, index, fromCache, opts);
   }
 
+  /** Whether caches in the run directory are read and written: asked for, and the run is not still being written. */
+  get usesCache(): boolean {
+    return this.opts.cache !== false && !this.live;
+  }
+
   /** The run was still being written when it was opened: the view follows it. */
   get live(): boolean {
     return this.manifest.status === 'running';

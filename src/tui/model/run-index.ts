@@ -20,8 +20,8 @@ export const INDEX_FILE = '.replay-index.json';
 /** 2: adds `divergence`. A version-1 cache lacks it and is rebuilt. */
 export const INDEX_VERSION = 2;
 
-const Stamp = z.object({ size: z.number(), mtimeMs: z.number() });
-type Stamp = z.infer<typeof Stamp>;
+export const Stamp = z.object({ size: z.number(), mtimeMs: z.number() });
+export type Stamp = z.infer<typeof Stamp>;
 
 export const IndexedRolloutSchema = z.object({
   id: z.string(),

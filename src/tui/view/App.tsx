@@ -75,7 +75,7 @@ function ReplayScreens({ model: opened, initial, analysis: givenAnalysis, follow
   useEffect(() => {
     if (givenAnalysis) return;
     let live = true;
-    void loadAnalysis(model.dir).then((a) => live && setAnalysis(a));
+    void loadAnalysis(model.dir, { cache: model.usesCache }).then((a) => live && setAnalysis(a));
     return () => {
       live = false;
     };
