@@ -19,7 +19,7 @@
  * - Outcome: coverage over disks: 1 for each disk on the target peg.
  */
 import { z } from 'zod';
-import { defineEnvironment, hashString, HotmessError, type ActionSpace, type Rng } from '../src/core/index.js';
+import { defineEnvironment, hashString, HotmessError, type ActionSpace, type Observation, type Rng } from '../src/core/index.js';
 
 const MAX_DISKS = 30;
 const Params = z.object({});
@@ -51,6 +51,7 @@ class Tower {
     readonly disks: number,
     /** Canonical peg c (0 source, 1 spare, 2 target) → actual peg index. */
     readonly pegOf: readonly number[],
+    readonly views: Views,
   ) {}
   get source(): number {
     return this.pegOf[0];
@@ -148,6 +149,101 @@ function oneHot(pegs: readonly number[]): number[] {
   return v;
 }
 
+/** What a configuration alone (with the target peg) decides: the observation, the state hash, the one-hot vector. */
+interface View {
+  readonly observation: Observation;
+  readonly hash: string;
+  /** Shared, never written: features and measure hand out this very array. */
+  readonly oneHot: number[];
+}
+
+/** Configurations a Views keeps; past that, views are built afresh each time (still correct, just slower). */
+const VIEWS_KEPT = 8192;
+/** Views objects kept at once (distinct disk count × target pairs); the oldest goes first. */
+const VIEW_SETS_KEPT = 8;
+
+/**
+ * The views of the configurations of n disks towards one target peg, built on
+ * first use and handed out again: every rollout of every instance with these
+ * n and target walks the same few configurations, and the engine hashes an
+ * observation's text once per object. Pure: a memo of pure functions.
+ */
+class Views {
+  private readonly byCode = new Map<number, View>();
+  /** The last configuration asked for: observe, hash, measure and features of one step ask about the same array. */
+  private lastPegs: readonly number[] | null = null;
+  private lastView: View | null = null;
+  constructor(readonly target: number) {}
+
+  of(pegs: readonly number[]): View {
+    if (pegs === this.lastPegs) return this.lastView!;
+    const view = this.byCodeOf(pegs, configCode(pegs));
+    this.lastPegs = pegs;
+    this.lastView = view;
+    return view;
+  }
+
+  /** The view of `pegs`, whose code is `code`. */
+  byCodeOf(pegs: readonly number[], code: number): View {
+    let view = this.byCode.get(code);
+    if (view === undefined) {
+      view = buildView(pegs, this.target);
+      if (this.byCode.size < VIEWS_KEPT) this.byCode.set(code, view);
+    }
+    return view;
+  }
+}
+
+/** The configuration as a base-3 number (exact: 3^30 < 2^53). */
+function configCode(pegs: readonly number[]): number {
+  let code = 0;
+  for (let d = pegs.length - 1; d >= 0; d--) code = code * 3 + pegs[d];
+  return code;
+}
+
+function buildView(pegs: readonly number[], target: number): View {
+  const copy = pegs.slice();
+  return {
+    observation: {
+      data: { pegs: copy.map((p) => PEGS[p]), target: PEGS[target] },
+      text: `Pegs (bottom to top): ${describe(copy)}. Target peg: ${PEGS[target]}. Legal moves: ${legalMoves(copy)
+        .map((m) => m.from + '->' + m.to)
+        .join(', ')}.`,
+    },
+    hash: hashString(copy.join('')),
+    oneHot: oneHot(copy),
+  };
+}
+
+const VIEW_SETS = new Map<number, Views>();
+
+function viewsFor(disks: number, target: number): Views {
+  const key = disks * 3 + target;
+  let views = VIEW_SETS.get(key);
+  if (views === undefined) {
+    views = new Views(target);
+    VIEW_SETS.set(key, views);
+    if (VIEW_SETS.size > VIEW_SETS_KEPT) VIEW_SETS.delete(VIEW_SETS.keys().next().value as number);
+  }
+  return views;
+}
+
+/** Scratch for the reference configuration at t (measure): one array, filled per call. */
+let refScratch: number[] = [];
+
+/** The view of the canonical optimal solution's configuration after t moves. */
+function referenceView(tower: Tower, t: number): View {
+  const n = tower.disks;
+  if (refScratch.length !== n) refScratch = new Array<number>(n);
+  const pegs = refScratch;
+  let code = 0;
+  for (let d = n - 1; d >= 0; d--) {
+    pegs[d] = tower.pegOf[referencePeg(n, d, t)];
+    code = code * 3 + pegs[d];
+  }
+  return tower.views.byCodeOf(pegs, code);
+}
+
 function pickPegs(rng: Rng): number[] {
   const source = rng.int(3);
   const target = (source + 1 + rng.int(2)) % 3;
@@ -168,7 +264,8 @@ export default defineEnvironment<Params, State, Move>({
   reset(_params, horizon, rng) {
     const n = disksForHorizon(horizon);
     if (n === null) throw new HotmessError('scenario', `hanoi: horizon ${horizon} is not 2^n - 1 (see checkHorizon)`);
-    const tower = new Tower(n, pickPegs(rng));
+    const pegOf = pickPegs(rng);
+    const tower = new Tower(n, pegOf, viewsFor(n, pegOf[2]));
     return { instance: tower, pegs: new Array<number>(n).fill(tower.source) };
   },
   actions: () => SPACE,
@@ -197,21 +294,11 @@ export default defineEnvironment<Params, State, Move>({
       'Reply with a move as {"from": "A", "to": "C"}.'
     );
   },
-  observe(s) {
-    return {
-      data: { pegs: s.pegs.map((p) => PEGS[p]), target: PEGS[s.instance.target] },
-      text: `Pegs (bottom to top): ${describe(s.pegs)}. Target peg: ${PEGS[s.instance.target]}. Legal moves: ${legalMoves(s.pegs)
-        .map((m) => m.from + '->' + m.to)
-        .join(', ')}.`,
-    };
-  },
+  observe: (s) => s.instance.views.of(s.pegs).observation,
   oracle: (s) => optimalMove(s.pegs, s.instance.target) ?? MOVES[0],
   measure(s, t) {
-    const { disks: n, pegOf } = s.instance;
-    const target = new Array<number>(3 * n).fill(0);
-    const tt = Math.min(t, 2 ** n - 1);
-    for (let d = 0; d < n; d++) target[3 * d + pegOf[referencePeg(n, d, tt)]] = 1;
-    return { value: oneHot(s.pegs), target };
+    const tower = s.instance;
+    return { value: tower.views.of(s.pegs).oneHot, target: referenceView(tower, Math.min(t, 2 ** tower.disks - 1)).oneHot };
   },
   measureKind: 'squared',
   outcome(s) {
@@ -225,8 +312,8 @@ export default defineEnvironment<Params, State, Move>({
     return { movesToGo: { kind: 'squared', value: [left], target: [0], success: left === 0 } };
   },
   outcomeMeaning: 'coverage over disks: which disks ended on the target peg; secondary: optimal moves still needed',
-  features: (s) => oneHot(s.pegs),
-  hash: (s) => hashString(s.pegs.join('')),
+  features: (s) => s.instance.views.of(s.pegs).oneHot,
+  hash: (s) => s.instance.views.of(s.pegs).hash,
   systematicError(s) {
     // A fixed habit: the first legal move in list order that is not the optimal one.
     const best = optimalMove(s.pegs, s.instance.target);

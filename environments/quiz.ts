@@ -11,7 +11,7 @@
  * state (and in `features`), not in the hash.
  */
 import { z } from 'zod';
-import { defineEnvironment, hashString } from '../src/core/index.js';
+import { defineEnvironment, hashString, type Observation } from '../src/core/index.js';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -25,7 +25,51 @@ class Key {
     readonly id: string,
     readonly answers: readonly string[],
     readonly letters: readonly string[],
+    /** The observations, shared by every instance of this length and these letters. */
+    readonly script: Script,
   ) {}
+}
+
+/** Questions whose observation a script keeps: a few MB at most per script. */
+const SCRIPT_STEPS = 16_384;
+/** Scripts kept at once (distinct horizon × letters pairs); the oldest goes first. */
+const SCRIPTS_KEPT = 8;
+
+/**
+ * The observation before question t + 1 depends only on t, the horizon and
+ * the letters, never on the answers: built once on first use, then handed
+ * out again (the same object, so the engine's hash of its text is reused).
+ */
+class Script {
+  private readonly observations: Observation[] = [];
+  private readonly tail: string;
+  constructor(
+    readonly horizon: number,
+    readonly letters: readonly string[],
+  ) {
+    this.tail = ` of ${horizon}. Choices: ${letters.join(', ')}. Reply with one letter.`;
+  }
+  at(t: number): Observation {
+    const memo = this.observations[t];
+    if (memo !== undefined) return memo;
+    const q = t + 1;
+    const obs: Observation = { data: { question: q, choices: this.letters as string[] }, text: 'Question ' + q + this.tail };
+    if (t < SCRIPT_STEPS) this.observations[t] = obs;
+    return obs;
+  }
+}
+
+const SCRIPTS = new Map<string, Script>();
+
+function scriptFor(horizon: number, letters: readonly string[]): Script {
+  const key = `${horizon}:${letters.length}`;
+  let script = SCRIPTS.get(key);
+  if (script === undefined) {
+    script = new Script(horizon, letters);
+    SCRIPTS.set(key, script);
+    if (SCRIPTS.size > SCRIPTS_KEPT) SCRIPTS.delete(SCRIPTS.keys().next().value as string);
+  }
+  return script;
 }
 
 /**
@@ -54,7 +98,7 @@ export default defineEnvironment<Params, State, string>({
     const answers: string[] = new Array(horizon);
     for (let i = 0; i < horizon; i++) answers[i] = letters[rng.int(letters.length)];
     const id = rng.uint32().toString(36);
-    return { key: new Key(id, answers, letters), t: 0, right: [], score: 0 };
+    return { key: new Key(id, answers, letters, scriptFor(horizon, letters)), t: 0, right: [], score: 0 };
   },
   actions: (s) => ({ kind: 'discrete', actions: s.key.letters }),
   transition(draft, action, s) {
@@ -63,8 +107,9 @@ export default defineEnvironment<Params, State, string>({
     if (t >= key.answers.length) return { illegal: 'the quiz is over' };
     const ok = action === key.answers[t] ? 1 : 0;
     const chunk = Math.floor(t / RIGHT_CHUNK);
-    if (chunk === s.right.length) draft.right.push([ok]);
-    else draft.right[chunk].push(ok);
+    // Index writes, not push: the same patches (immer's "add" past the end), without proxying push and length.
+    if (chunk === s.right.length) draft.right[chunk] = [ok];
+    else draft.right[chunk][t - chunk * RIGHT_CHUNK] = ok;
     draft.score = s.score + ok;
     draft.t = t + 1;
     return { reward: ok, terminated: t + 1 >= key.answers.length };
@@ -73,10 +118,7 @@ export default defineEnvironment<Params, State, string>({
     const lines = s.key.answers.map((a, i) => `${i + 1}: ${a}`);
     return `A quiz of ${s.key.answers.length} questions, choices ${s.key.letters.join(', ')}. The answer key:\n${lines.join('\n')}\nAt each question, reply with its answer from the key.`;
   },
-  observe(s) {
-    const q = s.t + 1;
-    return { data: { question: q, choices: s.key.letters as string[] }, text: `Question ${q} of ${s.key.answers.length}. Choices: ${s.key.letters.join(', ')}. Reply with one letter.` };
-  },
+  observe: (s) => s.key.script.at(s.t),
   oracle: (s) => s.key.answers[Math.min(s.t, s.key.answers.length - 1)],
   measure: (s, t) => ({ value: [s.score], target: [t] }),
   measureKind: 'squared',
