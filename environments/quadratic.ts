@@ -54,8 +54,14 @@ export class Bowl {
     /** The teacher's L(x*_t − b) for t = 0..H, DIM numbers each. */
     readonly ref: Float64Array,
     readonly horizon: number,
-  ) {}
+  ) {
+    this.stepOf = ` of ${horizon}. x = [`;
+  }
+  /** The observation text between the step number and x's coordinates. */
+  readonly stepOf: string;
 }
+
+const OBSERVE_END = `]. Reply with the update vector dx as ${DIM} numbers.`;
 
 interface State {
   readonly instance: Bowl;
@@ -193,9 +199,10 @@ export default defineEnvironment<Params, State, Vec>({
     );
   },
   observe(s) {
+    const x = s.x;
     return {
-      data: { t: s.t, x: s.x },
-      text: `Step ${s.t + 1} of ${s.instance.horizon}. x = [${s.x.map(fmt).join(', ')}]. Reply with the update vector dx as ${DIM} numbers.`,
+      data: { t: s.t, x },
+      text: 'Step ' + (s.t + 1) + s.instance.stepOf + fmt(x[0]) + ', ' + fmt(x[1]) + ', ' + fmt(x[2]) + ', ' + fmt(x[3]) + OBSERVE_END,
     };
   },
   oracle: (s) => teacherStep(s.instance, s.x),
@@ -264,6 +271,34 @@ function hashPoint(t: number, x: readonly number[]): string {
   return hex53(h2, h1);
 }
 
-function fmt(v: number): string {
-  return Number(v.toPrecision(6)).toString();
+/** A number rounded to 6 significant digits, as JavaScript prints it: `Number(v.toPrecision(6)).toString()`. */
+export function fmt(v: number): string {
+  const a = v < 0 ? -v : v;
+  // Outside [1e-6, 1e15) (and for 0, NaN, ±Infinity) toString may switch to exponent notation: the slow path.
+  if (!(a >= 1e-6 && a < 1e15)) return Number(v.toPrecision(6)).toString();
+  const e = Math.floor(Math.log10(a));
+  const k = 5 - e;
+  // Scaling by an exact power of ten rounds once (half an ulp, ~1e-11 here), so rounding
+  // the result to an integer is exact unless it lies within 1e-6 of a half: those go the slow path.
+  const scaled = k >= 0 ? a * POW10[k] : a / POW10[-k];
+  const n = Math.round(scaled);
+  const frac = scaled - Math.floor(scaled);
+  if (frac > 0.499999 && frac < 0.500001) return Number(v.toPrecision(6)).toString();
+  // log10 near a power of ten, or rounding up to one (999999.7 → 1000000): the slow path.
+  if (n < 100000 || n >= 1000000) return Number(v.toPrecision(6)).toString();
+  // v ≈ n·10^(-k); drop n's trailing zeros, then place the point.
+  let m = n;
+  let q = -k;
+  while (m % 10 === 0) {
+    m /= 10;
+    q++;
+  }
+  const sign = v < 0 ? '-' : '';
+  const digits = '' + m;
+  if (q >= 0) return sign + digits + ZEROS.slice(0, q);
+  const point = digits.length + q;
+  return point > 0 ? sign + digits.slice(0, point) + '.' + digits.slice(point) : sign + '0.' + ZEROS.slice(0, -point) + digits;
 }
+
+const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const ZEROS = '0'.repeat(32);
