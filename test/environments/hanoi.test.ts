@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkEnvironment, createRng } from '../../src/core/index.js';
+import { checkEnvironment, createRng, hashString } from '../../src/core/index.js';
 import hanoi, { referencePeg } from '../../environments/hanoi.js';
 
 type State = ReturnType<typeof hanoi.reset>;
@@ -131,5 +131,27 @@ describe('hanoi environment', () => {
       pairs.add(`${s.instance.source}${s.instance.target}`);
     }
     expect(pairs.size).toBe(6);
+  });
+
+  it('hands out one observation per configuration and target, shared across instances, equal to a fresh rendering', () => {
+    const a = hanoi.reset({}, 15, createRng('p0'));
+    let b = a;
+    for (let i = 1; b.instance === a.instance || b.instance.target !== a.instance.target; i++) b = hanoi.reset({}, 15, createRng(`p${i}`));
+    // Same pegs reached as different arrays (another instance, another state object): the same memoised object.
+    const pegs = [...a.pegs];
+    expect(hanoi.observe({ ...b, pegs }) as object).toBe(hanoi.observe(a));
+    expect(hanoi.hash({ ...b, pegs })).toBe(hashString(pegs.join('')));
+    expect(hanoi.features!({ ...b, pegs })).toEqual(pegs.flatMap((p) => [0, 1, 2].map((q) => (q === p ? 1 : 0))));
+    // Walk the oracle: the text always says where each disk is and which moves are legal.
+    let s = a;
+    for (let t = 0; t < 15; t++) {
+      const o = hanoi.observe(s);
+      const rows = [0, 1, 2].map((p) => s.pegs.map((q, d) => (q === p ? d + 1 : 0)).filter((d) => d > 0).reverse());
+      const where = rows.map((r, p) => `${PEG[p]}:${r.length ? ' ' + r.join(' ') : ' (empty)'}`).join(' | ');
+      const legal = ALL_MOVES.filter((m) => hanoi.step(s, m).kind === 'ok').map((m) => `${m.from}->${m.to}`);
+      expect(o.text).toBe(`Pegs (bottom to top): ${where}. Target peg: ${PEG[s.instance.target]}. Legal moves: ${legal.join(', ')}.`);
+      expect(o.data).toEqual({ pegs: s.pegs.map((p) => PEG[p]), target: PEG[s.instance.target] });
+      s = apply(s, hanoi.oracle(s));
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkEnvironment, createRng } from '../../src/core/index.js';
-import quadratic, { DIM } from '../../environments/quadratic.js';
+import quadratic, { DIM, fmt } from '../../environments/quadratic.js';
 
 const params = quadratic.params.parse({});
 type State = ReturnType<typeof quadratic.reset>;
@@ -118,5 +118,20 @@ describe('quadratic environment', () => {
     expect(space.schema.safeParse([0, 0, 0, Infinity]).success).toBe(false);
     expect(space.schema.safeParse([0, 0, 0]).success).toBe(false);
     expect(space.schema.safeParse([0, 0, 0, 1e-3]).success).toBe(true);
+  });
+
+  it('prints observation numbers exactly as Number(v.toPrecision(6)).toString(), ties and extremes included', () => {
+    const ref = (v: number): string => Number(v.toPrecision(6)).toString();
+    const rng = createRng('fmt');
+    const values = [0, -0, 1, -1, 1e-6, -1e-6, 9.999995e-7, 9.999996e-7, 999999.5, 999999.4, 1e15, 999999999999999, 1e21, NaN, Infinity, -Infinity, 5e-324, 0.1, 1 / 3, 123456.5, 1234565];
+    for (let i = 0; i < 20000; i++) values.push((rng.next() - 0.5) * 10 ** (rng.next() * 40 - 20));
+    // Exact halves at the 7th significant digit, where rounding the scaled float could go either way.
+    for (let i = 0; i < 20000; i++) {
+      const m = 100000 + rng.int(900000);
+      const e = 10 ** (rng.int(30) - 15);
+      values.push((m + 0.5) * e, -(m + 0.5) * e, (m + 0.4999999) * e, m * e);
+    }
+    const wrong = values.filter((v) => fmt(v) !== ref(v));
+    expect(wrong).toEqual([]);
   });
 });

@@ -44,4 +44,18 @@ describe('quiz environment', () => {
     expect(o.value).toEqual(Array.from({ length: H }, (_, t) => (t % 3 === 0 && key[t] !== 'A' ? 0 : 1)));
     expect(s.score).toBe((o.value as number[]).reduce((a, b) => a + b, 0));
   });
+
+  it('hands out the same observation object for question t to every instance of the same length and letters', () => {
+    const p = quiz.params.parse({ choices: 3 });
+    const a = quiz.reset(p, 9, createRng('a'));
+    const b = quiz.reset(p, 9, createRng('b'));
+    expect(a.key.id).not.toBe(b.key.id);
+    const r = quiz.step(a, a.key.answers[0]);
+    if (r.kind !== 'ok') throw new Error(r.reason);
+    expect(quiz.observe(r.state) as object).toBe(quiz.observe({ ...b, t: 1 }));
+    expect(quiz.observe(r.state)).toEqual({ data: { question: 2, choices: ['A', 'B', 'C'] }, text: 'Question 2 of 9. Choices: A, B, C. Reply with one letter.' });
+    // Another length or other letters: another text.
+    expect(quiz.observe({ ...quiz.reset(p, 10, createRng('a')), t: 1 }).text).toBe('Question 2 of 10. Choices: A, B, C. Reply with one letter.');
+    expect(quiz.observe({ ...quiz.reset(quiz.params.parse({ choices: 2 }), 9, createRng('a')), t: 1 }).text).toBe('Question 2 of 9. Choices: A, B. Reply with one letter.');
+  });
 });
