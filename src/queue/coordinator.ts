@@ -19,6 +19,7 @@ import { decodeResult, jobId, jobSlice, QUEUE_NAME, readJobResult, resultKey, ro
 import { watchRedis, type QueueUrl } from './redis.js';
 import { bounded } from './bounded.js';
 import { removePermitQueue } from './permits.js';
+import { BlobLink } from './blob-link.js';
 
 export interface CoordinatorOptions {
   readonly url: QueueUrl;
@@ -93,6 +94,8 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   let lost: HotmessError | null = null;
   let started: Promise<void> | null = null;
   let connection: Redis | null = null;
+  // Result blobs travel on a link of their own (blob-link.ts says why).
+  let link: BlobLink | null = null;
   let queue: Queue | null = null;
   let events: QueueEvents | null = null;
   let watch: { stop(): void } | null = null;
@@ -137,7 +140,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
 
   /** Remove a job and its result blob from Redis. */
   const drop = async (id: string) => {
-    await Promise.all([queue!.remove(id), connection!.del(resultKey(id))]);
+    await Promise.all([queue!.remove(id), link!.del(resultKey(id))]);
   };
 
   const onCompleted = async (id: string, raw: unknown) => {
@@ -153,7 +156,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
         return rejectResult(job, e);
       }
       // A lost server rejects here, and the caller stops the run.
-      const blob = await connection!.getBuffer(ref.key);
+      const blob = await link!.get(ref.key);
       if (job.done) return;
       let decoded: ReturnType<typeof decodeResult>;
       try {
@@ -215,6 +218,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   const start = async () => {
     connection = new Redis(o.url.options);
     connection.on('error', () => undefined);
+    link = new BlobLink(o.url, o.graceMs);
     queue = new Queue(QUEUE_NAME, { connection, streams: { events: { maxLen: 1000 } } });
     queue.on('error', () => undefined);
     events = new QueueEvents(QUEUE_NAME, { connection: o.url.options as ConnectionOptions });
@@ -282,6 +286,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       // A lost server must not hold the process: give a clean close a moment, then cut the sockets.
       await Promise.race([closing, new Promise((r) => setTimeout(r, lost ? 200 : 3000).unref())]);
       connection?.disconnect();
+      link?.close();
       (events as unknown as { disconnect?: () => Promise<void> } | null)?.disconnect?.().catch(() => undefined);
     },
   };

@@ -45,6 +45,9 @@ const errorText = (e: unknown): string => {
   return err?.code ?? (err?.message ?? String(e)).split('\n')[0];
 };
 
+/** The one line for a server gone for good: `why` is the last connection error seen. */
+export const lostConnection = (q: QueueUrl, why: unknown): HotmessError => new HotmessError('network', `${q.shown}: lost the connection to Redis (${errorText(why)})`);
+
 /** Connect once, or fail in one line with the network exit code. */
 export async function checkReachable(q: QueueUrl, timeoutMs = 3000): Promise<void> {
   const client = new Redis({ ...q.options, lazyConnect: true, connectTimeout: timeoutMs, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -66,10 +69,10 @@ export async function checkReachable(q: QueueUrl, timeoutMs = 3000): Promise<voi
  */
 export function watchRedis(q: QueueUrl, onLost: (e: HotmessError) => void, graceMs = 5000): { stop(): void } {
   let downSince: number | null = null;
-  let last = 'connection closed';
+  let last: unknown = 'connection closed';
   let stopped = false;
   const client = new Redis({ ...q.options, connectTimeout: 1000, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-  client.on('error', (e) => (last = errorText(e)));
+  client.on('error', (e) => (last = e));
   const timer = setInterval(() => {
     client.ping().then(
       () => (downSince = null),
@@ -80,7 +83,7 @@ export function watchRedis(q: QueueUrl, onLost: (e: HotmessError) => void, grace
       stopped = true;
       clearInterval(timer);
       client.disconnect();
-      onLost(new HotmessError('network', `${q.shown}: lost the connection to Redis (${last})`));
+      onLost(lostConnection(q, last));
     }
   }, 250);
   timer.unref();

@@ -7,12 +7,12 @@
 import { basename, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { canonicalJson, hashString, HotmessError, type AgentServices } from '../core/index.js';
-import { executeRollout, parseScenario, resolveScenario, type Registry, type ResolvedScenario } from '../engine/index.js';
+import { ByteSink, executeRollout, parseScenario, resolveScenario, type Registry, type ResolvedScenario } from '../engine/index.js';
 import { fingerprint, fingerprintMismatch, type Fingerprint } from './fingerprint.js';
 import { QUEUE_NAME, RESULT_TTL_SECONDS, ResultBlob, resultKey, rolloutAt, type JobData, type JobResult } from './jobs.js';
 import { checkReachable, watchRedis, type QueueUrl } from './redis.js';
+import { BlobLink } from './blob-link.js';
 import { isModelBacked } from './model.js';
 import { RequestPermits } from './permits.js';
 
@@ -101,7 +101,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
 
   const runJob = async (job: Job<JobData>, s: ResolvedScenario, agent: ResolvedScenario['agents'][number], services: AgentServices | undefined, calls: unknown[]): Promise<JobResult> => {
     const d = job.data;
-    const out = new ResultBlob();
+    const out = new ResultBlob(sinks.pop());
     let lastYield = Date.now();
     for (let k = 0; k < d.count; k++) {
       const at = rolloutAt(s.spec, agent.name, d.horizon, d.first + k);
@@ -117,7 +117,11 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
     }
     // The blob under its own key, the reference as the return value (see jobs.ts); a re-run job writes the same bytes.
     const { blob, result } = out.finish(resultKey(job.id!), calls);
-    await store.set(result.key, blob, 'EX', RESULT_TTL_SECONDS);
+    try {
+      await link.set(result.key, blob, RESULT_TTL_SECONDS);
+    } finally {
+      sinks.push(out.sink);
+    }
     summary.jobs++;
     summary.rollouts += d.count;
     return result;
@@ -138,8 +142,10 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
     permits.delete(run);
     await held.permits.close();
   };
-  const store = new Redis(o.url.options);
-  store.on('error', () => undefined);
+  // Result buffers, reused across jobs (one per job in hand): a job's megabytes are not allocated, and collected, afresh.
+  const sinks: ByteSink[] = [];
+  // The blob goes to Redis on a link of its own (blob-link.ts says why).
+  const link = new BlobLink(o.url);
   const lockDuration = o.lockMs ?? 30_000;
   const worker = new Worker<JobData, JobResult>(QUEUE_NAME, process, {
     connection: o.url.options as ConnectionOptions,
@@ -165,12 +171,12 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
   if (lostError) {
     // No clean close without a server: cut the connections and say so.
     await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 200))]);
-    store.disconnect();
+    link.close();
     for (const p of permits.values()) void p.permits.close();
     throw lostError;
   }
   await worker.close();
   await Promise.all([...permits.values()].map((p) => p.permits.close()));
-  store.disconnect();
+  link.close();
   return summary;
 }

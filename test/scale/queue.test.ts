@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseScenario, resolveScenario } from '../../src/engine/index.js';
@@ -208,7 +208,7 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
         if (answered++ > 0) throw new Error('gone');
         const key = `hotmess:result:${job.id}`;
         await store.set(key, 'garbage');
-        return { v: 2, key, bytes: 7, sha256: '0'.repeat(64) } satisfies JobResult;
+        return { v: 3, key, bytes: 7, crc32: 0 } satisfies JobResult;
       },
       { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null }, autorun: true },
     );
@@ -220,7 +220,7 @@ describe.skipIf(!REDIS_SERVER)('run --queue with hotmess worker processes on a r
     serveHere(redis.url);
     const r = await run;
     expect(r.status).toBe(0);
-    expect(problems(r.stderr).join('\n')).toMatch(/^hotmess: warning: rejected a malformed result of job hm-[0-9a-f]+ \(result checksum mismatch \(SHA-256\)\); it is run again$/);
+    expect(problems(r.stderr).join('\n')).toMatch(/^hotmess: warning: rejected a malformed result of job hm-[0-9a-f]+ \(result checksum mismatch \(CRC-32\)\); it is run again$/);
     expectWhole(reference, out);
   });
 
@@ -287,7 +287,7 @@ describe('queue results are checked before anything is committed', () => {
   const rehashed = (blob: Buffer, change: (b: Buffer) => void) => {
     const b = Buffer.from(blob);
     change(b);
-    return { blob: b, result: { v: 2 as const, key: 'k', bytes: b.length, sha256: createHash('sha256').update(b).digest('hex') } };
+    return { blob: b, result: { v: 3 as const, key: 'k', bytes: b.length, crc32: crc32(b) } };
   };
 
   it('accepts exactly the job rollouts, step bytes as they were made', () => {
@@ -301,7 +301,7 @@ describe('queue results are checked before anything is committed', () => {
     ['a foreign step line', encodeResult([{ ...good[0], steps: step('a:3:0:0', 1) + step('a:3:0:1', 2) }, good[1]]), /a:3:0:0: a step line that is not this rollout's/],
     ['a missing step', encodeResult([{ ...good[0], steps: step('a:3:0:0', 1) }, good[1]]), /a:3:0:0: 1 step lines for a rollout of length 2/],
     ['a torn rollout line', encodeResult([{ ...good[0], line: '{"rollout":"a:3:0:0"' }, good[1]]), /rollout 0 \(a:3:0:0\): malformed rollout line/],
-    ['a byte changed in transit', { ...encodeResult(good), blob: Buffer.from(encodeResult(good).blob).fill(0x41, 30, 31) }, /result checksum mismatch \(SHA-256\)/],
+    ['a byte changed in transit', { ...encodeResult(good), blob: Buffer.from(encodeResult(good).blob).fill(0x41, 30, 31) }, /result checksum mismatch \(CRC-32\)/],
     ['a short blob', { ...encodeResult(good), blob: encodeResult(good).blob.subarray(1) }, /result is \d+ bytes, the worker sent \d+/],
     ['a blob gone from Redis', { ...encodeResult(good), blob: null }, /result hotmess:result:test is not in Redis \(expired, or removed\)/],
     ['a step count the lines do not match', rehashed(encodeResult(good).blob, (b) => b.writeUInt32LE(3, 12)), /a:3:0:0: 2 step lines, the worker counted 3/],
@@ -311,6 +311,6 @@ describe('queue results are checked before anything is committed', () => {
   });
 
   it('rejects a return value that is not a reference to a result', () => {
-    expect(() => readJobResult({ v: 1, z: 'eJw=' })).toThrow(/not a hotmess job result \(expected \{v: 2, key, bytes, sha256\}\)/);
+    expect(() => readJobResult({ v: 1, z: 'eJw=' })).toThrow(/not a hotmess job result \(expected \{v: 3, key, bytes, crc32\}\)/);
   });
 });
