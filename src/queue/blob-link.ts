@@ -16,6 +16,7 @@
  * passed, as ioredis rides out a restart of the server.
  */
 import { connect, type Socket } from 'node:net';
+import { HotmessError } from '../core/index.js';
 import { lostConnection, type QueueUrl } from './redis.js';
 
 type Reply = string | number | Buffer | null;
@@ -25,8 +26,8 @@ interface Pending {
   readonly reject: (e: Error) => void;
 }
 
-/** A reply from the server that says no (`-ERR …`): not a connection fault, never retried. */
-class ServerError extends Error {}
+/** A reply that says no (`-ERR …`), or one that is not RESP: not a connection fault, so never sent again. */
+class Final extends Error {}
 
 const CRLF = Buffer.from('\r\n');
 /** Reads outside a bulk reply go here; a bulk reply's bytes go to its own buffer. */
@@ -36,7 +37,7 @@ const SCRATCH_BYTES = 64 * 1024;
 class Connection {
   private readonly socket: Socket;
   private readonly pending: Pending[] = [];
-  private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  private readonly scratch = Buffer.alloc(SCRATCH_BYTES);
   /** The header line read so far (`$123`, `+OK`, …), without its CRLF. */
   private head = '';
   /** The bulk reply being read: its buffer (with room for the closing CRLF) and how much of it is filled. */
@@ -135,30 +136,30 @@ class Connection {
       case ':':
         return this.settle(Number(rest));
       case '-':
-        return this.settle(new ServerError(rest));
+        return this.settle(new Final(rest));
       case '$': {
         const size = Number(rest);
         if (size < 0) return this.settle(null);
         if (!Number.isSafeInteger(size)) break;
-        this.bulk = { buf: Buffer.allocUnsafe(size + 2), filled: 0 };
+        this.bulk = { buf: Buffer.alloc(size + 2), filled: 0 };
         return this.endBulk();
       }
     }
-    this.fail(new Error(`unexpected reply from Redis: ${JSON.stringify(line.slice(0, 40))}`));
+    this.fail(new Final(`not a Redis reply: ${JSON.stringify(line.slice(0, 40))}`));
   }
 
   private endBulk(): void {
     const b = this.bulk!;
     if (b.filled < b.buf.length) return;
     this.bulk = null;
-    if (b.buf[b.buf.length - 2] !== CRLF[0] || b.buf[b.buf.length - 1] !== CRLF[1]) return this.fail(new Error('a bulk reply from Redis without its CRLF'));
+    if (b.buf[b.buf.length - 2] !== CRLF[0] || b.buf[b.buf.length - 1] !== CRLF[1]) return this.fail(new Final('not a Redis reply: a bulk string without its CRLF'));
     this.settle(b.buf.subarray(0, b.buf.length - 2));
   }
 
-  private settle(r: Reply | ServerError): void {
+  private settle(r: Reply | Final): void {
     const p = this.pending.shift();
-    if (!p) return this.fail(new Error('a reply from Redis that no command asked for'));
-    if (r instanceof ServerError) p.reject(r);
+    if (!p) return this.fail(new Final('not a Redis reply: an answer no command asked for'));
+    if (r instanceof Final) p.reject(r);
     else p.resolve(r);
   }
 }
@@ -204,7 +205,7 @@ export class BlobLink {
         await conn.ready;
         return await conn.send(args);
       } catch (e) {
-        if (e instanceof ServerError) throw e;
+        if (e instanceof Final) throw new HotmessError('network', `${this.url.shown}: ${e.message}`);
         if (Date.now() >= until) throw lostConnection(this.url, e);
         conn.close();
         await new Promise((r) => setTimeout(r, 200));

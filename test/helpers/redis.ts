@@ -28,14 +28,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Whether a Redis answers PING on this port. */
+/** Whether a Redis answers PING on this port (one that wants a password answers NOAUTH). */
 export const answers = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     s.once('connect', () => s.write('PING\r\n'));
     s.once('data', (d) => {
       s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
+      resolve(/^(\+PONG|-NOAUTH)/.test(d.toString()));
     });
     s.once('error', () => resolve(false));
   });
@@ -48,12 +48,12 @@ export interface RedisServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Start redis-server; `port` reuses a port (a restart after a crash). */
-export async function startRedis(port?: number): Promise<RedisServer> {
+/** Start redis-server; `port` reuses a port (a restart after a crash); `password` makes it require AUTH (the URL carries it). */
+export async function startRedis(port?: number, o: { password?: string } = {}): Promise<RedisServer> {
   if (!REDIS_SERVER) throw new Error(REDIS_SKIP_NOTE);
   const p = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'hotmess-redis-'));
-  const proc: ChildProcess = spawn(REDIS_SERVER, ['--port', String(p), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc: ChildProcess = spawn(REDIS_SERVER, ['--port', String(p), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(o.password ? ['--requirepass', o.password] : [])], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const until = Date.now() + 10_000;
   while (!(await answers(p))) {
@@ -62,7 +62,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   }
   return {
     port: p,
-    url: `redis://127.0.0.1:${p}`,
+    url: `redis://${o.password ? `:${encodeURIComponent(o.password)}@` : ''}127.0.0.1:${p}`,
     pid: proc.pid!,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid!, signal);

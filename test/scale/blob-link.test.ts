@@ -1,0 +1,113 @@
+/**
+ * The queue's link for result blobs (src/queue/blob-link.ts) against a real
+ * redis-server: what it stores, ioredis reads back byte for byte (and the
+ * other way round), at every size around a socket read, on the URL's
+ * database with its password; a server restart within the grace is ridden
+ * out, a server gone for good and a server that answers garbage are one
+ * line each.
+ */
+import { createServer, type Server } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HotmessError } from '../../src/core/index.js';
+import { BlobLink } from '../../src/queue/blob-link.js';
+import { parseQueueUrl } from '../../src/queue/index.js';
+import { freePort, REDIS_SERVER, startRedis, type RedisServer } from '../helpers/redis.js';
+
+/** Bytes no two sizes share a prefix of, so a misplaced chunk shows. */
+const pattern = (size: number, salt: number): Buffer => {
+  const b = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 31 + salt + (i >> 16)) & 255;
+  return b;
+};
+
+describe.skipIf(!REDIS_SERVER)('the result-blob link on a real redis-server', () => {
+  let redis: RedisServer;
+  let io: Redis;
+  const PASSWORD = 'p@ss word';
+
+  beforeAll(async () => {
+    redis = await startRedis(undefined, { password: PASSWORD });
+    io = new Redis({ port: redis.port, host: '127.0.0.1', password: PASSWORD, db: 2 });
+  });
+  afterAll(async () => {
+    io?.disconnect();
+    await redis?.stop();
+  });
+
+  it('stores and reads back blobs of every size around a socket read, with AUTH, on the URL database', async () => {
+    const link = new BlobLink(parseQueueUrl(`${redis.url}/2`));
+    try {
+      const sizes = [0, 1, 2, 65_535, 65_536, 65_537, 200_000, 3_000_000];
+      for (const [k, size] of sizes.entries()) {
+        const blob = pattern(size, k);
+        await link.set(`b${size}`, blob, 60);
+        expect((await io.getBuffer(`b${size}`))!.equals(blob)).toBe(true);
+        expect(await io.ttl(`b${size}`)).toBeGreaterThan(50);
+        expect((await link.get(`b${size}`))!.equals(blob)).toBe(true);
+      }
+      // Written by ioredis, read by the link; several replies in one read come back in order.
+      await io.set('x', pattern(70_000, 9));
+      const got = await Promise.all(['b1', 'x', 'missing', 'b65536', 'b0'].map((k) => link.get(k)));
+      expect(got.map((b) => b?.length ?? null)).toEqual([1, 70_000, null, 65_536, 0]);
+      expect(got[1]!.equals(pattern(70_000, 9))).toBe(true);
+      await link.del('x');
+      expect(await io.exists('x')).toBe(0);
+      // A reply that says no is one line, and the link goes on.
+      await io.lpush('list', 'a');
+      await expect(link.get('list')).rejects.toThrow(/^redis:\/\/127\.0\.0\.1:\d+\/2: WRONGTYPE/);
+      expect((await link.get('b2'))!.equals(pattern(2, 2))).toBe(true);
+    } finally {
+      link.close();
+    }
+  });
+
+  it('refuses a wrong password in one line', async () => {
+    const link = new BlobLink(parseQueueUrl(`redis://:wrong@127.0.0.1:${redis.port}`));
+    try {
+      await expect(link.get('b1')).rejects.toThrow(/^redis:\/\/127\.0\.0\.1:\d+: WRONGPASS/);
+    } finally {
+      link.close();
+    }
+  });
+
+  it('rides out a server restart within the grace, and gives one line when the server stays gone', async () => {
+    const server = await startRedis();
+    const link = new BlobLink(parseQueueUrl(server.url), 1500);
+    let again: RedisServer | null = null;
+    try {
+      await link.set('k', pattern(10, 1), 60);
+      await server.stop('SIGKILL');
+      const restarted = new Promise<RedisServer>((resolve) => setTimeout(() => resolve(startRedis(server.port)), 400));
+      // No persistence: the restarted server is empty, and the link finds that out rather than failing.
+      expect(await link.get('k')).toBeNull();
+      again = await restarted;
+      await link.set('k', pattern(10, 2), 60);
+      await again.stop('SIGKILL');
+      const t0 = Date.now();
+      const lost = await link.get('k').catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(HotmessError);
+      expect((lost as HotmessError).code).toBe('network');
+      expect((lost as Error).message).toMatch(/^redis:\/\/127\.0\.0\.1:\d+: lost the connection to Redis \(ECONNREFUSED\)$/);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    } finally {
+      link.close();
+      await again?.stop();
+    }
+  });
+
+  it('gives one line, at once, when the server answers garbage', async () => {
+    const port = await freePort();
+    const liar: Server = createServer((s) => s.on('data', () => s.write('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    await new Promise<void>((r) => liar.listen(port, '127.0.0.1', r));
+    const link = new BlobLink(parseQueueUrl(`redis://127.0.0.1:${port}`), 10_000);
+    try {
+      const t0 = Date.now();
+      await expect(link.get('k')).rejects.toThrow(/^redis:\/\/127\.0\.0\.1:\d+: not a Redis reply: "HTTP\/1\.1 400 Bad Request"$/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      link.close();
+      await new Promise((r) => liar.close(r));
+    }
+  });
+});
