@@ -32,8 +32,9 @@ class Attempt {
   base: Record<string, unknown> = {};
   /** The shallow copy, made at the first write that changes a value (immer's `prepareCopy` + `markChanged`). */
   copy: Record<string, unknown> | null = null;
-  /** Assigned keys in first-assignment order (immer's `assigned_` map). */
+  /** Assigned keys in first-assignment order (immer's `assigned_` map): the first `assigned` of `keys` (reused; setting an array's length is slow). */
   readonly keys: string[] = [];
+  assigned = 0;
   bailed = false;
   live = false;
   readonly draft: object;
@@ -74,7 +75,10 @@ const TRAPS: ProxyHandler<Attempt> = {
     }
     if ((copy[prop] === value && (value !== undefined || hasOwn(copy, prop))) || (Number.isNaN(value) && Number.isNaN(copy[prop]))) return true;
     copy[prop] = value;
-    if (!a.keys.includes(prop)) a.keys.push(prop);
+    const keys = a.keys;
+    let i = 0;
+    while (i < a.assigned && keys[i] !== prop) i++;
+    if (i === a.assigned) keys[a.assigned++] = prop;
     return true;
   },
   has(a, prop) {
@@ -118,7 +122,7 @@ export function produceShallow<R>(base: Record<string, unknown>, recipe: (draft:
   const a = attempts[depth] ?? (attempts[depth] = new Attempt());
   a.base = base;
   a.copy = null;
-  a.keys.length = 0;
+  a.assigned = 0;
   a.bailed = false;
   a.live = true;
   depth++;
@@ -140,7 +144,7 @@ export function produceShallow<R>(base: Record<string, unknown>, recipe: (draft:
   if (copy === null) return { state: base, patches: [], result };
   const patches: ShallowProduced<R>['patches'] = [];
   const keys = a.keys;
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = 0; i < a.assigned; i++) {
     const key = keys[i];
     const value = copy[key];
     const own = hasOwn(base, key);

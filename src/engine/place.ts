@@ -30,9 +30,11 @@ export interface RolloutPlace {
    * Run one rollout: its step lines go to `sink`, in order, before the
    * promise resolves. Never rejects for a failure of the rollout itself
    * (that is an `error` rollout); rejects only when the place itself is lost
-   * (e.g. the queue's server), which stops the run.
+   * (e.g. the queue's server), which stops the run. A place may return the
+   * result itself when the rollout finished without waiting (this process,
+   * a scripted agent): the loop then commits it without a promise.
    */
-  run(planned: PlannedRollout, sink: RolloutSink, signal?: AbortSignal): Promise<ExecuteResult>;
+  run(planned: PlannedRollout, sink: RolloutSink, signal?: AbortSignal): Promise<ExecuteResult> | ExecuteResult;
   /** The loop is about to wait: hand over anything held back for batching. */
   flush?(): void;
   /** Release processes and connections; called once, when the loop ends. */

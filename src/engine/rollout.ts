@@ -43,6 +43,12 @@ export interface RolloutContext {
 /** The context of `session` as it stands now (after the effects of an event). */
 const standing = (session: RolloutSession): RolloutContext => ({ session, t: session.t, terminated: session.terminated, failure: session.failure, decision: undefined });
 
+/** Up to SYNC_BURST synchronous steps of `s`; returns `s`. */
+function burst(s: RolloutSession): RolloutSession {
+  for (let i = 0; i < SYNC_BURST && !s.ended && s.synchronous; i++) s.stepSync();
+  return s;
+}
+
 /**
  * Synchronous steps run per STEP event. Each event is one bounded xstate
  * macrostep; running a burst of scripted steps per event keeps the actor's
@@ -70,12 +76,9 @@ export const rolloutMachine = setup({
     terminated: ({ context }) => context.terminated,
   },
   actions: {
-    load: assign(({ event }) => (event.type === 'LOAD' ? standing(event.session) : {})),
-    stepSync: assign(({ context }) => {
-      const s = context.session;
-      for (let i = 0; i < SYNC_BURST && !s.ended && s.synchronous; i++) s.stepSync();
-      return standing(s);
-    }),
+    stepSync: assign(({ context }) => standing(burst(context.session))),
+    // The next rollout and its first burst in one assignment: each assignment copies the snapshot.
+    loadAndStep: assign(({ context, event }) => standing(burst(event.type === 'LOAD' ? event.session : context.session))),
     observe: assign(({ context }) => {
       context.session.observe();
       return standing(context.session);
@@ -126,19 +129,28 @@ export const rolloutMachine = setup({
     // The end states. Not final: LOAD runs the next rollout on the same actor.
     // LOAD also runs the new rollout's first synchronous burst: a scripted rollout of
     // up to SYNC_BURST steps is then one event from start to end.
-    terminated: { on: { LOAD: { target: 'ready', actions: ['load', 'stepSync'] } } },
-    truncated: { on: { LOAD: { target: 'ready', actions: ['load', 'stepSync'] } } },
-    error: { on: { LOAD: { target: 'ready', actions: ['load', 'stepSync'] } } },
+    terminated: { on: { LOAD: { target: 'ready', actions: 'loadAndStep' } } },
+    truncated: { on: { LOAD: { target: 'ready', actions: 'loadAndStep' } } },
+    error: { on: { LOAD: { target: 'ready', actions: 'loadAndStep' } } },
   },
 });
 
 export type RolloutActor = ActorRefFrom<typeof rolloutMachine>;
 type RolloutSnapshot = SnapshotFrom<typeof rolloutMachine>;
 
+const TERMINATED: RolloutEnd = Object.freeze({ termination: 'terminated' });
+const TRUNCATED: RolloutEnd = Object.freeze({ termination: 'truncated' });
+
 const endOf = (snap: RolloutSnapshot): RolloutEnd | null => {
-  if (snap.matches('terminated')) return { termination: 'terminated' };
-  if (snap.matches('truncated')) return { termination: 'truncated' };
-  if (snap.matches('error')) return { termination: 'error', error: snap.context.failure ?? 'unknown failure' };
+  // The machine is flat: its state value is the state's name.
+  switch (snap.value) {
+    case 'terminated':
+      return TERMINATED;
+    case 'truncated':
+      return TRUNCATED;
+    case 'error':
+      return { termination: 'error', error: snap.context.failure ?? 'unknown failure' };
+  }
   if (snap.status === 'error') return { termination: 'error', error: errorText(snap.error) };
   return null;
 };
@@ -175,7 +187,7 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
   }
   const end = endOf(snap);
   if (end !== null) {
-    release(actor);
+    if (snap.status === 'active' && idle.length < MAX_IDLE) idle.push(actor);
     return end;
   }
   return new Promise<RolloutEnd>((resolve) => {

@@ -8,8 +8,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { errorLine, HotmessError, withOsErrors, type Action, type AgentServices } from '../core/index.js';
-import { FILES, RUN_SCHEMA, RunWriter, lockRun, readManifest, recoverRun, writeJsonAtomic, type Manifest, type RunLock, type Termination } from '../log/index.js';
+import { FILES, RUN_SCHEMA, RunWriter, type StepBuffer, lockRun, readManifest, recoverRun, writeJsonAtomic, type Manifest, type RunLock, type Termination } from '../log/index.js';
 import { localPlace, type RolloutPlace } from './place.js';
+import type { ExecuteResult } from './execute.js';
 import { planRollouts, planSize, type PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
 import { rolloutFieldChanges, type ResolvedScenario } from './scenario.js';
@@ -142,6 +143,8 @@ export interface PlanExecution {
   readonly place?: RolloutPlace;
 }
 
+const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown }).then === 'function';
+
 export interface PlanOutcome {
   readonly ran: number;
   readonly terminations: Record<Termination, number>;
@@ -167,28 +170,53 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
   let lastYield = Date.now();
   x.onProgress?.(x.alreadyDone, x.total);
 
-  // Never rejects: a failure is kept in `lost`.
-  const runOne = async (planned: PlannedRollout) => {
-    const sink = writer.stepBuffer();
+  // Never throws: a failure is kept in `lost`.
+  const commit = (sink: StepBuffer, result: ExecuteResult): void => {
+    if (x.signal?.aborted || lost) return sink.discard();
     try {
-      const result = await place.run(planned, sink, x.signal);
-      if (x.signal?.aborted || lost) return sink.discard();
       writer.commit(sink, result.line);
       terminations[result.end.termination]++;
       ran++;
       x.onProgress?.(x.alreadyDone + ran, x.total);
     } catch (error) {
-      sink.discard();
-      lost ??= { error };
+      failed(sink, error);
     }
+  };
+  const failed = (sink: StepBuffer, error: unknown): void => {
+    sink.discard();
+    lost ??= { error };
+  };
+  // Commits at once a rollout that finished without waiting (scripted); returns a promise (never rejecting) for one in flight.
+  const runOne = (planned: PlannedRollout): Promise<void> | undefined => {
+    const sink = writer.stepBuffer();
+    let result: Promise<ExecuteResult> | ExecuteResult;
+    try {
+      result = place.run(planned, sink, x.signal);
+    } catch (error) {
+      failed(sink, error);
+      return undefined;
+    }
+    if (!isPromise(result)) {
+      commit(sink, result);
+      return undefined;
+    }
+    return Promise.resolve(result).then(
+      (r) => commit(sink, r),
+      (error) => failed(sink, error),
+    );
   };
 
   try {
     for (const planned of x.plan) {
       stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? null);
       if (stoppedBecause || lost) break;
-      const p = runOne(planned).then(() => void inflight.delete(p));
-      inflight.add(p);
+      const running = runOne(planned);
+      if (running === undefined) {
+        // Finished and committed already; nothing in flight.
+      } else {
+        const p = running.then(() => void inflight.delete(p));
+        inflight.add(p);
+      }
       if (inflight.size >= place.slots) {
         place.flush?.();
         await Promise.race(inflight);
