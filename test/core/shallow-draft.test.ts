@@ -77,7 +77,7 @@ describe('shallow drafts give immer’s patches', () => {
       }
       expect(steps).toBeGreaterThan(50);
       // Which environments take the shallow path is a speed matter; the ones that assign top-level fields must.
-      if (['maze', 'kv-sum', 'workflow', 'inventory', 'quadratic'].includes(name)) expect(shallowSteps).toBe(steps);
+      if (['maze', 'kv-sum', 'workflow', 'inventory', 'quadratic', 'hanoi', 'quiz'].includes(name)) expect(shallowSteps).toBe(steps);
     });
   }
 
@@ -175,7 +175,19 @@ describe('shallow drafts, write by write', () => {
     bails((d) => Object.keys(d));
     bails((d) => ({ ...d }));
     bails((d) => d.hasOwnProperty('a'));
-    bails((d) => ((d.a = 2), (d.arr as number[]).length));
+    bails((d) => ((d.a = 2), (d.arr as number[]).map((x) => x)));
+    bails((d) => ((d.arr as number[]).length = 5));
+    bails((d) => ((d.arr as number[])[3] = 5)); // a hole
+    bails((d) => void (d.arr as number[])[2]); // past the end
+    bails((d) => [...(d.arr as number[])]);
+    bails((d) => delete (d.arr as number[])[0]);
+    bails((d) => 0 in (d.arr as number[]));
+    bails((d) => Object.keys(d.arr as number[]));
+    bails((d) => ((d.arr as unknown as S)['01'] = 5));
+    expect(produceShallow(base(), (d) => (((d as S).arr as unknown as S).foo = 5))).toBeNull(); // immer refuses it outright
+    bails((d) => ((d.arr as number[])[0] = 9, (d.arr = [1])));
+    bails((d) => void ((d.rows = [{ k: 1 }]), ((d.arr as unknown[])[0] = d.o)));
+    bails((d) => void ((d.o as S).k));
     // immer refuses this one outright; the shallow path leaves it to immer to say so.
     expect(produceShallow(base(), (d) => Object.defineProperty(d, 'q', { value: 1 }))).toBeNull();
     // A recipe that swallows the bail still gets no shallow result.
@@ -188,6 +200,63 @@ describe('shallow drafts, write by write', () => {
     });
   });
 
+  it('arrays the state holds: index writes within and at the end, arrays in arrays, in immer’s order', () => {
+    const base = () => ({ n: 1, pegs: [0, 0, 1], right: [[1, 0], [1]], other: [5, 6], o: { k: 1 } });
+    const arr = (d: S, k: string) => d[k] as unknown[];
+    expect(same(base(), (d) => (arr(d, 'pegs')[1] = 2)).patches).toEqual([{ op: 'replace', path: ['pegs', 1], value: 2 }]);
+    expect(same(base(), (d) => (arr(d, 'pegs')[3] = 2)).patches).toEqual([{ op: 'add', path: ['pegs', 3], value: 2 }]);
+    // quiz's step: the last chunk grows, then two root fields.
+    expect(
+      same(base(), (d) => {
+        (arr(d, 'right')[1] as number[])[1] = 0;
+        d.n = 2;
+      }).patches,
+    ).toEqual([
+      { op: 'add', path: ['right', 1, 1], value: 0 },
+      { op: 'replace', path: ['n'], value: 2 },
+    ]);
+    // quiz's first answer of a chunk: a fresh array at the end.
+    same(base(), (d) => ((d.n = 3), (arr(d, 'right')[2] = [1])));
+    // Unchanged, written back, NaN, -0, undefined: no patch, or immer's.
+    same(base(), (d) => (arr(d, 'pegs')[0] = 0));
+    same(base(), (d) => ((arr(d, 'pegs')[0] = 2), (arr(d, 'pegs')[0] = 0)));
+    same(base(), (d) => ((arr(d, 'pegs')[0] = NaN), (arr(d, 'pegs')[0] = NaN)));
+    same(base(), (d) => (arr(d, 'pegs')[0] = -0));
+    same(base(), (d) => ((arr(d, 'pegs')[2] = 7), (arr(d, 'pegs')[0] = -0)));
+    same(base(), (d) => (arr(d, 'pegs')[3] = undefined));
+    same({ u: [undefined] }, (d) => (arr(d, 'u')[0] = undefined));
+    // Several indices and arrays: replaces in index order, then adds; arrays drafted last give their patches first.
+    same(base(), (d) => {
+      arr(d, 'pegs')[2] = 0;
+      arr(d, 'other')[0] = 1;
+      arr(d, 'pegs')[0] = 1;
+      arr(d, 'pegs')[3] = 4;
+      arr(d, 'pegs')[4] = 5;
+      d.n = 9;
+      (arr(d, 'right')[0] as number[])[0] = 0;
+      arr(d, 'right')[2] = [];
+      arr(d, 'pegs')[1] = 1;
+    });
+    // Reads through the draft: length, values, the same draft twice, a value written in this step.
+    same(base(), (d) => {
+      const p = arr(d, 'pegs');
+      p[p.length] = (p[0] as number) + (p[2] as number);
+      expect(arr(d, 'pegs')).toBe(p);
+      expect(Array.isArray(p)).toBe(true);
+      arr(d, 'right')[0] = [7];
+      (arr(d, 'right')[0] as number[])[1] = 8;
+      return p.length;
+    });
+    // Drafted but not written: the base is returned, and arrays only read stay shared.
+    const b = base();
+    const r = same(b, (d) => void (arr(d, 'right')[0] as number[])[1]);
+    expect(r.state).toBe(b);
+    const w = same(b, (d) => ((arr(d, 'right')[1] as number[])[0] = 0));
+    expect((w.state as S).pegs).toBe(b.pegs);
+    expect(((w.state as S).right as unknown[])[0]).toBe(b.right[0]);
+    expect(b.right).toEqual([[1, 0], [1]]);
+  });
+
   it('rethrows the recipe’s own error, and the draft is dead after the step', () => {
     const base = { a: 1 };
     expect(() => produceShallow(base, () => { throw new Error('own'); })).toThrow('own');
@@ -195,6 +264,10 @@ describe('shallow drafts, write by write', () => {
     produceShallow(base, (d) => (kept = d as S));
     expect(() => kept!.a).toThrow(/revoked/);
     expect(() => (kept!.a = 2)).toThrow(/revoked/);
+    let keptArray: number[] | null = null;
+    produceShallow({ arr: [1] }, (d) => (keptArray = (d as S).arr as number[]));
+    expect(() => keptArray![0]).toThrow(/revoked/);
+    expect(() => (keptArray![0] = 2)).toThrow(/revoked/);
   });
 
   it('nests: a transition may step another state inside its own step', () => {
