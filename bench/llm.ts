@@ -10,14 +10,24 @@
  * CPU time is not charged to the engine.
  *
  * Prints: bench llm steps=<n> concurrency=<c> ratio=<measured/ideal>
+ * and after each, a line with CPU-time figures that load distorts less:
+ *   bench llm-cpu steps=<n> concurrency=<c> cpu_ms_per_step=<this process's CPU (all threads) / steps>
+ *     first_ms=<start → the last first-step request reached the server> step_ms=<mean gap between
+ *     the first arrivals of consecutive steps> spread_ms=<mean time from a step's first arrival to its last>
+ *     main_ms_per_step=<the main thread's CPU / steps> queued_ms=<time the main thread sat runnable
+ *     but off a core (others' load)> load=<1-min load>
+ * (main_ms_per_step and queued_ms come from /proc's schedstat; Linux only, else omitted.) What
+ * the ratio depends on is the main thread: JIT compilation and parts of GC run on helper threads.
+ * With every rollout in flight (C ≥ N) a step's requests are one round: step_ms near 50 and a small
+ * spread mean the process keeps up; spread_ms near step_ms − 50 means one core is the limit.
  * Sizes: BENCH_LLM_ROLLOUTS (64), BENCH_LLM_STEPS (16), BENCH_LLM_CONCURRENCY (default: a line for 16, then one for 64).
  *
  * The SDK and its HTTP client cost ~1 ms of CPU per call, and the engine and
  * agent about 1 ms more per step, so the ratio is CPU-bound once C × ~2 ms
  * approaches 50 ms on one core (C = 64 needs under 0.8 ms per step).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import anthropic from '../agents/anthropic.js';
@@ -48,10 +58,16 @@ export async function main(): Promise<void> {
     for (const concurrency of concurrencies) {
       // Untimed warm-up: the SDK import, JIT and the first connections are one-time costs, not per-step ones.
       await once(server.url, concurrency, 2, concurrency);
-      const { ms, calls, errors } = await once(server.url, rollouts, steps, concurrency, server.count);
+      const before = await server.count();
+      const { now: t0 } = await server.ask<{ now: number }>('now');
+      const { ms, cpuMs, thread, calls, errors } = await once(server.url, rollouts, steps, concurrency, server.count);
       if (errors > 0 || calls !== rollouts * steps) throw new Error(`bench llm: ${errors} rollouts failed, ${calls} calls for ${rollouts * steps} steps`);
       const ideal = (rollouts * steps * LATENCY_MS) / concurrency;
-      process.stdout.write(`bench llm steps=${rollouts * steps} concurrency=${concurrency} ratio=${(ms / ideal).toFixed(3)}\n`);
+      const n = rollouts * steps;
+      process.stdout.write(`bench llm steps=${n} concurrency=${concurrency} ratio=${(ms / ideal).toFixed(3)}\n`);
+      const r = rounds((await server.ask<{ arrivals: [number, number][] }>(`arrivals ${before}`)).arrivals, t0);
+      const main = thread ? `main_ms_per_step=${(thread.cpuMs / n).toFixed(3)} queued_ms=${thread.queuedMs.toFixed(0)} ` : '';
+      process.stdout.write(`bench llm-cpu steps=${n} concurrency=${concurrency} cpu_ms_per_step=${(cpuMs / n).toFixed(3)} first_ms=${r.first.toFixed(0)} step_ms=${r.step.toFixed(1)} spread_ms=${r.spread.toFixed(1)} ${main}load=${loadavg()[0].toFixed(1)}\n`);
     }
   } finally {
     server.close();
@@ -59,7 +75,32 @@ export async function main(): Promise<void> {
 }
 
 /** One run of `rollouts` × `steps` at `concurrency`, timed from the runner's start to its end. */
-async function once(url: string, rollouts: number, steps: number, concurrency: number, count?: () => Promise<number>): Promise<{ ms: number; calls: number; errors: number }> {
+/** Per-step arrival figures from the server's (arrival ms, step) pairs; `t0` is the run's start on the server's clock. */
+function rounds(arrivals: readonly [number, number][], t0: number): { first: number; step: number; spread: number } {
+  const lo = new Map<number, number>();
+  const hi = new Map<number, number>();
+  for (const [at, t] of arrivals) {
+    lo.set(t, Math.min(lo.get(t) ?? Infinity, at));
+    hi.set(t, Math.max(hi.get(t) ?? -Infinity, at));
+  }
+  const ts = [...lo.keys()].sort((a, b) => a - b);
+  const last = ts[ts.length - 1];
+  let spread = 0;
+  for (const t of ts) spread += hi.get(t)! - lo.get(t)!;
+  return { first: (hi.get(ts[0]) ?? t0) - t0, step: ts.length > 1 ? (lo.get(last)! - lo.get(ts[0])!) / (ts.length - 1) : 0, spread: spread / ts.length };
+}
+
+/** The main thread's time on a core and runnable but waiting for one, in ms (Linux's schedstat); null elsewhere. */
+function mainThread(): { cpuMs: number; queuedMs: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { cpuMs: run / 1e6, queuedMs: wait / 1e6 };
+  } catch {
+    return null;
+  }
+}
+
+async function once(url: string, rollouts: number, steps: number, concurrency: number, count?: () => Promise<number>): Promise<{ ms: number; cpuMs: number; thread: { cpuMs: number; queuedMs: number } | null; calls: number; errors: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'hotmess-bench-llm-'));
   try {
     const spec = parseScenario({
@@ -77,11 +118,16 @@ async function once(url: string, rollouts: number, steps: number, concurrency: n
     const out = join(dir, 'run');
     const runtime = createLlmRuntime({ cacheDir: join(out, 'cache'), maxRequests: Infinity });
     const before = count ? await count() : 0;
+    const cpu0 = process.cpuUsage();
+    const thread0 = mainThread();
     const started = performance.now();
     const summary = await runScenario(s, { out, registry: REGISTRY, version: 'bench', services: runtime.services() });
     const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpu0);
+    const thread1 = mainThread();
+    const thread = thread0 && thread1 ? { cpuMs: thread1.cpuMs - thread0.cpuMs, queuedMs: thread1.queuedMs - thread0.queuedMs } : null;
     const calls = count ? (await count()) - before : rollouts * steps;
-    return { ms, calls, errors: summary.terminations.error };
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000, thread, calls, errors: summary.terminations.error };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -89,8 +135,15 @@ async function once(url: string, rollouts: number, steps: number, concurrency: n
 
 /** The Messages API server in a child process (this file with --serve), talking over IPC. */
 async function serve(): Promise<void> {
+  const started = Date.now();
   const server = await startMessagesServer(KEY, (r) => ({ ...message(r.n, { input: { action: kvSumAnswer(r.body) } }), delayMs: LATENCY_MS }));
-  process.on('message', () => process.send!({ count: server.requests.length }));
+  process.on('message', (m) => {
+    const [what, arg] = String(m).split(' ');
+    if (what === 'now') process.send!({ now: Date.now() - started });
+    // Each arrival's server time and step (a step-t request holds 2t − 1 messages).
+    else if (what === 'arrivals') process.send!({ arrivals: server.requests.slice(Number(arg)).map((r) => [r.at, (r.body.messages.length + 1) / 2]) });
+    else process.send!({ count: server.requests.length });
+  });
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
   process.send!({ url: server.url });
 }

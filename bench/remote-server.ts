@@ -2,7 +2,8 @@
  * A bench's test server in a child process (the bench file itself, started
  * with --serve), talking over IPC: the server's CPU stays off the core whose
  * per-step cost the bench measures. The child sends `{ url }` once it
- * listens and `{ count }` (requests served) when asked.
+ * listens and `{ count }` (requests served) when asked; `ask` sends other
+ * questions a bench's child answers.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export interface RemoteServer {
   readonly url: string;
   count(): Promise<number>;
+  /** Send `what` to the child and wait for its next message. */
+  ask<T>(what: string): Promise<T>;
   close(): void;
 }
 
@@ -24,6 +27,11 @@ export async function remoteServer(moduleUrl: string): Promise<RemoteServer> {
       const reply = next();
       child.send('count');
       return (await reply).count!;
+    },
+    async ask<T>(what: string) {
+      const reply = next();
+      child.send(what);
+      return (await reply) as T;
     },
     close: () => child.kill(),
   };

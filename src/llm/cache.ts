@@ -32,7 +32,17 @@ export interface CacheKeyParts {
 }
 
 export function cacheKey(p: CacheKeyParts): string {
-  const material = canonicalJson({ model: p.model, request: p.request, agentSeed: p.agentSeed, index: p.index, t: p.t, attempt: p.attempt });
+  return cacheKeyOf({ ...p, requestJson: canonicalJson(p.request) });
+}
+
+/**
+ * `cacheKey` for a request already in canonical JSON (`canonicalJson(request)`):
+ * an agent serialises each request once, for its key and for the bound on
+ * its bill. The material is what `canonicalJson` gives for the whole key
+ * object, its keys in sorted order, so keys stay what they always were.
+ */
+export function cacheKeyOf(p: Omit<CacheKeyParts, 'request'> & { readonly requestJson: string }): string {
+  const material = `{"agentSeed":${canonicalJson(p.agentSeed)},"attempt":${canonicalJson(p.attempt)},"index":${canonicalJson(p.index)},"model":${canonicalJson(p.model)},"request":${p.requestJson},"t":${canonicalJson(p.t)}}`;
   return createHash('sha256').update(material).digest('hex');
 }
 

@@ -12,7 +12,7 @@ export { PRICES, PRICES_CHECKED, batchPrice, priceFor, costUsd, maxCostUsd, roun
 export { Tally, CostMeter, RequestTicket, type LedgerWriter } from './meter.js';
 export { backoffMs, sleep, MAX_BACKOFF_MS } from './retry.js';
 export { AppendLog, cutTornTail, openForAppend } from './append-log.js';
-export { cacheKey, rolloutFile, type CacheLog, CacheMissError, CorruptCacheError, readRolloutEntries, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
+export { cacheKey, cacheKeyOf, rolloutFile, type CacheLog, CacheMissError, CorruptCacheError, readRolloutEntries, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
 export { RequestLimiter, retryAfterMs, sharedLimiter, type Limiter, type LimiterOptions, type LimiterStats } from './limiter.js';
 export { LlmRuntime, createLlmRuntime, llmRuntimeOf, LLM_SERVICE, type LlmRuntimeOptions, type PrefixSource, type RunHalt } from './runtime.js';
 export { remoteRuntime, runtimeHost, type RemoteInit, type RuntimeCall, type RuntimeNews, type RuntimeHost } from './remote.js';

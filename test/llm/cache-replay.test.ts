@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { cacheKey, isModelAgent } from '../../src/llm/index.js';
+import { cacheKey, cacheKeyOf, isModelAgent } from '../../src/llm/index.js';
+import { canonicalJson } from '../../src/core/index.js';
 import { allFiles, readJsonl, rollouts, run, scenarioSpec, SENTINEL_KEY, steps, tempDir, withoutTiming, useMessagesServer } from './helpers.js';
 import { apiError, kvSumAnswer, message, type Handler, type MessagesServer } from './server.js';
 import anthropic from '../../agents/anthropic.js';
@@ -42,6 +43,25 @@ describe('response cache', () => {
     const k = cacheKey(base);
     expect(cacheKey({ ...base, request: { a: 1 } })).toBe(k);
     for (const change of [{ model: 'n' }, { request: { a: 2 } }, { agentSeed: 't' }, { index: 1 }, { t: 2 }, { attempt: 1 }]) expect(cacheKey({ ...base, ...change })).not.toBe(k);
+  });
+
+  it('keys a request serialised once exactly as before (values pinned from the code before cacheKeyOf)', () => {
+    const request = {
+      model: 'claude-haiku-4-5',
+      max_tokens: 1024,
+      system: [{ type: 'text', text: 'Σ ünïcode 😀 and \u2028 and "quotes" \\ slash', cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Step 1.' }] }],
+      tools: [{ name: 'act', description: 'd', input_schema: { type: 'object', properties: { action: { type: 'integer' } }, required: ['action'], additionalProperties: false } }],
+      temperature: 0.7,
+    };
+    const parts = { model: 'claude-haiku-4-5', agentSeed: 'a1b2-c3', index: 3, t: 7, attempt: 1 };
+    const pinned = '3a3406a5e77f7d5b6ece7c8274b8f085d9d4d9d4cd079f347558419f9c78aa3f';
+    expect(cacheKey({ ...parts, request })).toBe(pinned);
+    expect(cacheKeyOf({ ...parts, requestJson: canonicalJson(request) })).toBe(pinned);
+    // openai's n-sample form, {request, sample}, keyed from the request's JSON.
+    expect(cacheKeyOf({ model: 'm', requestJson: `{"request":${canonicalJson(request)},"sample":2}`, agentSeed: 's', index: 0, t: 1, attempt: 0 })).toBe('883421ec5073e11964a53fdaf26e98da0d93db0f46a0651e2f42f75ac9076029');
+    // The bound on a request's bill reads the canonical JSON's bytes: the same count as the body the SDK sends.
+    expect(Buffer.byteLength(canonicalJson(request))).toBe(Buffer.byteLength(JSON.stringify(request)));
   });
 
   it('re-reads cached replies when an errored rollout is re-run on resume', async () => {

@@ -7,8 +7,8 @@
  * `invalid`. Per-step tokens, cost, request id, stop reason, thinking length
  * and text go into `report().info`; latency into `timing`.
  */
-import { errorLine, HotmessError, isOsError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
-import { CacheMissError, cacheKey, CorruptCacheError, type RolloutCache } from '../cache.js';
+import { canonicalJson, errorLine, HotmessError, isOsError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
+import { CacheMissError, cacheKeyOf, CorruptCacheError, type RolloutCache } from '../cache.js';
 import { Tally } from '../meter.js';
 import { costUsd, maxCostUsd, type Price } from '../prices.js';
 import { backoffMs, sleep } from '../retry.js';
@@ -79,7 +79,9 @@ export class AnthropicSession implements AsyncAgent {
     let transientRetries = 0;
     for (let attempt = 0; ; attempt++) {
       const request = buildRequest({ settings, envName: ctx.envName, instructions: this.instructions.text, space, history, turns: this.turns, observation, retries });
-      const key = cacheKey({ model: settings.model, request, agentSeed: ctx.rollout.agentSeed, index: ctx.rollout.index, t, attempt });
+      // Serialised once: the cache key and the bound on the bill both read it.
+      const requestJson = canonicalJson(request);
+      const key = cacheKeyOf({ model: settings.model, requestJson, agentSeed: ctx.rollout.agentSeed, index: ctx.rollout.index, t, attempt });
       let reply = usable(this.cache.get(key));
       let parsed: ParsedReply;
       if (reply !== undefined) {
@@ -92,7 +94,7 @@ export class AnthropicSession implements AsyncAgent {
           runtime.miss(what);
           throw new CacheMissError(what);
         }
-        const got = await this.fetch(request, signal, { key, t, attempt });
+        const got = await this.fetch(request, requestJson, signal, { key, t, attempt });
         latencyMs += got.latencyMs;
         live += got.attempts;
         transientRetries += got.attempts - 1;
@@ -143,13 +145,13 @@ export class AnthropicSession implements AsyncAgent {
    * credentials stop the run at once; a server that cannot be reached stops
    * it once the retries are spent.
    */
-  private async fetch(request: Record<string, unknown>, signal: AbortSignal, at: { key: string; t: number; attempt: number }): Promise<{ reply: MessagesReply; parsed: ParsedReply; attempts: number; latencyMs: number }> {
+  private async fetch(request: Record<string, unknown>, requestJson: string, signal: AbortSignal, at: { key: string; t: number; attempt: number }): Promise<{ reply: MessagesReply; parsed: ParsedReply; attempts: number; latencyMs: number }> {
     const { settings, runtime, ctx, price } = this.init;
     const config = this.init.config();
     if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
     if (runtime.batcher) return this.fetchBatched(request, signal, at, config);
     const caller = await runtime.anthropic(config);
-    const maxUsd = price ? maxCostUsd(price, promptTokensBound(request), settings.maxTokens) : null;
+    const maxUsd = price ? maxCostUsd(price, promptTokensBound(requestJson), settings.maxTokens) : null;
     let latencyMs = 0;
     for (let retry = 0; ; retry++) {
       const ticket = this.onDisk(() => runtime.meter.sent(settings.model, maxUsd));
@@ -244,9 +246,10 @@ function usable(value: Json | undefined): { reply: MessagesReply; parsed: Parsed
 
 /**
  * At most how many prompt tokens a request can be billed for: no token is
- * shorter than one byte of the request's JSON, plus the API's tool-use
+ * shorter than one byte of the request's JSON (its canonical form has the
+ * bytes of the body sent, in another key order), plus the API's tool-use
  * system prompt.
  */
-function promptTokensBound(request: Record<string, unknown>): number {
-  return Buffer.byteLength(JSON.stringify(request)) + TOOL_PROMPT_TOKENS;
+function promptTokensBound(requestJson: string): number {
+  return Buffer.byteLength(requestJson) + TOOL_PROMPT_TOKENS;
 }

@@ -15,8 +15,8 @@
  * samples are then asked one request each.
  */
 import { createHash } from 'node:crypto';
-import { actionKey, HotmessError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
-import { CacheMissError, cacheKey, type RolloutCache } from '../cache.js';
+import { actionKey, canonicalJson, HotmessError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
+import { CacheMissError, cacheKeyOf, type RolloutCache } from '../cache.js';
 import { actionUncertainty } from '../logprobs.js';
 import { Tally } from '../meter.js';
 import { costUsd, maxCostUsd, type Price } from '../prices.js';
@@ -154,14 +154,15 @@ export class OpenAISession implements AsyncAgent {
     if (n === 1) return [await this.ask(build(0), t, attempt, 0, signal, false)];
     const baseURL = this.baseURL();
     const together = build(0, n);
-    const key = this.key(together, t, attempt, 0);
+    const togetherJson = canonicalJson(together);
+    const key = this.key(togetherJson, t, attempt, 0);
     const cached = this.cache.get(key) as (ChatReply & { refusedN?: boolean }) | undefined;
     const { runtime } = this.init;
     let first: Used | null = null;
     if (cached?.refusedN) this.noteN(baseURL, 'refused');
     else if (cached !== undefined || (!runtime.nSupport.has(baseURL) && !runtime.replaying)) {
       try {
-        first = cached !== undefined ? this.hit(cached) : await this.ask(together, t, attempt, 0, signal, true);
+        first = cached !== undefined ? this.hit(cached) : await this.ask(together, t, attempt, 0, signal, true, togetherJson);
       } catch (e) {
         if (!(e instanceof ApiCallError && e.status === 400)) throw e;
         // Remembered in the cache, so a replay takes the same path.
@@ -194,10 +195,13 @@ export class OpenAISession implements AsyncAgent {
     }
   }
 
-  private key(request: Record<string, Json>, t: number, attempt: number, sample: number): string {
+  /** The cache key of a request given as its canonical JSON. */
+  private key(requestJson: string, t: number, attempt: number, sample: number): string {
     const { ctx, settings } = this.init;
-    // Without a seed, the samples of one step send the same request: the sample number tells them apart.
-    return cacheKey({ model: settings.model, request: sample === 0 ? request : { request, sample }, agentSeed: ctx.rollout.agentSeed, index: ctx.rollout.index, t, attempt });
+    // Without a seed, the samples of one step send the same request: the sample number tells them apart
+    // (keyed as the canonical JSON of {request, sample}).
+    const keyed = sample === 0 ? requestJson : `{"request":${requestJson},"sample":${canonicalJson(sample)}}`;
+    return cacheKeyOf({ model: settings.model, requestJson: keyed, agentSeed: ctx.rollout.agentSeed, index: ctx.rollout.index, t, attempt });
   }
 
   private hit(reply: ChatReply): Used {
@@ -206,9 +210,9 @@ export class OpenAISession implements AsyncAgent {
   }
 
   /** One request: from the cache, else from the server (paid, cached). `raw`: let a 400 through to the caller. */
-  private async ask(request: Record<string, Json>, t: number, attempt: number, sample: number, signal: AbortSignal, raw: boolean): Promise<Used> {
+  private async ask(request: Record<string, Json>, t: number, attempt: number, sample: number, signal: AbortSignal, raw: boolean, requestJson = canonicalJson(request)): Promise<Used> {
     const { runtime, ctx, settings } = this.init;
-    const key = this.key(request, t, attempt, sample);
+    const key = this.key(requestJson, t, attempt, sample);
     const cached = this.cache.get(key) as ChatReply | undefined;
     if (cached !== undefined) return this.hit(cached);
     if (runtime.replaying) {
@@ -220,7 +224,7 @@ export class OpenAISession implements AsyncAgent {
     if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
     const caller = await runtime.openai(config);
     const price = this.init.price;
-    const maxUsd = price ? maxCostUsd(price, Buffer.byteLength(JSON.stringify(request)), settings.maxTokens * this.init.samples) : null;
+    const maxUsd = price ? maxCostUsd(price, Buffer.byteLength(requestJson), settings.maxTokens * this.init.samples) : null;
     let latencyMs = 0;
     // Transient faults (429, 5xx, a dropped connection, a malformed body, a timeout) are retried with backoff;
     // every attempt is on the ledger when sent and settled when its fate is known.
