@@ -19,7 +19,11 @@ import type { ResolvedScenario } from './scenario.js';
  * as the UTF-8 bytes another process produced, written as they came.
  */
 export interface RolloutSink extends StepSink {
-  /** Whole step lines, UTF-8, each ending in a newline. */
+  /**
+   * Whole step lines, UTF-8, each ending in a newline. The loop commits or
+   * discards them before the event loop next turns, so a place may use the
+   * chunk's memory again after that (the queue reads its next result there).
+   */
   bytes(chunk: Uint8Array): void;
 }
 

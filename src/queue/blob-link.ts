@@ -24,6 +24,7 @@ type Reply = string | number | Buffer | null;
 interface Pending {
   readonly resolve: (r: Reply) => void;
   readonly reject: (e: Error) => void;
+  readonly into?: (size: number) => Buffer;
 }
 
 /** A reply that says no (`-ERR …`), or one that is not RESP: not a connection fault, so never sent again. */
@@ -67,11 +68,11 @@ class Connection {
     return this.failure !== null;
   }
 
-  /** Send one command; Buffer arguments go to the socket as they are. */
-  send(args: readonly (string | Buffer)[]): Promise<Reply> {
+  /** Send one command; Buffer arguments go to the socket as they are. `into`: where a bulk reply goes. */
+  send(args: readonly (string | Buffer)[], into?: (size: number) => Buffer): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<Reply>((resolve, reject) => {
-      this.pending.push({ resolve, reject });
+      this.pending.push({ resolve, reject, into });
       this.socket.cork();
       let text = `*${args.length}\r\n`;
       for (const a of args) {
@@ -141,7 +142,8 @@ class Connection {
         const size = Number(rest);
         if (size < 0) return this.settle(null);
         if (!Number.isSafeInteger(size)) break;
-        this.bulk = { buf: Buffer.alloc(size + 2), filled: 0 };
+        const into = this.pending[0]?.into;
+        this.bulk = { buf: into ? into(size + 2).subarray(0, size + 2) : Buffer.alloc(size + 2), filled: 0 };
         return this.endBulk();
       }
     }
@@ -177,9 +179,12 @@ export class BlobLink {
     await this.command(['SET', key, blob, 'EX', String(ttlSeconds)]);
   }
 
-  /** The blob under `key` (a buffer of its own), or null if there is none. */
-  async get(key: string): Promise<Buffer | null> {
-    const r = await this.command(['GET', key]);
+  /**
+   * The blob under `key`, or null if there is none. It is read into a new
+   * buffer, or into `into(size)` (at least `size` bytes) when given.
+   */
+  async get(key: string, into?: (size: number) => Buffer): Promise<Buffer | null> {
+    const r = await this.command(['GET', key], into);
     if (r !== null && !Buffer.isBuffer(r)) throw new Error(`GET ${key}: not a string value`);
     return r;
   }
@@ -195,7 +200,7 @@ export class BlobLink {
   }
 
   /** Send a command, on a new connection if the last one broke, until it is answered or `graceMs` has passed. */
-  private async command(args: readonly (string | Buffer)[]): Promise<Reply> {
+  private async command(args: readonly (string | Buffer)[], into?: (size: number) => Buffer): Promise<Reply> {
     const until = Date.now() + this.graceMs;
     for (;;) {
       if (this.closed) throw new Error(`${this.url.shown}: the result link is closed`);
@@ -203,7 +208,7 @@ export class BlobLink {
       const conn = this.conn;
       try {
         await conn.ready;
-        return await conn.send(args);
+        return await conn.send(args, into);
       } catch (e) {
         if (e instanceof Final) throw new HotmessError('network', `${this.url.shown}: ${e.message}`);
         if (Date.now() >= until) throw lostConnection(this.url, e);
@@ -211,5 +216,24 @@ export class BlobLink {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+  }
+}
+
+/**
+ * Buffers to read blobs into, used again once their bytes are written: a
+ * job's megabytes are not allocated, and collected, afresh. A few at most
+ * are kept.
+ */
+export class ReusedBuffers {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep = 4) {}
+  /** A buffer of at least `size` bytes: a free one, or a new one with room to spare. */
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= size);
+    if (i >= 0) return this.free.splice(i, 1)[0];
+    return Buffer.alloc(Math.ceil(size * 1.25));
+  }
+  give(b: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(b);
   }
 }

@@ -19,7 +19,7 @@ import { decodeResult, jobId, jobSlice, QUEUE_NAME, readJobResult, resultKey, ro
 import { watchRedis, type QueueUrl } from './redis.js';
 import { bounded } from './bounded.js';
 import { removePermitQueue } from './permits.js';
-import { BlobLink } from './blob-link.js';
+import { BlobLink, ReusedBuffers } from './blob-link.js';
 
 export interface CoordinatorOptions {
   readonly url: QueueUrl;
@@ -96,6 +96,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   let connection: Redis | null = null;
   // Result blobs travel on a link of their own (blob-link.ts says why).
   let link: BlobLink | null = null;
+  const buffers = new ReusedBuffers();
   let queue: Queue | null = null;
   let events: QueueEvents | null = null;
   let watch: { stop(): void } | null = null;
@@ -130,7 +131,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
         job.waiters.delete(r.id);
         w.sink.bytes(r.steps);
         w.resolve({ end: endOfLine(r.line), line: r.line });
-      } else if (!job.closed) job.early.set(r.id, r);
+      } else if (!job.closed) job.early.set(r.id, { ...r, steps: Buffer.from(r.steps) }); // a copy: the blob's buffer is used again
       else stats.duplicates++;
     }
     // Committed (or about to be, by the loop, in this turn): the job and its result need not stay in Redis.
@@ -148,6 +149,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
     if (!job || job.done) return void stats.duplicates++;
     if (job.reading) return;
     job.reading = true;
+    let held: Buffer | null = null;
     try {
       let ref: JobResult;
       try {
@@ -156,7 +158,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
         return rejectResult(job, e);
       }
       // A lost server rejects here, and the caller stops the run.
-      const blob = await link!.get(ref.key);
+      const blob = await link!.get(ref.key, (size) => (held = buffers.take(size)));
       if (job.done) return;
       let decoded: ReturnType<typeof decodeResult>;
       try {
@@ -167,6 +169,9 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       accept(job, decoded.rollouts, decoded.calls);
     } finally {
       job.reading = false;
+      // The loop commits (or discards) what `accept` handed it before the event loop turns: then the buffer is free again.
+      const done = held;
+      if (done) setImmediate(() => buffers.give(done));
     }
   };
 

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HotmessError } from '../../src/core/index.js';
-import { BlobLink } from '../../src/queue/blob-link.js';
+import { BlobLink, ReusedBuffers } from '../../src/queue/blob-link.js';
 import { parseQueueUrl } from '../../src/queue/index.js';
 import { freePort, REDIS_SERVER, startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -20,6 +20,25 @@ const pattern = (size: number, salt: number): Buffer => {
   for (let i = 0; i < size; i++) b[i] = (i * 31 + salt + (i >> 16)) & 255;
   return b;
 };
+
+describe('buffers reused for result blobs', () => {
+  it('hands back a free buffer big enough, else a new one with room to spare, and keeps a few', () => {
+    const pool = new ReusedBuffers(2);
+    const a = pool.take(1000);
+    expect(a.length).toBe(1250);
+    pool.give(a);
+    expect(pool.take(1200)).toBe(a);
+    pool.give(a);
+    const b = pool.take(2000);
+    expect(b).not.toBe(a);
+    pool.give(b);
+    pool.give(pool.take(10));
+    pool.give(Buffer.alloc(1));
+    expect(pool.take(1500)).toBe(b);
+    expect(pool.take(1)).toBe(a);
+    expect(pool.take(1)).not.toBe(a);
+  });
+});
 
 describe.skipIf(!REDIS_SERVER)('the result-blob link on a real redis-server', () => {
   let redis: RedisServer;
@@ -46,6 +65,13 @@ describe.skipIf(!REDIS_SERVER)('the result-blob link on a real redis-server', ()
         expect(await io.ttl(`b${size}`)).toBeGreaterThan(50);
         expect((await link.get(`b${size}`))!.equals(blob)).toBe(true);
       }
+      // Into a buffer of the caller's (the coordinator reuses them): the blob is a view of it.
+      const spare = Buffer.alloc(4_000_000, 0xee);
+      const sizes2: number[] = [];
+      const viaSpare = await link.get('b3000000', (size) => (sizes2.push(size), spare));
+      expect(sizes2).toEqual([3_000_002]);
+      expect(viaSpare!.buffer).toBe(spare.buffer);
+      expect(viaSpare!.equals(pattern(3_000_000, 7))).toBe(true);
       // Written by ioredis, read by the link; several replies in one read come back in order.
       await io.set('x', pattern(70_000, 9));
       const got = await Promise.all(['b1', 'x', 'missing', 'b65536', 'b0'].map((k) => link.get(k)));
