@@ -175,46 +175,52 @@ async function settle(input: ExecuteInput, session: RolloutSession | null, pendi
 
 function resultOf(input: ExecuteInput, session: RolloutSession | null, end: RolloutEnd, started: number): ExecuteResult {
   const ending = endingOf(session, end);
-  const record: RolloutLine = {
-    ...headOf(input.planned, session?.t ?? 0),
-    ...ending,
-    return: session?.totalReward ?? 0,
-    ...agentInfo(session),
-    ...(input.prefix !== undefined ? { forkedAt: input.prefix.length } : {}),
-    timing: { ms: Date.now() - started },
-  };
-  return { end: ending.termination === 'error' ? { termination: 'error', error: ending.error } : end, line: rolloutLineJson(record) };
+  // Straight to text: a record assembled with spreads costs more than the serialising (and its garbage outlives a scavenge).
+  const line = lineText(input.planned, session?.t ?? 0, ending, session?.totalReward ?? 0, agentInfo(session).info, input.prefix?.length, Date.now() - started);
+  return { end: ending.termination === 'error' ? { termination: 'error', error: ending.error } : end, line };
 }
 
 /**
- * JSON.stringify(line), byte for byte, without its generic walk (a rollout
- * line per 60-step maze rollout made it a tenth of the engine's own cost).
- * Parts of an unexpected shape (an outcome with other keys, seeds with
- * more) go to JSON.stringify.
+ * JSON.stringify(line), byte for byte, without its generic walk. Parts of
+ * an unexpected shape (an outcome with other keys, seeds with more) go to
+ * JSON.stringify.
  */
 export function rolloutLineJson(line: RolloutLine): string {
+  const p = { id: line.rollout, agent: { name: line.agent }, horizon: line.horizon, instance: line.instance, index: line.index, seeds: line.seeds };
+  return lineText(p, line.length, line, line.return, line.info, line.forkedAt, line.timing.ms);
+}
+
+function lineText(
+  p: { readonly id: string; readonly agent: { readonly name: string }; readonly horizon: number; readonly instance: number; readonly index: number; readonly seeds: RolloutSeeds },
+  length: number,
+  ending: RolloutEnding,
+  ret: number,
+  info: RolloutTail['info'] | undefined,
+  forkedAt: number | undefined,
+  ms: number,
+): string {
   let s =
     '{"rollout":' +
-    JSON.stringify(line.rollout) +
+    JSON.stringify(p.id) +
     ',"agent":' +
-    JSON.stringify(line.agent) +
+    JSON.stringify(p.agent.name) +
     ',"horizon":' +
-    numberJson(line.horizon) +
+    numberJson(p.horizon) +
     ',"instance":' +
-    numberJson(line.instance) +
+    numberJson(p.instance) +
     ',"index":' +
-    numberJson(line.index) +
+    numberJson(p.index) +
     ',"seeds":' +
-    seedsJson(line.seeds) +
+    seedsJson(p.seeds) +
     ',"length":' +
-    numberJson(line.length) +
+    numberJson(length) +
     ',"termination":"' +
-    line.termination +
+    ending.termination +
     '"';
-  if (line.termination === 'error') s += ',"error":' + JSON.stringify(line.error) + ',"outcome":null';
+  if (ending.termination === 'error') s += ',"error":' + JSON.stringify(ending.error) + ',"outcome":null';
   else {
-    s += ',"outcome":' + outcomeJson(line.outcome);
-    const outcomes = line.outcomes;
+    s += ',"outcome":' + outcomeJson(ending.outcome);
+    const outcomes = ending.outcomes;
     if (outcomes !== undefined) {
       s += ',"outcomes":{';
       const names = Object.keys(outcomes);
@@ -228,10 +234,10 @@ export function rolloutLineJson(line: RolloutLine): string {
       s += '}';
     }
   }
-  s += ',"return":' + numberJson(line.return);
-  if (line.info !== undefined) s += ',"info":' + JSON.stringify(line.info);
-  if (line.forkedAt !== undefined) s += ',"forkedAt":' + numberJson(line.forkedAt);
-  return s + ',"timing":{"ms":' + numberJson(line.timing.ms) + '}}';
+  s += ',"return":' + numberJson(ret);
+  if (info !== undefined) s += ',"info":' + JSON.stringify(info);
+  if (forkedAt !== undefined) s += ',"forkedAt":' + numberJson(forkedAt);
+  return s + ',"timing":{"ms":' + numberJson(ms) + '}}';
 }
 
 const isPlain = (o: unknown): o is Record<string, unknown> => typeof o === 'object' && o !== null && Object.getPrototypeOf(o) === Object.prototype;
