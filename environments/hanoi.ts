@@ -157,8 +157,8 @@ interface View {
   readonly oneHot: number[];
 }
 
-/** Configurations a Views keeps; past that, views are built afresh each time (still correct, just slower). */
-const VIEWS_KEPT = 8192;
+/** Configurations a Views keeps (a few MB at 30 disks); past that, views are built afresh each time (still correct, just slower). */
+const VIEWS_KEPT = 4096;
 /** Views objects kept at once (distinct disk count × target pairs); the oldest goes first. */
 const VIEW_SETS_KEPT = 8;
 
@@ -192,7 +192,18 @@ class Views {
     }
     return view;
   }
+
+  /** The one-hot vector of `pegs`, whose code is `code`: the memoised view's, or a fresh one once the memo is full. */
+  oneHotOf(pegs: readonly number[], code: number): number[] {
+    return this.byCode.size < VIEWS_KEPT ? this.byCodeOf(pegs, code).oneHot : (this.byCode.get(code)?.oneHot ?? oneHot(pegs));
+  }
+
+  /** The reference's one-hot vectors by source peg and step t (t < REFERENCE_KEPT): every rollout asks for the same ones. */
+  readonly reference: number[][][] = [[], [], []];
 }
+
+/** Steps of the reference whose one-hot vector a Views keeps per source peg (8 bytes each). */
+const REFERENCE_KEPT = 65_536;
 
 /** The configuration as a base-3 number (exact: 3^30 < 2^53). */
 function configCode(pegs: readonly number[]): number {
@@ -231,8 +242,11 @@ function viewsFor(disks: number, target: number): Views {
 /** Scratch for the reference configuration at t (measure): one array, filled per call. */
 let refScratch: number[] = [];
 
-/** The view of the canonical optimal solution's configuration after t moves. */
-function referenceView(tower: Tower, t: number): View {
+/** The one-hot vector of the canonical optimal solution's configuration after t moves. */
+function referenceOneHot(tower: Tower, t: number): number[] {
+  const kept = tower.views.reference[tower.source];
+  const memo = kept[t];
+  if (memo !== undefined) return memo;
   const n = tower.disks;
   if (refScratch.length !== n) refScratch = new Array<number>(n);
   const pegs = refScratch;
@@ -241,7 +255,9 @@ function referenceView(tower: Tower, t: number): View {
     pegs[d] = tower.pegOf[referencePeg(n, d, t)];
     code = code * 3 + pegs[d];
   }
-  return tower.views.byCodeOf(pegs, code);
+  const v = tower.views.oneHotOf(pegs, code);
+  if (t < REFERENCE_KEPT) kept[t] = v;
+  return v;
 }
 
 function pickPegs(rng: Rng): number[] {
@@ -298,7 +314,7 @@ export default defineEnvironment<Params, State, Move>({
   oracle: (s) => optimalMove(s.pegs, s.instance.target) ?? MOVES[0],
   measure(s, t) {
     const tower = s.instance;
-    return { value: tower.views.of(s.pegs).oneHot, target: referenceView(tower, Math.min(t, 2 ** tower.disks - 1)).oneHot };
+    return { value: tower.views.of(s.pegs).oneHot, target: referenceOneHot(tower, Math.min(t, 2 ** tower.disks - 1)) };
   },
   measureKind: 'squared',
   outcome(s) {

@@ -62,8 +62,18 @@ class Shop {
     readonly demand: Int32Array,
     /** The oracle's net worth after day t, t = 0..H (index 0: the start). */
     readonly refWorth: Float64Array,
-  ) {}
+  ) {
+    this.ofDays = ` of ${horizon}. Cash `;
+  }
+  /** The observation text between the day number and the cash. */
+  readonly ofDays: string;
 }
+
+/** The observation's last sentence, in parts: built once. */
+const OPENS = 'The shop opens today.';
+const YESTERDAY: readonly string[] = LEVELS.map((level) => `Yesterday at the ${level} price you sold `);
+const UNITS = ' units.';
+const UNITS_SOLD_OUT = ' units and sold out.';
 
 interface State {
   readonly instance: Shop;
@@ -155,7 +165,14 @@ function build(params: Params, horizon: number, rng: Rng): Shop {
   return shop;
 }
 
-const dollars = (cents: number): string => `${cents < 0 ? '-' : ''}$${(Math.abs(cents) / 100).toFixed(2)}`;
+/** Integer cents as dollars: what `$${(|cents| / 100).toFixed(2)}` prints (with a leading '-'), without toFixed's formatting. */
+export function dollars(cents: number): string {
+  const c = cents < 0 ? -cents : cents;
+  // Beyond 2^53 cents the division is no longer exact: leave it to toFixed.
+  if (c > Number.MAX_SAFE_INTEGER || !Number.isInteger(c)) return `${cents < 0 ? '-' : ''}$${(c / 100).toFixed(2)}`;
+  const rest = c % 100;
+  return (cents < 0 ? '-$' : '$') + (c - rest) / 100 + (rest < 10 ? '.0' : '.') + rest;
+}
 
 export default defineEnvironment<Params, State, Order>({
   name: 'inventory',
@@ -199,11 +216,10 @@ export default defineEnvironment<Params, State, Order>({
     );
   },
   observe(s) {
-    const yesterday =
-      s.lastPrice < 0 ? 'The shop opens today.' : `Yesterday at the ${LEVELS[s.lastPrice]} price you sold ${s.lastSold} units${s.soldOut ? ' and sold out' : ''}.`;
+    const yesterday = s.lastPrice < 0 ? OPENS : YESTERDAY[s.lastPrice] + s.lastSold + (s.soldOut ? UNITS_SOLD_OUT : UNITS);
     return {
       data: { day: s.day + 1, cash: s.cash, stock: s.stock, lastPrice: s.lastPrice < 0 ? null : LEVELS[s.lastPrice], lastSold: s.lastSold, soldOut: s.soldOut },
-      text: `Day ${s.day + 1} of ${s.instance.horizon}. Cash ${dollars(s.cash)}, stock ${s.stock} units. ${yesterday}`,
+      text: 'Day ' + (s.day + 1) + s.instance.ofDays + dollars(s.cash) + ', stock ' + s.stock + ' units. ' + yesterday,
     };
   },
   oracle: (s) => oracleOrder(s.instance.params, s),

@@ -50,6 +50,22 @@ function bfsFromGoal(n: number, target: number): Map<string, number> {
   return dist;
 }
 
+/** Observation, hash, features and measure of `s` against renderings made here from the rules. */
+function expectFreshViews(s: State, t: number): void {
+  const o = hanoi.observe(s);
+  const rows = [0, 1, 2].map((p) => s.pegs.map((q, d) => (q === p ? d + 1 : 0)).filter((d) => d > 0).reverse());
+  const where = rows.map((r, p) => `${PEG[p]}:${r.length ? ' ' + r.join(' ') : ' (empty)'}`).join(' | ');
+  const legal = ALL_MOVES.filter((m) => hanoi.step(s, m).kind === 'ok').map((m) => `${m.from}->${m.to}`);
+  expect(o.text).toBe(`Pegs (bottom to top): ${where}. Target peg: ${PEG[s.instance.target]}. Legal moves: ${legal.join(', ')}.`);
+  expect(o.data).toEqual({ pegs: s.pegs.map((p) => PEG[p]), target: PEG[s.instance.target] });
+  const oneHot = (pegs: number[]) => pegs.flatMap((p) => [0, 1, 2].map((q) => (q === p ? 1 : 0)));
+  expect(hanoi.hash(s)).toBe(hashString(s.pegs.join('')));
+  expect(hanoi.features!(s)).toEqual(oneHot(s.pegs));
+  const n = s.pegs.length;
+  const reference = Array.from({ length: n }, (_, d) => s.instance.pegOf[referencePeg(n, d, t)]);
+  expect(hanoi.measure!(s, t)).toEqual({ value: oneHot(s.pegs), target: oneHot(reference) });
+}
+
 describe('hanoi environment', () => {
   it('passes the contract checker', () => {
     expect(checkEnvironment(hanoi, {}, [1, 3, 7, 15, 63])).toEqual([]);
@@ -145,13 +161,19 @@ describe('hanoi environment', () => {
     // Walk the oracle: the text always says where each disk is and which moves are legal.
     let s = a;
     for (let t = 0; t < 15; t++) {
-      const o = hanoi.observe(s);
-      const rows = [0, 1, 2].map((p) => s.pegs.map((q, d) => (q === p ? d + 1 : 0)).filter((d) => d > 0).reverse());
-      const where = rows.map((r, p) => `${PEG[p]}:${r.length ? ' ' + r.join(' ') : ' (empty)'}`).join(' | ');
-      const legal = ALL_MOVES.filter((m) => hanoi.step(s, m).kind === 'ok').map((m) => `${m.from}->${m.to}`);
-      expect(o.text).toBe(`Pegs (bottom to top): ${where}. Target peg: ${PEG[s.instance.target]}. Legal moves: ${legal.join(', ')}.`);
-      expect(o.data).toEqual({ pegs: s.pegs.map((p) => PEG[p]), target: PEG[s.instance.target] });
+      expectFreshViews(s, t);
       s = apply(s, hanoi.oracle(s));
+    }
+  });
+
+  it('every one of the 3^8 configurations (more than the memo keeps) gets the right views, again and again', () => {
+    const s0 = hanoi.reset({}, 255, createRng('all'));
+    for (let round = 0; round < 2; round++) {
+      // The second round asks again about a sample, memoised or not.
+      for (let code = 0; code < 3 ** 8; code += round === 0 ? 1 : 7) {
+        const pegs = Array.from({ length: 8 }, (_, d) => Math.floor(code / 3 ** d) % 3);
+        expectFreshViews({ ...s0, pegs }, code % 256);
+      }
     }
   });
 });
