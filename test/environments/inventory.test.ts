@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkEnvironment, createRng } from '../../src/core/index.js';
-import inventory from '../../environments/inventory.js';
+import inventory, { dollars } from '../../environments/inventory.js';
 
 const params = inventory.params.parse({});
 type State = ReturnType<typeof inventory.reset>;
@@ -99,5 +99,13 @@ describe('inventory environment', () => {
     expect(inventory.observe(s).text).toBe('Day 1 of 10. Cash $20.00, stock 0 units. The shop opens today.');
     s = step(s, { restock: 20, price: 'high' });
     expect(inventory.observe(s).text).toMatch(/^Day 2 of 10\. Cash \$\d+\.\d\d, stock \d+ units\. Yesterday at the high price you sold \d+ units\.$/);
+  });
+
+  it('prints money exactly as toFixed(2) on the dollars would', () => {
+    const ref = (cents: number): string => `${cents < 0 ? '-' : ''}$${(Math.abs(cents) / 100).toFixed(2)}`;
+    const rng = createRng('dollars');
+    const values = [0, -0, 1, -1, 9, 10, 99, 100, 101, -100, -105, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53 + 2, 1e20, 12.5, -0.25];
+    for (let i = 0; i < 20000; i++) values.push(Math.floor((rng.next() - 0.5) * 10 ** (rng.next() * 16)));
+    expect(values.filter((v) => dollars(v) !== ref(v))).toEqual([]);
   });
 });
