@@ -8,7 +8,7 @@ import { basename, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { canonicalJson, hashString, HotmessError, type AgentServices } from '../core/index.js';
-import { ByteSink, executeRollout, parseScenario, resolveScenario, type Registry, type ResolvedScenario } from '../engine/index.js';
+import { ByteSink, executeRollout, InstanceCache, parseScenario, resolveScenario, type Registry, type ResolvedScenario } from '../engine/index.js';
 import { fingerprint, fingerprintMismatch, type Fingerprint } from './fingerprint.js';
 import { QUEUE_NAME, RESULT_TTL_SECONDS, ResultBlob, resultKey, rolloutAt, type JobData, type JobResult } from './jobs.js';
 import { checkReachable, watchRedis, type QueueUrl } from './redis.js';
@@ -53,6 +53,14 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
   await checkReachable(o.url);
   const scenarios = new Map<string, Promise<{ s: ResolvedScenario; fp: Fingerprint }>>();
   const summary = { jobs: 0, rollouts: 0, refused: 0 };
+
+  // Environment instances built once per scenario and shared by its rollouts, as in one process and in --workers (engine/instances.ts).
+  const instances = new WeakMap<ResolvedScenario, InstanceCache>();
+  const instancesOf = (s: ResolvedScenario): InstanceCache => {
+    let cache = instances.get(s);
+    if (!cache) instances.set(s, (cache = new InstanceCache(s.env, s.envParams)));
+    return cache;
+  };
 
   const scenarioOf = (d: JobData) => {
     const key = hashString(canonicalJson({ spec: d.spec, file: d.file }));
@@ -107,7 +115,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
       const at = rolloutAt(s.spec, agent.name, d.horizon, d.first + k);
       const planned = { id: at.id, agent, horizon: d.horizon, instance: at.instance, index: at.index, seeds: at.seeds };
       out.begin();
-      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink: out.sink, services });
+      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink: out.sink, instances: instancesOf(s), services });
       out.end(r.line);
       // Scripted rollouts never wait: let the lock renewal through now and then.
       if (Date.now() - lastYield > 100) {
