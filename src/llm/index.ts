@@ -38,7 +38,7 @@ export { parseReply, type ParsedReply } from './anthropic/response.js';
 export type { AnthropicConfig, MessagesCaller, MessagesReply } from './anthropic/client.js';
 export { ApiCallError, apiCallError, fatalReason, type ApiFault } from './anthropic/faults.js';
 export { AnthropicSession, apiKeyFrom, type SessionInit } from './anthropic/session.js';
-export { nodeFetch } from './anthropic/node-fetch.js';
+export { bufferedFetch, nodeFetch } from './anthropic/node-fetch.js';
 export { BATCHES_FILE, batchCustomId, MessageBatcher, readBatchLines, type BatcherOptions, type BatchLine, type BatchRequestMeta } from './anthropic/batcher.js';
 export { createBatchClient, type BatchClient, type BatchCounts, type BatchResult, type BatchStatus } from './anthropic/batch-client.js';
 export { actionUncertainty, actionValueSpan, type ActionUncertainty, type TokenLogprob } from './logprobs.js';

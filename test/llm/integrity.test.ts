@@ -149,6 +149,9 @@ describe('the ledger (items 3 and 10)', () => {
     // The bound, by hand: every prompt byte at the 1h cache-write rate ($2/M on Haiku 4.5) + 1024 output tokens at $5/M.
     const bytes = Buffer.byteLength(JSON.stringify(server.requests[0].body)) + 350;
     expect(sent.kind === 'sent' && sent.maxUsd).toBeCloseTo((bytes * 2 + 1024 * 5) / 1e6, 9);
+    // ...which is the size of the body that went out: the request's canonical JSON (keys sorted), serialised once.
+    expect(Number(server.requests[0].headers['content-length']) + 350).toBe(bytes);
+    expect(Object.keys(server.requests[0].body)).toEqual(Object.keys(server.requests[0].body).sort());
     const cost = JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8'));
     expect(cost.total).toMatchObject({ calls: 2, requests: 4, refused: 1, unknownReplies: 1, costUsd: 2 * 0.002325 });
     expect(cost.total.costUsdAtMost).toBeCloseTo(2 * 0.002325 + (sent.kind === 'sent' ? sent.maxUsd! : 0), 9);

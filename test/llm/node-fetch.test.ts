@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { nodeFetch } from '../../src/llm/index.js';
+import { bufferedFetch, nodeFetch } from '../../src/llm/index.js';
 
 let server: Server;
 let url = '';
@@ -17,6 +17,10 @@ beforeAll(async () => {
         return res.end(gzipSync(JSON.stringify({ zipped: true })));
       }
       if (req.url === '/slow') return setTimeout(() => res.end('late'), 5000);
+      if (req.url === '/bom') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('héllo')]));
+      }
       if (req.url === '/empty') {
         res.writeHead(204);
         return res.end();
@@ -58,5 +62,42 @@ describe('nodeFetch', () => {
     setTimeout(() => c.abort(), 20);
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     await expect(nodeFetch('http://127.0.0.1:1/')).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+  });
+});
+
+describe('bufferedFetch', () => {
+  it('returns a standard Response whose body is read whole, once', async () => {
+    const res = await bufferedFetch(`${url}/x`, { method: 'POST', headers: new Headers({ authorization: 'Bearer k' }), body: Buffer.from('{"b":2}') });
+    expect(res).toBeInstanceOf(Response);
+    expect(res.status).toBe(201);
+    expect(res.ok).toBe(true);
+    expect(res.headers.get('request-id')).toBe('req_1');
+    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(res.body).toBeNull();
+    expect(res.bodyUsed).toBe(false);
+    const copy = res.clone();
+    expect(await res.json()).toEqual({ method: 'POST', body: '{"b":2}', auth: 'Bearer k' });
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.text()).rejects.toThrow(TypeError);
+    expect(() => res.clone()).toThrow(TypeError);
+    expect(new TextDecoder().decode(await copy.arrayBuffer())).toBe(JSON.stringify({ method: 'POST', body: '{"b":2}', auth: 'Bearer k' }));
+  });
+
+  it('decodes as the standard does (gzip, a byte order mark dropped) and reads a 204 as empty', async () => {
+    expect(await (await bufferedFetch(`${url}/gzip`)).json()).toEqual({ zipped: true });
+    const bom = await bufferedFetch(`${url}/bom`);
+    expect(await bom.text()).toBe(await (await nodeFetch(`${url}/bom`)).text());
+    expect(await (await bufferedFetch(`${url}/bom`)).text()).toBe('héllo');
+    const empty = await bufferedFetch(`${url}/empty`);
+    expect(empty.status).toBe(204);
+    expect(await empty.text()).toBe('');
+  });
+
+  it('rejects an abort with an AbortError and a dead host with TypeError("fetch failed")', async () => {
+    const c = new AbortController();
+    const pending = bufferedFetch(`${url}/slow`, { signal: c.signal });
+    setTimeout(() => c.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(bufferedFetch('http://127.0.0.1:1/')).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
   });
 });

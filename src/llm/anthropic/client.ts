@@ -3,17 +3,19 @@
  * runs never import it). One `create` is one HTTP attempt: the SDK does not
  * retry (the session retries transient faults within the step, with
  * backoff and a budget, so every attempt is seen and recorded). Each attempt
- * passes through the process-wide limiter. The body is read here: a 200
- * whose body is not a message (truncated, not JSON, no content array) is a
- * transient "malformed response body" naming the request id, never a reply.
- * Errors come out as one-line `ApiCallError`s (faults.ts) with the API key
- * scrubbed, classified as transient or fatal to the run.
+ * holds a slot of the process-wide limiter while it is out. The body sent is
+ * the request's canonical JSON, the bytes its cache key is made from,
+ * through the SDK's `post` (so it is serialised once per attempt, not again
+ * by the SDK). The reply is read here: a 200 whose body is not a message
+ * (truncated, not JSON, no content array) is a transient "malformed response
+ * body" naming the request id, never a reply. Errors come out as one-line
+ * `ApiCallError`s (faults.ts) with the API key scrubbed, classified as
+ * transient or fatal to the run.
  */
-import type { Middleware } from '@anthropic-ai/sdk';
 import { errorLine, HotmessError, type Json } from '../../core/index.js';
 import { retryAfterMs, type Limiter } from '../limiter.js';
 import { ApiCallError, apiCallError } from './faults.js';
-import { nodeFetch } from './node-fetch.js';
+import { bufferedFetch } from './node-fetch.js';
 
 export interface AnthropicConfig {
   readonly apiKey: string;
@@ -35,9 +37,15 @@ export interface MessagesReply {
 }
 
 export interface MessagesCaller {
-  /** Rejects with an `ApiCallError` (or the abort, when `signal` fired). */
-  create(request: Record<string, unknown>, signal: AbortSignal): Promise<MessagesReply>;
+  /**
+   * One attempt with `body`, the request's JSON as bytes (its canonical JSON,
+   * `canonicalJson(request)`). Rejects with an `ApiCallError` (or the abort,
+   * when `signal` fired).
+   */
+  create(body: Uint8Array, signal: AbortSignal): Promise<MessagesReply>;
 }
+
+const JSON_BODY = { 'content-type': 'application/json' };
 
 export async function createMessagesCaller(config: AnthropicConfig, limiter: Limiter): Promise<MessagesCaller> {
   let Anthropic: typeof import('@anthropic-ai/sdk').default;
@@ -46,42 +54,38 @@ export async function createMessagesCaller(config: AnthropicConfig, limiter: Lim
   } catch (e) {
     throw new HotmessError('agent', `anthropic: cannot load @anthropic-ai/sdk (${errorLine(e)}); run npm install`);
   }
-  const gate: Middleware = async (request, next) => {
-    await limiter.acquire(request.signal);
-    try {
-      const response = await next(request);
-      if (response.status === 429 || response.status === 529) limiter.overloaded(retryAfterMs(response.headers));
-      else if (response.ok) limiter.succeeded();
-      return response;
-    } finally {
-      limiter.release();
-    }
-  };
   const client = new Anthropic({
     apiKey: config.apiKey,
     ...(config.baseURL ? { baseURL: config.baseURL } : {}),
     maxRetries: 0,
     timeout: config.timeoutMs,
-    middleware: [gate],
     // Spans cost ~0.2 ms of CPU per call and nothing here reads them.
     openTelemetry: false,
-    ...(config.httpClient === 'fetch' ? {} : { fetch: nodeFetch as never }),
+    ...(config.httpClient === 'fetch' ? {} : { fetch: bufferedFetch as never }),
   });
   const scrub = (s: string) => (config.apiKey.length > 0 ? s.split(config.apiKey).join('[redacted]') : s);
   const context = { baseURL: client.baseURL, maxRetries: null, timeoutMs: config.timeoutMs, scrub };
   return {
-    async create(request, signal) {
+    async create(body, signal) {
       let response: Response;
       let text: string;
+      // The slot is held from before the attempt is sent until its reply (or fault) is in; waiting for one is not under the timeout.
+      await limiter.acquire(signal);
       try {
-        response = await client.messages.create(request as never, { signal }).asResponse();
+        response = await client.post('/v1/messages', { body, headers: JSON_BODY, signal }).asResponse();
+        limiter.succeeded();
         text = await response.text();
       } catch (e) {
+        const status = (e as { status?: unknown }).status;
+        const headers = (e as { headers?: { get(name: string): string | null } }).headers;
+        const retryAfter = headers && typeof headers.get === 'function' ? retryAfterMs(headers) : null;
+        if (status === 429 || status === 529) limiter.overloaded(retryAfter);
         if (signal.aborted) throw e;
         const err = apiCallError(e, context);
-        const headers = (e as { headers?: { get(name: string): string | null } }).headers;
-        if (headers && typeof headers.get === 'function') err.retryAfterMs = retryAfterMs(headers);
+        if (retryAfter !== null) err.retryAfterMs = retryAfter;
         throw err;
+      } finally {
+        limiter.release();
       }
       const requestId = response.headers.get('request-id');
       return { requestId, message: readMessage(text, requestId, client.baseURL, scrub) };

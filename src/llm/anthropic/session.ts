@@ -151,13 +151,16 @@ export class AnthropicSession implements AsyncAgent {
     if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
     if (runtime.batcher) return this.fetchBatched(request, signal, at, config);
     const caller = await runtime.anthropic(config);
-    const maxUsd = price ? maxCostUsd(price, promptTokensBound(requestJson), settings.maxTokens) : null;
+    // The body sent: the canonical JSON the cache key was made from. It bounds the bill: no prompt
+    // token is shorter than one of its bytes, plus the API's tool-use system prompt.
+    const body = Buffer.from(requestJson);
+    const maxUsd = price ? maxCostUsd(price, body.length + TOOL_PROMPT_TOKENS, settings.maxTokens) : null;
     let latencyMs = 0;
     for (let retry = 0; ; retry++) {
       const ticket = this.onDisk(() => runtime.meter.sent(settings.model, maxUsd));
       const started = Date.now();
       try {
-        const reply = await caller.create(request, signal);
+        const reply = await caller.create(body, signal);
         latencyMs += Date.now() - started;
         const parsed = parseReply(reply.message);
         this.onDisk(() => ticket.replied(parsed.usage, price ? costUsd(price, parsed.usage) : null));
@@ -242,14 +245,4 @@ function usable(value: Json | undefined): { reply: MessagesReply; parsed: Parsed
   } catch {
     return undefined;
   }
-}
-
-/**
- * At most how many prompt tokens a request can be billed for: no token is
- * shorter than one byte of the request's JSON (its canonical form has the
- * bytes of the body sent, in another key order), plus the API's tool-use
- * system prompt.
- */
-function promptTokensBound(requestJson: string): number {
-  return Buffer.byteLength(requestJson) + TOOL_PROMPT_TOKENS;
 }

@@ -11,7 +11,7 @@
 import { errorLine, HotmessError, type Json } from '../../core/index.js';
 import { retryAfterMs, type Limiter } from '../limiter.js';
 import { ApiCallError, apiCallError } from '../anthropic/faults.js';
-import { nodeFetch } from '../anthropic/node-fetch.js';
+import { bufferedFetch } from '../anthropic/node-fetch.js';
 
 export interface OpenAIConfig {
   /** Servers on a loopback address take any key; the SDK still needs a non-empty one. */
@@ -48,7 +48,7 @@ export async function createChatCaller(config: OpenAIConfig, limiter: Limiter): 
   const gated = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     await limiter.acquire(init?.signal);
     try {
-      const response = await nodeFetch(input, init);
+      const response = await bufferedFetch(input, init);
       if (response.status === 429 || response.status === 503) limiter.overloaded(retryAfterMs(response.headers));
       else if (response.ok) limiter.succeeded();
       return response;
