@@ -109,22 +109,29 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
 
   const runJob = async (job: Job<JobData>, s: ResolvedScenario, agent: ResolvedScenario['agents'][number], services: AgentServices | undefined, calls: unknown[]): Promise<JobResult> => {
     const d = job.data;
+    await running.take();
     const out = new ResultBlob(sinks.pop());
     let lastYield = Date.now();
-    for (let k = 0; k < d.count; k++) {
-      const at = rolloutAt(s.spec, agent.name, d.horizon, d.first + k);
-      const planned = { id: at.id, agent, horizon: d.horizon, instance: at.instance, index: at.index, seeds: at.seeds };
-      out.begin();
-      const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink: out.sink, instances: instancesOf(s), services });
-      out.end(r.line);
-      // Scripted rollouts never wait: let the lock renewal through now and then.
-      if (Date.now() - lastYield > 100) {
-        await yieldToLoop();
-        lastYield = Date.now();
+    let stored: { blob: Buffer; result: JobResult };
+    try {
+      for (let k = 0; k < d.count; k++) {
+        const at = rolloutAt(s.spec, agent.name, d.horizon, d.first + k);
+        const planned = { id: at.id, agent, horizon: d.horizon, instance: at.instance, index: at.index, seeds: at.seeds };
+        out.begin();
+        const r = await executeRollout({ planned, env: s.env, envParams: s.envParams, registry: o.registry, sink: out.sink, instances: instancesOf(s), services });
+        out.end(r.line);
+        // Scripted rollouts never wait: let lock renewals, and the previous job's trip to Redis, through now and then.
+        if (Date.now() - lastYield > 20) {
+          await yieldToLoop();
+          lastYield = Date.now();
+        }
       }
+      stored = out.finish(resultKey(job.id!), calls);
+    } finally {
+      running.give();
     }
     // The blob under its own key, the reference as the return value (see jobs.ts); a re-run job writes the same bytes.
-    const { blob, result } = out.finish(resultKey(job.id!), calls);
+    const { blob, result } = stored;
     try {
       await link.set(result.key, blob, RESULT_TTL_SECONDS);
     } finally {
@@ -155,9 +162,12 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
   // The blob goes to Redis on a link of its own (blob-link.ts says why).
   const link = new BlobLink(o.url);
   const lockDuration = o.lockMs ?? 30_000;
+  // One job more in hand than run at once: while a finished job's blob goes to Redis and BullMQ completes it and
+  // hands over the next (round trips in which a worker with one job would sit idle), the next job already runs.
+  const running = new Slots(o.concurrency);
   const worker = new Worker<JobData, JobResult>(QUEUE_NAME, process, {
     connection: o.url.options as ConnectionOptions,
-    concurrency: o.concurrency,
+    concurrency: o.concurrency + 1,
     lockDuration,
     stalledInterval: lockDuration,
     // A job whose worker was killed is re-queued, a few times over.
@@ -187,4 +197,22 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
   await Promise.all([...permits.values()].map((p) => p.permits.close()));
   link.close();
   return summary;
+}
+
+/** At most `size` holders at once; a slot given back goes straight to the next in line. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async take(): Promise<void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
