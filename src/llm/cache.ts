@@ -42,8 +42,9 @@ export function cacheKey(p: CacheKeyParts): string {
  * object, its keys in sorted order, so keys stay what they always were.
  */
 export function cacheKeyOf(p: Omit<CacheKeyParts, 'request'> & { readonly requestJson: string }): string {
-  const material = `{"agentSeed":${canonicalJson(p.agentSeed)},"attempt":${canonicalJson(p.attempt)},"index":${canonicalJson(p.index)},"model":${canonicalJson(p.model)},"request":${p.requestJson},"t":${canonicalJson(p.t)}}`;
-  return createHash('sha256').update(material).digest('hex');
+  // Hashed in three pieces rather than joined first: the request is most of the material.
+  const head = `{"agentSeed":${canonicalJson(p.agentSeed)},"attempt":${canonicalJson(p.attempt)},"index":${canonicalJson(p.index)},"model":${canonicalJson(p.model)},"request":`;
+  return createHash('sha256').update(head).update(p.requestJson).update(`,"t":${canonicalJson(p.t)}}`).digest('hex');
 }
 
 export class CacheMissError extends HotmessError {

@@ -33,7 +33,7 @@ export {
   type ScenarioAgent,
 } from './model-agent.js';
 export { approxTokens, assumedOutputTokens, REPLY_TOKENS, FEEDBACK_TOKENS, callTokens, rolloutTokens, rolloutCost, estimateRun, ESTIMATE_METHOD, TOOL_PROMPT_TOKENS, type EstimateInput, type EstimateRow, type RunEstimate } from './estimate.js';
-export { buildRequest, type RequestSettings, type RetryTurn, type StepRequestInput, type ThinkingSetting } from './anthropic/request.js';
+export { buildRequest, RequestMemo, serialiseRequest, type RequestSettings, type RetryTurn, type StepRequestInput, type ThinkingSetting } from './anthropic/request.js';
 export { parseReply, type ParsedReply } from './anthropic/response.js';
 export type { AnthropicConfig, MessagesCaller, MessagesReply } from './anthropic/client.js';
 export { ApiCallError, apiCallError, fatalReason, type ApiFault } from './anthropic/faults.js';

@@ -1,8 +1,8 @@
 /** The request builder: pure, deterministic, and well-formed in the corner cases. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildRequest, parseReply, type RequestSettings, type StepRequestInput } from '../../src/llm/index.js';
-import type { HistoryEntry } from '../../src/core/index.js';
+import { buildRequest, parseReply, RequestMemo, serialiseRequest, type RequestSettings, type StepRequestInput } from '../../src/llm/index.js';
+import { canonicalJson, type HistoryEntry, type Json } from '../../src/core/index.js';
 
 const settings: RequestSettings = { model: 'claude-haiku-4-5', maxTokens: 256, toolChoice: 'auto', promptCaching: true, history: 'full' };
 const space = { kind: 'continuous' as const, schema: z.number().int(), description: 'an integer' };
@@ -76,4 +76,42 @@ describe('buildRequest', () => {
       { type: 'tool_use', id: 't', name: 'act', input: { action: 3 } },
     ]);
   });
+});
+
+describe('a rollout of requests with a RequestMemo', () => {
+  // Replies with one, two or no tool calls, thinking and text; refused steps; a step with no recorded reply; retries.
+  const reply = (t: number): Json[] =>
+    t % 5 === 0
+      ? []
+      : t % 3 === 0
+        ? [
+            { type: 'thinking', thinking: `think ${t}`, signature: `s${t}` },
+            { type: 'tool_use', id: `a${t}`, name: 'act', input: { action: t, note: { z: 1, a: [t, 'é'] } } },
+            { type: 'tool_use', id: `b${t}`, name: 'act', input: { action: -t } },
+          ]
+        : [
+            { type: 'text', text: `step ${t} ✓` },
+            { type: 'tool_use', id: `a${t}`, name: 'act', input: { action: t } },
+          ];
+
+  for (const window of ['full', 3, 1, 0] as const) {
+    it(`builds and serialises each step as the memo-less builder and canonicalJson do (history: ${window})`, () => {
+      const memo = new RequestMemo();
+      const history: HistoryEntry[] = [];
+      const turns = new Map<number, readonly Json[]>();
+      const s: RequestSettings = { ...settings, history: window, temperature: 0.5, effort: 'high' };
+      for (let t = 1; t <= 14; t++) {
+        const retries = t % 4 === 0 ? [{ content: reply(t), reason: 'not legal' }] : [];
+        const at = { settings: s, envName: 'toy', instructions: 'keys: a b', space, history: [...history], turns, observation: obs(t), retries };
+        const plain = buildRequest(at);
+        const memoised = buildRequest({ ...at, history, memo });
+        expect(memoised).toEqual(plain);
+        expect(serialiseRequest(memoised, memo)).toBe(canonicalJson(plain));
+        // Built again at the same step (an attempt after an invalid reply): still the same.
+        expect(serialiseRequest(buildRequest({ ...at, history, memo }), memo)).toBe(canonicalJson(plain));
+        if (t !== 7) turns.set(t, reply(t)); // step 7 has no recorded reply: shown as a synthetic tool call
+        history.push(entry(t, t, t % 6 === 0 ? 'out of range' : undefined));
+      }
+    });
+  }
 });

@@ -9,8 +9,13 @@
  * assistant reply that acted on it. With prompt caching, a breakpoint closes
  * the stable prefix (tools + system); with the full history a second one
  * closes the conversation, so the next step reads it back from the cache.
+ *
+ * A rollout's requests grow by one turn a step. With a `RequestMemo` (one
+ * per rollout), the messages of turns already shown are built once and
+ * serialised once (`serialiseRequest`), so a step costs what it adds, not what
+ * the whole conversation holds; the request and its JSON are the same.
  */
-import type { ActionSpace, History, HistoryEntry, Json, Observation } from '../../core/index.js';
+import { canonicalJson, type ActionSpace, type History, type HistoryEntry, type Json, type Observation } from '../../core/index.js';
 import { omittedNote, retryFeedback, stepFeedback, systemBlocks, windowStart, type HistoryWindow } from '../prompt.js';
 import { ACTION_TOOL_NAME, actionTool } from '../tools.js';
 
@@ -45,12 +50,30 @@ export interface StepRequestInput {
   readonly turns: ReadonlyMap<number, readonly Json[]>;
   readonly observation: Observation;
   readonly retries: readonly RetryTurn[];
+  /** The rollout's memo of past turns (see `RequestMemo`); without one, every turn is built afresh. */
+  readonly memo?: RequestMemo;
 }
 
 type Block = { [key: string]: Json };
 type Message = { role: 'user' | 'assistant'; content: Block[] };
 
 const EPHEMERAL: Block = { type: 'ephemeral' };
+
+/**
+ * What one rollout's requests share from step to step: the messages of a
+ * past step (its user turn, its reply, and the tool results the next user
+ * turn carries), by the step's history entry, and the canonical JSON of
+ * every message built. A past step's messages depend only on its entry and
+ * the one before it (history is append-only, a step's reply is set once),
+ * except the first shown when a window hides earlier steps (it carries the
+ * "not shown" note and no results): that one is always built afresh.
+ * Messages are never changed once built (the breakpoint goes on a copy of
+ * the last block of the last message, which is always new).
+ */
+export class RequestMemo {
+  readonly turns = new WeakMap<HistoryEntry, { readonly user: Message; readonly assistant: Message; readonly carried: Block[] }>();
+  readonly json = new WeakMap<object, string>();
+}
 
 export function buildRequest(input: StepRequestInput): Record<string, Json> {
   const s = input.settings;
@@ -81,21 +104,32 @@ export function buildRequest(input: StepRequestInput): Record<string, Json> {
 }
 
 function conversation(input: StepRequestInput): Message[] {
-  const { history } = input;
+  const { history, memo } = input;
   const start = windowStart(history.length, input.settings.history);
   const note = omittedNote(start);
   const messages: Message[] = [];
   let carried: Block[] = [];
   for (let i = start; i <= history.length; i++) {
     const entry: HistoryEntry | undefined = history[i];
+    // Past turns are memoised unless they open a window that hides earlier ones (their text and results differ).
+    const memoised = entry && memo && (i > start || start === 0);
+    const known = memoised ? memo.turns.get(entry) : undefined;
+    if (known) {
+      messages.push(known.user, known.assistant);
+      carried = known.carried;
+      continue;
+    }
     const obs = entry ? entry.observation : input.observation;
     const text = i === start && note ? `${note}\n\n${obs.text}` : obs.text;
-    messages.push({ role: 'user', content: [...carried, { type: 'text', text }] });
+    const user: Message = { role: 'user', content: [...carried, { type: 'text', text }] };
+    messages.push(user);
     if (!entry) break;
     const content = nonEmpty((input.turns.get(entry.t) ?? syntheticTurn(entry)) as Block[]);
-    messages.push({ role: 'assistant', content });
+    const assistant: Message = { role: 'assistant', content };
+    messages.push(assistant);
     const fb = stepFeedback(entry);
     carried = resultsFor(content, fb.text, fb.refused);
+    if (memoised) memo.turns.set(entry, { user, assistant, carried });
   }
   for (const retry of input.retries) {
     const content = nonEmpty(retry.content as Block[]);
@@ -105,6 +139,33 @@ function conversation(input: StepRequestInput): Message[] {
     messages.push({ role: 'user', content: results.length > 0 ? results : [{ type: 'text', text }] });
   }
   return messages;
+}
+
+/**
+ * `canonicalJson(request)` for a request built with `memo`: each message's
+ * JSON is made once and reused by the later steps that show it again.
+ */
+export function serialiseRequest(request: Record<string, Json>, memo: RequestMemo): string {
+  const keys = Object.keys(request).sort();
+  let s = '{';
+  for (const k of keys) {
+    const v = request[k];
+    if (v === undefined) continue;
+    if (s.length > 1) s += ',';
+    s += JSON.stringify(k) + ':' + (k === 'messages' && Array.isArray(v) ? messagesJson(v as object[], memo) : canonicalJson(v));
+  }
+  return s + '}';
+}
+
+function messagesJson(messages: readonly object[], memo: RequestMemo): string {
+  let s = '[';
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    let j = memo.json.get(m);
+    if (j === undefined) memo.json.set(m, (j = canonicalJson(m)));
+    s += (i > 0 ? ',' : '') + j;
+  }
+  return s + ']';
 }
 
 /**

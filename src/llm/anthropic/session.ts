@@ -7,7 +7,7 @@
  * `invalid`. Per-step tokens, cost, request id, stop reason, thinking length
  * and text go into `report().info`; latency into `timing`.
  */
-import { canonicalJson, errorLine, HotmessError, isOsError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
+import { errorLine, HotmessError, isOsError, type Action, type AgentContext, type AsyncAgent, type History, type Json, type Observation, type RolloutReport, type StepReport } from '../../core/index.js';
 import { CacheMissError, cacheKeyOf, CorruptCacheError, type RolloutCache } from '../cache.js';
 import { Tally } from '../meter.js';
 import { costUsd, maxCostUsd, type Price } from '../prices.js';
@@ -19,7 +19,7 @@ import { readToolInput, type ToolReply } from '../tools.js';
 import type { AnthropicConfig, MessagesReply } from './client.js';
 import { ApiCallError, fatalReason } from './faults.js';
 import { batchCustomId } from './batcher.js';
-import { buildRequest, type RequestSettings, type RetryTurn } from './request.js';
+import { buildRequest, RequestMemo, serialiseRequest, type RequestSettings, type RetryTurn } from './request.js';
 import { parseReply, type ParsedReply } from './response.js';
 
 export interface SessionInit {
@@ -40,6 +40,8 @@ export class AnthropicSession implements AsyncAgent {
   private readonly turns = new Map<number, readonly Json[]>();
   private readonly cache: RolloutCache;
   private readonly tally = new Tally();
+  /** Past turns' messages and JSON, built once for all the rollout's requests. */
+  private readonly memo = new RequestMemo();
   private invalidReplies = 0;
   private instructions: { text: string | undefined } | null = null;
   private last: StepReport | undefined;
@@ -78,9 +80,9 @@ export class AnthropicSession implements AsyncAgent {
     let hits = 0;
     let transientRetries = 0;
     for (let attempt = 0; ; attempt++) {
-      const request = buildRequest({ settings, envName: ctx.envName, instructions: this.instructions.text, space, history, turns: this.turns, observation, retries });
+      const request = buildRequest({ settings, envName: ctx.envName, instructions: this.instructions.text, space, history, turns: this.turns, observation, retries, memo: this.memo });
       // Serialised once: the cache key and the bound on the bill both read it.
-      const requestJson = canonicalJson(request);
+      const requestJson = serialiseRequest(request, this.memo);
       const key = cacheKeyOf({ model: settings.model, requestJson, agentSeed: ctx.rollout.agentSeed, index: ctx.rollout.index, t, attempt });
       let reply = usable(this.cache.get(key));
       let parsed: ParsedReply;
