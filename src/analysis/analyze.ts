@@ -16,7 +16,7 @@ import { summarizeHorizon } from './horizon.js';
 import { horizonTrends } from './trend.js';
 import { readRollouts, type GroupInfo } from './rollouts.js';
 import { groupCurves } from './step-curves.js';
-import { readStepLines } from './step-reader.js';
+import { readStepLines, type StepReadOptions } from './step-reader.js';
 import { GroupSteps, INCOMPLETE_HINT } from './step-store.js';
 import { scalingAnalysis, type LadderAgent } from './scaling.js';
 import { asksLogprobs, groupUncertainty, readUncertainty } from './model-uncertainty.js';
@@ -32,6 +32,8 @@ export interface AnalyzeOptions {
   readonly klDelta?: number;
   /** Called for each warning as it arises (the CLI prints them on stderr). */
   readonly onWarning?: (message: string) => void;
+  /** How steps.jsonl is read (default: reader threads for a large file); the result is the same either way. */
+  readonly reading?: Pick<StepReadOptions, 'threads' | 'segmentBytes' | 'awaitThreads' | 'threadStats'>;
 }
 
 /** Below this many rollouts per instance the paper found pooled estimates unsettled. */
@@ -63,6 +65,29 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
   let late = 0;
   let torn = index.tornLines;
   let current: { id: string; group: GroupInfo; slot: number; gs: GroupSteps } | null = null;
+  /** The store of rollout `id`'s group, made current; null when its lines are not stored (`why` says which count they go to). */
+  const enter = (id: string): 'ignored' | 'late' | null => {
+    const at = index.slots.get(id);
+    if (!at) return 'ignored';
+    const { group, slot } = at;
+    if (results.has(group.key)) return 'late';
+    let gs = stores.get(group.key);
+    if (!gs) {
+      gs = new GroupSteps(
+        group.members.map((m) => m.length),
+        stepsFile,
+        useStates,
+      );
+      stores.set(group.key, gs);
+    }
+    current = { id, group, slot, gs };
+    return null;
+  };
+  const release = (group: GroupInfo, gs: GroupSteps) => {
+    finish(group, gs);
+    stores.delete(group.key);
+    current = null;
+  };
   await readStepLines(
     stepsFile,
     (rec, line) => {
@@ -73,40 +98,32 @@ export async function analyzeRun(dir: string, options: AnalyzeOptions = {}): Pro
       if (!Number.isSafeInteger(rec.t) || rec.t < 1) throw new HotmessError('log', `${stepsFile}:${line}: "t" must be an integer ≥ 1, got ${JSON.stringify(rec.t)}`);
       // A rollout's lines are contiguous: the previous line's lookups usually still hold.
       if (current === null || rec.rollout !== current.id) {
-        const at = index.slots.get(rec.rollout);
-        if (!at) {
-          ignored++;
-          return;
-        }
-        const { group, slot } = at;
-        if (results.has(group.key)) {
-          late++;
-          return;
-        }
-        let gs = stores.get(group.key);
-        if (!gs) {
-          gs = new GroupSteps(
-            group.members.map((m) => m.length),
-            stepsFile,
-            useStates,
-          );
-          stores.set(group.key, gs);
-        }
-        current = { id: rec.rollout, group, slot, gs };
+        const skipped = enter(rec.rollout);
+        if (skipped === 'ignored') return void ignored++;
+        if (skipped === 'late') return void late++;
       }
-      const { group, slot, gs } = current;
+      const { group, slot, gs } = current!;
       gs.add(slot, rec, line);
-      if (gs.isComplete) {
-        finish(group, gs);
-        stores.delete(group.key);
-        current = null;
-      }
+      if (gs.isComplete) release(group, gs);
     },
     (line) => {
       torn++;
       warn(`${stepsFile}:${line}: torn last line (crashed run?) skipped`);
     },
-    { readState: useStates },
+    {
+      ...options.reading,
+      readState: useStates,
+      // A reader thread's columns: runs of one rollout's steps stored straight from them; the line-by-line callback above takes whatever they leave.
+      onColumns: (c, i, end) => {
+        const id = c.ids[c.rollout[i]];
+        if ((current === null || id !== current.id) && enter(id) !== null) return 0;
+        const { group, slot, gs } = current!;
+        const took = gs.addColumns(slot, c, i, end);
+        stepLines += took;
+        if (gs.isComplete) release(group, gs);
+        return took;
+      },
+    },
   );
   for (const group of index.groups.values()) {
     if (results.has(group.key)) continue;

@@ -10,8 +10,14 @@
  * JSON.parse, which reports a corrupt line with its file and number. Values
  * of fields that are skipped are bracket-matched, not validated.
  */
-import { corruptLine, forEachLine, nestedEnd, stringEnd } from '../log/index.js';
-import type { StepLine } from './step-store.js';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { spawnThread } from '../core/index.js';
+import { corruptLine, forEachLine, forEachLineSync, nestedEnd, nextLineStart, stringEnd } from '../log/index.js';
+import { KIND_ABSENT, KIND_JSON, KIND_NUMBER, KIND_STRING, stateNumber, VEC_ABSENT, VEC_SCALAR, type StepColumns, type StepLine } from './step-store.js';
 
 const Q = 34; // "
 const BS = 92; // \
@@ -76,9 +82,15 @@ const K_PATCHES = Buffer.from(',"patches":', 'latin1');
 /** The keys of WANTED[5..7] as they follow a previous field. */
 const TRAILING = ['measure', 'target', 'features'].map((k) => Buffer.from(`,"${k}":`, 'latin1'));
 
-/** Whether `key` starts at b[p] (a byte past the line is a newline or undefined: never a key byte). */
+/**
+ * Whether `key` starts at b[p]. Never reads past the buffer: an
+ * out-of-bounds typed-array read sends V8 down a slow path for every later
+ * call.
+ */
 function at(b: Buffer, p: number, key: Buffer): boolean {
-  for (let i = 0; i < key.length; i++) if (b[p + i] !== key[i]) return false;
+  const n = key.length;
+  if (p + n > b.length) return false;
+  for (let i = 0; i < n; i++) if (b[p + i] !== key[i]) return false;
   return true;
 }
 
@@ -155,9 +167,11 @@ class ScannedStep {
   target: unknown = undefined;
   features: unknown = undefined;
   replayed: unknown = undefined;
+  /** The state as `stateNumber` gives it, when a reader thread computed it (then `state` is absent). */
+  stateNumber: number | undefined = undefined;
   clear(): void {
     this.rollout = this.t = this.action = this.oracle = this.state = undefined;
-    this.measure = this.target = this.features = this.replayed = undefined;
+    this.measure = this.target = this.features = this.replayed = this.stateNumber = undefined;
   }
   /** Set the field WANTED[k]. */
   set(k: number, v: unknown): void {
@@ -480,26 +494,63 @@ class Scanner {
   }
 }
 
-/**
- * Stream the step lines of `file`: `onStep` gets each record and its
- * 1-based line number. The record and its arrays are reused for the next
- * line: copy what must outlive the callback. Blank lines are skipped; a torn final line (no
- * newline, not JSON) goes to `onTorn`; a corrupt line elsewhere is an error.
- */
+
 export interface StepReadOptions {
   /** Materialise `state` (default true). */
   readonly readState?: boolean;
   /** Counts lines by the reader that took them (tests check the fast path is the one taken). */
   readonly stats?: { fast: number; general: number; parsed: number };
+  /**
+   * Reader threads beside this one (default: one fewer than the cores, at
+   * most 3, for a file of at least PARALLEL_MIN_BYTES; else 0, all read here).
+   */
+  readonly threads?: number;
+  /** Bytes per range of whole lines handed to a thread (default SEGMENT_BYTES; tests make it small). */
+  readonly segmentBytes?: number;
+  /** Start only once the threads are up, so that they take part even in a small file (tests). */
+  readonly awaitThreads?: boolean;
+  /** Counts the ranges and lines reader threads read (tests check they took part). */
+  readonly threadStats?: { ranges: number; lines: number };
+  /**
+   * Takes lines [i, end) of a thread's columns, all of one rollout, straight
+   * from the columns (`base` + `c.line[k]` numbers line k); returns how many
+   * it took, from i. The others go to `onStep` one by one, in order.
+   */
+  readonly onColumns?: (c: SegmentColumns, i: number, end: number, base: number) => number;
 }
 
-export async function readStepLines(file: string, onStep: (rec: StepLine, line: number) => void, onTorn: (line: number) => void, options: StepReadOptions = {}): Promise<void> {
-  const scanner = new Scanner(options.readState ?? true);
-  const stats = options.stats;
-  await forEachLine(file, (buf, start, end, lineNo, _offset, isLast) => {
+/** Below this size a thread's start-up costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 64 << 20;
+export const SEGMENT_BYTES = 8 << 20;
+/** Ranges read ahead of the one being stored, per thread: bounds memory to a few ranges' columns. */
+const AHEAD_PER_THREAD = 3;
+
+/**
+ * One line at a time on this thread: the fast path, else the general
+ * reader, else JSON.parse, which names a corrupt line; the final line of
+ * the file (which may be torn) never takes the fast path.
+ */
+class LineReader {
+  private readonly scanner: Scanner;
+  /** Lines before the range being read: its line numbers are local. */
+  base = 0;
+  constructor(
+    private readonly file: string,
+    private readonly onStep: (rec: StepLine, line: number) => void,
+    private readonly onTorn: (line: number) => void,
+    readState: boolean,
+    private readonly stats: StepReadOptions['stats'],
+  ) {
+    this.scanner = new Scanner(readState);
+  }
+
+  readonly visit = (buf: Buffer, start: number, end: number, local: number, _offset: number, isLast: boolean): void => {
+    const lineNo = this.base + local;
     let s = start;
     while (s < end && isWs(buf[s])) s++;
     if (s === end) return;
+    const scanner = this.scanner;
+    const stats = this.stats;
     let rec: StepLine;
     try {
       // A final line without newline may be torn: the full reader judges it.
@@ -517,10 +568,574 @@ export async function readStepLines(file: string, onStep: (rec: StepLine, line: 
       try {
         rec = JSON.parse(text) as StepLine;
       } catch {
-        if (isLast) return onTorn(lineNo);
-        throw corruptLine(file, lineNo, text);
+        if (isLast) return this.onTorn(lineNo);
+        throw corruptLine(this.file, lineNo, text);
       }
     }
-    onStep(rec, lineNo);
+    this.onStep(rec, lineNo);
+  };
+}
+
+/**
+ * Stream the step lines of `file`: `onStep` gets each record and its
+ * 1-based line number, in file order. The record and its arrays are reused
+ * for the next line: copy what must outlive the callback. Blank lines are
+ * skipped; a torn final line (no newline, not JSON) goes to `onTorn`; a
+ * corrupt line elsewhere is an error. Records read by a thread carry the
+ * state as `stateNumber` instead of `state`; every other field is as
+ * JSON.parse gives it.
+ *
+ * A large file is read by reader threads as well as this one: it is cut
+ * into ranges of whole lines, a thread turns a range into typed columns
+ * (scanSegment), and this thread replays them to `onStep` in file order,
+ * reading a range itself whenever the next one is not handed out, so it
+ * never waits while there is reading to do. Lines a thread cannot put in
+ * columns (odd values, torn or corrupt lines) come back as bytes and are
+ * read here line by line, so errors and their line numbers are the same
+ * as on one thread. A thread that fails or does not start costs nothing
+ * but time: its ranges are read here.
+ */
+export async function readStepLines(file: string, onStep: (rec: StepLine, line: number) => void, onTorn: (line: number) => void, options: StepReadOptions = {}): Promise<void> {
+  const readState = options.readState ?? true;
+  const reader = new LineReader(file, onStep, onTorn, readState, options.stats);
+  let size = -1;
+  try {
+    size = statSync(file).size;
+  } catch {
+    // Missing: forEachLine names it.
+  }
+  const threads = options.threads ?? (size >= PARALLEL_MIN_BYTES ? Math.min(3, availableParallelism() - 1) : 0);
+  if (threads <= 0 || size <= 0) {
+    await forEachLine(file, reader.visit);
+    return;
+  }
+  await readInParallel(file, size, reader, onStep, threads, options.segmentBytes ?? SEGMENT_BYTES, readState, options);
+}
+
+/** A range of whole lines: [start, end), or to the end of the file when `end` is null (the last range). */
+export interface SegmentTask {
+  readonly file: string;
+  readonly seg: number;
+  readonly start: number;
+  readonly end: number | null;
+  readonly readState: boolean;
+}
+
+const V_NUMBER = KIND_NUMBER;
+const V_STRING = KIND_STRING;
+const V_JSON = KIND_JSON;
+const V_ABSENT = KIND_ABSENT;
+
+/** A range's step lines as columns, one entry per non-blank line. */
+export interface SegmentColumns extends StepColumns {
+  readonly seg: number;
+  /** Lines in the range, blank ones included: what numbering continues from. */
+  readonly lines: number;
+  readonly n: number;
+  /** Line number within the range. */
+  readonly line: Int32Array;
+  /** 1: the line is in `raw` (read on the main thread), 0: in the columns. */
+  readonly isRaw: Uint8Array;
+  readonly raw: Uint8Array[];
+  /** Per raw line: 1 when it is the file's final line without a newline. */
+  readonly rawLast: Uint8Array;
+  /** Index into `ids`. */
+  readonly rollout: Int32Array;
+  readonly ids: string[];
+  readonly strings: string[];
+  readonly stats: { fast: number; general: number };
+}
+
+/** Growable typed columns for scanSegment. */
+class ColumnsBuilder {
+  n = 0;
+  line: Int32Array;
+  isRaw: Uint8Array;
+  rollout: Int32Array;
+  t: Float64Array;
+  kinds: Uint8Array;
+  nums: Float64Array;
+  refs: Int32Array;
+  state: Float64Array;
+  replayed: Uint8Array;
+  vecLen: Int32Array;
+  vecAt: Int32Array;
+  vec: Float64Array;
+  nv = 0;
+  readonly raw: Uint8Array[] = [];
+  readonly rawLast: number[] = [];
+  readonly ids: string[] = [];
+  private readonly idIndex = new Map<string, number>();
+  readonly strings: string[] = [];
+  private readonly stringIndex = new Map<string, number>();
+  constructor(cap: number) {
+    this.line = new Int32Array(cap);
+    this.isRaw = new Uint8Array(cap);
+    this.rollout = new Int32Array(cap);
+    this.t = new Float64Array(cap);
+    this.kinds = new Uint8Array(2 * cap);
+    this.nums = new Float64Array(2 * cap);
+    this.refs = new Int32Array(2 * cap);
+    this.state = new Float64Array(cap);
+    this.replayed = new Uint8Array(cap);
+    this.vecLen = new Int32Array(3 * cap);
+    this.vecAt = new Int32Array(cap);
+    this.vec = new Float64Array(3 * cap);
+  }
+
+  private grow(): void {
+    const cap = this.line.length * 2;
+    const more = <T extends Int32Array | Uint8Array | Float64Array>(a: T, per = 1): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap * per);
+      b.set(a);
+      return b;
+    };
+    this.line = more(this.line);
+    this.isRaw = more(this.isRaw);
+    this.rollout = more(this.rollout);
+    this.t = more(this.t);
+    this.kinds = more(this.kinds, 2);
+    this.nums = more(this.nums, 2);
+    this.refs = more(this.refs, 2);
+    this.state = more(this.state);
+    this.replayed = more(this.replayed);
+    this.vecLen = more(this.vecLen, 3);
+    this.vecAt = more(this.vecAt);
+  }
+
+  private stringRef(s: string): number {
+    let k = this.stringIndex.get(s);
+    if (k === undefined) {
+      k = this.strings.length;
+      this.strings.push(s);
+      this.stringIndex.set(s, k);
+    }
+    return k;
+  }
+
+  /** A line for the main thread to read itself. */
+  addRaw(buf: Buffer, start: number, end: number, line: number, isLast: boolean): void {
+    if (this.n === this.line.length) this.grow();
+    const i = this.n++;
+    this.line[i] = line;
+    this.isRaw[i] = 1;
+    this.raw.push(Uint8Array.prototype.slice.call(buf, start, end));
+    this.rawLast.push(isLast ? 1 : 0);
+  }
+
+  /** A value of the action or oracle (j 0 or 1) into the columns; false when it has no column form. */
+  private value(i: number, j: number, v: unknown): boolean {
+    const at = 2 * i + j;
+    if (typeof v === 'number') {
+      this.kinds[at] = V_NUMBER;
+      this.nums[at] = v;
+    } else if (typeof v === 'string') {
+      this.kinds[at] = V_STRING;
+      this.refs[at] = this.stringRef(v);
+    } else if (v === undefined) this.kinds[at] = V_ABSENT;
+    else {
+      // Objects, arrays, booleans, null: their JSON text, parsed back once per distinct text.
+      this.kinds[at] = V_JSON;
+      this.refs[at] = this.stringRef(JSON.stringify(v));
+    }
+    return true;
+  }
+
+  /** A measure, target or features value (k 0..2); false when it is neither a number nor an array of numbers. */
+  private vector(i: number, k: number, v: unknown): boolean {
+    const at = 3 * i + k;
+    if (v === undefined) {
+      this.vecLen[at] = VEC_ABSENT;
+      return true;
+    }
+    if (typeof v === 'number') {
+      this.push(v);
+      this.vecLen[at] = VEC_SCALAR;
+      return true;
+    }
+    if (!Array.isArray(v)) return false;
+    for (const x of v) if (typeof x !== 'number') return false;
+    for (const x of v as number[]) this.push(x);
+    this.vecLen[at] = v.length;
+    return true;
+  }
+
+  private push(x: number): void {
+    if (this.nv === this.vec.length) {
+      const b = new Float64Array(this.vec.length * 2);
+      b.set(this.vec);
+      this.vec = b;
+    }
+    this.vec[this.nv++] = x;
+  }
+
+  /**
+   * A record into the columns; false (nothing kept) when a field has no
+   * column form or breaks a rule the main thread reports, so the line goes
+   * to it as bytes.
+   */
+  add(rec: ScannedStep, line: number, readState: boolean): boolean {
+    const id = rec.rollout;
+    const t = rec.t;
+    if (typeof id !== 'string' || typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1) return false;
+    if (rec.replayed !== undefined && rec.replayed !== true) return false;
+    if (this.n === this.line.length) this.grow();
+    const i = this.n;
+    const nv = this.nv;
+    if (!this.value(i, 0, rec.action) || !this.value(i, 1, rec.oracle) || !this.vector(i, 0, rec.measure) || !this.vector(i, 1, rec.target) || !this.vector(i, 2, rec.features)) {
+      this.nv = nv;
+      return false;
+    }
+    let r = this.idIndex.get(id);
+    if (r === undefined) {
+      r = this.ids.length;
+      this.ids.push(id);
+      this.idIndex.set(id, r);
+    }
+    this.n++;
+    this.vecAt[i] = nv;
+    this.line[i] = line;
+    this.isRaw[i] = 0;
+    this.rollout[i] = r;
+    this.t[i] = t;
+    this.state[i] = readState ? stateNumber(rec.state) : NaN;
+    this.replayed[i] = rec.replayed === true ? 1 : 0;
+    return true;
+  }
+}
+
+/**
+ * A reader thread's work: the range's step lines as columns (a line that
+ * does not fit goes back as bytes), and the buffers to transfer.
+ */
+export function scanSegment(task: SegmentTask): { columns: SegmentColumns; transfer: ArrayBuffer[] } {
+  const scanner = new Scanner(task.readState);
+  const span = (task.end ?? task.start + SEGMENT_BYTES) - task.start;
+  const b = new ColumnsBuilder(Math.max(64, Math.ceil(span / 128)));
+  const stats = { fast: 0, general: 0 };
+  const lines = forEachLineSync(
+    task.file,
+    (buf, start, end, line, _offset, isLast) => {
+      let s = start;
+      while (s < end && isWs(buf[s])) s++;
+      if (s === end) return;
+      // The final line of the file may be torn: the main thread judges it, as it does on its own.
+      if (!isLast) {
+        try {
+          let fast = true;
+          if (!scanner.fast(buf, s, end)) {
+            scanner.line(buf, s, end);
+            fast = false;
+          }
+          if (b.add(scanner.record as unknown as ScannedStep, line, task.readState)) {
+            if (fast) stats.fast++;
+            else stats.general++;
+            return;
+          }
+        } catch {
+          // Not for the scanner: the main thread reads it and names what is wrong.
+        }
+      }
+      b.addRaw(buf, start, end, line, isLast);
+    },
+    task.end === null ? { start: task.start } : { start: task.start, end: task.end },
+  );
+  const n = b.n;
+  const columns: SegmentColumns = {
+    seg: task.seg,
+    lines,
+    n,
+    line: b.line.slice(0, n),
+    isRaw: b.isRaw.slice(0, n),
+    raw: b.raw,
+    rawLast: Uint8Array.from(b.rawLast),
+    rollout: b.rollout.slice(0, n),
+    ids: b.ids,
+    t: b.t.slice(0, n),
+    kinds: b.kinds.slice(0, 2 * n),
+    nums: b.nums.slice(0, 2 * n),
+    refs: b.refs.slice(0, 2 * n),
+    strings: b.strings,
+    state: b.state.slice(0, n),
+    replayed: b.replayed.slice(0, n),
+    vecLen: b.vecLen.slice(0, 3 * n),
+    vecAt: b.vecAt.slice(0, n),
+    vec: b.vec.slice(0, b.nv),
+    stats,
+  };
+  const { line, isRaw, rollout, t, kinds, nums, refs, state, replayed, vecLen, vecAt, vec, rawLast } = columns;
+  return { columns, transfer: [line, isRaw, rollout, t, kinds, nums, refs, state, replayed, vecLen, vecAt, vec, rawLast].map((a) => a.buffer as ArrayBuffer) };
+}
+
+/** Messages from a reader thread. */
+export type ThreadMessage = { readonly ready: true } | { readonly done: SegmentColumns } | { readonly seg: number; readonly failed: string };
+
+/**
+ * Replays a thread's columns in line order: runs of one rollout's lines to
+ * `onColumns` first, what it leaves to `onStep` through one reused record,
+ * raw lines to the line reader.
+ */
+class ColumnReplayer {
+  private readonly rec = new ScannedStep();
+  private readonly arrays: number[][] = [[], [], []];
+  constructor(
+    private readonly reader: LineReader,
+    private readonly onStep: (rec: StepLine, line: number) => void,
+    private readonly onColumns: StepReadOptions['onColumns'],
+  ) {}
+
+  replay(c: SegmentColumns, base: number): void {
+    const n = c.n;
+    let i = 0;
+    let raw = 0;
+    while (i < n) {
+      if (c.isRaw[i] === 1) {
+        this.raw(c, i, raw++, base);
+        i++;
+        continue;
+      }
+      let end = i + 1;
+      const id = c.rollout[i];
+      while (end < n && c.isRaw[end] === 0 && c.rollout[end] === id) end++;
+      while (i < end) {
+        const took = this.onColumns ? this.onColumns(c, i, end, base) : 0;
+        if (took > 0) i += took;
+        else this.record(c, i++, base);
+      }
+    }
+  }
+
+  /** Line i, the k-th raw one, read here as on one thread. */
+  private raw(c: SegmentColumns, i: number, k: number, base: number): void {
+    const bytes = c.raw[k];
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.reader.base = base;
+    this.reader.visit(buf, 0, buf.length, c.line[i], 0, c.rawLast[k] === 1);
+  }
+
+  private value(c: SegmentColumns, at: number, parsed: Map<number, unknown>): unknown {
+    switch (c.kinds[at]) {
+      case V_NUMBER:
+        return c.nums[at];
+      case V_STRING:
+        return c.strings[c.refs[at]];
+      case V_JSON: {
+        const k = c.refs[at];
+        if (!parsed.has(k)) parsed.set(k, JSON.parse(c.strings[k]));
+        return parsed.get(k);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private parsed = new Map<number, unknown>();
+  private parsedOf: SegmentColumns | null = null;
+
+  private record(c: SegmentColumns, i: number, base: number): void {
+    if (this.parsedOf !== c) {
+      this.parsedOf = c;
+      this.parsed = new Map();
+    }
+    const rec = this.rec;
+    rec.clear();
+    rec.rollout = c.ids[c.rollout[i]];
+    rec.t = c.t[i];
+    rec.action = this.value(c, 2 * i, this.parsed);
+    rec.oracle = this.value(c, 2 * i + 1, this.parsed);
+    rec.stateNumber = c.state[i];
+    if (c.replayed[i] === 1) rec.replayed = true;
+    let v = c.vecAt[i];
+    for (let k = 0; k < 3; k++) {
+      const len = c.vecLen[3 * i + k];
+      if (len === VEC_ABSENT) continue;
+      if (len === VEC_SCALAR) {
+        rec.set(5 + k, c.vec[v++]);
+        continue;
+      }
+      const arr = this.arrays[k];
+      if (arr.length !== len) arr.length = len;
+      for (let j = 0; j < len; j++) arr[j] = c.vec[v++];
+      rec.set(5 + k, arr);
+    }
+    this.onStep(rec as unknown as StepLine, base + c.line[i]);
+  }
+}
+
+/**
+ * A reader thread, kept for the next read once this one is done (unref'd
+ * meanwhile, so an idle one never keeps the process alive): starting one
+ * costs about 0.4 CPU-s, loading its modules.
+ */
+interface ReaderThread {
+  readonly worker: Worker;
+  ready: boolean;
+  dead: boolean;
+  /** Ranges handed to it and not yet back. */
+  readonly inflight: Set<number>;
+  /** The current read's handlers. */
+  onMessage: ((m: ThreadMessage) => void) | null;
+  onDeath: (() => void) | null;
+}
+
+const idleThreads: ReaderThread[] = [];
+const THREAD_ENTRY = new URL(`./step-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+function spawnReader(): ReaderThread {
+  const t: ReaderThread = { worker: spawnThread(THREAD_ENTRY), ready: false, dead: false, inflight: new Set(), onMessage: null, onDeath: null };
+  t.worker.on('message', (m: ThreadMessage) => {
+    if ('ready' in m) t.ready = true;
+    t.onMessage?.(m);
   });
+  const die = () => {
+    if (t.dead) return;
+    t.dead = true;
+    const i = idleThreads.indexOf(t);
+    if (i >= 0) idleThreads.splice(i, 1);
+    void t.worker.terminate();
+    t.onDeath?.();
+  };
+  t.worker.on('error', die);
+  t.worker.on('exit', die);
+  return t;
+}
+
+/** `n` threads for one read: idle ones first, new ones for the rest. */
+function takeThreads(n: number): ReaderThread[] {
+  const out = idleThreads.splice(0, n);
+  while (out.length < n) out.push(spawnReader());
+  for (const t of out) t.worker.ref();
+  return out;
+}
+
+/** Back to the idle list; one still holding ranges (the read failed part way) is ended instead. */
+function giveBack(threads: readonly ReaderThread[]): void {
+  for (const t of threads) {
+    t.onMessage = null;
+    t.onDeath = null;
+    if (t.dead) continue;
+    if (t.inflight.size > 0) {
+      t.dead = true;
+      void t.worker.terminate();
+      continue;
+    }
+    t.worker.unref();
+    idleThreads.push(t);
+  }
+}
+
+async function readInParallel(
+  file: string,
+  size: number,
+  reader: LineReader,
+  onStep: (rec: StepLine, line: number) => void,
+  threads: number,
+  segmentBytes: number,
+  readState: boolean,
+  { stats, threadStats, awaitThreads, onColumns }: StepReadOptions,
+): Promise<void> {
+  const replayer = new ColumnReplayer(reader, onStep, onColumns);
+  const fd = openSync(file, 'r');
+  const tasks: SegmentTask[] = [];
+  let nextStart = 0;
+  let cut = false;
+  /** The next range of whole lines, or null once the last (to the end of the file) is out. */
+  const nextTask = (): SegmentTask | null => {
+    if (cut) return null;
+    const start = nextStart;
+    const end = nextLineStart(fd, start + segmentBytes, size);
+    const last = end >= size;
+    if (last) cut = true;
+    else nextStart = end;
+    const task: SegmentTask = { file, seg: tasks.length, start, end: last ? null : end, readState };
+    tasks.push(task);
+    return task;
+  };
+  const results = new Map<number, SegmentColumns>();
+  /** Ranges a thread gave back unread (it failed, or died): read here. */
+  const redo = new Set<number>();
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const pool = takeThreads(threads);
+  for (const t of pool) {
+    t.onMessage = (m) => {
+      if ('done' in m) {
+        t.inflight.delete(m.done.seg);
+        results.set(m.done.seg, m.done);
+        if (threadStats) {
+          threadStats.ranges++;
+          threadStats.lines += m.done.lines;
+        }
+      } else if ('failed' in m) {
+        t.inflight.delete(m.seg);
+        redo.add(m.seg);
+      }
+      poke();
+    };
+    t.onDeath = () => {
+      for (const seg of t.inflight) redo.add(seg);
+      t.inflight.clear();
+      poke();
+    };
+  }
+  let consumed = 0;
+  let base = 0;
+  /** Ranges cut but not yet stored, at most: bounds the columns held. */
+  const ahead = AHEAD_PER_THREAD * (threads + 1);
+  try {
+    while (awaitThreads && pool.some((t) => !t.ready && !t.dead)) await new Promise<void>((resolve) => (wake = resolve));
+    for (;;) {
+      // Hand out ranges to ready threads, a few ahead of the one to store.
+      for (const t of pool) {
+        while (t.ready && !t.dead && t.inflight.size < AHEAD_PER_THREAD && tasks.length - consumed < ahead) {
+          const task = nextTask();
+          if (!task) break;
+          t.inflight.add(task.seg);
+          t.worker.postMessage(task);
+        }
+      }
+      const done = results.get(consumed);
+      if (done) {
+        results.delete(consumed);
+        if (stats) {
+          stats.fast += done.stats.fast;
+          stats.general += done.stats.general;
+        }
+        replayer.replay(done, base);
+        base += done.lines;
+        consumed++;
+        continue;
+      }
+      // The next range is not with a thread (not handed out yet, or given back): read it here, straight to onStep.
+      let task: SegmentTask | null = null;
+      if (redo.has(consumed)) {
+        redo.delete(consumed);
+        task = tasks[consumed];
+      } else if (consumed === tasks.length) {
+        task = nextTask();
+        if (!task) return;
+      }
+      if (task) {
+        reader.base = base;
+        base += await forEachLine(file, reader.visit, task.end === null ? { start: task.start } : { start: task.start, end: task.end });
+        consumed++;
+        continue;
+      }
+      // Waiting for a thread: rather than idle, read a later range into columns as a thread would.
+      const later = redo.size > 0 ? tasks[Math.min(...redo)] : tasks.length - consumed < ahead ? nextTask() : null;
+      if (later) {
+        redo.delete(later.seg);
+        results.set(later.seg, scanSegment(later).columns);
+        continue;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    closeSync(fd);
+    giveBack(pool);
+  }
 }

@@ -7,6 +7,32 @@
  */
 import { HotmessError, IntTable, actionKey, hashString } from '../core/index.js';
 
+/** Value kinds of a reader thread's action and oracle columns. */
+export const KIND_NUMBER = 0;
+export const KIND_STRING = 1;
+/** Any other JSON value, as its JSON text in `strings`. */
+export const KIND_JSON = 2;
+export const KIND_ABSENT = 3;
+/** Vector lengths in the columns: absent, or a bare number (one value) rather than an array. */
+export const VEC_ABSENT = -1;
+export const VEC_SCALAR = -2;
+
+/** The step columns `addColumns` reads (a reader thread's SegmentColumns). */
+export interface StepColumns {
+  readonly t: Float64Array;
+  /** Per line, action then oracle: kind (KIND_*), and the number or the index into `strings`. */
+  readonly kinds: Uint8Array;
+  readonly nums: Float64Array;
+  readonly refs: Int32Array;
+  readonly strings: readonly string[];
+  readonly state: Float64Array;
+  readonly replayed: Uint8Array;
+  /** Per line, measure, target, features: a length or VEC_*; their values in `vec` from `vecAt`. */
+  readonly vecLen: Int32Array;
+  readonly vecAt: Int32Array;
+  readonly vec: Float64Array;
+}
+
 /** The fields of a step line the analysis reads. */
 export interface StepLine {
   readonly rollout: string;
@@ -18,6 +44,8 @@ export interface StepLine {
   readonly target?: unknown;
   readonly features?: unknown;
   readonly replayed?: unknown;
+  /** The state as `stateNumber` gives it, when a reader thread computed it instead of passing `state`. */
+  readonly stateNumber?: number;
 }
 
 /** What to do about a rollout whose steps do not run 1..length. */
@@ -163,7 +191,7 @@ export class GroupSteps {
       else if (r.firstMismatch === Infinity) r.firstMismatch = t;
       r.oracle[t - 1] = same ? 1 : 2;
     } else r.oracle[t - 1] = 0;
-    r.states[t - 1] = this.useStates ? stateNumber(rec.state) : NaN;
+    r.states[t - 1] = this.useStates ? (rec.stateNumber ?? stateNumber(rec.state)) : NaN;
     if (rec.replayed === true) r.replayed = t;
     if (rec.measure !== undefined) {
       const m = vectorOf(rec.measure);
@@ -181,6 +209,85 @@ export class GroupSteps {
       r.complete = true;
       this.pending--;
     }
+  }
+
+  /**
+   * Records [i, end) of a reader thread's columns, all lines of the rollout
+   * in `slot`, stored straight from the columns while they are the common
+   * case: the next step of the rollout within its length, a number or
+   * string action and oracle, no fork marker, vectors of the group's
+   * dimensions with finite values. Stops at the first that is not, and
+   * after a step that completes the rollout; returns how many it stored.
+   * What it stores is what `add` stores for the same lines; `add` takes
+   * the rest (and reports what is wrong with them).
+   */
+  addColumns(slot: number, c: StepColumns, i: number, end: number): number {
+    const r = this.rollouts[slot];
+    const expected = this.expected[slot];
+    const kinds = c.kinds;
+    const vecLen = c.vecLen;
+    const vec = c.vec;
+    let k = i;
+    for (; k < end; k++) {
+      const t = c.t[k];
+      if (t !== r.len + 1 || t > expected) break;
+      const ak = kinds[2 * k];
+      const ok = kinds[2 * k + 1];
+      if (ak > KIND_STRING || ok === KIND_JSON || c.replayed[k] !== 0) break;
+      let v = c.vecAt[k];
+      const ml = vecLen[3 * k];
+      const tl = vecLen[3 * k + 1];
+      const fl = vecLen[3 * k + 2];
+      // Measures: absent, or an array of the group's dimension (the first sets it) with a target of the same or none.
+      if (ml === VEC_ABSENT ? tl !== VEC_ABSENT : ml < 0 || (this.measureDim !== -1 && ml !== this.measureDim) || (tl !== VEC_ABSENT && tl !== ml)) break;
+      if (fl !== VEC_ABSENT && (fl < 0 || (this.featureDim !== -1 && fl !== this.featureDim))) break;
+      const nv = (ml > 0 ? ml : 0) + (tl > 0 ? tl : 0) + (fl > 0 ? fl : 0);
+      let finite = true;
+      for (let j = 0; j < nv; j++) if (!Number.isFinite(vec[v + j])) finite = false;
+      if (!finite) break;
+      const at = t - 1;
+      const action: string | number = ak === KIND_NUMBER ? c.nums[2 * k] : c.strings[c.refs[2 * k]];
+      r.actions[at] = this.actionId(action);
+      if (ok === KIND_ABSENT) r.oracle[at] = 0;
+      else {
+        r.oracleSteps++;
+        const same = ok === ak && (ak === KIND_NUMBER ? c.nums[2 * k + 1] === action : c.strings[c.refs[2 * k + 1]] === action);
+        if (same) r.matches++;
+        else if (r.firstMismatch === Infinity) r.firstMismatch = t;
+        r.oracle[at] = same ? 1 : 2;
+      }
+      r.states[at] = this.useStates ? c.state[k] : NaN;
+      if (ml !== VEC_ABSENT) {
+        const d = ml;
+        if (this.measureDim === -1) this.measureDim = d;
+        if (!r.measures) r.measures = new Float64Array(Math.max(r.actions.length, t) * d).fill(NaN);
+        // Copied by hand: a subarray per step is an allocation per step.
+        const m = r.measures;
+        for (let j = 0; j < d; j++) m[at * d + j] = vec[v + j];
+        v += d;
+        if (tl !== VEC_ABSENT) {
+          if (this.targets.length < t * d) this.targets = grow(this.targets, t * d, NaN);
+          const tg = this.targets;
+          if (Number.isNaN(tg[at * d])) for (let j = 0; j < d; j++) tg[at * d + j] = vec[v + j];
+          v += d;
+        }
+      }
+      if (fl !== VEC_ABSENT) {
+        const d = fl;
+        if (this.featureDim === -1) this.featureDim = d;
+        if (!r.features) r.features = new Float64Array(Math.max(r.actions.length, t) * d).fill(NaN);
+        const f = r.features;
+        for (let j = 0; j < d; j++) f[at * d + j] = vec[v + j];
+      }
+      r.len = t;
+      if (!r.complete && t >= expected) {
+        r.complete = true;
+        this.pending--;
+        k++;
+        break;
+      }
+    }
+    return k - i;
   }
 
   private storeMeasure(r: RolloutSteps, t: number, m: readonly number[], target: readonly number[] | null, id: string, line: number): void {

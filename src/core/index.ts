@@ -13,3 +13,4 @@ export * from './json-fast.js';
 export * from './invocation.js';
 export * from './int-table.js';
 export * from './waiting.js';
+export * from './thread.js';

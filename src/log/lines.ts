@@ -214,3 +214,22 @@ export function readLineAt(file: string, offset: number, size: number): string {
   }
   return buf.toString('utf8');
 }
+
+/**
+ * The first line start at or after byte `pos` of the open file `fd`: `pos`
+ * itself when it is 0 or follows a newline, else the byte after the next
+ * newline; `size` when there is none before it. Splits a log into ranges
+ * of whole lines for readers working in parallel.
+ */
+export function nextLineStart(fd: number, pos: number, size: number): number {
+  if (pos <= 0) return 0;
+  const buf = Buffer.allocUnsafe(64 << 10);
+  for (let at = pos - 1; at < size; ) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+    if (n === 0) break;
+    const nl = buf.subarray(0, n).indexOf(NL);
+    if (nl >= 0) return at + nl + 1;
+    at += n;
+  }
+  return size;
+}

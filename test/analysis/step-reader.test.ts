@@ -2,20 +2,38 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readStepLines } from '../../src/analysis/step-reader.js';
+import { readStepLines, type StepReadOptions } from '../../src/analysis/step-reader.js';
+import { stateNumber } from '../../src/analysis/step-store.js';
 
 const FIELDS = ['rollout', 't', 'action', 'oracle', 'state', 'measure', 'target', 'features', 'replayed'] as const;
 
+/**
+ * The fields the analysis reads. A record read by a thread carries the state
+ * as `stateNumber`: states are compared as the number the store keeps.
+ */
 function pick(o: Record<string, unknown>) {
   const out: Record<string, unknown> = {};
   for (const k of FIELDS) if (k in o) out[k] = o[k];
+  // As the store keeps it: NaN for an absent or unusable state.
+  const state = 'stateNumber' in o ? (o.stateNumber as number) : stateNumber(o.state);
+  out.state = Number.isNaN(state) ? 'none' : state;
   return out;
 }
+
+/**
+ * How the file is read: on this thread alone, or with a reader thread and
+ * ranges of a few hundred bytes, so that nearly every line is a range's
+ * first or last, and with ranges read here as well as by the thread.
+ */
+const MODES: { name: string; reading: StepReadOptions }[] = [
+  { name: 'one thread', reading: { threads: 0 } },
+  { name: 'reader threads', reading: { threads: 1, segmentBytes: 300, awaitThreads: true } },
+];
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function scan(lines: string[], trailingNewline = true, stats?: { fast: number; general: number; parsed: number }) {
+async function scanFile(lines: string[], trailingNewline: boolean, stats: { fast: number; general: number; parsed: number } | undefined, reading: StepReadOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'hotmess-steps-'));
   dirs.push(dir);
   const file = join(dir, 'steps.jsonl');
@@ -24,8 +42,9 @@ async function scan(lines: string[], trailingNewline = true, stats?: { fast: num
   const torn: number[] = [];
   // The reader reuses its record: copy it, dropping absent (undefined) fields.
   const copy = (rec: object) => structuredClone(Object.fromEntries(Object.entries(rec).filter(([, v]) => v !== undefined)));
-  await readStepLines(file, (rec, line) => got.push({ rec: copy(rec), line }), (line) => torn.push(line), { stats });
-  return { got, torn, file };
+  const threadStats = { ranges: 0, lines: 0 };
+  await readStepLines(file, (rec, line) => got.push({ rec: copy(rec), line }), (line) => torn.push(line), { ...reading, stats, threadStats });
+  return { got, torn, file, threadStats };
 }
 
 const LINES = [
@@ -39,7 +58,9 @@ const LINES = [
   '{"rollout":"r:1:0:0","t":8,"action":0.1,"oracle":0.30000000000000004,"measure":[123456789012345678901234567890,5e-324]}',
 ];
 
-describe('the step-line scanner', () => {
+for (const mode of MODES)
+describe(`the step-line scanner (${mode.name})`, () => {
+  const scan = (lines: string[], trailingNewline = true, stats?: { fast: number; general: number; parsed: number }, reading: StepReadOptions = mode.reading) => scanFile(lines, trailingNewline, stats, reading);
   it('returns exactly the fields JSON.parse gives, skipping blank lines', async () => {
     const { got, torn } = await scan(LINES);
     expect(torn).toEqual([]);
@@ -69,13 +90,15 @@ describe('the step-line scanner', () => {
     const long = JSON.stringify({ rollout: 'x:1:0:0', t: 1, action: 'N', patches: ['y'.repeat(5 << 20)] });
     // ~7 MB of short lines: several 4 MB read chunks, so lines straddle chunk ends.
     const many = Array.from({ length: 120000 }, (_, i) => JSON.stringify({ rollout: `x:1:0:${i % 7}`, t: i + 1, action: i % 4, measure: [i, -i] }));
-    const { got } = await scan([...many, long, ...many.slice(0, 10)]);
+    // Ranges of 1 MB with threads: the long line spans several, the short lines many.
+    const { got, threadStats } = await scan([...many, long, ...many.slice(0, 10)], true, undefined, mode.reading.threads ? { ...mode.reading, segmentBytes: 1 << 20 } : mode.reading);
+    if (mode.reading.threads) expect(threadStats.ranges).toBeGreaterThan(0);
     expect(got).toHaveLength(120011);
     got.slice(0, 120000).forEach((g, i) => {
       if ((g.rec as { t: number }).t !== i + 1) throw new Error(`line ${i + 1} read as t=${(g.rec as { t: number }).t}`);
     });
-    expect(got[119999].rec).toEqual({ rollout: `x:1:0:${119999 % 7}`, t: 120000, action: 119999 % 4, measure: [119999, -119999] });
-    expect(got[120000].rec).toEqual({ rollout: 'x:1:0:0', t: 1, action: 'N' });
+    expect(pick(got[119999].rec as Record<string, unknown>)).toEqual(pick({ rollout: `x:1:0:${119999 % 7}`, t: 120000, action: 119999 % 4, measure: [119999, -119999] }));
+    expect(pick(got[120000].rec as Record<string, unknown>)).toEqual(pick({ rollout: 'x:1:0:0', t: 1, action: 'N' }));
     expect(got[120010].line).toBe(120011);
   });
 });
@@ -84,14 +107,18 @@ describe('the step-line scanner', () => {
 const parsedPicks = (lines: readonly string[]) => lines.map((l, i) => ({ rec: pick(JSON.parse(l)), line: i + 1 }));
 const gotPicks = (got: { rec: unknown; line: number }[]) => got.map((g) => ({ rec: pick(g.rec as Record<string, unknown>), line: g.line }));
 
-describe("the writers' layout read fast", () => {
+for (const mode of MODES)
+describe(`the writers' layout read fast (${mode.name})`, () => {
+  const scan = (lines: string[], trailingNewline = true, stats?: { fast: number; general: number; parsed: number }) => scanFile(lines, trailingNewline, stats, mode.reading);
   const golden = join(import.meta.dirname, '..', 'golden');
   for (const env of readdirSync(golden)) {
     it(`reads every golden ${env} line as JSON.parse does, and by the fast path`, async () => {
       const lines = readFileSync(join(golden, env, 'steps.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
       const stats = { fast: 0, general: 0, parsed: 0 };
-      const { got } = await scan(lines, true, stats);
+      const { got, threadStats } = await scan(lines, true, stats);
       expect(gotPicks(got)).toEqual(parsedPicks(lines));
+      // With threads, some ranges were read by the thread, the others here.
+      if (mode.reading.threads) expect([threadStats.lines > 0, threadStats.lines < lines.length]).toEqual([true, true]);
       // Only lines with a field after the trailing arrays (a refused action's reason, info, timing) take the general reader.
       const later = lines.filter((l) => /"(?:illegal|invalid|replayed|text|info|timing)":/.test(l)).length;
       expect(stats).toEqual({ fast: lines.length - later, general: later, parsed: 0 });
