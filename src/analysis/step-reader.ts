@@ -666,6 +666,8 @@ class ColumnsBuilder {
   readonly rawLast: number[] = [];
   readonly ids: string[] = [];
   private readonly idIndex = new Map<string, number>();
+  private lastId: string | null = null;
+  private lastRef = 0;
   readonly strings: string[] = [];
   private readonly stringIndex = new Map<string, number>();
   constructor(cap: number) {
@@ -786,12 +788,15 @@ class ColumnsBuilder {
       this.nv = nv;
       return false;
     }
-    let r = this.idIndex.get(id);
+    // A rollout's lines are contiguous, and the scanner hands back the same string for the same id.
+    let r = id === this.lastId ? this.lastRef : this.idIndex.get(id);
     if (r === undefined) {
       r = this.ids.length;
       this.ids.push(id);
       this.idIndex.set(id, r);
     }
+    this.lastId = id;
+    this.lastRef = r;
     this.n++;
     this.vecAt[i] = nv;
     this.line[i] = line;
