@@ -36,12 +36,13 @@ export function cacheKey(p: CacheKeyParts): string {
 }
 
 /**
- * `cacheKey` for a request already in canonical JSON (`canonicalJson(request)`):
+ * `cacheKey` for a request already in canonical JSON (`canonicalJson(request)`,
+ * as a string or as its UTF-8 bytes):
  * an agent serialises each request once, for its key and for the bound on
  * its bill. The material is what `canonicalJson` gives for the whole key
  * object, its keys in sorted order, so keys stay what they always were.
  */
-export function cacheKeyOf(p: Omit<CacheKeyParts, 'request'> & { readonly requestJson: string }): string {
+export function cacheKeyOf(p: Omit<CacheKeyParts, 'request'> & { readonly requestJson: string | Uint8Array }): string {
   // Hashed in three pieces rather than joined first: the request is most of the material.
   const head = `{"agentSeed":${canonicalJson(p.agentSeed)},"attempt":${canonicalJson(p.attempt)},"index":${canonicalJson(p.index)},"model":${canonicalJson(p.model)},"request":`;
   return createHash('sha256').update(head).update(p.requestJson).update(`,"t":${canonicalJson(p.t)}}`).digest('hex');

@@ -58,6 +58,7 @@ describe('response cache', () => {
     const pinned = '3a3406a5e77f7d5b6ece7c8274b8f085d9d4d9d4cd079f347558419f9c78aa3f';
     expect(cacheKey({ ...parts, request })).toBe(pinned);
     expect(cacheKeyOf({ ...parts, requestJson: canonicalJson(request) })).toBe(pinned);
+    expect(cacheKeyOf({ ...parts, requestJson: Buffer.from(canonicalJson(request)) })).toBe(pinned);
     // openai's n-sample form, {request, sample}, keyed from the request's JSON.
     expect(cacheKeyOf({ model: 'm', requestJson: `{"request":${canonicalJson(request)},"sample":2}`, agentSeed: 's', index: 0, t: 1, attempt: 0 })).toBe('883421ec5073e11964a53fdaf26e98da0d93db0f46a0651e2f42f75ac9076029');
     // The bound on a request's bill reads the canonical JSON's bytes: the same count as the body the SDK sends.

@@ -162,10 +162,20 @@ function messagesJson(messages: readonly object[], memo: RequestMemo): string {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     let j = memo.json.get(m);
-    if (j === undefined) memo.json.set(m, (j = canonicalJson(m)));
+    if (j === undefined) memo.json.set(m, (j = flat(canonicalJson(m))));
     s += (i > 0 ? ',' : '') + j;
   }
   return s + ']';
+}
+
+/**
+ * The string, flattened in place: `canonicalJson` builds a rope of many small
+ * pieces, and a rope kept for later steps would be walked again every time a
+ * request holding it is hashed or encoded. Reading a character flattens it.
+ */
+function flat(s: string): string {
+  if (s.length > 0) s.charCodeAt(0);
+  return s;
 }
 
 /**

@@ -81,9 +81,9 @@ export class AnthropicSession implements AsyncAgent {
     let transientRetries = 0;
     for (let attempt = 0; ; attempt++) {
       const request = buildRequest({ settings, envName: ctx.envName, instructions: this.instructions.text, space, history, turns: this.turns, observation, retries, memo: this.memo });
-      // Serialised once: the cache key and the bound on the bill both read it.
-      const requestJson = serialiseRequest(request, this.memo);
-      const key = cacheKeyOf({ model: settings.model, requestJson, agentSeed: ctx.rollout.agentSeed, index: ctx.rollout.index, t, attempt });
+      // Serialised and encoded once: the body sent, its cache key and the bound on its bill all read these bytes.
+      const body = Buffer.from(serialiseRequest(request, this.memo));
+      const key = cacheKeyOf({ model: settings.model, requestJson: body, agentSeed: ctx.rollout.agentSeed, index: ctx.rollout.index, t, attempt });
       let reply = usable(this.cache.get(key));
       let parsed: ParsedReply;
       if (reply !== undefined) {
@@ -96,7 +96,7 @@ export class AnthropicSession implements AsyncAgent {
           runtime.miss(what);
           throw new CacheMissError(what);
         }
-        const got = await this.fetch(request, requestJson, signal, { key, t, attempt });
+        const got = await this.fetch(request, body, signal, { key, t, attempt });
         latencyMs += got.latencyMs;
         live += got.attempts;
         transientRetries += got.attempts - 1;
@@ -147,15 +147,14 @@ export class AnthropicSession implements AsyncAgent {
    * credentials stop the run at once; a server that cannot be reached stops
    * it once the retries are spent.
    */
-  private async fetch(request: Record<string, unknown>, requestJson: string, signal: AbortSignal, at: { key: string; t: number; attempt: number }): Promise<{ reply: MessagesReply; parsed: ParsedReply; attempts: number; latencyMs: number }> {
+  private async fetch(request: Record<string, unknown>, body: Buffer, signal: AbortSignal, at: { key: string; t: number; attempt: number }): Promise<{ reply: MessagesReply; parsed: ParsedReply; attempts: number; latencyMs: number }> {
     const { settings, runtime, ctx, price } = this.init;
     const config = this.init.config();
     if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
     if (runtime.batcher) return this.fetchBatched(request, signal, at, config);
     const caller = await runtime.anthropic(config);
-    // The body sent: the canonical JSON the cache key was made from. It bounds the bill: no prompt
-    // token is shorter than one of its bytes, plus the API's tool-use system prompt.
-    const body = Buffer.from(requestJson);
+    // The body (the canonical JSON the cache key was made from) bounds the bill: no prompt token is
+    // shorter than one of its bytes, plus the API's tool-use system prompt.
     const maxUsd = price ? maxCostUsd(price, body.length + TOOL_PROMPT_TOKENS, settings.maxTokens) : null;
     let latencyMs = 0;
     for (let retry = 0; ; retry++) {
