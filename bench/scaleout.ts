@@ -6,6 +6,7 @@
  *   bench queue env=kv-sum local2=<steps/s> redis2=<steps/s> ratio=<redis2/local2>
  *   bench queue-cpu env=kv-sum workerUsPerStep=<µs> coordinatorUsPerStep=<µs> redisUsPerStep=<µs> cpuRatio=<(worker+main)/(worker+coordinator+redis)>
  *   bench queue-overhead jobs=<n> coordinatorCpuMsPerJob=<ms> jobsPerSecond=<1/that> resultBytesPerStep=<b> redisMBPer1MSteps=<MB>
+ *   bench queue-job jobs=<n> coordinatorCpuMsPerJob=<ms> workerCpuMsPerJob=<ms> redisCpuMsPerJob=<ms>
  *
  * The first of each pair is wall-clock steps per second with full logging
  * (the point is more cores), so load from other processes moves it: the
@@ -17,6 +18,9 @@
  * are started and warmed before the clock runs (their start-up, mostly tsx
  * compiling the sources, is printed as startup=). The queue case starts its
  * own redis-server (skipped without one) and two `hotmess worker` processes.
+ * queue-overhead charges a job of MIN_JOB_STEPS kv-sum steps with the
+ * coordinator's CPU per step; queue-job is what a job costs apart from its
+ * bytes (jobs of one 10-step rollout): the CPU of each process per job.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,13 +30,13 @@ import { REGISTRY } from '../src/cli/registry.js';
 import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../src/cli/version.js';
 import { parseScenario, resolveScenario, runScenario, workerPool, type ResolvedScenario, type RolloutPlace } from '../src/engine/index.js';
 import { readJsonl } from '../src/log/index.js';
-import { encodeResult, fingerprint, parseQueueUrl, queuePlace, runId } from '../src/queue/index.js';
+import { encodeResult, fingerprint, MIN_JOB_STEPS, parseQueueUrl, queuePlace, runId } from '../src/queue/index.js';
 import { REDIS_SERVER, startRedis } from '../test/helpers/redis.js';
 
 const ENTRY = new URL('../src/cli/rollout-worker.ts', import.meta.url);
 
-async function scenario(rollouts: number): Promise<ResolvedScenario> {
-  const spec = parseScenario({ name: 'bench-scale', environment: 'kv-sum', horizons: [1000], instances: 1, rollouts, seed: 1, agents: [{ name: 'noisy', kind: 'noisy', params: { epsilon: 0.05 } }] });
+async function scenario(rollouts: number, horizon = 1000): Promise<ResolvedScenario> {
+  const spec = parseScenario({ name: 'bench-scale', environment: 'kv-sum', horizons: [horizon], instances: 1, rollouts, seed: 1, agents: [{ name: 'noisy', kind: 'noisy', params: { epsilon: 0.05 } }] });
   return resolveScenario(spec, REGISTRY, null);
 }
 
@@ -144,16 +148,16 @@ async function queueCase(root: string, local: { rate: number; usPerStep: number 
   try {
     const url = parseQueueUrl(redis.url);
     let n = 0;
-    const place = (s: ResolvedScenario) => queuePlace({ url, scenario: s, run: runId(s.hash, join(root, `q${n++}`)), file: null, fingerprint: fingerprint(CHECKOUT_ROOT, s, PACKAGE_VERSION) });
+    const place = (s: ResolvedScenario, jobSteps?: number) => queuePlace({ url, scenario: s, run: runId(s.hash, join(root, `q${n++}`)), file: null, fingerprint: fingerprint(CHECKOUT_ROOT, s, PACKAGE_VERSION), jobSteps });
     const warm = await scenario(40);
     await rate(warm, root, place(warm));
     const s = await scenario(400);
-    const jobs = 400 / Math.ceil(10_000 / 1000);
+    const jobs = 400 / Math.ceil(MIN_JOB_STEPS / 1000);
     const rounds: Measured[] = [];
     for (let round = 0; round < ROUNDS; round++) rounds.push(await measure(s, root, place(s), [...workers.map((w) => w.pid!), redis.pid]));
     const redis2 = Math.max(...rounds.map((m) => m.rate));
     const coordinator = least(rounds, (m) => m.mainUs)!;
-    const cpuMsPerJob = (coordinator * 10_000) / 1000;
+    const cpuMsPerJob = (coordinator * MIN_JOB_STEPS) / 1000;
     process.stdout.write(`bench queue env=kv-sum local2=${local2.toFixed(0)} redis2=${redis2.toFixed(0)} ratio=${(redis2 / local2).toFixed(2)} load=${load()}\n`);
     const worker = least(rounds, (m) => sum(m.othersUs.slice(0, 2)));
     const server = least(rounds, (m) => m.othersUs[2]);
@@ -166,6 +170,14 @@ async function queueCase(root: string, local: { rate: number; usPerStep: number 
     const bytesPerStep = sample.bytes / sample.steps;
     process.stdout.write(
       `bench queue-overhead jobs=${jobs} coordinatorCpuMsPerJob=${cpuMsPerJob.toFixed(1)} jobsPerSecond=${(1000 / cpuMsPerJob).toFixed(0)} resultBytesPerStep=${bytesPerStep.toFixed(1)} redisMBPer1MSteps=${((bytesPerStep * 1e6) / 1e6).toFixed(0)}\n`,
+    );
+    // What a job costs apart from its bytes: jobs of one 10-step rollout, so BullMQ's commands, events and round trips are nearly all there is.
+    const tiny = await scenario(600, 10);
+    await measure(tiny, root, place(tiny, 10), []);
+    const fixed = await measure(tiny, root, place(tiny, 10), [...workers.map((w) => w.pid!), redis.pid]);
+    const perJob = (us: number | null) => (us === null ? 'n/a' : ((us * 10) / 1000).toFixed(2));
+    process.stdout.write(
+      `bench queue-job jobs=600 coordinatorCpuMsPerJob=${perJob(fixed.mainUs)} workerCpuMsPerJob=${perJob(sum(fixed.othersUs.slice(0, 2)))} redisCpuMsPerJob=${perJob(fixed.othersUs[2])} load=${load()}\n`,
     );
   } finally {
     for (const w of workers) w.kill('SIGKILL');
