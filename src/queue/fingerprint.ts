@@ -1,9 +1,9 @@
 /**
  * What must match between a coordinator and a worker for the worker's
- * rollouts to be the coordinator's: the package version, the engine, and
- * the source of the environment and agent modules the scenario uses. Each
- * side computes it from its own checkout; a worker refuses a job whose
- * fingerprint differs from its own.
+ * rollouts to be the coordinator's: the package version, the engine (and
+ * the format results travel in), and the source of the environment and
+ * agent modules the scenario uses. Each side computes it from its own
+ * checkout; a worker refuses a job whose fingerprint differs from its own.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -37,7 +37,8 @@ const pluginFiles = (dir: string, name: string): string[] => [...sourceFiles(joi
 /** `root` is the checkout (where package.json, src/, environments/ and agents/ are). */
 export function fingerprint(root: string, s: ResolvedScenario, version: string): Fingerprint {
   const modules: Record<string, string> = {};
-  modules.engine = hashFiles(root, ['src/core', 'src/engine', 'src/log'].flatMap((d) => sourceFiles(join(root, d))));
+  // What makes a step line, and the result blob that carries it (a worker on another wire format is refused, not rejected 5 times over).
+  modules.engine = hashFiles(root, ['src/core', 'src/engine', 'src/log', 'src/queue/jobs.ts'].flatMap((d) => sourceFiles(join(root, d))));
   const envName = s.spec.environment;
   // An environment named by path is resolved against the scenario file, as the engine does.
   const byPath = envName.startsWith('.') || envName.startsWith('/') || /\.(m?[jt]s)$/.test(envName);
