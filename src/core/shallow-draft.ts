@@ -143,10 +143,9 @@ function arrayIndex(prop: string): number {
 /** The value at `key` of `d`, read through the draft: a shared plain array comes back drafted, a shared object bails. */
 function readThrough(root: Attempt, d: Attempt | ArrayDraft, key: string | number, value: unknown, baseValue: unknown): unknown {
   // immer drafts a draftable value still shared with the base; one assigned in this step is returned as it is.
-  if (typeof value !== 'object' || value === null || value !== baseValue || !isDraftable(value)) return value;
-  const drafted = root.arrayAt(d, key);
-  if (drafted !== null) return drafted.draft;
-  return isPlainArray(value) ? root.draftArray(d, key, value).draft : root.bail();
+  if (typeof value !== 'object' || value === null || value !== baseValue) return value;
+  if (isPlainArray(value)) return (root.arrayAt(d, key) ?? root.draftArray(d, key, value)).draft;
+  return isDraftable(value) ? root.bail() : value;
 }
 
 function revoked(op: string): never {
