@@ -32,6 +32,7 @@ type Move = {
   readonly from: Peg;
   readonly to: Peg;
 };
+/** Frozen: the engine prints a frozen action's JSON once (core/canonical.ts). */
 const MOVES: readonly Move[] = [
   { from: 'A', to: 'B' },
   { from: 'A', to: 'C' },
@@ -39,7 +40,7 @@ const MOVES: readonly Move[] = [
   { from: 'B', to: 'C' },
   { from: 'C', to: 'A' },
   { from: 'C', to: 'B' },
-];
+].map((m) => Object.freeze(m) as Move);
 /** MOVE_AT[from * 3 + to]: the shared Move object, so the oracle allocates nothing. */
 const MOVE_AT: Move[] = [];
 for (const m of MOVES) MOVE_AT[PEG_INDEX[m.from] * 3 + PEG_INDEX[m.to]] = m;
@@ -153,7 +154,7 @@ function oneHot(pegs: readonly number[]): number[] {
 interface View {
   readonly observation: Observation;
   readonly hash: string;
-  /** Shared, never written: features and measure hand out this very array. */
+  /** Shared and frozen: features and measure hand out this very array. */
   readonly oneHot: number[];
 }
 
@@ -222,7 +223,8 @@ function buildView(pegs: readonly number[], target: number): View {
         .join(', ')}.`,
     },
     hash: hashString(copy.join('')),
-    oneHot: oneHot(copy),
+    // Frozen: the engine prints it once however often it is logged (core/json-fast.ts).
+    oneHot: Object.freeze(oneHot(copy)) as number[],
   };
 }
 

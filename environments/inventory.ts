@@ -48,8 +48,10 @@ const PRICE: readonly number[] = [150, 200, 300];
 const PRICE_INDEX: Record<string, number> = { low: 0, mid: 1, high: 2 };
 const RESTOCKS: readonly number[] = [0, 5, 10, 20];
 const MID = 1;
-/** ORDERS[r * 3 + p]: the shared action objects, so the oracle allocates nothing. */
-const ORDERS: readonly Order[] = RESTOCKS.flatMap((restock) => LEVELS.map((price) => ({ restock, price })));
+/** ORDERS[r * 3 + p]: the shared action objects, so the oracle allocates nothing; frozen, so the engine prints each one's JSON once. */
+const ORDERS: readonly Order[] = RESTOCKS.flatMap((restock) => LEVELS.map((price) => Object.freeze({ restock, price })));
+/** The measure's target, frozen and shared: printed once. */
+const ONE: number[] = Object.freeze([1]) as number[];
 /** SPACES[k]: the actions with the k + 1 smallest restock levels, restock-major order. */
 const SPACES: readonly ActionSpace<Order>[] = RESTOCKS.map((_, k) => ({ kind: 'discrete', actions: ORDERS.slice(0, 3 * (k + 1)) }));
 
@@ -225,7 +227,7 @@ export default defineEnvironment<Params, State, Order>({
   oracle: (s) => oracleOrder(s.instance.params, s),
   measure(s, t) {
     const ref = s.instance.refWorth;
-    return { value: [worth(s) / ref[Math.min(t, ref.length - 1)]], target: [1] };
+    return { value: [worth(s) / ref[Math.min(t, ref.length - 1)]], target: ONE };
   },
   measureKind: 'squared',
   outcome(s) {

@@ -59,6 +59,23 @@ export class Bowl {
   }
   /** The observation text between the step number and x's coordinates. */
   readonly stepOf: string;
+  /** The reference point at t as a frozen vector, for t < TARGETS_KEPT: every rollout of the instance logs the same ones. */
+  readonly targets: Vec[] = [];
+}
+
+/** Steps whose reference vector an instance keeps (about 200 bytes each, with its printed JSON). */
+const TARGETS_KEPT = 1024;
+
+/** The teacher's whitened point at t, as the measure's target. */
+function referenceAt(bowl: Bowl, t: number): Vec {
+  const memo = bowl.targets[t];
+  if (memo !== undefined) return memo;
+  const k = t * DIM;
+  const target = [bowl.ref[k], bowl.ref[k + 1], bowl.ref[k + 2], bowl.ref[k + 3]];
+  if (t >= TARGETS_KEPT) return target;
+  Object.freeze(target);
+  bowl.targets[t] = target;
+  return target;
 }
 
 const OBSERVE_END = `]. Reply with the update vector dx as ${DIM} numbers.`;
@@ -210,8 +227,7 @@ export default defineEnvironment<Params, State, Vec>({
     const bowl = s.instance;
     const value = [0, 0, 0, 0];
     whiten(bowl, s.x, value);
-    const k = Math.min(t, bowl.horizon) * DIM;
-    return { value, target: [bowl.ref[k], bowl.ref[k + 1], bowl.ref[k + 2], bowl.ref[k + 3]] };
+    return { value, target: referenceAt(bowl, Math.min(t, bowl.horizon)) };
   },
   measureKind: 'squared',
   // The target is the teacher's own final point, as in the paper: the model is

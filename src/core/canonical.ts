@@ -2,6 +2,7 @@
  * Canonical serialisation and hashing. Actions are compared by their canonical
  * key; states and observations are logged by hash. Pure; no I/O.
  */
+import { FrozenJson } from './frozen-json.js';
 
 /** Stable JSON: object keys sorted, no whitespace. Numbers as JSON.stringify prints them. */
 export function canonicalJson(value: unknown): string {
@@ -17,37 +18,45 @@ export function canonicalJson(value: unknown): string {
       return 'null';
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) {
-        let s = '[';
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) s += ',';
-          s += canonicalJson(value[i]);
-        }
-        return s + ']';
-      }
-      const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj);
-      // Small literals are often written in key order already: sort only when they are not.
-      for (let i = 1; i < keys.length; i++)
-        if (keys[i - 1] > keys[i]) {
-          keys.sort();
-          break;
-        }
-      let s = '{';
-      let first = true;
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
-        const v = obj[k];
-        if (v === undefined) continue;
-        if (!first) s += ',';
-        first = false;
-        s += quotedKey(k) + ':' + canonicalJson(v);
-      }
-      return s + '}';
+      return Object.isFrozen(value) ? frozen.of(value, canonicalJsonOf) : canonicalJsonOf(value);
     }
     default:
       throw new TypeError(`cannot serialise a ${typeof value}`);
   }
+}
+
+/** Frozen actions (inventory's orders, hanoi's moves) are printed once each. */
+const frozen = new FrozenJson();
+
+/** canonicalJson of a non-null object or array, without the memo. */
+function canonicalJsonOf(value: object): string {
+  if (Array.isArray(value)) {
+    let s = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) s += ',';
+      s += canonicalJson(value[i]);
+    }
+    return s + ']';
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  // Small literals are often written in key order already: sort only when they are not.
+  for (let i = 1; i < keys.length; i++)
+    if (keys[i - 1] > keys[i]) {
+      keys.sort();
+      break;
+    }
+  let s = '{';
+  let first = true;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (!first) s += ',';
+    first = false;
+    s += quotedKey(k) + ':' + canonicalJson(v);
+  }
+  return s + '}';
 }
 
 /** Object keys and short strings met again and again (action fields, directions): JSON.stringify once each. */

@@ -4,14 +4,23 @@
  * exactly what JSON.stringify returns for its input, so logs do not change;
  * anything outside the expected shape goes to JSON.stringify. Pure; no I/O.
  */
+import { FrozenJson } from './frozen-json.js';
 
 /** JSON.stringify(n) for a number: non-finite values are null. */
 export const numberJson = (n: number): string => (n === n && n !== Infinity && n !== -Infinity ? '' + n : 'null');
+
+/** Frozen vectors (hanoi's one-hot vectors, quadratic's reference points) are printed once each. */
+const frozen = new FrozenJson();
 
 /** JSON.stringify(v) for a number or an array of numbers. */
 export function vectorJson(v: unknown): string {
   if (typeof v === 'number') return numberJson(v);
   if (!Array.isArray(v)) return JSON.stringify(v);
+  return Object.isFrozen(v) ? frozen.of(v, numbersJson) : numbersJson(v);
+}
+
+/** JSON.stringify(v) for an array, by the number fast path when it holds only numbers. */
+function numbersJson(v: readonly unknown[]): string {
   const n = v.length;
   if (n === 0) return '[]';
   let s = '[';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { enablePatches, produceWithPatches } from 'immer';
-import { numberJson, patchesJson, vectorJson } from '../../src/core/index.js';
+import { canonicalJson, numberJson, patchesJson, vectorJson } from '../../src/core/index.js';
 
 enablePatches();
 
@@ -81,5 +81,46 @@ describe('json-fast', () => {
       [null],
     ];
     for (const p of odd) expect(patchesJson(p)).toBe(JSON.stringify(p));
+  });
+});
+
+describe('frozen values are printed once, and only when nothing in them can change', () => {
+  it('vectorJson: a frozen array of numbers prints as JSON.stringify, again and again', () => {
+    const v = Object.freeze([1, 0.1, -0, NaN, 1e21]) as number[];
+    for (let i = 0; i < 3; i++) {
+      expect(vectorJson(v)).toBe(JSON.stringify(v));
+    }
+  });
+
+  it('a shallowly frozen array, a getter, a subclass: printed afresh, so a change shows', () => {
+    const inner = { k: 1 };
+    const holder = Object.freeze([inner]);
+    expect(vectorJson(holder)).toBe('[{"k":1}]');
+    inner.k = 2;
+    expect(vectorJson(holder)).toBe('[{"k":2}]');
+    let n = 0;
+    const getter = Object.freeze(Object.defineProperty([0], 0, { get: () => ++n, enumerable: true })) as number[];
+    expect(vectorJson(getter)).toBe('[1]');
+    expect(vectorJson(getter)).toBe('[2]');
+  });
+
+  it('canonicalJson: a frozen object of primitives once; a frozen object holding a mutable one afresh', () => {
+    const move = Object.freeze({ to: 'C', from: 'A' });
+    expect(canonicalJson(move)).toBe('{"from":"A","to":"C"}');
+    expect(canonicalJson(move)).toBe('{"from":"A","to":"C"}');
+    const inner = { k: 1 };
+    const outer = Object.freeze({ inner, b: 2 });
+    expect(canonicalJson(outer)).toBe('{"b":2,"inner":{"k":1}}');
+    inner.k = 5;
+    expect(canonicalJson(outer)).toBe('{"b":2,"inner":{"k":5}}');
+    const list = [1];
+    const frozenList = Object.freeze([list, 'a']);
+    expect(canonicalJson(frozenList)).toBe('[[1],"a"]');
+    list.push(2);
+    expect(canonicalJson(frozenList)).toBe('[[1,2],"a"]');
+    let n = 0;
+    const getter = Object.freeze(Object.defineProperty({}, 'v', { get: () => ++n, enumerable: true }));
+    expect(canonicalJson(getter)).toBe('{"v":1}');
+    expect(canonicalJson(getter)).toBe('{"v":2}');
   });
 });
