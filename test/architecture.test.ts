@@ -17,7 +17,8 @@ const ALLOWED: Record<string, string[]> = {
   'src/log': ['src/core'],
   'src/engine': ['src/core', 'src/log'],
   'src/import': ['src/core', 'src/log'],
-  'src/queue': ['src/core', 'src/log', 'src/engine'],
+  // The queue carries model-backed rollouts: a coordinator applies its workers' calls to the run's ledger and cache (queue/calls.ts) as they are paid.
+  'src/queue': ['src/core', 'src/log', 'src/engine', 'src/llm'],
   'src/metrics': ['src/core'],
   'src/analysis': ['src/core', 'src/log', 'src/metrics'],
   // Workflows compose the layers below into one task (calibrate, tune): analysis never runs the engine.

@@ -27,6 +27,15 @@ export interface RolloutSink extends StepSink {
   bytes(chunk: Uint8Array): void;
 }
 
+/**
+ * A rollout the place gave up while it was in flight, because it stopped the
+ * run itself (a queue coordinator that saw the cost budget reached as the
+ * workers paid): never committed, so `--resume` runs it again.
+ */
+export interface Withdrawn {
+  readonly withdrawn: string;
+}
+
 export interface RolloutPlace {
   /** Rollouts the loop may keep in flight at once. */
   readonly slots: number;
@@ -36,9 +45,11 @@ export interface RolloutPlace {
    * (that is an `error` rollout); rejects only when the place itself is lost
    * (e.g. the queue's server), which stops the run. A place may return the
    * result itself when the rollout finished without waiting (this process,
-   * a scripted agent): the loop then commits it without a promise.
+   * a scripted agent): the loop then commits it without a promise. Resolves
+   * `Withdrawn` when the place stopped the run (the reason): the loop
+   * commits nothing of it and starts nothing more.
    */
-  run(planned: PlannedRollout, sink: RolloutSink, signal?: AbortSignal): Promise<ExecuteResult> | ExecuteResult;
+  run(planned: PlannedRollout, sink: RolloutSink, signal?: AbortSignal): Promise<ExecuteResult | Withdrawn> | ExecuteResult;
   /** The loop is about to wait: hand over anything held back for batching. */
   flush?(): void;
   /** Release processes and connections; called once, when the loop ends. */

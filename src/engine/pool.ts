@@ -56,6 +56,8 @@ export interface PoolOptions {
 }
 
 export interface WorkerPool extends RolloutPlace {
+  /** A pool never withdraws a rollout: each ends, or the run is stopped by the loop. */
+  run(planned: PlannedRollout, sink: RolloutSink, signal?: AbortSignal): Promise<ExecuteResult>;
   /** The live workers' process ids (tests kill them). */
   pids(): number[];
   /** Workers that died while running rollouts, so far. */

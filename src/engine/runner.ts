@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { errorLine, HotmessError, withOsErrors, type Action, type AgentServices } from '../core/index.js';
 import { FILES, RUN_SCHEMA, RunWriter, type StepBuffer, lockRun, readManifest, recoverRun, writeJsonAtomic, type Manifest, type RunLock, type Termination } from '../log/index.js';
-import { localPlace, type RolloutPlace } from './place.js';
+import { localPlace, type RolloutPlace, type Withdrawn } from './place.js';
 import type { ExecuteResult } from './execute.js';
 import { planRollouts, planSize, type PlannedRollout } from './plan.js';
 import type { Registry } from './registry.js';
@@ -166,13 +166,16 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
   // log failed (a full disk): nothing more is started, rollouts in flight
   // settle uncommitted, what is committed stays, and the error is rethrown.
   let lost: { readonly error: unknown } | null = null;
+  // The place stopped the run itself (see Withdrawn): why.
+  let withdrawn: string | null = null;
   let ran = 0;
   let lastYield = Date.now();
   x.onProgress?.(x.alreadyDone, x.total);
 
   // Never throws: a failure is kept in `lost`.
-  const commit = (sink: StepBuffer, result: ExecuteResult): void => {
-    if (x.signal?.aborted || lost) return sink.discard();
+  const commit = (sink: StepBuffer, result: ExecuteResult | Withdrawn): void => {
+    if ('withdrawn' in result) withdrawn ??= result.withdrawn;
+    if (x.signal?.aborted || lost || 'withdrawn' in result) return sink.discard();
     try {
       writer.commit(sink, result.line);
       terminations[result.end.termination]++;
@@ -189,7 +192,7 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
   // Commits at once a rollout that finished without waiting (scripted); returns a promise (never rejecting) for one in flight.
   const runOne = (planned: PlannedRollout): Promise<void> | undefined => {
     const sink = writer.stepBuffer();
-    let result: Promise<ExecuteResult> | ExecuteResult;
+    let result: Promise<ExecuteResult | Withdrawn> | ExecuteResult;
     try {
       result = place.run(planned, sink, x.signal);
     } catch (error) {
@@ -208,7 +211,7 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
 
   try {
     for (const planned of x.plan) {
-      stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? null);
+      stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? withdrawn);
       if (stoppedBecause || lost) break;
       const running = runOne(planned);
       if (running === undefined) {
@@ -235,6 +238,8 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
   }
   if (lost) throw (lost as { error: unknown }).error;
   if (x.signal?.aborted && !stoppedBecause) stoppedBecause = 'interrupted';
+  // A rollout withdrawn after the last start: the run is short of it.
+  stoppedBecause ??= withdrawn;
   return { ran, terminations, stoppedBecause };
 }
 

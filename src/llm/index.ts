@@ -15,8 +15,8 @@ export { AppendLog, cutTornTail, openForAppend } from './append-log.js';
 export { cacheKey, cacheKeyOf, rolloutFile, type CacheLog, CacheMissError, CorruptCacheError, readRolloutEntries, ResponseCache, RolloutCache, type CacheKeyParts } from './cache.js';
 export { RequestLimiter, retryAfterMs, sharedLimiter, type Limiter, type LimiterOptions, type LimiterStats } from './limiter.js';
 export { LlmRuntime, createLlmRuntime, llmRuntimeOf, LLM_SERVICE, type LlmRuntimeOptions, type PrefixSource, type RunHalt } from './runtime.js';
-export { remoteRuntime, runtimeHost, type RemoteInit, type RuntimeCall, type RuntimeNews, type RuntimeHost } from './remote.js';
-export { COST_FILE, COST_LEDGER, CostLedger, LedgerLineSchema, readLedger, summarizeLedger, type LedgerLine } from './ledger.js';
+export { remoteRuntime, runtimeHost, type RemoteInit, type RuntimeCall, type RuntimeNews, type RuntimeHost, type RuntimeLink } from './remote.js';
+export { COST_FILE, COST_LEDGER, CostLedger, LedgerLineSchema, readLedger, summarizeLedger, type LedgerLine, type LedgerSource } from './ledger.js';
 export {
   defineModelAgent,
   isModelAgent,

@@ -39,7 +39,14 @@ const Tokens = {
   /** Null: the model has no price (unknown, not zero). */
   costUsd: z.number().nonnegative().nullable(),
 };
-const CallLine = z.object({ kind: z.literal('call'), invocation: Count, ...Tokens });
+/**
+ * A line a queue coordinator wrote from its run's call stream (queue/calls.ts)
+ * carries the stream entry it came from (`at`), so a resumed coordinator
+ * applies each entry once; a `sent` line also names the worker's request
+ * (`src`), so its reply can settle it after a coordinator crash.
+ */
+const FromStream = { at: z.string().optional() };
+const CallLine = z.object({ kind: z.literal('call'), invocation: Count, ...Tokens, ...FromStream });
 const SentLine = z.object({
   kind: z.literal('sent'),
   invocation: Count,
@@ -48,10 +55,13 @@ const SentLine = z.object({
   model: z.string(),
   /** The most this request can cost (every prompt token at the dearest input rate, max_tokens of output); null when unpriced. */
   maxUsd: z.number().nonnegative().nullable(),
+  ...FromStream,
+  src: z.string().optional(),
 });
-const ReplyLine = z.object({ kind: z.literal('reply'), invocation: Count, id: Count, ...Tokens });
-const RefusedLine = z.object({ kind: z.literal('refused'), invocation: Count, id: Count, status: z.number().int() });
-const LostLine = z.object({ kind: z.literal('lost'), invocation: Count, id: Count, reason: z.string() });
+/** A reply, refusal or loss settles the `sent` line of its `invocation` and `id` (after a coordinator crash, a later invocation settles an earlier one's request). */
+const ReplyLine = z.object({ kind: z.literal('reply'), invocation: Count, id: Count, ...Tokens, ...FromStream });
+const RefusedLine = z.object({ kind: z.literal('refused'), invocation: Count, id: Count, status: z.number().int(), ...FromStream });
+const LostLine = z.object({ kind: z.literal('lost'), invocation: Count, id: Count, reason: z.string(), ...FromStream });
 const EndLine = z.object({ kind: z.literal('end'), invocation: Count, cacheHits: Count });
 export const LedgerLineSchema = z.discriminatedUnion('kind', [SentLine, ReplyLine, RefusedLine, LostLine, CallLine, EndLine]);
 export type LedgerLine = z.infer<typeof LedgerLineSchema>;
@@ -177,10 +187,20 @@ export function readLedger(path: string): LedgerLine[] {
   return out;
 }
 
+/** Where the lines being written come from: a queue coordinator's call-stream entry, and the worker's request it records. */
+export interface LedgerSource {
+  /** The stream entry's id. */
+  readonly at?: string;
+  /** The worker's request (attempt/ticket id), on a `sent` line. */
+  readonly src?: string;
+}
+
 /** One invocation's writer on a run directory's ledger. Opens lazily: a run that never calls a model writes nothing. */
 export class CostLedger implements LedgerWriter {
   private readonly log: AppendLog;
   private invocation = 0;
+  /** Set by a queue coordinator while it applies one entry of its run's call stream: written on the lines that entry makes. */
+  source: LedgerSource | null = null;
 
   constructor(readonly runDir: string) {
     this.log = new AppendLog(join(runDir, COST_LEDGER));
@@ -191,24 +211,31 @@ export class CostLedger implements LedgerWriter {
   }
 
   sent(id: number, model: string, maxUsd: number | null): void {
-    this.write({ kind: 'sent', invocation: this.open(), id, model, maxUsd });
+    const src = this.source?.src;
+    this.write({ kind: 'sent', invocation: this.open(), id, model, maxUsd, ...this.at(), ...(src !== undefined ? { src } : {}) });
   }
 
-  reply(id: number, usage: TokenUsage, cost: number | null): void {
-    this.write({ kind: 'reply', invocation: this.open(), id, ...tokens(usage), costUsd: cost });
+  /** `invocation`: a request an earlier invocation sent (a resumed queue coordinator settles it); default this one. */
+  reply(id: number, usage: TokenUsage, cost: number | null, invocation?: number): void {
+    this.write({ kind: 'reply', invocation: invocation ?? this.open(), id, ...tokens(usage), costUsd: cost, ...this.at() });
   }
 
-  refused(id: number, status: number): void {
-    this.write({ kind: 'refused', invocation: this.open(), id, status });
+  refused(id: number, status: number, invocation?: number): void {
+    this.write({ kind: 'refused', invocation: invocation ?? this.open(), id, status, ...this.at() });
   }
 
-  lost(id: number, reason: string): void {
-    this.write({ kind: 'lost', invocation: this.open(), id, reason });
+  lost(id: number, reason: string, invocation?: number): void {
+    this.write({ kind: 'lost', invocation: invocation ?? this.open(), id, reason, ...this.at() });
   }
 
   /** A reply recorded without a `sent` line (a provider that bills nothing). */
   call(usage: TokenUsage, cost: number | null): void {
-    this.write({ kind: 'call', invocation: this.open(), ...tokens(usage), costUsd: cost });
+    this.write({ kind: 'call', invocation: this.open(), ...tokens(usage), costUsd: cost, ...this.at() });
+  }
+
+  private at(): { at?: string } {
+    const at = this.source?.at;
+    return at !== undefined ? { at } : {};
   }
 
   /**

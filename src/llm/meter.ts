@@ -38,9 +38,10 @@ export class Tally {
 /** Where a meter records requests durably (the run's cost ledger, ledger.ts). */
 export interface LedgerWriter {
   sent(id: number, model: string, maxUsd: number | null): void;
-  reply(id: number, usage: TokenUsage, cost: number | null): void;
-  refused(id: number, status: number): void;
-  lost(id: number, reason: string): void;
+  /** `invocation`: set when the request was sent by an earlier invocation (CostMeter.adopt). */
+  reply(id: number, usage: TokenUsage, cost: number | null, invocation?: number): void;
+  refused(id: number, status: number, invocation?: number): void;
+  lost(id: number, reason: string, invocation?: number): void;
   call(usage: TokenUsage, cost: number | null): void;
 }
 
@@ -56,6 +57,8 @@ export class RequestTicket {
     readonly id: number,
     /** The most this request can cost; null when unpriced. */
     readonly maxUsd: number | null,
+    /** The invocation that sent it, when an earlier one (see CostMeter.adopt); else this one. */
+    readonly invocation?: number,
   ) {}
 
   /** A reply arrived and was read: billed at `usage`. Record it before using (caching) the reply. */
@@ -101,6 +104,15 @@ export class CostMeter {
     return ticket;
   }
 
+  /**
+   * A request an earlier invocation sent and never settled (its `sent` line
+   * is on the ledger): a resumed queue coordinator settles it when the
+   * worker's entry for it arrives, and what it cost counts here.
+   */
+  adopt(invocation: number, id: number, maxUsd: number | null): RequestTicket {
+    return new RequestTicket(this, id, maxUsd, invocation);
+  }
+
   /** A reply recorded without a ticket (providers that bill nothing, such as local models). */
   recordCall(usage: TokenUsage, cost: number | null): void {
     this.requests++;
@@ -114,18 +126,18 @@ export class CostMeter {
 
   /** @internal (RequestTicket) */
   settleReply(t: RequestTicket, usage: TokenUsage, cost: number | null): void {
-    this.ledger?.reply(t.id, usage, cost);
+    this.ledger?.reply(t.id, usage, cost, t.invocation);
     this.paid.add(usage, cost);
   }
 
   /** @internal (RequestTicket) */
   settleRefused(t: RequestTicket, status: number): void {
-    this.ledger?.refused(t.id, status);
+    this.ledger?.refused(t.id, status, t.invocation);
   }
 
   /** @internal (RequestTicket) */
   settleLost(t: RequestTicket, reason: string): void {
-    this.ledger?.lost(t.id, reason);
+    this.ledger?.lost(t.id, reason, t.invocation);
     this.lost++;
     this.lostMaxUsd = this.lostMaxUsd === null || t.maxUsd === null ? null : roundUsd(this.lostMaxUsd + t.maxUsd);
   }

@@ -171,7 +171,19 @@ const CACHE_FILE = /^[A-Za-z0-9_-]{1,128}\.jsonl$/;
 export interface RuntimeHost {
   init(): RemoteInit;
   /** A new worker: its calls go to `receive`, in order; `detach` once it is gone. */
-  attach(send: (m: RuntimeNews) => void): { receive(m: RuntimeCall): void; detach(): void };
+  attach(send: (m: RuntimeNews) => void): RuntimeLink;
+}
+
+export interface RuntimeLink {
+  receive(m: RuntimeCall): void;
+  /** The worker is gone: its slots go back, its requests in flight are settled as lost. */
+  detach(): void;
+  /** As detach, with the reason its requests in flight were lost; null leaves them unsettled (sent, fate unknown: a later invocation may settle them). */
+  retire(lostReason: string | null): void;
+  /** A request of this worker that an earlier invocation recorded as sent (a resumed queue coordinator): the worker's request id and its ticket. */
+  adopt(id: number, ticket: RequestTicket): void;
+  /** Requests of this worker sent and not yet settled. */
+  readonly open: number;
 }
 
 /** The run's side: applies workers' calls to the run's runtime. */
@@ -244,6 +256,15 @@ export function runtimeHost(runtime: LlmRuntime): RuntimeHost {
             return runtime.notice(m.line);
         }
       };
+      const retire = (lostReason: string | null) => {
+        detached = true;
+        links.delete(send);
+        for (const p of ['anthropic', 'openai'] as const) for (; held[p] > 0; held[p]--) limiter(p).release();
+        if (lostReason !== null) for (const t of tickets.values()) onDisk(() => t.lost(lostReason));
+        tickets.clear();
+        for (const log of logs.values()) log.close();
+        logs.clear();
+      };
       return {
         receive(m) {
           const before = runtime.halted;
@@ -251,14 +272,13 @@ export function runtimeHost(runtime: LlmRuntime): RuntimeHost {
           // Tell every worker at once: their rollouts in flight would only meet the same fault.
           if (!before && runtime.halted) for (const l of links) l({ op: 'halted', halt: runtime.halted });
         },
-        detach() {
-          detached = true;
-          links.delete(send);
-          for (const p of ['anthropic', 'openai'] as const) for (; held[p] > 0; held[p]--) limiter(p).release();
-          for (const t of tickets.values()) onDisk(() => t.lost('the worker process running it died'));
-          tickets.clear();
-          for (const log of logs.values()) log.close();
-          logs.clear();
+        detach: () => retire('the worker process running it died'),
+        retire,
+        adopt(id, ticket) {
+          tickets.set(id, ticket);
+        },
+        get open() {
+          return tickets.size;
         },
       };
     },

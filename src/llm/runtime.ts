@@ -75,7 +75,8 @@ export interface LlmRuntimeOptions {
 export class LlmRuntime {
   readonly cache: ResponseCache;
   readonly meter: CostMeter;
-  private readonly ledger: CostLedger | null;
+  /** The run's cost ledger (null: none kept, or a worker's runtime drawing on its host's). */
+  readonly ledger: CostLedger | null;
   readonly limiter: Limiter;
   /** OpenAI-compatible servers have their own limits. */
   readonly openaiLimiter: Limiter;

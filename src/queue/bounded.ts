@@ -6,6 +6,9 @@
  */
 import { HotmessError } from '../core/index.js';
 
+/** The longest a single Redis command of the queue path may take before the run stops with the network exit code. */
+export const REDIS_WAIT_MS = 15_000;
+
 export function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {

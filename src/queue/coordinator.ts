@@ -9,15 +9,19 @@
  * Re-attaching (`--resume --queue`) finds jobs that completed meanwhile
  * under the same ids and re-enqueues only what is missing.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { errorText, HotmessError } from '../core/index.js';
 import { isModelBacked } from './model.js';
-import { endOfLine, type ExecuteResult, type PlannedRollout, type ResolvedScenario, type RolloutPlace, type RolloutSink } from '../engine/index.js';
+import { endOfLine, type ExecuteResult, type PlannedRollout, type ResolvedScenario, type RolloutPlace, type RolloutSink, type Withdrawn } from '../engine/index.js';
+import { rolloutFile, type LlmRuntime } from '../llm/index.js';
+import { returnedAttempt, RunCalls } from './calls.js';
 import type { Fingerprint } from './fingerprint.js';
 import { decodeResult, jobId, jobSlice, QUEUE_NAME, readJobResult, resultKey, rolloutAt, rolloutsPerJob, type JobData, type JobResult, type RolloutResult } from './jobs.js';
 import { watchRedis, type QueueUrl } from './redis.js';
-import { bounded } from './bounded.js';
+import { bounded, REDIS_WAIT_MS } from './bounded.js';
 import { removePermitQueue } from './permits.js';
 import { BlobLink, ReusedBuffers } from './blob-link.js';
 
@@ -39,14 +43,18 @@ export interface CoordinatorOptions {
   readonly onNote?: (line: string) => void;
   /** How long Redis may be unreachable before the run stops (default 5 s). */
   readonly graceMs?: number;
-  /** A model-backed rollout's response-cache file in the run, to send with its job (a resumed rollout re-reads what it bought). */
-  readonly cacheOf?: (planned: PlannedRollout) => { file: string; text: string } | null;
-  /**
-   * What a job's model-backed rollouts did to the run's ledger and cache
-   * (llm/remote.ts calls): applied before its rollouts are committed, so
-   * the run's budget sees them.
-   */
-  readonly onCalls?: (calls: readonly unknown[]) => void;
+  /** Model-backed agents: the run's runtime (ledger, cache, limiter) that the workers' calls are applied to, as they make them (calls.ts). */
+  readonly models?: CoordinatorModels;
+}
+
+export interface CoordinatorModels {
+  readonly runtime: LlmRuntime;
+  /** `--max-cost` (USD): the workers check it too, before each request, against the spend they record in Redis. */
+  readonly maxCostUsd?: number;
+  /** The run's stop rule (the budget, a halt), checked as the workers' calls arrive: the coordinator stops the run itself. */
+  readonly shouldStop: () => string | null;
+  /** After a stop, how long to wait for the workers' requests in flight to be settled on the ledger (default 10 s; the rest is settled on resume). */
+  readonly settleMs?: number;
 }
 
 export interface CoordinatorStats {
@@ -65,7 +73,7 @@ export interface QueuePlace extends RolloutPlace {
 
 interface Waiter {
   readonly sink: RolloutSink;
-  readonly resolve: (r: ExecuteResult) => void;
+  readonly resolve: (r: ExecuteResult | Withdrawn) => void;
   readonly reject: (e: unknown) => void;
 }
 
@@ -81,6 +89,10 @@ interface OpenJob {
   /** Its result is being fetched and checked (an event and the sweep can both see it complete). */
   reading: boolean;
   malformed: number;
+  /** Model-backed: its calls come through the run's stream, and a stop withdraws it. */
+  readonly model: boolean;
+  /** Withdrawn by a stop of the run: nothing of it is committed; its job stays in Redis for `--resume`. */
+  withdrawn: boolean;
 }
 
 const MAX_SLOTS = 100_000;
@@ -101,20 +113,43 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   let events: QueueEvents | null = null;
   let watch: { stop(): void } | null = null;
   let sweep: NodeJS.Timeout | null = null;
+  let calls: RunCalls | null = null;
+  let aborted = false;
   const perJob = Math.max(...s.agents.flatMap((a) => s.spec.horizons.map((h) => rolloutsPerJob(s, h, isModelBacked(a), o.jobSteps))));
 
   const lose = (e: unknown) => {
     lost ??= e instanceof HotmessError ? e : new HotmessError('network', `${o.url.shown}: ${errorText(e)}`);
     for (const job of jobs.values()) for (const w of job.waiters.values()) w.reject(lost);
     jobs.clear();
+    calls?.abandon();
   };
 
   let abortHooked = false;
   /** Stopping: nothing more is committed, so settle every waiter now (the loop discards them); jobs stay queued for a resume. */
   const onAbort = () => {
+    aborted = true;
     for (const job of jobs.values()) {
       for (const w of job.waiters.values()) w.resolve({ end: { termination: 'error', error: 'aborted' }, line: '' });
       job.waiters.clear();
+    }
+    // Workers send no more requests of this run.
+    calls?.stop('interrupted');
+  };
+
+  /**
+   * The run stops (its budget reached, a halt) as the workers' calls arrive:
+   * model-backed rollouts in flight are withdrawn (never committed; their
+   * workers give them up, and `--resume` runs them again from what they
+   * bought), and jobs no worker has started leave the queue.
+   */
+  const onStop = (why: string) => {
+    for (const job of jobs.values()) {
+      if (!job.model || job.done || job.reading) continue;
+      job.withdrawn = true;
+      for (const w of job.waiters.values()) w.resolve({ withdrawn: why });
+      job.waiters.clear();
+      job.early.clear();
+      queue?.remove(job.id).catch(() => 0);
     }
   };
 
@@ -122,9 +157,8 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
     if (job.closed && job.done && job.waiters.size === 0) jobs.delete(job.id);
   };
 
-  const accept = (job: OpenJob, results: readonly RolloutResult[], calls: readonly unknown[]) => {
+  const accept = (job: OpenJob, results: readonly RolloutResult[]) => {
     job.done = true;
-    if (calls.length > 0) o.onCalls?.(calls);
     for (const r of results) {
       const w = job.waiters.get(r.id);
       if (w) {
@@ -147,7 +181,8 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   const onCompleted = async (id: string, raw: unknown) => {
     const job = jobs.get(id);
     if (!job || job.done) return void stats.duplicates++;
-    if (job.reading) return;
+    // Finished after the run stopped: its result stays in Redis, and a resume commits it.
+    if (job.reading || job.withdrawn) return;
     job.reading = true;
     let held: Buffer | null = null;
     try {
@@ -166,7 +201,10 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       } catch (e) {
         return rejectResult(job, e);
       }
-      accept(job, decoded.rollouts, decoded.calls);
+      // A model-backed rollout is committed only once its attempt's calls are all on the run's ledger.
+      if (job.model && !(await calls!.settle(job.id, returnedAttempt(decoded.calls)))) return rejectResult(job, new Error('the model calls of the attempt that returned it are not on the run’s call stream'));
+      if (job.withdrawn) return;
+      accept(job, decoded.rollouts);
     } finally {
       job.reading = false;
       // The loop commits (or discards) what `accept` handed it before the event loop turns: then the buffer is free again.
@@ -189,7 +227,9 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
 
   const onFailed = async (id: string, reason: string) => {
     const job = jobs.get(id);
-    if (!job || job.done || !queue) return;
+    // A withdrawn job fails for good when its worker sees the stop (or the budget, before this coordinator has read that far): a resume runs it again.
+    if (job?.model && !job.withdrawn) await calls?.failed(reason);
+    if (!job || job.done || job.withdrawn || !queue) return;
     const state = await queue.getJobState(id);
     // A failed attempt with attempts left goes back to wait: only the last one stops the run.
     if (state === 'failed') lose(new HotmessError('agent', `queue job ${id} failed ${attempts} times on workers; last: ${reason}`));
@@ -231,7 +271,11 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
     events.on('completed', ({ jobId: id, returnvalue }) => void onCompleted(id, returnvalue).catch(lose));
     events.on('failed', ({ jobId: id, failedReason }) => void onFailed(id, failedReason).catch(lose));
     watch = watchRedis(o.url, lose, o.graceMs);
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    await bounded(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), REDIS_WAIT_MS, 'opening the queue');
+    if (o.models) {
+      calls = new RunCalls({ url: o.url, connection, run: o.run, runtime: o.models.runtime, maxCostUsd: o.models.maxCostUsd, shouldStop: o.models.shouldStop, onStop, onLost: lose });
+      await calls.start();
+    }
     sweep = setInterval(() => void check().catch(() => undefined), 2000);
   };
 
@@ -246,9 +290,10 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       current.early.clear();
       forget(current);
     }
-    const cache = isModelBacked(planned.agent) ? o.cacheOf?.(planned) : null;
+    const model = isModelBacked(planned.agent);
+    const cache = model && o.models ? cacheOf(o.models.runtime, planned) : null;
     const data: JobData = { v: 1, run: o.run, name: s.spec.name, spec: s.spec, file: o.file, fingerprint: o.fingerprint, agent: planned.agent.name, horizon: planned.horizon, ...slice, ...(cache ? { cache } : {}) };
-    const job: OpenJob = { id, data, waiters: new Map(), early: new Map(), closed: false, done: false, reading: false, malformed: 0 };
+    const job: OpenJob = { id, data, waiters: new Map(), early: new Map(), closed: false, done: false, reading: false, malformed: 0, model, withdrawn: false };
     jobs.set(id, job);
     current = job;
     void submit(job).catch(lose);
@@ -264,6 +309,7 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       await started.catch(lose);
       if (lost) throw lost;
       if (signal?.aborted) return { end: { termination: 'error', error: 'aborted' }, line: '' };
+      if (calls?.stopped && isModelBacked(planned.agent)) return { withdrawn: calls.stopped };
       const job = openJob(planned);
       const early = job.early.get(planned.id);
       if (early) {
@@ -275,15 +321,18 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
         abortHooked = true;
         signal.addEventListener('abort', onAbort, { once: true });
       }
-      return new Promise<ExecuteResult>((resolve, reject) => job.waiters.set(planned.id, { sink, resolve, reject }));
+      return new Promise<ExecuteResult | Withdrawn>((resolve, reject) => job.waiters.set(planned.id, { sink, resolve, reject }));
     },
     async close() {
       if (sweep) clearInterval(sweep);
       watch?.stop();
+      // The workers' calls: after a stop, what their requests in flight cost is waited for (a while); a finished run's stream goes.
+      const finished = !lost && !aborted && !calls?.stopped && [...jobs.values()].every((j) => j.done);
+      if (calls && !lost) await calls.close({ finished, settleMs: o.models?.settleMs ?? 10_000 });
       // Stopped short (a budget, Ctrl-C): model-backed jobs no worker has started are withdrawn, so nothing more is spent; a resume enqueues them again.
       if (queue && !lost) {
         const unstarted = [...jobs.values()].filter((j) => !j.done && isModelBacked(s.agents.find((a) => a.name === j.data.agent)!));
-        await Promise.all(unstarted.map((j) => queue!.remove(j.id).catch(() => 0)));
+        await bounded(Promise.all(unstarted.map((j) => queue!.remove(j.id).catch(() => 0))), REDIS_WAIT_MS, 'withdrawing jobs').catch(() => undefined);
       }
       // The run's permit queue (its queue-wide rate) goes with it; workers close theirs as their jobs of the run end.
       if (queue && !lost && s.spec.queueRateLimit && s.agents.some(isModelBacked)) await bounded(removePermitQueue(o.url, o.run), 3000, 'removing the permit queue').catch(() => undefined);
@@ -295,4 +344,12 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       (events as unknown as { disconnect?: () => Promise<void> } | null)?.disconnect?.().catch(() => undefined);
     },
   };
+}
+
+/** A model-backed rollout's response-cache file in the run, sent with its job: a resumed rollout re-reads what it bought. */
+function cacheOf(runtime: LlmRuntime, p: PlannedRollout): { file: string; text: string } | null {
+  const dir = runtime.cache.dir;
+  if (!dir) return null;
+  const file = rolloutFile(dir, p.seeds.agent);
+  return existsSync(file) ? { file: basename(file), text: readFileSync(file, 'utf8') } : null;
 }

@@ -7,3 +7,4 @@ export { parseQueueUrl, checkReachable, type QueueUrl } from './redis.js';
 export { fingerprint, fingerprintMismatch, type Fingerprint } from './fingerprint.js';
 export { runId, jobId, encodeResult, decodeResult, readJobResult, resultKey, ResultBlob, rolloutsPerJob, MIN_JOB_STEPS, QUEUE_NAME, type JobData, type JobResult, type RolloutResult } from './jobs.js';
 export { isModelBacked } from './model.js';
+export { AttemptCalls, RunCalls, runStopped, earlierCacheLines, streamIdAfter, callsKey, stopKey, budgetKey, spentKey, jobCacheKey, type StreamCall } from './calls.js';

@@ -11,6 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { HotmessError } from '../core/index.js';
+import { bounded, REDIS_WAIT_MS } from './bounded.js';
 import type { QueueUrl } from './redis.js';
 
 /** The permit queue of a run (BullMQ names may not hold ":"; run ids are hex). */
@@ -47,29 +49,51 @@ export class RequestPermits {
   }
 
   /**
-   * Wait for a permit for one request. The grant comes from QueueEvents, but
+   * Wait for a permit for one request (rejects when `signal` aborts). The grant comes from QueueEvents, but
    * an event can be missed: a stream reader starts at "new events only", and
    * a permit started before its first read (a fresh worker under load) would
    * never be heard of. So the job's state is also checked now and then: once
    * it is active, or gone (completed permits are removed), it was granted.
    */
-  async acquire(): Promise<void> {
-    await this.ready;
+  async acquire(signal?: AbortSignal): Promise<void> {
+    await bounded(this.ready, REDIS_WAIT_MS, 'opening the permit queue');
+    signal?.throwIfAborted();
     const id = `permit-${randomUUID()}`;
-    const granted = new Promise<void>((resolve) => this.waiting.set(id, resolve));
-    await this.queue.add('permit', null, { jobId: id, removeOnComplete: true, removeOnFail: true });
+    let onAbort: (() => void) | undefined;
+    let fail: (e: unknown) => void = () => undefined;
+    const granted = new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, resolve);
+      fail = (e) => {
+        this.waiting.delete(id);
+        reject(e);
+      };
+      onAbort = () => fail(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    granted.catch(() => undefined);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const check = async (): Promise<void> => {
-      if (!this.waiting.has(id)) return;
-      const state = await this.queue.getJobState(id).catch(() => 'waiting');
-      if (state === 'active' || state === 'completed' || state === 'unknown') this.grant(id);
-      else if (this.waiting.has(id)) timer = setTimeout(() => void check(), PERMIT_CHECK_MS);
-    };
-    timer = setTimeout(() => void check(), PERMIT_CHECK_MS);
     try {
+      await bounded(this.queue.add('permit', null, { jobId: id, removeOnComplete: true, removeOnFail: true }), REDIS_WAIT_MS, 'asking for a request permit');
+      // Liveness: a server that stops answering the look-ups ends the wait with the network exit code.
+      let answered = Date.now();
+      const check = async (): Promise<void> => {
+        if (!this.waiting.has(id)) return;
+        const state = await this.queue.getJobState(id).then(
+          (st) => ((answered = Date.now()), st),
+          () => 'waiting',
+        );
+        if (state === 'active' || state === 'completed' || state === 'unknown') this.grant(id);
+        else if (Date.now() - answered > REDIS_WAIT_MS) fail(new HotmessError('network', `waiting for a request permit: no answer from Redis within ${REDIS_WAIT_MS / 1000} s`));
+        else if (this.waiting.has(id)) timer = setTimeout(() => void check(), PERMIT_CHECK_MS);
+      };
+      timer = setTimeout(() => void check(), PERMIT_CHECK_MS);
       await granted;
+    } catch (e) {
+      this.waiting.delete(id);
+      throw e;
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 

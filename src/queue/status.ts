@@ -1,6 +1,7 @@
 /** `hotmess queue status`: jobs per run and state, and the workers connected. */
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { checkReachable, type QueueUrl } from './redis.js';
+import { bounded, REDIS_WAIT_MS } from './bounded.js';
 import { QUEUE_NAME, type JobData } from './jobs.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
@@ -27,7 +28,7 @@ export async function queueStatus(url: QueueUrl): Promise<QueueStatus> {
     for (const state of STATES) {
       // Pages, so a big queue is not read in one reply.
       for (let start = 0; ; start += 500) {
-        const page = await queue.getJobs([state], start, start + 499, true);
+        const page = await bounded(queue.getJobs([state], start, start + 499, true), REDIS_WAIT_MS, `${url.shown}: reading the queue`);
         for (const job of page) {
           const d = job?.data;
           if (!d) continue;
@@ -38,7 +39,7 @@ export async function queueStatus(url: QueueUrl): Promise<QueueStatus> {
         if (page.length < 500) break;
       }
     }
-    const workers = (await queue.getWorkers()).length;
+    const workers = (await bounded(queue.getWorkers(), REDIS_WAIT_MS, `${url.shown}: reading the queue`)).length;
     return { queue: url.shown, workers, runs: [...runs.values()].sort((a, b) => a.name.localeCompare(b.name)) };
   } finally {
     await queue.close();

@@ -106,9 +106,10 @@ describe.skipIf(!REDIS_SERVER)('run --queue with a model-backed agent', () => {
     expect(server.requests.length).toBe(18);
     expect(senders.has(process.pid)).toBe(false);
     expect(senders.has(null)).toBe(false);
-    // The rate held across both workers: 18 requests at 4 a second need 5 windows after the first, and no second holds more than two windows' worth.
+    // The rate held across both workers: 18 requests at 4 a second need 4 windows after the first, and no second holds more than two windows' worth.
+    // Arrivals are permits plus each request's way to the server (a stop check, the ledger entry, the SDK), which varies under load: half a window of slack.
     const at = server.requests.map((r) => r.at).sort((a, b) => a - b);
-    expect(at[at.length - 1] - at[0]).toBeGreaterThanOrEqual(Math.ceil(18 / RATE.max - 1) * RATE.duration - 100);
+    expect(at[at.length - 1] - at[0]).toBeGreaterThanOrEqual(Math.ceil(18 / RATE.max - 1) * RATE.duration - RATE.duration / 2);
     for (const t of at) expect(at.filter((u) => u >= t && u < t + RATE.duration).length).toBeLessThanOrEqual(2 * RATE.max);
     // The coordinator kept the run's ledger and cache from what the jobs reported.
     const ledger = readJsonlFile<{ kind: string }>(join(dir, 'q', 'cost.jsonl'));
@@ -119,6 +120,8 @@ describe.skipIf(!REDIS_SERVER)('run --queue with a model-backed agent', () => {
     expect(JSON.parse(readFileSync(join(dir, 'q', 'cost.json'), 'utf8')).total).toEqual(JSON.parse(readFileSync(join(dir, 'one', 'cost.json'), 'utf8')).total);
     // No key anywhere: Redis mid-run (it held the jobs then) and after, and every file of the run.
     expect(inRedis).toContain('claude-haiku-4-5');
+    // The scan saw the run's call stream (the workers' ledger entries as they paid).
+    expect(inRedis).toContain('hotmess:calls:');
     expect(inRedis).not.toContain(SENTINEL_KEY);
     expect(await redisText(redis.port)).not.toContain(SENTINEL_KEY);
     for (const f of allFiles(join(dir, 'q'))) expect(readFileSync(f, 'utf8')).not.toContain(SENTINEL_KEY);
@@ -131,22 +134,33 @@ describe.skipIf(!REDIS_SERVER)('run --queue with a model-backed agent', () => {
     expect(JSON.parse(status.stdout).runs).toEqual([]);
   });
 
-  it('stops at the budget from the costs jobs report, and withdraws jobs no worker started', async () => {
+  it('stops within one request of the budget as the workers pay, sends nothing after, and resumes without paying twice', async () => {
     const dir = tempDir();
-    const file = scenarioFile(dir, { concurrency: 2 });
+    // Six rollouts of three requests at once: counted only as jobs returned, the first would return after about 13 requests.
+    const file = scenarioFile(dir, { concurrency: 6 });
     server.requests.length = 0;
     const r = await runCli(['run', file, '--out', join(dir, 'q'), '--queue', redis.url, '--max-cost', '0.005']);
     expect(r.status).toBe(7);
     expect(r.stderr).toMatch(/run stopped \(cost budget of \$0\.005 reached\)/);
-    const models = readJsonlFile<{ agent: string }>(join(dir, 'q', 'rollouts.jsonl')).filter((l) => l.agent === 'claude').length;
-    expect(models).toBeGreaterThan(0);
-    expect(models).toBeLessThan(6);
-    // Every request a worker made is on the run's ledger, and no worker goes on spending after the stop.
-    const replies = () => readJsonlFile<{ kind: string }>(join(dir, 'q', 'cost.jsonl')).filter((l) => l.kind === 'reply').length;
+    // Every request a worker made is on the run's ledger as it was paid, and no worker goes on spending after the stop.
+    const ledger = () => readJsonlFile<{ kind: string; reason?: string }>(join(dir, 'q', 'cost.jsonl'));
+    const replies = () => ledger().filter((l) => l.kind === 'reply').length;
     expect(replies()).toBe(server.requests.length);
     const made = server.requests.length;
+    // $0.005 is passed by the third reply ($0.002325 each); the other five rollouts can each have had one request in flight then.
+    expect(made).toBeGreaterThanOrEqual(3);
+    expect(made).toBeLessThanOrEqual(3 + 5);
     await new Promise((done) => setTimeout(done, 1500));
     expect(server.requests.length).toBe(made);
     expect(JSON.parse(readFileSync(join(dir, 'q', 'manifest.json'), 'utf8')).status).toBe('interrupted');
+    // Resume: the rollouts given up re-read what they bought; every prompt is paid once in all.
+    const again = await runCli(['run', file, '--out', join(dir, 'q'), '--resume', '--queue', redis.url]);
+    expect(readJsonlFile<{ rollout: string; error?: string }>(join(dir, 'q', 'rollouts.jsonl')).filter((l) => l.error !== undefined)).toEqual([]);
+    expect(again.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
+    expect(again.status).toBe(0);
+    expect(readJsonlFile(join(dir, 'q', 'rollouts.jsonl'))).toHaveLength(12);
+    expect(server.requests.length).toBe(18);
+    expect(replies()).toBe(18);
+    expect(JSON.parse(readFileSync(join(dir, 'q', 'cost.json'), 'utf8')).total).toMatchObject({ calls: 18, unknownReplies: 0 });
   });
 });

@@ -9,7 +9,6 @@ import { cliInvocation, createProgress, stamp, withInterrupt } from '../output.j
 import { REGISTRY } from '../registry.js';
 import { CHECKOUT_ROOT, PACKAGE_VERSION } from '../version.js';
 import { afterRun } from '../after-run.js';
-import { queueCoordinatorModels } from '../queue-models.js';
 import { dryRun, loadRunScenario, prepareLlmRun, type LlmTotals } from '../../workflows/index.js';
 import { formatEstimate, formatTotals, llmOptions } from '../llm-flags.js';
 import { intFlag, optionalIntFlag, POSITIVE } from '../flags.js';
@@ -89,11 +88,12 @@ function hostServices(host: ReturnType<typeof runtimeHost>): PoolServices {
 const resumeCommand = (file: string | undefined, flags: RunFlags, out: string): string => `${cliInvocation()} run ${flags.replay ? `--replay ${flags.replay}` : file} --out ${out} --resume${flags.queue ? ` --queue ${flags.queue}${flags.jobSteps ? ` --job-steps ${flags.jobSteps}` : ''}` : ''}`;
 
 /** `run --queue`: this process coordinates `hotmess worker` processes through BullMQ (see docs/scale-out.md). */
-async function queueFor(s: ResolvedScenario, flags: RunFlags, out: string, cli: Cli, services: AgentServices | undefined): Promise<RolloutPlace> {
+async function queueFor(s: ResolvedScenario, flags: RunFlags, out: string, cli: Cli, services: AgentServices | undefined, shouldStop: (() => string | null) | undefined): Promise<RolloutPlace> {
   if (flags.workers !== undefined) throw new HotmessError('usage', '--workers and --queue: choose one (start `hotmess worker` processes instead)');
   if (flags.replay) throw new HotmessError('usage', '--replay and --queue: a replay makes no calls; run it without --queue');
   if (flags.batch) throw new HotmessError('usage', '--batch and --queue: Message Batches keep every rollout in lockstep in one process; run --batch without --queue');
-  const models = services && hasModelAgents(s.agents) ? queueCoordinatorModels(llmRuntimeOf({ services })) : null;
+  const maxCostUsd = llmOptions(flags).maxCost;
+  const models = services && hasModelAgents(s.agents) ? { runtime: llmRuntimeOf({ services }), shouldStop: shouldStop ?? (() => null), ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) } : null;
   // BullMQ loads only when a run uses the queue.
   const { checkReachable, fingerprint, parseQueueUrl, queuePlace, runId } = await import('../../queue/index.js');
   const url = parseQueueUrl(flags.queue!);
@@ -106,7 +106,7 @@ async function queueFor(s: ResolvedScenario, flags: RunFlags, out: string, cli: 
     fingerprint: fingerprint(CHECKOUT_ROOT, s, PACKAGE_VERSION),
     jobSteps: optionalIntFlag('--job-steps', flags.jobSteps, POSITIVE),
     onNote: cli.warn,
-    ...(models ? { cacheOf: models.cacheOf, onCalls: models.onCalls } : {}),
+    ...(models ? { models } : {}),
   });
 }
 
@@ -124,7 +124,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags, cli:
   // --batch: every rollout in flight at once.
   const concurrency = llm.concurrency ?? optionalIntFlag('--concurrency', flags.concurrency, { min: 1 });
   const workers = parseWorkers(flags.workers) ?? parseWorkers(scenario.spec.workers) ?? 1;
-  const queue = flags.queue ? await queueFor(scenario, flags, out, cli, llm.services) : undefined;
+  const queue = flags.queue ? await queueFor(scenario, flags, out, cli, llm.services, llm.shouldStop) : undefined;
   const progress = flags.json ? null : createProgress(cli, `run ${scenario.spec.name}`, 0);
   return withResumeHint(cli.writing.resume, () => withInterrupt(cli, 'finished rollouts', async (signal) => {
     const place = queue ?? placeFor(scenario, workers, concurrency ?? scenario.spec.concurrency, llm.services);
