@@ -43,6 +43,6 @@ export { BATCHES_FILE, batchCustomId, MessageBatcher, readBatchLines, type Batch
 export { createBatchClient, type BatchClient, type BatchCounts, type BatchResult, type BatchStatus } from './anthropic/batch-client.js';
 export { actionUncertainty, actionValueSpan, type ActionUncertainty, type TokenLogprob } from './logprobs.js';
 export { createChatCaller, isLoopback, PUBLIC_OPENAI_URL, type ChatCaller, type ChatReply, type OpenAIConfig } from './openai/client.js';
-export { buildChatRequest, toolCallId, type ChatSettings, type ChatTurn } from './openai/request.js';
+export { buildChatRequest, ChatRequestMemo, toolCallId, type ChatSettings, type ChatTurn } from './openai/request.js';
 export { parseChat, usageFromOpenAI, type ParsedChat, type ParsedChoice } from './openai/response.js';
 export { OpenAISession, openaiKeyFrom, requestSeed, type ChatSessionInit } from './openai/session.js';

@@ -1,7 +1,7 @@
 /** The request builder: pure, deterministic, and well-formed in the corner cases. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildRequest, parseReply, RequestMemo, serialiseRequest, type RequestSettings, type StepRequestInput } from '../../src/llm/index.js';
+import { buildChatRequest, buildRequest, ChatRequestMemo, parseReply, RequestMemo, serialiseRequest, type ChatSettings, type ChatTurn, type RequestSettings, type StepRequestInput } from '../../src/llm/index.js';
 import { canonicalJson, type HistoryEntry, type Json } from '../../src/core/index.js';
 
 const settings: RequestSettings = { model: 'claude-haiku-4-5', maxTokens: 256, toolChoice: 'auto', promptCaching: true, history: 'full' };
@@ -110,6 +110,30 @@ describe('a rollout of requests with a RequestMemo', () => {
         // Built again at the same step (an attempt after an invalid reply): still the same.
         expect(serialiseRequest(buildRequest({ ...at, history, memo }), memo)).toBe(canonicalJson(plain));
         if (t !== 7) turns.set(t, reply(t)); // step 7 has no recorded reply: shown as a synthetic tool call
+        history.push(entry(t, t, t % 6 === 0 ? 'out of range' : undefined));
+      }
+    });
+  }
+});
+
+describe('a rollout of Chat Completions requests with a ChatRequestMemo', () => {
+  const reply = (t: number): ChatTurn =>
+    t % 5 === 0 ? { content: null, calls: [] } : t % 3 === 0 ? { content: `two calls ✓ ${t}`, calls: [{ name: 'act', arguments: `{"action":${t}}` }, { name: 'act', arguments: '{"action":0}' }] } : { content: null, calls: [{ name: 'act', arguments: `{"action":${t}}` }] };
+  for (const window of ['full', 3, 1, 0] as const) {
+    it(`builds and serialises each step as the memo-less builder and canonicalJson do (history: ${window})`, () => {
+      const memo = new ChatRequestMemo();
+      const history: HistoryEntry[] = [];
+      const turns = new Map<number, ChatTurn>();
+      const s: ChatSettings = { model: 'm', maxTokens: 64, toolChoice: 'auto', history: window, temperature: 0.2 };
+      for (let t = 1; t <= 14; t++) {
+        const retries = t % 4 === 0 ? [{ turn: reply(t), reason: 'not legal' }] : [];
+        const at = { settings: s, envName: 'toy', instructions: 'keys', space, history: [...history], turns, observation: obs(t), retries, rolloutId: 'g0/r1', seed: t, n: t % 2 === 0 ? 3 : undefined };
+        const plain = buildChatRequest(at);
+        const memoised = buildChatRequest({ ...at, history, memo });
+        expect(memoised).toEqual(plain);
+        expect(serialiseRequest(memoised, memo)).toBe(canonicalJson(plain));
+        expect(serialiseRequest(buildChatRequest({ ...at, history, memo, seed: t + 100 }), memo)).toBe(canonicalJson(buildChatRequest({ ...at, seed: t + 100 })));
+        if (t !== 7) turns.set(t, reply(t));
         history.push(entry(t, t, t % 6 === 0 ? 'out of range' : undefined));
       }
     });

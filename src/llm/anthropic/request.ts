@@ -142,10 +142,11 @@ function conversation(input: StepRequestInput): Message[] {
 }
 
 /**
- * `canonicalJson(request)` for a request built with `memo`: each message's
- * JSON is made once and reused by the later steps that show it again.
+ * `canonicalJson(request)` for a request built with `memo` (this file's or
+ * the Chat Completions one): each message's JSON is made once and reused by
+ * the later steps that show it again.
  */
-export function serialiseRequest(request: Record<string, Json>, memo: RequestMemo): string {
+export function serialiseRequest(request: Record<string, Json>, memo: { readonly json: WeakMap<object, string> }): string {
   const keys = Object.keys(request).sort();
   let s = '{';
   for (const k of keys) {
@@ -157,7 +158,7 @@ export function serialiseRequest(request: Record<string, Json>, memo: RequestMem
   return s + '}';
 }
 
-function messagesJson(messages: readonly object[], memo: RequestMemo): string {
+function messagesJson(messages: readonly object[], memo: { readonly json: WeakMap<object, string> }): string {
   let s = '[';
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];

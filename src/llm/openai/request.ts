@@ -9,6 +9,9 @@
  * that acted on it, and a `tool` message answering each of its tool calls.
  * Past tool calls are named by ids derived from (rollout, t), never by the
  * ids the server assigned: those are random and would change the prompt.
+ *
+ * With a `ChatRequestMemo` (one per rollout), a past step's messages are
+ * built once and serialised once (`serialiseRequest`), as for `anthropic`.
  */
 import { createHash } from 'node:crypto';
 import type { ActionSpace, History, HistoryEntry, Json, Observation } from '../../core/index.js';
@@ -54,9 +57,24 @@ export interface ChatRequestInput {
   readonly seed?: number;
   /** Choices asked for in one request (`n`), when above 1. */
   readonly n?: number;
+  /** The rollout's memo of past turns (see `ChatRequestMemo`); without one, every turn is built afresh. */
+  readonly memo?: ChatRequestMemo;
 }
 
 type Message = { [key: string]: Json };
+
+/**
+ * What one rollout's requests share from step to step: a past step's
+ * messages (its user message, the reply, the tool messages answering it)
+ * and the text the next user message carries, by the step's history entry,
+ * and every message's canonical JSON. As in `RequestMemo`, the first step
+ * shown when a window hides earlier ones is always built afresh; messages
+ * are never changed once built.
+ */
+export class ChatRequestMemo {
+  readonly turns = new WeakMap<HistoryEntry, { readonly messages: readonly Message[]; readonly carried: string | null }>();
+  readonly json = new WeakMap<object, string>();
+}
 
 export function buildChatRequest(input: ChatRequestInput): Record<string, Json> {
   const s = input.settings;
@@ -83,30 +101,50 @@ export function buildChatRequest(input: ChatRequestInput): Record<string, Json> 
 
 /** The id of tool call k of the reply at step t (attempt > 0: a re-ask within the step). */
 export function toolCallId(rolloutId: string, t: number, k: number, attempt = 0): string {
-  const r = createHash('sha256').update(rolloutId).digest('hex').slice(0, 10);
-  return `call_${r}_${t}${attempt > 0 ? `r${attempt}` : ''}${k > 0 ? `_${k}` : ''}`;
+  return callId(rolloutTag(rolloutId), t, k, attempt);
+}
+
+/** The rollout's part of its tool call ids. */
+function rolloutTag(rolloutId: string): string {
+  return createHash('sha256').update(rolloutId).digest('hex').slice(0, 10);
+}
+
+function callId(tag: string, t: number, k: number, attempt: number): string {
+  return `call_${tag}_${t}${attempt > 0 ? `r${attempt}` : ''}${k > 0 ? `_${k}` : ''}`;
 }
 
 function conversation(input: ChatRequestInput): Message[] {
-  const { history, rolloutId } = input;
+  const { history } = input;
+  // Hashed once per request, not once per past tool call.
+  const tag = rolloutTag(input.rolloutId);
   const start = windowStart(history.length, input.settings.history);
   const note = omittedNote(start);
   const messages: Message[] = [];
   let carried: string | null = null;
+  const { memo } = input;
   for (let i = start; i <= history.length; i++) {
     const entry: HistoryEntry | undefined = history[i];
+    const memoised = entry && memo && (i > start || start === 0);
+    const known = memoised ? memo.turns.get(entry) : undefined;
+    if (known) {
+      messages.push(...known.messages);
+      carried = known.carried;
+      continue;
+    }
+    const from = messages.length;
     const obs = entry ? entry.observation : input.observation;
     const text = i === start && note ? `${note}\n\n${obs.text}` : obs.text;
     messages.push({ role: 'user', content: carried ? `${carried}\n\n${text}` : text });
     if (!entry) break;
     const turn = input.turns.get(entry.t) ?? syntheticTurn(entry);
     const fb = stepFeedback(entry);
-    carried = answer(messages, turn, (k) => toolCallId(rolloutId, entry.t, k), fb.text);
+    carried = answer(messages, turn, (k) => callId(tag, entry.t, k, 0), fb.text);
+    if (memoised) memo.turns.set(entry, { messages: messages.slice(from), carried });
   }
   input.retries.forEach((retry, j) => {
     const t = history.length + 1;
     const text = retryFeedback(retry.reason);
-    const left = answer(messages, retry.turn, (k) => toolCallId(rolloutId, t, k, j + 1), text);
+    const left = answer(messages, retry.turn, (k) => callId(tag, t, k, j + 1), text);
     if (left) messages.push({ role: 'user', content: left });
   });
   return messages;

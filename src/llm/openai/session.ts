@@ -26,7 +26,8 @@ import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
 import { ApiCallError, fatalReason } from '../anthropic/faults.js';
 import type { ChatReply, OpenAIConfig } from './client.js';
-import { buildChatRequest, type ChatSettings, type ChatTurn, type RetryChatTurn } from './request.js';
+import { buildChatRequest, ChatRequestMemo, type ChatSettings, type ChatTurn, type RetryChatTurn } from './request.js';
+import { serialiseRequest } from '../anthropic/request.js';
 import { parseChat, type ParsedChoice } from './response.js';
 import type { TokenUsage } from '../usage.js';
 
@@ -64,6 +65,8 @@ export class OpenAISession implements AsyncAgent {
   private readonly turns = new Map<number, ChatTurn>();
   private readonly cache: RolloutCache;
   private readonly tally = new Tally();
+  /** Past turns' messages and JSON, built once for all the rollout's requests. */
+  private readonly memo = new ChatRequestMemo();
   private invalidReplies = 0;
   private instructions: { text: string | undefined } | null = null;
   private last: StepReport | undefined;
@@ -96,6 +99,7 @@ export class OpenAISession implements AsyncAgent {
           rolloutId: ctx.rollout.id,
           seed: this.init.seed === 'rollout' ? requestSeed(ctx.rollout.agentSeed, t, attempt, sample) : undefined,
           n,
+          memo: this.memo,
         });
       const used = await this.sample(build, t, attempt, signal);
       const choices: ParsedChoice[] = [];
@@ -154,7 +158,7 @@ export class OpenAISession implements AsyncAgent {
     if (n === 1) return [await this.ask(build(0), t, attempt, 0, signal, false)];
     const baseURL = this.baseURL();
     const together = build(0, n);
-    const togetherJson = canonicalJson(together);
+    const togetherJson = serialiseRequest(together, this.memo);
     const key = this.key(togetherJson, t, attempt, 0);
     const cached = this.cache.get(key) as (ChatReply & { refusedN?: boolean }) | undefined;
     const { runtime } = this.init;
@@ -210,7 +214,7 @@ export class OpenAISession implements AsyncAgent {
   }
 
   /** One request: from the cache, else from the server (paid, cached). `raw`: let a 400 through to the caller. */
-  private async ask(request: Record<string, Json>, t: number, attempt: number, sample: number, signal: AbortSignal, raw: boolean, requestJson = canonicalJson(request)): Promise<Used> {
+  private async ask(request: Record<string, Json>, t: number, attempt: number, sample: number, signal: AbortSignal, raw: boolean, requestJson = serialiseRequest(request, this.memo)): Promise<Used> {
     const { runtime, ctx, settings } = this.init;
     const key = this.key(requestJson, t, attempt, sample);
     const cached = this.cache.get(key) as ChatReply | undefined;
