@@ -206,7 +206,10 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
   /** `beforeStore`: a model-backed job's last word on its attempt, once its rollout has run; what it returns goes in the result (the attempt). */
   const runJob = async (job: Job<JobData>, s: ResolvedScenario, agent: ResolvedAgent, services?: AgentServices, signal?: AbortSignal, beforeStore?: () => Promise<readonly unknown[]>): Promise<JobResult> => {
     const d = job.data;
-    await running.take();
+    // Scripted jobs take turns (the held one waits here). A model-backed job starts at once, so every model-backed job a
+    // worker holds has started: the ones a coordinator withdraws when it stops (a budget, Ctrl-C) are ones no worker holds.
+    const gate = isModelBacked(agent) ? null : running;
+    await gate?.take();
     const out = new ResultBlob(sinks.pop());
     let lastYield = Date.now();
     let stored: { blob: Buffer; result: JobResult };
@@ -226,7 +229,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
       const attempt = (await beforeStore?.()) ?? [];
       stored = out.finish(resultKey(job.id!), attempt);
     } finally {
-      running.give();
+      gate?.give();
     }
     // The blob under its own key, the reference as the return value (see jobs.ts); a re-run job writes the same bytes.
     const { blob, result } = stored;
@@ -278,7 +281,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<QueueWorkerSumm
   store.on('error', () => undefined);
   const lockDuration = o.lockMs ?? 30_000;
   // One job more in hand than run at once: while a finished job's blob goes to Redis and BullMQ completes it and
-  // hands over the next (round trips in which a worker with one job would sit idle), the next job already runs.
+  // hands over the next (round trips in which a worker with one job would sit idle), the next scripted job already runs.
   const running = new Slots(o.concurrency);
   const worker = new Worker<JobData, JobResult>(QUEUE_NAME, process, {
     connection: o.url.options as ConnectionOptions,
