@@ -30,6 +30,14 @@ interface Pending {
 /** A reply that says no (`-ERR …`), or one that is not RESP: not a connection fault, so never sent again. */
 class Final extends Error {}
 
+/**
+ * A server that cannot answer yet (`-LOADING` while it reads its dataset
+ * back after a restart, `-TRYAGAIN`, `-MASTERDOWN`): the command is sent
+ * again on the same connection until `graceMs` has passed, as ioredis waits.
+ */
+class NotYet extends Error {}
+const NOT_YET = /^(LOADING|TRYAGAIN|MASTERDOWN)\b/;
+
 const CRLF = Buffer.from('\r\n');
 /** Reads outside a bulk reply go here; a bulk reply's bytes go to its own buffer. */
 const SCRATCH_BYTES = 64 * 1024;
@@ -137,7 +145,7 @@ class Connection {
       case ':':
         return this.settle(Number(rest));
       case '-':
-        return this.settle(new Final(rest));
+        return this.settle(NOT_YET.test(rest) ? new NotYet(rest) : new Final(rest));
       case '$': {
         const size = Number(rest);
         if (size < 0) return this.settle(null);
@@ -158,10 +166,10 @@ class Connection {
     this.settle(b.buf.subarray(0, b.buf.length - 2));
   }
 
-  private settle(r: Reply | Final): void {
+  private settle(r: Reply | Error): void {
     const p = this.pending.shift();
     if (!p) return this.fail(new Final('not a Redis reply: an answer no command asked for'));
-    if (r instanceof Final) p.reject(r);
+    if (r instanceof Error) p.reject(r);
     else p.resolve(r);
   }
 }
@@ -211,6 +219,11 @@ export class BlobLink {
         return await conn.send(args, into);
       } catch (e) {
         if (e instanceof Final) throw new HotmessError('network', `${this.url.shown}: ${e.message}`);
+        if (e instanceof NotYet) {
+          if (Date.now() >= until) throw new HotmessError('network', `${this.url.shown}: the server did not become ready within ${this.graceMs / 1000} s (${e.message})`);
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
         if (Date.now() >= until) throw lostConnection(this.url, e);
         conn.close();
         await new Promise((r) => setTimeout(r, 200));

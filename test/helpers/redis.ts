@@ -28,14 +28,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Whether a Redis answers PING on this port (one that wants a password answers NOAUTH). */
-export const answers = (port: number): Promise<boolean> =>
+/** Whether a Redis answers PING on this port (one that wants a password answers NOAUTH; `loading`: one still reading its dataset counts). */
+export const answers = (port: number, loading = false): Promise<boolean> =>
   new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     s.once('connect', () => s.write('PING\r\n'));
     s.once('data', (d) => {
       s.destroy();
-      resolve(/^(\+PONG|-NOAUTH)/.test(d.toString()));
+      resolve((loading ? /^(\+PONG|-NOAUTH|-LOADING)/ : /^(\+PONG|-NOAUTH)/).test(d.toString()));
     });
     s.once('error', () => resolve(false));
   });
@@ -48,15 +48,21 @@ export interface RedisServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Start redis-server; `port` reuses a port (a restart after a crash); `password` makes it require AUTH (the URL carries it). */
-export async function startRedis(port?: number, o: { password?: string } = {}): Promise<RedisServer> {
+/**
+ * Start redis-server; `port` reuses a port (a restart after a crash);
+ * `password` makes it require AUTH (the URL carries it); `dir` is a data
+ * directory the caller owns and keeps (a dump.rdb in it is loaded at start);
+ * `args` are more server options; `loading`: return as soon as it answers,
+ * even while it is still loading its dataset.
+ */
+export async function startRedis(port?: number, o: { password?: string; dir?: string; args?: readonly string[]; loading?: boolean } = {}): Promise<RedisServer> {
   if (!REDIS_SERVER) throw new Error(REDIS_SKIP_NOTE);
   const p = port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'hotmess-redis-'));
-  const proc: ChildProcess = spawn(REDIS_SERVER, ['--port', String(p), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(o.password ? ['--requirepass', o.password] : [])], { stdio: 'ignore' });
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'hotmess-redis-'));
+  const proc: ChildProcess = spawn(REDIS_SERVER, ['--port', String(p), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(o.password ? ['--requirepass', o.password] : []), ...(o.args ?? [])], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const until = Date.now() + 10_000;
-  while (!(await answers(p))) {
+  while (!(await answers(p, o.loading))) {
     if (Date.now() > until || proc.exitCode !== null) throw new Error(`redis-server did not start on port ${p}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -67,7 +73,7 @@ export async function startRedis(port?: number, o: { password?: string } = {}): 
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid!, signal);
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

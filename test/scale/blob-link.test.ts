@@ -6,7 +6,10 @@
  * out, a server gone for good and a server that answers garbage are one
  * line each.
  */
-import { createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HotmessError } from '../../src/core/index.js';
@@ -121,6 +124,42 @@ describe.skipIf(!REDIS_SERVER)('the result-blob link on a real redis-server', ()
       await again?.stop();
     }
   });
+
+  it('waits while a restarted server loads its dataset (-LOADING) within the grace, and gives one line past it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotmess-redis-loading-'));
+    let server = await startRedis(undefined, { dir });
+    const short = new BlobLink(parseQueueUrl(server.url), 300);
+    const patient = new BlobLink(parseQueueUrl(server.url), 20_000);
+    try {
+      // A dataset on disk that takes ~2 s to load: 2000 keys at 1 ms each (a server option meant for tests like this one).
+      const seed = new Redis({ port: server.port, host: '127.0.0.1' });
+      await seed.eval("for i = 1, 2000 do redis.call('SET', 'k' .. i, 'v' .. i) end return 1", 0);
+      await seed.save();
+      seed.disconnect();
+      await server.stop();
+      server = await startRedis(server.port, { dir, loading: true, args: ['--key-load-delay', '1000', '--loading-process-events-interval-bytes', '1024'] });
+      // A raw PING (ioredis itself waits for the load to end before it sends anything).
+      const first = await new Promise<string>((resolve, reject) => {
+        const s = connect(server.port, '127.0.0.1', () => s.write('PING\r\n'));
+        s.once('data', (d) => (s.destroy(), resolve(d.toString())));
+        s.once('error', reject);
+      });
+      expect(first).toMatch(/^-LOADING /);
+      const refused = await short.get('k1').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(HotmessError);
+      expect((refused as HotmessError).code).toBe('network');
+      expect((refused as Error).message).toMatch(/^redis:\/\/127\.0\.0\.1:\d+: the server did not become ready within 0\.3 s \(LOADING Redis is loading the dataset in memory\)$/);
+      // The patient link gets its answer once the dataset is in: nothing was lost, nothing failed.
+      expect((await patient.get('k2000'))!.toString()).toBe('v2000');
+      await patient.set('after', pattern(100_000, 3), 60);
+      expect((await patient.get('after'))!.equals(pattern(100_000, 3))).toBe(true);
+    } finally {
+      short.close();
+      patient.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('gives one line, at once, when the server answers garbage', async () => {
     const port = await freePort();
