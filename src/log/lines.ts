@@ -59,6 +59,8 @@ class LineBuffer {
   /** Bytes of a partial line at the front of buf. */
   have = 0;
   lines = 0;
+  /** The second buffer of `forEachLine`'s read-ahead: filled while `buf` is split. */
+  private spare: Buffer | null = null;
   constructor(
     start: number,
     readonly end: number,
@@ -106,6 +108,34 @@ class LineBuffer {
     this.onProgress?.(this.pos);
   }
 
+  /**
+   * Where the read after `bytesRead` more bytes goes, into the spare buffer,
+   * issued before those bytes are split so the read overlaps the splitting:
+   * [buffer, offset, length, file position], or null when nothing is left
+   * before `end`. The offset leaves room for the partial last line that
+   * `take` will carry over (its length is known before the split: the bytes
+   * after the last newline); `swap` puts it there.
+   */
+  readAhead(bytesRead: number): [Buffer, number, number, number] | null {
+    const total = this.have + bytesRead;
+    const at = this.pos + total;
+    if (at >= this.end) return null;
+    const carry = total - (this.buf.lastIndexOf(NL, total - 1) + 1);
+    let spare = this.spare;
+    // A single line longer than the buffer: the spare grows as nextRead grows buf.
+    const size = carry === this.buf.length ? this.buf.length * 2 : this.buf.length;
+    if (spare === null || spare.length < size) spare = this.spare = Buffer.allocUnsafe(size);
+    return [spare, carry, Math.min(spare.length - carry, this.end - at), at];
+  }
+
+  /** After `take`: the spare buffer, holding the read ahead, becomes the buffer, behind the carried partial line. */
+  swap(): void {
+    const next = this.spare!;
+    this.buf.copy(next, 0, 0, this.have);
+    this.spare = this.buf;
+    this.buf = next;
+  }
+
   /** The read returned nothing: at the end of the file, or short of `end`. */
   ended(name: string, short?: (offset: number) => string): void {
     if (this.end === Infinity) return;
@@ -132,18 +162,29 @@ export async function forEachLine(source: string | FileHandle, onLine: LineVisit
   const own = typeof source === 'string';
   const fh = own ? await openLog(source) : source;
   const lb = bufferFor(onLine, opts);
+  const read = (buf: Buffer, at: number, length: number, position: number) => fh.read(buf, at, length, position);
+  // One read always in flight while the previous chunk is split (into the other of two buffers).
+  let pending = lb.open ? read(lb.buf, ...lb.nextRead()) : null;
   try {
-    while (lb.open) {
-      const [at, length, position] = lb.nextRead();
-      const { bytesRead } = await fh.read(lb.buf, at, length, position);
+    while (pending) {
+      const { bytesRead } = await pending;
+      pending = null;
       if (bytesRead === 0) {
         lb.ended(own ? source : 'log file', opts.short);
         break;
       }
+      const ahead = lb.readAhead(bytesRead);
+      if (ahead) pending = read(...ahead);
       lb.take(bytesRead);
+      if (ahead) lb.swap();
     }
     return lb.finish();
   } finally {
+    // A visitor threw mid-chunk: let the read in flight land before the handle is closed or handed back.
+    if (pending) await pending.then(
+      () => undefined,
+      () => undefined,
+    );
     if (own) await fh.close();
   }
 }

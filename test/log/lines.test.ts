@@ -48,6 +48,34 @@ describe('forEachLine', () => {
     expect(got).toEqual([['a', 1, 0, false], ['b', 2, 2, false]]);
   });
 
+  it('reads the next chunk ahead into a second buffer without disturbing the split: lines of every length against chunk boundaries', async () => {
+    // Lengths 0..40 in an order that puts line ends at every offset of small chunks, some lines longer than the chunk.
+    const text = Array.from({ length: 400 }, (_, i) => String.fromCharCode(97 + (i % 26)).repeat((i * 7) % 41)).join('\n') + '\n';
+    const many = join(tempDir(), 'many.txt');
+    writeFileSync(many, text);
+    for (const chunk of [2, 5, 8, 13, 40, 41, 64, 1 << 20]) {
+      const got: [string, number, number, boolean][] = [];
+      expect(await forEachLine(many, collect(got), { chunk })).toBe(400);
+      expect(got).toEqual(expected(text));
+    }
+  });
+
+  it('a visitor that throws mid-file: the error comes out and a handed-in handle is left readable', async () => {
+    const fh = await open(file, 'r');
+    try {
+      let seen = 0;
+      const stop = () => {
+        if (++seen === 2) throw new Error('visitor stops');
+      };
+      await expect(forEachLine(fh, stop, { chunk: 3 })).rejects.toThrow('visitor stops');
+      const got: [string, number, number, boolean][] = [];
+      expect(await forEachLine(fh, collect(got), { chunk: 3 })).toBe(6);
+      expect(got).toEqual(expected(TEXT));
+    } finally {
+      await fh.close();
+    }
+  });
+
   it('reads a byte range of an open file, and names a file shorter than the range', async () => {
     const lines = expected(TEXT);
     const [, , from] = lines[2];
