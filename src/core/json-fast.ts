@@ -12,12 +12,45 @@ export const numberJson = (n: number): string => (n === n && n !== Infinity && n
 /** Frozen vectors (hanoi's one-hot vectors, quadratic's reference points) are printed once each. */
 const frozen = new FrozenJson();
 
-/** JSON.stringify(v) for a number or an array of numbers. */
-export function vectorJson(v: unknown): string {
+/**
+ * The JSON of the arrays printed into one step line, by identity: a state's
+ * vector is often printed twice in a line (quadratic's x in the patch and
+ * again as the features). The writer of the line calls `clear()` before
+ * each line, so an array changed after its line was written is never printed
+ * from memory; within a line the state is not written (transitions and
+ * `measure`/`features` are pure). Holds the line's first few arrays.
+ */
+export class LineVectors {
+  private readonly arrays: (readonly unknown[] | null)[] = [null, null, null, null];
+  private readonly jsons: string[] = ['', '', '', ''];
+  private count = 0;
+  clear(): void {
+    for (let i = 0; i < this.count; i++) this.arrays[i] = null;
+    this.count = 0;
+  }
+  /** JSON.stringify(v) for an array, printed once per line. */
+  of(v: readonly unknown[]): string {
+    const n = this.count;
+    for (let i = 0; i < n; i++) if (this.arrays[i] === v) return this.jsons[i];
+    const json = arrayJson(v);
+    if (n < this.arrays.length) {
+      this.arrays[n] = v;
+      this.jsons[n] = json;
+      this.count = n + 1;
+    }
+    return json;
+  }
+}
+
+/** JSON.stringify(v) for a number or an array of numbers; `line` remembers the line's arrays. */
+export function vectorJson(v: unknown, line?: LineVectors): string {
   if (typeof v === 'number') return numberJson(v);
   if (!Array.isArray(v)) return JSON.stringify(v);
-  return Object.isFrozen(v) ? frozen.of(v, numbersJson) : numbersJson(v);
+  return line === undefined ? arrayJson(v) : line.of(v);
 }
+
+/** JSON.stringify(v) for an array: frozen ones through the memo, the number fast path for the rest. */
+const arrayJson = (v: readonly unknown[]): string => (Object.isFrozen(v) ? frozen.of(v, numbersJson) : numbersJson(v));
 
 /** JSON.stringify(v) for an array, by the number fast path when it holds only numbers. */
 function numbersJson(v: readonly unknown[]): string {
@@ -32,8 +65,8 @@ function numbersJson(v: readonly unknown[]): string {
   return s + ']';
 }
 
-/** JSON of a primitive, or JSON.stringify for anything else. */
-function valueJson(v: unknown): string {
+/** JSON of a primitive or an array (by `vectorJson`), or JSON.stringify for anything else. */
+function valueJson(v: unknown, line: LineVectors | undefined): string {
   switch (typeof v) {
     case 'number':
       return numberJson(v);
@@ -42,6 +75,7 @@ function valueJson(v: unknown): string {
     case 'boolean':
       return v ? 'true' : 'false';
     default:
+      if (Array.isArray(v)) return line === undefined ? arrayJson(v) : line.of(v);
       return v === null ? 'null' : (JSON.stringify(v) as string);
   }
 }
@@ -66,9 +100,9 @@ function quote(k: string): string {
 /**
  * JSON.stringify(patches) for immer patches: `{op, path, value?}` with the
  * keys in that order and a path of strings and numbers. A patch of any
- * other shape sends the whole list to JSON.stringify.
+ * other shape sends the whole list to JSON.stringify. `line` as in `vectorJson`.
  */
-export function patchesJson(patches: readonly unknown[]): string {
+export function patchesJson(patches: readonly unknown[], line?: LineVectors): string {
   const n = patches.length;
   if (n === 0) return '[]';
   let s = '[';
@@ -84,7 +118,7 @@ export function patchesJson(patches: readonly unknown[]): string {
       s += typeof k === 'number' ? numberJson(k) : quote(k as string);
     }
     s += ']';
-    if (p.value !== undefined) s += ',"value":' + valueJson(p.value);
+    if (p.value !== undefined) s += ',"value":' + valueJson(p.value, line);
     s += '}';
   }
   return s + ']';

@@ -9,6 +9,7 @@ import {
   createRng,
   errorText,
   hashString,
+  LineVectors,
   patchesJson,
   vectorJson,
   type Action,
@@ -66,6 +67,8 @@ export class RolloutSession {
   private readonly history: HistoryEntry[] | null;
   private readonly prefix: readonly Action[];
   private readonly idJson: string;
+  /** The step line's printed vectors: the state's x, in the patch and again as the features, is printed once. */
+  private readonly lineVectors = new LineVectors();
   private pendingReport: StepReport | undefined;
 
   constructor(init: SessionInit) {
@@ -216,12 +219,14 @@ export class RolloutSession {
       this.t = t;
       this.totalReward += reward;
       const after = this.state;
-      line += ',"state":"' + env.hash(after) + '","reward":' + reward + ',"patches":' + patchesJson(patches);
+      const vectors = this.lineVectors;
+      vectors.clear();
+      line += ',"state":"' + env.hash(after) + '","reward":' + reward + ',"patches":' + patchesJson(patches, vectors);
       if (env.measure) {
         const m = env.measure(after, t);
-        line += ',"measure":' + vectorJson(m.value) + ',"target":' + vectorJson(m.target);
+        line += ',"measure":' + vectorJson(m.value, vectors) + ',"target":' + vectorJson(m.target, vectors);
       }
-      if (env.features) line += ',"features":' + vectorJson(env.features(after));
+      if (env.features) line += ',"features":' + vectorJson(env.features(after), vectors);
       if (applied.kind !== 'ok') line += (applied.kind === 'invalid' ? ',"invalid":' : ',"illegal":') + JSON.stringify(applied.reason);
       if (t <= this.prefix.length) line += ',"replayed":true';
       const report = this.pendingReport;

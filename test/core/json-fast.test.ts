@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { enablePatches, produceWithPatches } from 'immer';
-import { canonicalJson, numberJson, patchesJson, vectorJson } from '../../src/core/index.js';
+import { canonicalJson, LineVectors, numberJson, patchesJson, vectorJson } from '../../src/core/index.js';
 
 enablePatches();
 
@@ -122,5 +122,47 @@ describe('frozen values are printed once, and only when nothing in them can chan
     const getter = Object.freeze(Object.defineProperty({}, 'v', { get: () => ++n, enumerable: true }));
     expect(canonicalJson(getter)).toBe('{"v":1}');
     expect(canonicalJson(getter)).toBe('{"v":2}');
+  });
+});
+
+describe('LineVectors: an array printed twice in one step line is printed once', () => {
+  it('a patch value and the features, the same array: the second print comes from the line, by identity', () => {
+    const line = new LineVectors();
+    const x = [0.1, 1 / 3, -2.5e-7, 4];
+    const patches = [{ op: 'replace', path: ['x'], value: x }, { op: 'replace', path: ['t'], value: 3 }];
+    const measure = [1 / 7, 2, 3, 4];
+    const target = Object.freeze([5, 6, 7, 8]);
+    line.clear();
+    expect(patchesJson(patches, line)).toBe(JSON.stringify(patches));
+    expect(vectorJson(measure, line)).toBe(JSON.stringify(measure));
+    expect(vectorJson(target, line)).toBe(JSON.stringify(target));
+    // Written in the same line (which a pure environment never does): the line's own print shows it came from memory.
+    x[0] = 99;
+    expect(vectorJson(x, line)).toBe('[0.1,0.3333333333333333,-2.5e-7,4]');
+    // An equal but distinct array is printed, not looked up.
+    expect(vectorJson([0.1, 1 / 3, -2.5e-7, 4], line)).toBe('[0.1,0.3333333333333333,-2.5e-7,4]');
+    expect(vectorJson([99, 1 / 3, -2.5e-7, 4], line)).toBe('[99,0.3333333333333333,-2.5e-7,4]');
+  });
+
+  it('the next line prints afresh: a change between lines always shows', () => {
+    const line = new LineVectors();
+    const x = [1, 2];
+    line.clear();
+    expect(vectorJson(x, line)).toBe('[1,2]');
+    x[1] = 3;
+    line.clear();
+    expect(vectorJson(x, line)).toBe('[1,3]');
+    // More arrays than it holds: every one still prints right.
+    line.clear();
+    const many = Array.from({ length: 9 }, (_, i) => [i, i / 3]);
+    for (let round = 0; round < 2; round++) for (const v of many) expect(vectorJson(v, line)).toBe(JSON.stringify(v));
+  });
+
+  it('a patch whose value is an array of anything but numbers prints as JSON.stringify', () => {
+    const line = new LineVectors();
+    const odd = [{ op: 'add', path: ['a', 0], value: [1, 'b', null, [2]] }, { op: 'replace', path: ['m'], value: [NaN, -0, Infinity] }, { op: 'add', path: ['e'], value: [] }];
+    expect(patchesJson(odd)).toBe(JSON.stringify(odd));
+    line.clear();
+    expect(patchesJson(odd, line)).toBe(JSON.stringify(odd));
   });
 });
