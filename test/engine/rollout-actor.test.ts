@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RolloutSession, runRollout, type RolloutEnd } from '../../src/engine/index.js';
+import { SYNC_BURST } from '../../src/engine/rollout.js';
 import type { Action, Agent } from '../../src/core/index.js';
 import counter from '../fixtures/counter-env.js';
 
@@ -75,5 +76,30 @@ describe('rollout actor reuse', () => {
     const after = session('z', { async: false, act: () => 'stay' }, 5);
     expect(await run(after.s)).toEqual({ termination: 'truncated' });
     expect(after.sink.lines).toHaveLength(5);
+  });
+
+  it('LOAD lands each scripted rollout in its own end, from every end state, with ready\'s order of checks', async () => {
+    // terminated: 'inc' reaches the goal exactly at the horizon (terminated wins over truncated);
+    // truncated: 'stay' to the horizon; error: the environment throws at step 2.
+    let n = 0;
+    const kinds = {
+      T: { agent: inc, end: { termination: 'terminated' }, lines: 3 },
+      R: { agent: { async: false, act: () => 'stay' } as Agent, end: { termination: 'truncated' }, lines: 3 },
+      E: { agent: { async: false, act: () => (++n % 2 === 0 ? 'boom' : 'inc') } as Agent, end: { termination: 'error', error: 'step 2: kaboom' }, lines: 1 },
+    } as const;
+    // Every ordered pair of end states once: TT TR RR RE EE ET TE ER RT.
+    for (const [i, k] of [...'TTRREETERT'].entries()) {
+      const kind = kinds[k as keyof typeof kinds];
+      n = 0;
+      const r = session(`p${i}`, kind.agent);
+      const end = await run(r.s);
+      expect({ k, end }).toEqual({ k, end: kind.end });
+      expect(r.sink.lines).toHaveLength(kind.lines);
+      expect(r.s.t).toBe(kind.lines);
+    }
+    // Longer than one burst: LOAD lands in ready, and the rest is stepped by STEP events.
+    const long = session('long', { async: false, act: () => 'stay' }, SYNC_BURST + 5);
+    expect(await run(long.s)).toEqual({ termination: 'truncated' });
+    expect(long.sink.lines.map((l) => JSON.parse(l).t)).toEqual(Array.from({ length: SYNC_BURST + 5 }, (_, k) => k + 1));
   });
 });
