@@ -79,6 +79,7 @@ const K_OBS = Buffer.from(',"obs":', 'latin1');
 const K_STATE = Buffer.from(',"state":', 'latin1');
 const K_REWARD = Buffer.from(',"reward":', 'latin1');
 const K_PATCHES = Buffer.from(',"patches":', 'latin1');
+const K_TIMING = Buffer.from(',"timing":', 'latin1');
 /** The keys of WANTED[5..7] as they follow a previous field. */
 const TRAILING = ['measure', 'target', 'features'].map((k) => Buffer.from(`,"${k}":`, 'latin1'));
 
@@ -428,8 +429,16 @@ class Scanner {
       p = q;
     }
     const middle = p;
-    // Backwards: the trailing number arrays, features before target before measure.
     let tail = end - 1;
+    // Backwards: first a trailing timing object (an agent's wall-clock report, never read
+    // here), bracket-matched as `line` skips it; the key cannot occur inside a string.
+    // (Searched within the line: Buffer.lastIndexOf would run on through the whole chunk.)
+    if (b[tail - 1] === RB) {
+      let k = tail - K_TIMING.length - 2;
+      while (k >= middle && !(b[k] === COMMA && at(b, k, K_TIMING))) k--;
+      if (k >= middle && b[k + K_TIMING.length] === LB && nestedEnd(b, k + K_TIMING.length, tail) === tail) tail = k;
+    }
+    // Then the trailing number arrays, features before target before measure.
     for (let k = 7; k >= 5; k--) {
       if (b[tail - 1] !== RS) break;
       q = tail - 2;

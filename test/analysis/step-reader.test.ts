@@ -119,8 +119,8 @@ describe(`the writers' layout read fast (${mode.name})`, () => {
       expect(gotPicks(got)).toEqual(parsedPicks(lines));
       // With threads, some ranges were read by the thread, the others here.
       if (mode.reading.threads) expect([threadStats.lines > 0, threadStats.lines < lines.length]).toEqual([true, true]);
-      // Only lines with a field after the trailing arrays (a refused action's reason, info, timing) take the general reader.
-      const later = lines.filter((l) => /"(?:illegal|invalid|replayed|text|info|timing)":/.test(l)).length;
+      // Only lines with a field after the trailing arrays (a refused action's reason, info) take the general reader; a lone trailing timing does not.
+      const later = lines.filter((l) => /"(?:illegal|invalid|replayed|text|info)":/.test(l)).length;
       expect(stats).toEqual({ fast: lines.length - later, general: later, parsed: 0 });
       expect(stats.fast).toBeGreaterThan(lines.length / 2);
     });
@@ -142,6 +142,11 @@ describe(`the writers' layout read fast (${mode.name})`, () => {
     ['an id with an escape', '{"rollout":"a\\"b","t":1,"action":1}', 'general'],
     ['a string action with an escape', '{"rollout":"a","t":1,"action":"x\\ny","oracle":"\\u00e9"}', 'fast'],
     ['an object action', '{"rollout":"a","t":1,"action":{"b":[1,2],"a":"x"},"oracle":{"a":"x"},"patches":[]}', 'fast'],
+    ['a trailing timing (an agent\'s wall-clock report)', head + patches + ',"measure":[1],"features":[2],"timing":{"ms":0.01}}', 'fast'],
+    ['a timing with strings and brackets in it', head + ',"timing":{"requestId":"a}\\"]{","calls":[1,{"x":2}],"latencyMs":3}}', 'fast'],
+    ['a timing with a timing inside', head + patches + ',"measure":[1],"timing":{"a":1,"timing":{"b":2}}}', 'general'],
+    ['info before the timing', head + patches + ',"measure":[1],"info":{"k":1},"timing":{"ms":1}}', 'general'],
+    ['a timing before features', head + patches + ',"timing":{"ms":1},"features":[1]}', 'general'],
   ];
   for (const [name, line, path] of cases) {
     it(`${name}: the same fields as JSON.parse (${path})`, async () => {
@@ -157,5 +162,6 @@ describe(`the writers' layout read fast (${mode.name})`, () => {
     await expect(scan([head + ',"patches":[{"op":"replace"}' + ',"measure":[1]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
     await expect(scan([head + patches + ',"measure":[1,]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
     await expect(scan([head + patches + ',"measure":[1e]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
+    await expect(scan([head + patches + ',"measure":[1],"timing":{"ms":[1}}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
   });
 });
