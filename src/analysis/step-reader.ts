@@ -13,6 +13,7 @@
 import { closeSync, openSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { spawnThread } from '../core/index.js';
@@ -1149,6 +1150,8 @@ async function readInParallel(
       if (later) {
         redo.delete(later.seg);
         results.set(later.seg, scanSegment(later).columns);
+        // A thread's replies arrive only when this thread yields: without it, a thread done early sits idle with nothing to read.
+        await yieldToLoop();
         continue;
       }
       await new Promise<void>((resolve) => (wake = resolve));
