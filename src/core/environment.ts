@@ -135,28 +135,26 @@ export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefini
   let shallowBails = 0;
   const step = (state: S, action: A): StepResult<S> => {
     if (state === undefined || state === null) throw new Error(`${def.name}: step called before reset (no state)`);
+    const tryShallow = shallowOn && useShallow && shallowDraftable(state);
     let next: S;
     let patches: Patch[];
-    let result: TransitionResult;
-    const shallow = shallowOn && useShallow && shallowDraftable(state) ? produceShallow(state, (draft) => transition(draft, action, state)) : null;
+    fillSlots(transition, action, state);
+    const shallow = tryShallow ? produceShallow(state, runTransition) : null;
     if (shallow !== null) {
       shallowSteps++;
       next = shallow.state as S;
       patches = shallow.patches;
-      result = shallow.result;
     } else {
-      if (shallowOn && useShallow && shallowDraftable(state) && ++shallowBails >= 16 && shallowBails * 8 > shallowSteps) useShallow = false;
-      stepTransition = transition;
-      stepAction = action;
-      stepBefore = state;
-      stepResult = NO_TRANSITION;
+      if (tryShallow && ++shallowBails >= 16 && shallowBails * 8 > shallowSteps) useShallow = false;
+      // Again: a bailed attempt may have run a nested step, which fills the slots with its own.
+      if (tryShallow) fillSlots(transition, action, state);
       next = produce(state, runTransition, takePatches) as S;
-      // Read at once: a transition that steps another environment has finished its own step by now.
-      result = stepResult;
       patches = stepPatches;
       stepPatches = NO_PATCHES;
-      stepBefore = undefined;
     }
+    // Read at once: a transition that steps another environment has finished its own step by now.
+    const result = stepResult;
+    stepBefore = undefined;
     if ('illegal' in result) return { kind: 'illegal', reason: result.illegal };
     // A NaN or infinite reward would be written into the step line and the return, and break both: refuse it here.
     if (!Number.isFinite(result.reward)) throw new Error(`${def.name}: reward ${String(result.reward)} is not a finite number; a transition must return a finite reward`);
@@ -166,8 +164,9 @@ export function defineEnvironment<P, S, A extends Action>(def: EnvironmentDefini
   return { ...def, step, hash };
 }
 
-// One recipe and one patch listener for every step, fed through these slots
-// rather than a fresh closure pair per step (the hot path allocates enough).
+// One recipe (for immer and the shallow draft alike) and one patch listener
+// for every step, fed through these slots rather than a fresh closure pair
+// per step (the hot path allocates enough).
 const NO_TRANSITION: TransitionResult = { illegal: 'no transition' };
 const NO_PATCHES: Patch[] = [];
 let stepTransition: (draft: unknown, action: Action, before: unknown) => TransitionResult = () => NO_TRANSITION;
@@ -180,6 +179,12 @@ const runTransition = (draft: unknown): void => {
   const action = stepAction;
   stepResult = transition(draft, action, stepBefore);
 };
+function fillSlots(transition: typeof stepTransition, action: Action, before: unknown): void {
+  stepTransition = transition;
+  stepAction = action;
+  stepBefore = before;
+  stepResult = NO_TRANSITION;
+}
 const takePatches = (patches: Patch[]): void => {
   stepPatches = patches;
 };
