@@ -10,7 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { HotmessError, type Waiting } from '../core/index.js';
+import { errorLine, HotmessError, type Waiting } from '../core/index.js';
 import { errorRolloutLine, type ExecuteResult } from './execute.js';
 import type { Readable } from 'node:stream';
 import type { PlannedRollout } from './plan.js';
@@ -119,7 +119,14 @@ export function workerPool(o: PoolOptions): WorkerPool {
       const t = w.inflight.get(f.seq);
       w.inflight.delete(f.seq);
       if (t && tasks.delete(t.seq)) {
-        for (const part of f.steps) t.sink.bytes(part);
+        try {
+          for (const part of f.steps) t.sink.bytes(part);
+        } catch (e) {
+          // A write that failed (a full disk) is the run's: it stops every rollout, as in one process. Thrown here, in a pipe's handler, it would crash the process instead.
+          t.reject(e);
+          fail(e instanceof HotmessError ? e : new HotmessError('log', errorLine(e)));
+          return;
+        }
         t.resolve({ end: endOfLine(f.line), line: f.line });
       }
     };

@@ -95,7 +95,16 @@ export const rolloutMachine = setup({
     loadedTerminated: ({ event }) => event.type === 'LOAD' && event.session.terminated,
   },
   actions: {
-    stepSync: assign(({ context }) => standing(burst(context.session))),
+    stepSync: assign(({ context }) => {
+      // A throw that escapes the session is the run's, not the rollout's (a write that failed: a full disk). Thrown
+      // inside an action, xstate would end the actor and report it unhandled; runRollout throws it to its caller instead.
+      try {
+        burst(context.session);
+      } catch (error) {
+        burstThrew = { error };
+      }
+      return standing(context.session);
+    }),
     load: assign(({ context, event }) => standing(event.type === 'LOAD' ? event.session : context.session)),
     observe: assign(({ context }) => {
       context.session.observe();
@@ -174,6 +183,17 @@ const endOf = (snap: RolloutSnapshot): RolloutEnd | null => {
   return null;
 };
 
+/** What a burst inside the actor threw, for runRollout to throw (see the stepSync action). */
+let burstThrew: { readonly error: unknown } | null = null;
+
+/** Throw what the last burst inside an actor threw, if it threw. */
+function rethrowBurst(): void {
+  if (burstThrew === null) return;
+  const { error } = burstThrew;
+  burstThrew = null;
+  throw error;
+}
+
 /** Idle actors, each at an end state, ready for LOAD. At most one per rollout that was ever in flight at once. */
 const idle: RolloutActor[] = [];
 const MAX_IDLE = 64;
@@ -194,8 +214,9 @@ function release(actor: RolloutActor): void {
 }
 
 /**
- * Run one rollout to its end. Resolves (never rejects) with how it ended;
- * an abort signal stops an in-flight agent call and ends the rollout in `error`.
+ * Run one rollout to its end, with how it ended; an abort signal stops an
+ * in-flight agent call and ends the rollout in `error`. Throws (or rejects)
+ * only what is the run's rather than the rollout's: a write that failed.
  */
 export function runRollout(session: RolloutSession, signal?: AbortSignal): Promise<RolloutEnd> | RolloutEnd {
   const actor = acquire(session);
@@ -204,6 +225,7 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
   let snap = actor.getSnapshot();
   while (snap.status === 'active' && snap.value === 'ready') {
     actor.send(STEP);
+    rethrowBurst();
     snap = actor.getSnapshot();
   }
   const end = endOf(snap);
@@ -211,7 +233,7 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
     if (snap.status === 'active' && idle.length < MAX_IDLE) idle.push(actor);
     return end;
   }
-  return new Promise<RolloutEnd>((resolve) => {
+  return new Promise<RolloutEnd>((resolve, reject) => {
     let finished = false;
     const finish = (end: RolloutEnd, reusable: boolean) => {
       if (finished) return;
@@ -230,7 +252,19 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
       next: (s) => {
         const end = endOf(s);
         if (end !== null) finish(end, true);
-        else if (s.value === 'ready') queueMicrotask(() => !finished && actor.send(STEP));
+        else if (s.value === 'ready')
+          queueMicrotask(() => {
+            if (finished) return;
+            actor.send(STEP);
+            try {
+              rethrowBurst();
+            } catch (e) {
+              finished = true;
+              signal?.removeEventListener('abort', onAbort);
+              sub.unsubscribe();
+              reject(e);
+            }
+          });
       },
       error: (e) => finish({ termination: 'error', error: errorText(e) }, false),
     });

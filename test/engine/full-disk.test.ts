@@ -104,6 +104,42 @@ describe('a full disk', () => {
   }, 120_000);
 });
 
+/** Rollouts long enough that their steps are written mid-rollout (inside the rollout actor's bursts, or as a worker's frame arrives), not only at the commit. */
+const LONG = { ...SPEC, name: 'disk-long', horizons: [3000], instances: 1, rollouts: 6 };
+const LONG_YAML = `name: disk-long
+environment: kv-sum
+params: { dictSize: 32, keysPerStep: 1 }
+horizons: [3000]
+instances: 1
+rollouts: 6
+seed: 11
+agents:
+  - { name: noisy, kind: noisy, params: { epsilon: 0.2 } }
+`;
+
+describe('a full disk mid-rollout', () => {
+  for (const workers of ['1', '2']) {
+    it(`--workers ${workers}: one line, exit 4, no stack trace; remounted larger, --resume gives the uninterrupted logs`, async () => {
+      const ref = join(tempDir(), 'reference');
+      await runScenario(await resolveScenario(parseScenario(LONG), REGISTRY, null), { out: ref, registry: REGISTRY, version: 'test' });
+      disk = mountTmpfs('2m');
+      const file = join(tempDir(), 'disk-long.yaml');
+      writeFileSync(file, LONG_YAML);
+      const out = join(disk.dir, 'run');
+      const full = await hotmess('run', file, '--out', out, '--workers', workers);
+      expect(full.status, full.stderr).toBe(4);
+      const lines = full.stderr.trim().split('\n').filter((l) => !/^run disk-long: \d+\/6/.test(l));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/no space left on device \(ENOSPC\).*continue with: .* --out .* --resume$/);
+      expect(full.stderr).not.toMatch(/\n\s+at /);
+      disk.remount('size=64m');
+      const resumed = await hotmess('run', file, '--out', out, '--resume', '--workers', workers);
+      expect(resumed.status, resumed.stderr).toBe(0);
+      for (const f of ['rollouts.jsonl', 'steps.jsonl']) expect(normalisedLines(join(out, f))).toEqual(normalisedLines(join(ref, f)));
+    }, 120_000);
+  }
+});
+
 describe('recovery of a committed rollout with missing steps', () => {
   it('retires it (with the reason) and --resume re-runs it: the logs equal an uninterrupted run', async () => {
     const ref = await reference();
