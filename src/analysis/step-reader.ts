@@ -17,7 +17,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { spawnThread } from '../core/index.js';
-import { corruptLine, forEachLine, forEachLineSync, nestedEnd, nextLineStart, stringEnd } from '../log/index.js';
+import { CHUNK_BYTES, corruptLine, forEachLine, forEachLineSync, nextLineStart } from '../log/index.js';
 import { KIND_ABSENT, KIND_JSON, KIND_NUMBER, KIND_STRING, stateNumber, VEC_ABSENT, VEC_SCALAR, type StepColumns, type StepLine } from './step-store.js';
 
 const Q = 34; // "
@@ -75,85 +75,96 @@ class StringCache {
 const HEAD = Buffer.from('{"rollout":"', 'latin1');
 const K_T = Buffer.from(',"t":', 'latin1');
 const K_ACTION = Buffer.from(',"action":', 'latin1');
-const K_ORACLE = Buffer.from(',"oracle":', 'latin1');
-const K_OBS = Buffer.from(',"obs":', 'latin1');
-const K_STATE = Buffer.from(',"state":', 'latin1');
-const K_REWARD = Buffer.from(',"reward":', 'latin1');
-const K_PATCHES = Buffer.from(',"patches":', 'latin1');
-const K_TIMING = Buffer.from(',"timing":', 'latin1');
-/** The keys of WANTED[5..7] as they follow a previous field. */
-const TRAILING = ['measure', 'target', 'features'].map((k) => Buffer.from(`,"${k}":`, 'latin1'));
-
 /**
- * Whether `key` starts at b[p]. Never reads past the buffer: an
- * out-of-bounds typed-array read sends V8 down a slow path for every later
- * call.
+ * The optional fields the fast path reads after `action`, in the writers'
+ * order (STEP_FIELD_ORDER), each as it follows the previous value. A line
+ * with any other field (a refused action's reason, `replayed`, `info`) or
+ * these in another order goes to the general reader.
  */
-function at(b: Buffer, p: number, key: Buffer): boolean {
-  const n = key.length;
-  if (p + n > b.length) return false;
-  for (let i = 0; i < n; i++) if (b[p + i] !== key[i]) return false;
-  return true;
-}
+const F_ORACLE = 0;
+const F_OBS = 1;
+const F_STATE = 2;
+const F_REWARD = 3;
+const F_PATCHES = 4;
+const F_MEASURE = 5;
+const F_TARGET = 6;
+const F_FEATURES = 7;
+const F_TIMING = 8;
+const FAST_KEYS = ['oracle', 'obs', 'state', 'reward', 'patches', 'measure', 'target', 'features', 'timing'].map((k) => Buffer.from(`,"${k}":`, 'latin1'));
+const N_FAST = FAST_KEYS.length;
 
-/** A byte inside an array of numbers: digits, sign, point, exponent, comma, whitespace. */
-const isArrayByte = (c: number) => (c >= 48 && c <= 57) || c === COMMA || c === 45 || c === 43 || c === 46 || c === 101 || c === 69 || c === 32;
+/** 10^0 … 10^22: the powers of ten a double holds exactly. */
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+const EXACT = 2 ** 53;
 
-/** Where the last `intAt` stopped. */
+/** Where the last `numberAt` stopped: past the number, or −1 when there was none. */
 let numEnd = 0;
 
 /**
- * A non-negative integer of up to 15 digits at p (exact), ending where no
- * number byte follows; sets `numEnd` (left at p when there is none).
+ * The JSON number at b[p], as JSON.parse reads it; sets `numEnd` past it, or
+ * to −1 when the bytes there do not start a JSON number (the grammar is
+ * checked: no leading zeros, a digit after the point and in the exponent).
+ * The caller checks what follows. When the digits (point removed) form an
+ * integer below 2^53 and the power of ten is within ±22, the value is that
+ * integer times or divided by the power: both are exact doubles, so the one
+ * operation rounds the exact value once, which is what a correctly rounded
+ * parse gives (Clinger's fast path). Anything else goes through Number,
+ * which rounds as JSON.parse does.
  */
-function intAt(b: Buffer, p: number, end: number): number {
-  let v = 0;
-  let q = p;
-  while (q < end) {
-    const d = b[q] - 48;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + d;
-    q++;
+function numberAt(b: Buffer, p: number, end: number): number {
+  const start = p;
+  const neg = p < end && b[p] === 45;
+  if (neg) p++;
+  if (p >= end) return (numEnd = -1);
+  let m = b[p] - 48;
+  if (m < 0 || m > 9) return (numEnd = -1);
+  p++;
+  // A leading 0 is the whole integer part.
+  if (m !== 0)
+    while (p < end) {
+      const d = b[p] - 48;
+      if (d < 0 || d > 9) break;
+      m = m * 10 + d;
+      p++;
+    }
+  let scale = 0;
+  let c = p < end ? b[p] : 0;
+  if (c === 46) {
+    const f = ++p;
+    while (p < end) {
+      const d = b[p] - 48;
+      if (d < 0 || d > 9) break;
+      m = m * 10 + d;
+      p++;
+    }
+    if (p === f) return (numEnd = -1);
+    scale = f - p;
+    c = p < end ? b[p] : 0;
   }
-  numEnd = q === p || q - p > 15 || (q < end && isNumChar(b[q])) ? p : q;
-  return v;
+  if (c === 101 || c === 69) {
+    p++;
+    const sign = p < end ? b[p] : 0;
+    if (sign === 43 || sign === 45) p++;
+    const e0 = p;
+    let e = 0;
+    while (p < end) {
+      const d = b[p] - 48;
+      if (d < 0 || d > 9) break;
+      if (e < 100000) e = e * 10 + d;
+      p++;
+    }
+    if (p === e0) return (numEnd = -1);
+    scale += sign === 45 ? -e : e;
+  }
+  numEnd = p;
+  // m is exact while below 2^53: every partial m·10 + d is then at most m.
+  let v: number;
+  if (m < EXACT && scale === 0) v = m;
+  else if (m < EXACT && scale > 0 && scale <= 22) v = m * POW10[scale];
+  else if (m < EXACT && scale < 0 && scale >= -22) v = m / POW10[-scale];
+  else return Number(b.toString('latin1', start, p));
+  return neg ? -v : v;
 }
-
-/**
- * The array of numbers in b[open..close) (`[` at open, `]` at close − 1),
- * into `out`: integers from the bytes, anything else through Number, which
- * rounds as JSON.parse does. Null when it is not one.
- */
-function numbersIn(b: Buffer, open: number, close: number, out: number[]): number[] | null {
-  let n = 0;
-  let p = open + 1;
-  const last = close - 1;
-  if (p === last) {
-    if (out.length !== 0) out.length = 0;
-    return out;
-  }
-  for (;;) {
-    const neg = b[p] === 45;
-    const from = neg ? p + 1 : p;
-    let v = intAt(b, from, last);
-    let q = numEnd;
-    if (q === from) {
-      q = from;
-      while (q < last && b[q] !== COMMA) q++;
-      v = Number(b.toString('latin1', p, q));
-      // Number accepts what JSON does not (blanks, "Infinity", hex): only plain JSON numbers here.
-      if (!Number.isFinite(v) || !JSON_NUMBER.test(b.toString('latin1', p, q))) return null;
-    } else if (neg) v = -v;
-    out[n++] = v;
-    if (q === last) break;
-    if (b[q] !== COMMA) return null;
-    p = q + 1;
-  }
-  if (out.length !== n) out.length = n;
-  return out;
-}
-
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 const isWs = (c: number) => c === 32 || c === 9 || c === 13 || c === NL;
 const isNumChar = (c: number) => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;
@@ -194,7 +205,7 @@ class ScannedStep {
 /** Thrown inside the scanner to fall back to JSON.parse; never escapes this module. */
 const FALLBACK = Symbol('fallback');
 
-class Scanner {
+export class Scanner {
   /** `readState`: materialise `state` (skipped when the analysis uses features instead). */
   constructor(private readonly readState: boolean) {}
   /**
@@ -205,6 +216,9 @@ class Scanner {
   private readonly arrays: number[][] = WANTED.map(() => []);
   private readonly ids = new StringCache(4);
   private readonly actions = new StringCache(16);
+  /** The last rollout id the fast path read, and its bytes. */
+  private idBytes = new Uint8Array(0);
+  private idText = '';
   b: Buffer = Buffer.alloc(0);
   p = 0;
   end = 0;
@@ -371,97 +385,183 @@ class Scanner {
   }
 
   /**
-   * The writers' own layout (STEP_FIELD_ORDER, no whitespace), read without
-   * walking every key: the leading fields forwards up to the patches, the
-   * trailing number arrays (measure, target, features) backwards from the
-   * closing brace, and the patches between them bracket-matched once. Loops
-   * keep their position in locals (a field store per byte costs double).
+   * The writers' own layout (STEP_FIELD_ORDER, no whitespace), read in one
+   * forward pass: each key compared in place against the ones that may come
+   * next, numbers built from the bytes (`numberAt`), strings that are not
+   * read stepped over, the patches and a trailing timing bracket-matched (so
+   * a torn or unbalanced line is still refused), the line's closing brace
+   * required right after the last value. Every loop keeps its position in a
+   * local and inlines its byte tests: this runs once per step line, and a
+   * call or a field store per byte costs as much as the test itself.
    * False when the line is laid out any other way; `line` then reads it.
    */
   fast(b: Buffer, start: number, end: number): boolean {
-    if (end - start < HEAD.length + 2 || !at(b, start, HEAD) || b[end - 1] !== RB) return false;
+    const last = end - 1;
+    if (end - start < HEAD.length + 2 || b[last] !== RB) return false;
+    for (let i = 0; i < HEAD.length; i++) if (b[start + i] !== HEAD[i]) return false;
     const rec = this.rec;
     rec.clear();
-    // The id: no escapes (an escaped quote would need the full reader).
+    // The id: most lines repeat the previous line's, compared in place; no escapes (an escaped quote needs the full reader).
     let p = start + HEAD.length;
-    let q = p;
-    while (q < end && b[q] !== Q && b[q] !== BS) q++;
-    if (b[q] !== Q) return false;
-    rec.rollout = this.ids.get(b, p, q);
-    if (!at(b, q + 1, K_T)) return false;
-    p = q + 1 + K_T.length;
-    const t = intAt(b, p, end);
-    if (numEnd === p) return false;
-    rec.t = t;
+    const prev = this.idBytes;
+    const pn = prev.length;
+    let q = p + pn;
+    let same = pn > 0 && q < last && b[q] === Q;
+    for (let i = 0; same && i < pn; i++) same = b[p + i] === prev[i];
+    if (same) rec.rollout = this.idText;
+    else {
+      q = p;
+      for (;;) {
+        if (q >= last) return false;
+        const c = b[q];
+        if (c === Q) break;
+        if (c === BS) return false;
+        q++;
+      }
+      const id = this.ids.get(b, p, q);
+      rec.rollout = id;
+      if (q - p <= 64) {
+        this.idBytes = Uint8Array.prototype.slice.call(b, p, q);
+        this.idText = id;
+      }
+    }
+    p = q + 1;
+    if (p + K_T.length > last) return false;
+    for (let i = 0; i < K_T.length; i++) if (b[p + i] !== K_T[i]) return false;
+    p += K_T.length;
+    rec.t = numberAt(b, p, last);
+    if (numEnd < 0) return false;
     p = numEnd;
-    if (!at(b, p, K_ACTION)) return false;
+    if (p + K_ACTION.length > last) return false;
+    for (let i = 0; i < K_ACTION.length; i++) if (b[p + i] !== K_ACTION[i]) return false;
     p += K_ACTION.length;
+    rec.action = this.fastValue(b, p, end, 2);
+    p = this.p;
+    if (p < 0) return false;
+    // The optional fields, each at most once and in the writers' order.
+    for (let f = 0; ; f++) {
+      if (p === last) return true;
+      if (b[p] !== COMMA) return false;
+      for (; f < N_FAST; f++) {
+        const k = FAST_KEYS[f];
+        const n = k.length;
+        if (p + n > last) continue;
+        let i = 1;
+        while (i < n && b[p + i] === k[i]) i++;
+        if (i === n) break;
+      }
+      if (f === N_FAST) return false;
+      p += FAST_KEYS[f].length;
+      const c = b[p];
+      switch (f) {
+        case F_ORACLE:
+          rec.oracle = this.fastValue(b, p, end, 3);
+          p = this.p;
+          if (p < 0) return false;
+          break;
+        case F_OBS:
+        case F_STATE:
+          if (c !== Q) return false;
+          if (f === F_STATE && this.readState) {
+            this.b = b;
+            this.end = end;
+            this.p = p;
+            rec.state = this.value(null, this.arrays[4]);
+            p = this.p;
+            break;
+          }
+          // Step over the string: only its closing quote matters.
+          p++;
+          for (;;) {
+            if (p >= last) return false;
+            const d = b[p++];
+            if (d === Q) break;
+            if (d === BS) p++;
+          }
+          break;
+        case F_REWARD: {
+          // Never read: any run of number bytes.
+          const r = p;
+          while (p < last && isNumChar(b[p])) p++;
+          if (p === r) return false;
+          break;
+        }
+        case F_PATCHES:
+        case F_TIMING: {
+          // Bracket-matched, strings stepped over; never read. A timing (an agent's wall-clock report) ends the line.
+          if (c !== LS && c !== LB) return false;
+          let depth = 0;
+          for (;;) {
+            if (p >= last) return false;
+            const d = b[p++];
+            if (d === Q) {
+              for (;;) {
+                if (p >= last) return false;
+                const e = b[p++];
+                if (e === Q) break;
+                if (e === BS) p++;
+              }
+            } else if (d === LB || d === LS) depth++;
+            else if ((d === RB || d === RS) && --depth === 0) break;
+          }
+          if (f === F_TIMING && p !== last) return false;
+          break;
+        }
+        default: {
+          // measure, target, features: arrays of plain numbers, into this field's reused array (F_MEASURE… equal their WANTED indices).
+          if (c !== LS) return false;
+          const out = this.arrays[f];
+          let n = 0;
+          p++;
+          if (p < last && b[p] === RS) p++;
+          else
+            for (;;) {
+              out[n++] = numberAt(b, p, last);
+              if (numEnd < 0) return false;
+              p = numEnd;
+              const d = b[p++];
+              if (d === RS) break;
+              if (d !== COMMA) return false;
+            }
+          // Setting length is a runtime call: only when it changes.
+          if (out.length !== n) out.length = n;
+          if (f === F_MEASURE) rec.measure = out;
+          else if (f === F_TARGET) rec.target = out;
+          else if (f === F_FEATURES) rec.features = out;
+        }
+      }
+    }
+  }
+
+  /**
+   * The action or oracle at b[p] (`k`: its WANTED index, for the reused
+   * array): numbers and strings without escapes read here, anything else by
+   * `value`. Leaves `this.p` past it, or −1 when it is not a value.
+   */
+  private fastValue(b: Buffer, p: number, end: number, k: number): unknown {
+    const c = b[p];
+    if (c === Q) {
+      let q = p + 1;
+      for (;;) {
+        if (q >= end) return (this.p = -1);
+        const d = b[q];
+        if (d === Q) break;
+        if (d === BS) break;
+        q++;
+      }
+      if (b[q] === Q) {
+        this.p = q + 1;
+        return this.actions.get(b, p + 1, q);
+      }
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      const v = numberAt(b, p, end);
+      this.p = numEnd;
+      return v;
+    }
     this.b = b;
     this.end = end;
     this.p = p;
-    rec.action = this.value(this.actions, this.arrays[2]);
-    p = this.p;
-    if (at(b, p, K_ORACLE)) {
-      this.p = p + K_ORACLE.length;
-      rec.oracle = this.value(this.actions, this.arrays[3]);
-      p = this.p;
-    }
-    if (at(b, p, K_OBS)) {
-      p = stringEnd(b, p + K_OBS.length, end);
-      if (p < 0) return false;
-    }
-    if (at(b, p, K_STATE)) {
-      p += K_STATE.length;
-      if (b[p] !== Q) return false;
-      if (this.readState) {
-        this.p = p;
-        rec.state = this.value(null, this.arrays[4]);
-        p = this.p;
-      } else {
-        p = stringEnd(b, p, end);
-        if (p < 0) return false;
-      }
-    }
-    if (at(b, p, K_REWARD)) {
-      p += K_REWARD.length;
-      q = p;
-      while (q < end && isNumChar(b[q])) q++;
-      if (q === p) return false;
-      p = q;
-    }
-    const middle = p;
-    let tail = end - 1;
-    // Backwards: first a trailing timing object (an agent's wall-clock report, never read
-    // here), bracket-matched as `line` skips it; the key cannot occur inside a string.
-    // (Searched within the line: Buffer.lastIndexOf would run on through the whole chunk.)
-    if (b[tail - 1] === RB) {
-      let k = tail - K_TIMING.length - 2;
-      while (k >= middle && !(b[k] === COMMA && at(b, k, K_TIMING))) k--;
-      if (k >= middle && b[k + K_TIMING.length] === LB && nestedEnd(b, k + K_TIMING.length, tail) === tail) tail = k;
-    }
-    // Then the trailing number arrays, features before target before measure.
-    for (let k = 7; k >= 5; k--) {
-      if (b[tail - 1] !== RS) break;
-      q = tail - 2;
-      while (q > middle && isArrayByte(b[q])) q--;
-      if (b[q] !== LS) break;
-      const key = TRAILING[k - 5];
-      const ks = q - key.length;
-      if (ks < middle || !at(b, ks, key)) continue;
-      const arr = numbersIn(b, q, tail, this.arrays[k]);
-      if (arr === null) return false;
-      rec.set(k, arr);
-      tail = ks;
-    }
-    // Between them nothing, or the patches and nothing else.
-    if (middle !== tail) {
-      if (!at(b, middle, K_PATCHES)) return false;
-      p = middle + K_PATCHES.length;
-      const c = b[p];
-      if (c !== LS && c !== LB) return false;
-      if (nestedEnd(b, p, tail) !== tail) return false;
-    }
-    return true;
+    return this.value(this.actions, this.arrays[k]);
   }
 
   /** The record `fast` filled. */
@@ -662,7 +762,7 @@ export interface SegmentColumns extends StepColumns {
 }
 
 /** Growable typed columns for scanSegment. */
-class ColumnsBuilder {
+export class ColumnsBuilder {
   n = 0;
   line: Int32Array;
   isRaw: Uint8Array;
@@ -824,6 +924,10 @@ class ColumnsBuilder {
   }
 }
 
+let readBuffer: Buffer | null = null;
+/** One read buffer for every range this thread scans (scanSegment is synchronous, never re-entered). */
+const segmentBuffer = (): Buffer => (readBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES));
+
 /**
  * A reader thread's work: the range's step lines as columns (a line that
  * does not fit goes back as bytes), and the buffers to transfer.
@@ -858,7 +962,7 @@ export function scanSegment(task: SegmentTask): { columns: SegmentColumns; trans
       }
       b.addRaw(buf, start, end, line, isLast);
     },
-    task.end === null ? { start: task.start } : { start: task.start, end: task.end },
+    task.end === null ? { start: task.start, buffer: segmentBuffer() } : { start: task.start, end: task.end, buffer: segmentBuffer() },
   );
   const n = b.n;
   const columns: SegmentColumns = {

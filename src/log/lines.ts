@@ -28,6 +28,12 @@ export interface LineOptions {
   readonly end?: number;
   /** Initial buffer size (default CHUNK_BYTES, or the range if smaller). */
   readonly chunk?: number;
+  /**
+   * A buffer to read into instead of a new one (`chunk` is then ignored): a
+   * caller reading many ranges one after another reuses one, which spares
+   * the allocator and the page faults of fresh memory on every range.
+   */
+  readonly buffer?: Buffer;
   /** After each chunk: the file offset up to which every line was passed on. */
   readonly onProgress?: (offset: number) => void;
   /** The message when the file ends before `end` (default: names the file and both offsets). */
@@ -67,9 +73,10 @@ class LineBuffer {
     chunk: number,
     private readonly onLine: LineVisitor,
     private readonly onProgress?: (offset: number) => void,
+    buffer?: Buffer,
   ) {
     this.pos = start;
-    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, end - start)));
+    this.buf = buffer && buffer.length > 0 ? buffer : Buffer.allocUnsafe(Math.max(1, Math.min(chunk, end - start)));
   }
 
   /** Whether there is more to read before `end`. */
@@ -151,7 +158,7 @@ class LineBuffer {
 }
 
 const bufferFor = (onLine: LineVisitor, opts: LineOptions) =>
-  new LineBuffer(opts.start ?? 0, opts.end ?? Infinity, opts.chunk ?? CHUNK_BYTES, onLine, opts.onProgress);
+  new LineBuffer(opts.start ?? 0, opts.end ?? Infinity, opts.chunk ?? CHUNK_BYTES, onLine, opts.onProgress, opts.buffer);
 
 /**
  * Call `onLine` for every line of `source` (a path, or an open handle for
