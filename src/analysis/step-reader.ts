@@ -92,6 +92,9 @@ const F_FEATURES = 7;
 const F_TIMING = 8;
 const FAST_KEYS = ['oracle', 'obs', 'state', 'reward', 'patches', 'measure', 'target', 'features', 'timing'].map((k) => Buffer.from(`,"${k}":`, 'latin1'));
 const N_FAST = FAST_KEYS.length;
+/** Each key's first bytes as little-endian 32-bit words: compared four bytes at a time through a DataView. */
+const wordsOf = (k: Buffer): Int32Array => Int32Array.from({ length: k.length >> 2 }, (_, i) => k.readInt32LE(4 * i));
+const FAST_WORDS = FAST_KEYS.map(wordsOf);
 
 /** 10^0 … 10^22: the powers of ten a double holds exactly. */
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
@@ -219,6 +222,9 @@ export class Scanner {
   /** The last rollout id the fast path read, and its bytes. */
   private idBytes = new Uint8Array(0);
   private idText = '';
+  /** A view of the buffer last scanned, for word reads. */
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private viewOf: Buffer | null = null;
   b: Buffer = Buffer.alloc(0);
   p = 0;
   end = 0;
@@ -309,35 +315,13 @@ export class Scanner {
     return JSON.parse(b.toString('utf8', start, this.p));
   }
 
-  /**
-   * A number at p. Integers of up to 15 digits are computed from the bytes
-   * (exact); anything else (fractions, exponents) goes through Number, which
-   * rounds exactly as JSON.parse does.
-   */
+  /** The JSON number at p (`numberAt`); anything that is not one, or runs on into more number bytes, is for JSON.parse. */
   number(): number {
-    const b = this.b;
-    const start = this.p;
-    let p = start;
-    const neg = b[p] === 45;
-    if (neg) p++;
-    let v = 0;
-    const digits = p;
-    while (p < this.end) {
-      const d = b[p] - 48;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-      p++;
-    }
-    const n = p - digits;
-    if (n > 0 && n <= 15 && (p >= this.end || !isNumChar(b[p]))) {
-      this.p = p;
-      return neg ? -v : v;
-    }
-    while (p < this.end && isNumChar(b[p])) p++;
+    const v = numberAt(this.b, this.p, this.end);
+    const p = numEnd;
+    if (p < 0 || (p < this.end && isNumChar(this.b[p]))) throw FALLBACK;
     this.p = p;
-    const x = Number(b.toString('latin1', start, p));
-    if (Number.isNaN(x)) throw FALLBACK;
-    return x;
+    return v;
   }
 
   /** An array of numbers parsed in place; anything else through JSON.parse. */
@@ -401,6 +385,11 @@ export class Scanner {
     for (let i = 0; i < HEAD.length; i++) if (b[start + i] !== HEAD[i]) return false;
     const rec = this.rec;
     rec.clear();
+    if (b !== this.viewOf) {
+      this.view = new DataView(b.buffer, b.byteOffset, b.length);
+      this.viewOf = b;
+    }
+    const dv = this.view;
     // The id: most lines repeat the previous line's, compared in place; no escapes (an escaped quote needs the full reader).
     let p = start + HEAD.length;
     const prev = this.idBytes;
@@ -446,7 +435,11 @@ export class Scanner {
         const k = FAST_KEYS[f];
         const n = k.length;
         if (p + n > last) continue;
-        let i = 1;
+        const w = FAST_WORDS[f];
+        let i = 0;
+        while (i < w.length && dv.getInt32(p + 4 * i, true) === w[i]) i++;
+        if (i < w.length) continue;
+        i *= 4;
         while (i < n && b[p + i] === k[i]) i++;
         if (i === n) break;
       }

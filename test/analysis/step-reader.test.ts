@@ -165,3 +165,67 @@ describe(`the writers' layout read fast (${mode.name})`, () => {
     await expect(scan([head + patches + ',"measure":[1],"timing":{"ms":[1}}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
   });
 });
+
+/** Number texts whose value must come out as JSON.parse's, bit for bit. */
+function numberTexts(): string[] {
+  const edge = [
+    '0', '-0', '0.0', '-0.0', '0e5', '-0E-5', '1', '-1', '10', '1.5', '0.1', '0.2', '0.30000000000000004', '1e0', '1E+2', '1e-2', '2.5e-3',
+    '123456789012345', '1234567890123456', '12345678901234567', '123456789012345678901234567890', '9007199254740991', '9007199254740992', '9007199254740993',
+    '-9007199254740993', '0.1234567890123456789', '1.7976931348623157e308', '1.7976931348623159e308', '2e308', '5e-324', '2e-324', '3e-324', '1e-400',
+    '4.9406564584124654e-324', '2.2250738585072014e-308', '2.2250738585072011e-308', '1e22', '1e23', '9.999999999999999e22', '123.456e20', '123.456e-20',
+    '0.000001', '1e-7', '100000000000000000000', '1e21', '1.0000000000000002', '1.00000000000000011102230246251565404236316680908203125', '7.2057594037927933e16',
+    '89255.0e-22', '8.9255e-18', '0.0000000000000000000000000000000000000001', '3.141592653589793', '2.718281828459045235360287', '-1.5e-10', '1e-22', '1e-23', '4503599627370496.5',
+  ];
+  // Deterministic random ones: every shape of integer part, fraction and exponent.
+  let s = 12345;
+  const rand = (n: number) => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s % n;
+  };
+  const digits = (n: number, lead = false) => Array.from({ length: n }, (_, i) => String(i === 0 && lead ? 1 + rand(9) : rand(10))).join('');
+  for (let i = 0; i < 3000; i++) {
+    const int = rand(4) === 0 ? '0' : digits(1 + rand(19), true);
+    const frac = rand(2) === 0 ? '' : '.' + digits(1 + rand(20));
+    const exp = rand(3) === 0 ? '' : (rand(2) ? 'e' : 'E') + ['', '+', '-'][rand(3)] + String(rand(rand(4) === 0 ? 330 : 30));
+    edge.push((rand(3) === 0 ? '-' : '') + int + frac + exp);
+  }
+  return edge;
+}
+
+for (const mode of MODES)
+describe(`numbers read from the bytes (${mode.name})`, () => {
+  const bits = (x: unknown) => (typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : JSON.stringify(x));
+  it('equal JSON.parse bit for bit, in arrays, actions and on the general path', async () => {
+    const texts = numberTexts();
+    const lines: string[] = [];
+    for (let i = 0; i < texts.length; i += 7) {
+      const chunk = texts.slice(i, i + 7);
+      lines.push(`{"rollout":"n:1:0:0","t":${i + 1},"action":${chunk[0]},"oracle":${chunk[1] ?? 1},"obs":"0","state":"1","reward":0,"patches":[],"measure":[${chunk.join(',')}],"target":[${chunk[0]}]}`);
+      // Blanks: the general reader.
+      lines.push(`{ "rollout": "n:1:0:0", "t": ${i + 1}, "action": ${chunk[0]}, "measure": [ ${chunk.join(' , ')} ] }`);
+    }
+    lines.push('{"rollout":"n:1:0:0","t":1,"action":0}');
+    const stats = { fast: 0, general: 0, parsed: 0 };
+    const { got } = await scanFile(lines, true, stats, mode.reading);
+    expect(got).toHaveLength(lines.length);
+    expect(stats.parsed).toBe(0);
+    expect(stats.fast).toBeGreaterThanOrEqual(texts.length / 7);
+    got.forEach((g, k) => {
+      const want = JSON.parse(lines[k]) as Record<string, unknown>;
+      const rec = g.rec as Record<string, unknown>;
+      for (const f of ['action', 'oracle', 'measure', 'target'] as const) {
+        const a = Array.isArray(want[f]) ? (want[f] as unknown[]).map(bits) : bits(want[f]);
+        const b = Array.isArray(rec[f]) ? (rec[f] as unknown[]).map(bits) : bits(rec[f]);
+        if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`line ${k + 1} ${f}: ${JSON.stringify(b)} instead of ${JSON.stringify(a)}`);
+      }
+    });
+  });
+
+  it('refuses what JSON does not call a number', async () => {
+    const head = '{"rollout":"n:1:0:0","t":1,"action":1,"obs":"0","state":"1","reward":0,"patches":[],"measure":[';
+    for (const bad of ['01', '-01', '1.', '.5', '-', '+1', '1e', '1e+', '--1', '0x10', 'Infinity', 'NaN', '1.2.3', '1e5e5', '-.5']) {
+      await expect(scanFile([head + bad + ']}', '{"rollout":"n:1:0:0","t":2,"action":1}'], true, undefined, mode.reading), bad).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
+      await expect(scanFile([`{"rollout":"n:1:0:0","t":1,"action":${bad}}`, '{"rollout":"n:1:0:0","t":2,"action":1}'], true, undefined, mode.reading), bad).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
+    }
+  });
+});
