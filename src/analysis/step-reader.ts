@@ -17,7 +17,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { spawnThread } from '../core/index.js';
-import { CHUNK_BYTES, corruptLine, forEachLine, forEachLineSync, nextLineStart } from '../log/index.js';
+import { corruptLine, forEachLine, forEachLineSync, newReadBuffer, nextLineStart } from '../log/index.js';
 import { KIND_ABSENT, KIND_JSON, KIND_NUMBER, KIND_STRING, stateNumber, VEC_ABSENT, VEC_SCALAR, type StepColumns, type StepLine } from './step-store.js';
 
 const Q = 34; // "
@@ -919,7 +919,7 @@ export class ColumnsBuilder {
 
 let readBuffer: Buffer | null = null;
 /** One read buffer for every range this thread scans (scanSegment is synchronous, never re-entered). */
-const segmentBuffer = (): Buffer => (readBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES));
+const segmentBuffer = (): Buffer => (readBuffer ??= newReadBuffer());
 
 /**
  * A reader thread's work: the range's step lines as columns (a line that

@@ -13,6 +13,9 @@ import { HotmessError } from '../core/index.js';
 export const CHUNK_BYTES = 4 << 20;
 const NL = 10;
 
+/** A read buffer for `LineOptions.buffer`, to be reused by a caller that reads range after range. */
+export const newReadBuffer = (): Buffer => Buffer.allocUnsafe(CHUNK_BYTES);
+
 /**
  * One line: bytes [start, end) of `buf` without the newline, its 1-based
  * number within what is read, the file offset of its first byte, and whether
