@@ -19,6 +19,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { http1Request, type Origin } from './http1.js';
 
 const HTTP = new HttpAgent({ keepAlive: true });
 const HTTPS = new HttpsAgent({ keepAlive: true });
@@ -38,19 +39,62 @@ export function bufferedFetch(input: string | URL | Request, init: RequestInit =
   return send(input, init, true);
 }
 
-/** Where a URL string goes, parsed once: every call of a run goes to one or two URLs. */
-const TARGETS = new Map<string, { readonly options: RequestOptions; readonly https: boolean }>();
+interface Target {
+  readonly options: RequestOptions;
+  readonly https: boolean;
+  /** For the lean client: the origin and the request target (path and query). */
+  readonly origin: Origin;
+  readonly path: string;
+}
 
-function targetOf(input: string | URL): { readonly options: RequestOptions; readonly https: boolean } {
+/** Where a URL string goes, parsed once: every call of a run goes to one or two URLs. */
+const TARGETS = new Map<string, Target>();
+
+function targetOf(input: string | URL): Target {
   const href = typeof input === 'string' ? input : input.href;
   let t = TARGETS.get(href);
   if (!t) {
     const url = new URL(href);
-    t = { options: urlToHttpOptions(url), https: url.protocol === 'https:' };
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`);
+    const options = urlToHttpOptions(url);
+    const https = url.protocol === 'https:';
+    const origin: Origin = { https, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? (https ? 443 : 80) : Number(url.port), host: url.host };
+    t = { options, https, origin, path: `${url.pathname}${url.search}` };
     if (TARGETS.size >= 64) TARGETS.clear();
     TARGETS.set(href, t);
   }
   return t;
+}
+
+/** A call whose reply is read whole, over the lean HTTP/1.1 client (http1.ts). */
+function sendBuffered(input: string | URL, init: RequestInit, body: string | Uint8Array | null | undefined, signal: AbortSignal | null): Promise<Response> {
+  let target: Target;
+  let headers: Record<string, string>;
+  try {
+    target = targetOf(input);
+    headers = plainHeaders(init.headers);
+  } catch (e) {
+    return Promise.reject(new TypeError('fetch failed', { cause: e }));
+  }
+  const method = (init.method ?? 'GET').toUpperCase();
+  const bytes = body == null ? null : typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let aborted: unknown = null;
+  return http1Request(target.origin, method, target.path, headers, bytes, signal, () => (aborted = abortError(signal!))).then(
+    (r) => {
+      try {
+        const h = new Headers();
+        for (let i = 0; i < r.rawHeaders.length; i += 2) h.append(r.rawHeaders[i], r.rawHeaders[i + 1]);
+        const nullBody = r.status === 204 || r.status === 304 || method === 'HEAD';
+        const data = decode(r.body, h);
+        return new BufferedResponse(nullBody ? EMPTY : data, { status: r.status, statusText: r.statusText, headers: h }) as unknown as Response;
+      } catch (e) {
+        throw new TypeError('fetch failed', { cause: e });
+      }
+    },
+    (e: unknown) => {
+      throw aborted !== null && e === aborted ? e : new TypeError('fetch failed', { cause: e });
+    },
+  );
 }
 
 /** Request headers as node:http takes them, without copying them into another `Headers` first. */
@@ -65,6 +109,7 @@ function send(input: string | URL | Request, init: RequestInit, buffered: boolea
   const body = init.body;
   if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) return fetch(input, init);
   const signal = init.signal ?? null;
+  if (buffered) return sendBuffered(input, init, body as string | Uint8Array | null | undefined, signal);
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     let target: ReturnType<typeof targetOf>;
