@@ -770,14 +770,14 @@ export class ColumnsBuilder {
   vecAt: Int32Array;
   vec: Float64Array;
   nv = 0;
-  readonly raw: Uint8Array[] = [];
-  readonly rawLast: number[] = [];
-  readonly ids: string[] = [];
-  private readonly idIndex = new Map<string, number>();
+  raw: Uint8Array[] = [];
+  rawLast: number[] = [];
+  ids: string[] = [];
+  private idIndex = new Map<string, number>();
   private lastId: string | null = null;
   private lastRef = 0;
-  readonly strings: string[] = [];
-  private readonly stringIndex = new Map<string, number>();
+  strings: string[] = [];
+  private stringIndex = new Map<string, number>();
   constructor(cap: number) {
     this.line = new Int32Array(cap);
     this.isRaw = new Uint8Array(cap);
@@ -791,6 +791,24 @@ export class ColumnsBuilder {
     this.vecLen = new Int32Array(3 * cap);
     this.vecAt = new Int32Array(cap);
     this.vec = new Float64Array(3 * cap);
+  }
+
+  /**
+   * Empty again for the next range. The typed arrays are kept (what is sent
+   * is a copy of their used part): a thread scans range after range, and
+   * fresh arrays of a range's size cost zeroing and page faults every time.
+   */
+  reset(): void {
+    this.n = 0;
+    this.nv = 0;
+    this.raw = [];
+    this.rawLast = [];
+    this.ids = [];
+    this.idIndex = new Map();
+    this.lastId = null;
+    this.lastRef = 0;
+    this.strings = [];
+    this.stringIndex = new Map();
   }
 
   private grow(): void {
@@ -915,9 +933,74 @@ export class ColumnsBuilder {
     this.replayed[i] = rec.replayed === true ? 1 : 0;
     return true;
   }
+
+  /**
+   * `add` for a record of the scanner's fast path, which leaves only what it
+   * checked: the rollout a string, `measure`/`target`/`features` arrays of
+   * numbers or absent, no `replayed`. The vectors are copied without a type
+   * test per element.
+   */
+  addFast(rec: ScannedStep, line: number, readState: boolean): boolean {
+    const t = rec.t;
+    if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1) return false;
+    if (this.n === this.line.length) this.grow();
+    const i = this.n;
+    this.value(i, 0, rec.action);
+    this.value(i, 1, rec.oracle);
+    const m = rec.measure as number[] | undefined;
+    const g = rec.target as number[] | undefined;
+    const f = rec.features as number[] | undefined;
+    const need = this.nv + (m === undefined ? 0 : m.length) + (g === undefined ? 0 : g.length) + (f === undefined ? 0 : f.length);
+    if (need > this.vec.length) {
+      let size = this.vec.length * 2;
+      while (size < need) size *= 2;
+      const bigger = new Float64Array(size);
+      bigger.set(this.vec.subarray(0, this.nv));
+      this.vec = bigger;
+    }
+    const vec = this.vec;
+    let nv = this.nv;
+    this.vecAt[i] = nv;
+    const at = 3 * i;
+    if (m === undefined) this.vecLen[at] = VEC_ABSENT;
+    else {
+      for (let k = 0; k < m.length; k++) vec[nv++] = m[k];
+      this.vecLen[at] = m.length;
+    }
+    if (g === undefined) this.vecLen[at + 1] = VEC_ABSENT;
+    else {
+      for (let k = 0; k < g.length; k++) vec[nv++] = g[k];
+      this.vecLen[at + 1] = g.length;
+    }
+    if (f === undefined) this.vecLen[at + 2] = VEC_ABSENT;
+    else {
+      for (let k = 0; k < f.length; k++) vec[nv++] = f[k];
+      this.vecLen[at + 2] = f.length;
+    }
+    this.nv = nv;
+    const id = rec.rollout as string;
+    let r = id === this.lastId ? this.lastRef : this.idIndex.get(id);
+    if (r === undefined) {
+      r = this.ids.length;
+      this.ids.push(id);
+      this.idIndex.set(id, r);
+    }
+    this.lastId = id;
+    this.lastRef = r;
+    this.n++;
+    this.line[i] = line;
+    this.isRaw[i] = 0;
+    this.rollout[i] = r;
+    this.t[i] = t;
+    this.state[i] = readState ? stateNumber(rec.state) : NaN;
+    this.replayed[i] = 0;
+    return true;
+  }
 }
 
 let readBuffer: Buffer | null = null;
+/** One column builder for every range this thread scans, emptied for each. */
+let segmentBuilder: ColumnsBuilder | null = null;
 /** One read buffer for every range this thread scans (scanSegment is synchronous, never re-entered). */
 const segmentBuffer = (): Buffer => (readBuffer ??= newReadBuffer());
 
@@ -928,7 +1011,8 @@ const segmentBuffer = (): Buffer => (readBuffer ??= newReadBuffer());
 export function scanSegment(task: SegmentTask): { columns: SegmentColumns; transfer: ArrayBuffer[] } {
   const scanner = new Scanner(task.readState);
   const span = (task.end ?? task.start + SEGMENT_BYTES) - task.start;
-  const b = new ColumnsBuilder(Math.max(64, Math.ceil(span / 128)));
+  const b = (segmentBuilder ??= new ColumnsBuilder(Math.max(64, Math.ceil(span / 128))));
+  b.reset();
   const stats = { fast: 0, general: 0 };
   const lines = forEachLineSync(
     task.file,
@@ -939,15 +1023,18 @@ export function scanSegment(task: SegmentTask): { columns: SegmentColumns; trans
       // The final line of the file may be torn: the main thread judges it, as it does on its own.
       if (!isLast) {
         try {
-          let fast = true;
-          if (!scanner.fast(buf, s, end)) {
+          const rec = scanner.record as unknown as ScannedStep;
+          if (scanner.fast(buf, s, end)) {
+            if (b.addFast(rec, line, task.readState)) {
+              stats.fast++;
+              return;
+            }
+          } else {
             scanner.line(buf, s, end);
-            fast = false;
-          }
-          if (b.add(scanner.record as unknown as ScannedStep, line, task.readState)) {
-            if (fast) stats.fast++;
-            else stats.general++;
-            return;
+            if (b.add(rec, line, task.readState)) {
+              stats.general++;
+              return;
+            }
           }
         } catch {
           // Not for the scanner: the main thread reads it and names what is wrong.
