@@ -92,9 +92,36 @@ const F_FEATURES = 7;
 const F_TIMING = 8;
 const FAST_KEYS = ['oracle', 'obs', 'state', 'reward', 'patches', 'measure', 'target', 'features', 'timing'].map((k) => Buffer.from(`,"${k}":`, 'latin1'));
 const N_FAST = FAST_KEYS.length;
-/** Each key's first bytes as little-endian 32-bit words: compared four bytes at a time through a DataView. */
-const wordsOf = (k: Buffer): Int32Array => Int32Array.from({ length: k.length >> 2 }, (_, i) => k.readInt32LE(4 * i));
-const FAST_WORDS = FAST_KEYS.map(wordsOf);
+/**
+ * The fixed texts of the layout (the head, then `,"t":`, `,"action":`, then
+ * FAST_KEYS), each compared as three little-endian 32-bit words through a
+ * DataView: at 0, at 4 (or n − 4 when shorter than 8) and at n − 4, which
+ * overlap and cover all of a text of 4 to 12 bytes. A byte loop cost more
+ * than anything else in the fast path.
+ */
+const FIXED = [HEAD, K_T, K_ACTION, ...FAST_KEYS];
+const FIXED_HEAD = 0;
+const FIXED_T = 1;
+const FIXED_ACTION = 2;
+const FIXED_KEYS = 3;
+const FIXED_LEN = Int32Array.from(FIXED, (k) => k.length);
+const FIXED_MID = Int32Array.from(FIXED, (k) => Math.min(4, k.length - 4));
+const FIXED_WORDS = Int32Array.from(FIXED.flatMap((k) => [k.readInt32LE(0), k.readInt32LE(Math.min(4, k.length - 4)), k.readInt32LE(k.length - 4)]));
+if (FIXED.some((k) => k.length < 4 || k.length > 12)) throw new Error('a fixed text of the layout outside 4..12 bytes');
+
+/** Whether FIXED[k] is at b[p] (`dv` views b; the caller checked that p + its length ≤ the line's end). */
+function fixedAt(dv: DataView, p: number, k: number): boolean {
+  return dv.getInt32(p, true) === FIXED_WORDS[3 * k] && dv.getInt32(p + FIXED_MID[k], true) === FIXED_WORDS[3 * k + 1] && dv.getInt32(p + FIXED_LEN[k] - 4, true) === FIXED_WORDS[3 * k + 2];
+}
+
+/** What a byte is to the bracket matcher: most bytes nothing, found by one table load. */
+const B_QUOTE = 1;
+const B_OPEN = 2;
+const B_CLOSE = 3;
+const BRACKET = new Uint8Array(256);
+BRACKET[Q] = B_QUOTE;
+BRACKET[LB] = BRACKET[LS] = B_OPEN;
+BRACKET[RB] = BRACKET[RS] = B_CLOSE;
 
 /** 10^0 … 10^22: the powers of ten a double holds exactly. */
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
@@ -382,14 +409,14 @@ export class Scanner {
   fast(b: Buffer, start: number, end: number): boolean {
     const last = end - 1;
     if (end - start < HEAD.length + 2 || b[last] !== RB) return false;
-    for (let i = 0; i < HEAD.length; i++) if (b[start + i] !== HEAD[i]) return false;
-    const rec = this.rec;
-    rec.clear();
     if (b !== this.viewOf) {
       this.view = new DataView(b.buffer, b.byteOffset, b.length);
       this.viewOf = b;
     }
     const dv = this.view;
+    if (!fixedAt(dv, start, FIXED_HEAD)) return false;
+    const rec = this.rec;
+    rec.clear();
     // The id: most lines repeat the previous line's, compared in place; no escapes (an escaped quote needs the full reader).
     let p = start + HEAD.length;
     const prev = this.idBytes;
@@ -415,14 +442,12 @@ export class Scanner {
       }
     }
     p = q + 1;
-    if (p + K_T.length > last) return false;
-    for (let i = 0; i < K_T.length; i++) if (b[p + i] !== K_T[i]) return false;
+    if (p + K_T.length > last || !fixedAt(dv, p, FIXED_T)) return false;
     p += K_T.length;
     rec.t = numberAt(b, p, last);
     if (numEnd < 0) return false;
     p = numEnd;
-    if (p + K_ACTION.length > last) return false;
-    for (let i = 0; i < K_ACTION.length; i++) if (b[p + i] !== K_ACTION[i]) return false;
+    if (p + K_ACTION.length > last || !fixedAt(dv, p, FIXED_ACTION)) return false;
     p += K_ACTION.length;
     rec.action = this.fastValue(b, p, end, 2);
     p = this.p;
@@ -431,20 +456,9 @@ export class Scanner {
     for (let f = 0; ; f++) {
       if (p === last) return true;
       if (b[p] !== COMMA) return false;
-      for (; f < N_FAST; f++) {
-        const k = FAST_KEYS[f];
-        const n = k.length;
-        if (p + n > last) continue;
-        const w = FAST_WORDS[f];
-        let i = 0;
-        while (i < w.length && dv.getInt32(p + 4 * i, true) === w[i]) i++;
-        if (i < w.length) continue;
-        i *= 4;
-        while (i < n && b[p + i] === k[i]) i++;
-        if (i === n) break;
-      }
+      while (f < N_FAST && !(p + FIXED_LEN[FIXED_KEYS + f] <= last && fixedAt(dv, p, FIXED_KEYS + f))) f++;
       if (f === N_FAST) return false;
-      p += FAST_KEYS[f].length;
+      p += FIXED_LEN[FIXED_KEYS + f];
       const c = b[p];
       switch (f) {
         case F_ORACLE:
@@ -463,14 +477,15 @@ export class Scanner {
             p = this.p;
             break;
           }
-          // Step over the string: only its closing quote matters.
-          p++;
+          // Step over the string to its closing quote: the next quote not escaped (an odd run of backslashes before it).
           for (;;) {
-            if (p >= last) return false;
-            const d = b[p++];
-            if (d === Q) break;
-            if (d === BS) p++;
+            p = b.indexOf(Q, p + 1);
+            if (p < 0 || p >= last) return false;
+            let e = p - 1;
+            while (b[e] === BS) e--;
+            if (((p - e) & 1) === 1) break;
           }
+          p++;
           break;
         case F_REWARD: {
           // Never read: any run of number bytes.
@@ -486,16 +501,17 @@ export class Scanner {
           let depth = 0;
           for (;;) {
             if (p >= last) return false;
-            const d = b[p++];
-            if (d === Q) {
+            const k = BRACKET[b[p++]];
+            if (k === 0) continue;
+            if (k === B_QUOTE) {
               for (;;) {
                 if (p >= last) return false;
                 const e = b[p++];
                 if (e === Q) break;
                 if (e === BS) p++;
               }
-            } else if (d === LB || d === LS) depth++;
-            else if ((d === RB || d === RS) && --depth === 0) break;
+            } else if (k === B_OPEN) depth++;
+            else if (--depth === 0) break;
           }
           if (f === F_TIMING && p !== last) return false;
           break;

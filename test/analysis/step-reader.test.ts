@@ -145,6 +145,7 @@ describe(`the writers' layout read fast (${mode.name})`, () => {
     ['a trailing timing (an agent\'s wall-clock report)', head + patches + ',"measure":[1],"features":[2],"timing":{"ms":0.01}}', 'fast'],
     ['a timing with strings and brackets in it', head + ',"timing":{"requestId":"a}\\"]{","calls":[1,{"x":2}],"latencyMs":3}}', 'fast'],
     ['a timing with a timing inside', head + patches + ',"measure":[1],"timing":{"a":1,"timing":{"b":2}}}', 'fast'],
+    ['an obs and a state with escaped quotes and backslashes', '{"rollout":"a:1:0:0","t":3,"action":7,"obs":"q\\\\\\"\\\\","state":"\\\\\\\\","reward":1,"patches":[{"value":"\\\\\\"]"}],"measure":[1]}', 'fast'],
     ['info before the timing', head + patches + ',"measure":[1],"info":{"k":1},"timing":{"ms":1}}', 'general'],
     ['a timing before features', head + patches + ',"timing":{"ms":1},"features":[1]}', 'general'],
   ];
@@ -157,6 +158,16 @@ describe(`the writers' layout read fast (${mode.name})`, () => {
       expect(stats[path]).toBe(2);
     });
   }
+
+  it('steps over an unread state with escapes as JSON.parse reads it', async () => {
+    // kv-sum and every environment with features: the state is not read, only stepped over.
+    const lines = ['"\\\\"', '"x\\"y"', '"\\\\\\"\\\\"', '"a\\\\\\\\"'].map((state) => `{"rollout":"a:1:0:0","t":1,"action":1,"obs":${state},"state":${state},"reward":0,"measure":[2]}`);
+    const stats = { fast: 0, general: 0, parsed: 0 };
+    const { got } = await scanFile([...lines, lines[0]], true, stats, { ...mode.reading, readState: false });
+    const drop = ({ state: _, ...rest }: Record<string, unknown>) => rest;
+    expect(got.map((g) => drop(pick(g.rec as Record<string, unknown>)))).toEqual([...lines, lines[0]].map((l) => drop(pick(JSON.parse(l)))));
+    expect(stats.fast).toBe(lines.length + 1);
+  });
 
   it('still refuses a corrupt line the fast path would otherwise reach', async () => {
     await expect(scan([head + ',"patches":[{"op":"replace"}' + ',"measure":[1]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
