@@ -41,11 +41,13 @@ const Tokens = {
 };
 /**
  * A line a queue coordinator wrote from its run's call stream (queue/calls.ts)
- * carries the stream entry it came from (`at`), so a resumed coordinator
- * applies each entry once; a `sent` line also names the worker's request
- * (`src`), so its reply can settle it after a coordinator crash.
+ * carries the stream entry it came from: its id (`at`) and the worker
+ * attempt and number that wrote it (`from`, "<attempt>/<n>"), so a resumed
+ * coordinator applies each entry once, a copy resent after a reconnect
+ * included; a `sent` line also names the worker's request (`src`), so its
+ * reply can settle it after a coordinator crash.
  */
-const FromStream = { at: z.string().optional() };
+const FromStream = { at: z.string().optional(), from: z.string().optional() };
 const CallLine = z.object({ kind: z.literal('call'), invocation: Count, ...Tokens, ...FromStream });
 const SentLine = z.object({
   kind: z.literal('sent'),
@@ -191,6 +193,8 @@ export function readLedger(path: string): LedgerLine[] {
 export interface LedgerSource {
   /** The stream entry's id. */
   readonly at?: string;
+  /** The worker attempt's token and the entry's number in it ("<token>/<n>"). */
+  readonly from?: string;
   /** The worker's request (attempt/ticket id), on a `sent` line. */
   readonly src?: string;
 }
@@ -233,9 +237,10 @@ export class CostLedger implements LedgerWriter {
     this.write({ kind: 'call', invocation: this.open(), ...tokens(usage), costUsd: cost, ...this.at() });
   }
 
-  private at(): { at?: string } {
+  private at(): { at?: string; from?: string } {
     const at = this.source?.at;
-    return at !== undefined ? { at } : {};
+    const from = this.source?.from;
+    return { ...(at !== undefined ? { at } : {}), ...(from !== undefined ? { from } : {}) };
   }
 
   /**

@@ -26,9 +26,11 @@
  *   requests; a resumed coordinator clears it.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { errorText, HotmessError } from '../core/index.js';
-import { readLedger, runtimeHost, type LlmRuntime, type RuntimeCall, type RuntimeHost, type RuntimeLink } from '../llm/index.js';
+import { readLedger, roundUsd, runtimeHost, type LlmRuntime, type RuntimeCall, type RuntimeHost, type RuntimeLink } from '../llm/index.js';
 import { bounded, REDIS_WAIT_MS } from './bounded.js';
 import { RESULT_TTL_SECONDS } from './jobs.js';
 import type { QueueUrl } from './redis.js';
@@ -122,8 +124,6 @@ export async function runStopped(redis: Redis, run: string): Promise<string | nu
 interface Attempt {
   readonly job: string;
   readonly link: RuntimeLink;
-  /** The last entry number applied (a resent entry is skipped). */
-  n: number;
 }
 
 export interface RunCallsOptions {
@@ -148,7 +148,18 @@ const PAGE = 500;
 export class RunCalls {
   private readonly reader: Redis;
   private readonly host: RuntimeHost;
+  /** Attempts in hand: begun, not ended or retired. */
   private readonly attempts = new Map<string, Attempt>();
+  /**
+   * Attempt token → the last entry number applied, ended attempts included
+   * (a copy of an entry resent after a reconnect is skipped). Rebuilt on
+   * resume from the ledger lines' `from`, so it survives a kill -9.
+   */
+  private readonly applied = new Map<string, number>();
+  /** Attempts an earlier coordinator of the run applied entries of (their tokens are on the ledger). */
+  private readonly recovered = new Set<string>();
+  /** Reading the entries that were in the stream when this coordinator started: an earlier one may have applied some of them. */
+  private backlog = false;
   /** Job → the token of its attempt whose `end` said it returned a result. */
   private readonly returned = new Map<string, string>();
   /** The last entry applied. */
@@ -174,7 +185,9 @@ export class RunCalls {
     // A stop of an earlier invocation no longer holds.
     await bounded(this.o.connection.del(stopKey(this.o.run)), REDIS_WAIT_MS, 'clearing the run’s stop');
     this.recover();
+    this.backlog = true;
     await this.pull(null);
+    this.backlog = false;
     // The workers' side of the budget starts from what this invocation counts so far (the backlog just applied).
     const r = this.o.connection;
     const budget = this.o.maxCostUsd;
@@ -210,6 +223,8 @@ export class RunCalls {
     this.returned.delete(job);
     for (const [t, a] of this.attempts) if (a.job === job && t !== token) this.retire(t, 'the queue worker running it stopped answering; another attempt of its job finished');
     this.o.connection.del(jobCacheKey(job)).catch(() => undefined);
+    // What they can have cost may have reached the budget.
+    this.checkStop();
     return true;
   }
 
@@ -278,17 +293,21 @@ export class RunCalls {
       for (const [id, fields] of entries) {
         this.apply(id, fields);
         this.cursor = id;
+        holdForTest(id, fields);
       }
       if (entries.length > 0) {
         // Applied (the ledger lines carry their ids): they need not stay.
         this.o.connection.xdel(callsKey(this.o.run), ...entries.map((e) => e[0])).catch(() => undefined);
-        if (!this.stopping && !this.closed) {
-          const why = this.o.shouldStop();
-          if (why) this.stop(why);
-        }
+        this.checkStop();
       }
       if (entries.length < PAGE) return;
     }
+  }
+
+  private checkStop(): void {
+    if (this.stopping || this.closed) return;
+    const why = this.o.shouldStop();
+    if (why) this.stop(why);
   }
 
   private apply(id: string, fields: string[]): void {
@@ -297,11 +316,14 @@ export class RunCalls {
     const call = safeParse(f.c ?? '') as StreamCall | null;
     const n = Number(f.n);
     if (!call || typeof call.op !== 'string' || !f.j || !f.a || !Number.isInteger(n)) return;
+    // Applied already: a copy resent after a reconnect, or (after a resume) an entry the ledger says was applied.
+    if (n <= (this.applied.get(f.a) ?? 0)) return;
+    this.applied.set(f.a, n);
+    // A cache line a killed coordinator appended after its last ledger line (the window before it removed the entry).
+    if (call.op === 'cache' && (this.backlog || this.recovered.has(f.a)) && this.inCache(call.file, call.line)) return;
     const attempt = this.attempt(f.a, f.j);
-    if (n <= attempt.n) return;
-    attempt.n = n;
     const ledger = this.o.runtime.ledger;
-    if (ledger) ledger.source = { at: id, ...(call.op === 'sent' ? { src: `${f.j}/${f.a}/${call.id}` } : {}) };
+    if (ledger) ledger.source = { at: id, from: `${f.a}/${n}`, ...(call.op === 'sent' ? { src: `${f.j}/${f.a}/${call.id}` } : {}) };
     try {
       switch (call.op) {
         case 'begin':
@@ -321,15 +343,33 @@ export class RunCalls {
 
   private attempt(token: string, job: string): Attempt {
     let a = this.attempts.get(token);
-    if (!a) this.attempts.set(token, (a = { job, link: this.host.attach(() => undefined), n: 0 }));
+    if (!a) this.attempts.set(token, (a = { job, link: this.host.attach(() => undefined) }));
     return a;
   }
 
+  /**
+   * An attempt is over: its requests still in flight are settled as lost
+   * (`lostReason`), and what they can have cost goes on the workers' spend
+   * counter too (no worker will: theirs died or gave up), so every worker's
+   * check before a request sees it, as the ledger and this budget do.
+   */
   private retire(token: string, lostReason: string | null): void {
     const a = this.attempts.get(token);
     if (!a) return;
     this.attempts.delete(token);
+    const meter = this.o.runtime.meter;
+    const before = meter.budgetUsd;
     a.link.retire(lostReason);
+    const lost = roundUsd(meter.budgetUsd - before);
+    if (lost > 0) this.o.connection.multi().incrbyfloat(spentKey(this.o.run), lost).expire(spentKey(this.o.run), RESULT_TTL_SECONDS).exec().catch(this.o.onLost);
+  }
+
+  /** Whether this exact line is in the run's cache file already. */
+  private inCache(file: string, line: string): boolean {
+    const dir = this.o.runtime.cache.dir;
+    if (!dir || basename(file) !== file) return false;
+    const path = join(dir, file);
+    return existsSync(path) && ('\n' + readFileSync(path, 'utf8')).includes('\n' + line + '\n');
   }
 
   /**
@@ -344,6 +384,12 @@ export class RunCalls {
     const srcOf = new Map<string, string>();
     for (const l of readLedger(ledger.path)) {
       if (l.kind !== 'end' && l.at !== undefined && streamIdAfter(l.at, this.cursor)) this.cursor = l.at;
+      if (l.kind !== 'end' && l.from !== undefined) {
+        const slash = l.from.lastIndexOf('/');
+        const token = l.from.slice(0, slash);
+        this.applied.set(token, Math.max(this.applied.get(token) ?? 0, Number(l.from.slice(slash + 1))));
+        this.recovered.add(token);
+      }
       if (l.kind === 'sent' && l.src !== undefined) {
         open.set(l.src, { invocation: l.invocation, id: l.id, maxUsd: l.maxUsd });
         srcOf.set(`${l.invocation}/${l.id}`, l.src);
@@ -373,6 +419,22 @@ export function streamIdAfter(a: string, b: string): boolean {
   const [am, as] = a.split('-').map(BigInt);
   const [bm, bs] = b.split('-').map(BigInt);
   return am > bm || (am === bm && as > bs);
+}
+
+/**
+ * Tests only (`HOTMESS_TEST_HOLD_AFTER_APPLY=<op>:<k>`): once the k-th entry
+ * of that op is applied, say so on stderr and block this thread for good,
+ * before the entries are removed from the stream, so a test can kill -9 the
+ * coordinator exactly there.
+ */
+const HOLD = /^([a-z-]+):(\d+)$/.exec(process.env.HOTMESS_TEST_HOLD_AFTER_APPLY ?? '');
+let held = 0;
+function holdForTest(id: string, fields: string[]): void {
+  if (!HOLD) return;
+  const c = fields[fields.indexOf('c') + 1] ?? '';
+  if (!c.startsWith(`{"op":"${HOLD[1]}"`) || ++held !== Number(HOLD[2])) return;
+  process.stderr.write(`hotmess-test: holding after applying ${id}\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
 function safeParse(text: string): unknown {

@@ -18,9 +18,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { Redis } from 'ioredis';
 import { CHECKOUT_ROOT } from '../../src/cli/version.js';
 import { runCli, scenarioSpec, tempDir, useMessagesServer, waitFor } from '../llm/helpers.js';
 import { kvSumAnswer, message, type MessagesServer, type ServerRequest } from '../llm/server.js';
@@ -46,8 +47,8 @@ interface Proc {
 }
 const procs: Proc[] = [];
 
-function start(args: readonly string[]): Proc {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: CHECKOUT_ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, CI: '1' } });
+function start(args: readonly string[], env: Readonly<Record<string, string>> = {}): Proc {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: CHECKOUT_ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, CI: '1', ...env } });
   const p: Proc = { proc, stderr: '', exited: new Promise((r) => proc.once('exit', r)) };
   proc.stderr!.on('data', (d) => (p.stderr += d.toString()));
   procs.push(p);
@@ -173,5 +174,52 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     const afterCrash = lines.filter((l) => l.kind === 'reply' && l.invocation === 1).length - seenBefore.filter((l) => l.kind === 'reply').length;
     expect(afterCrash).toBeGreaterThan(0);
     expect(summary.llm.paidCalls).toBe(18 - firstCalls + afterCrash);
+  });
+
+  // The window between applying a stream entry (a ledger line, a cache line) and removing it from the stream: the coordinator is
+  // held there by a test hook and killed for real. The entry is also resent (as ioredis resends a command after a reconnect):
+  // the copy has a new stream id, so only the ledger's record of each attempt's entries can tell it was applied.
+  it.each(['sent:4', 'reply:3', 'cache:4'])('kill -9 of the coordinator right after applying %s, and that entry resent: --resume applies every entry once', async (hold) => {
+    const dir = tempDir();
+    const file = scenarioFile(dir, { rollouts: 6, concurrency: 2 });
+    expect((await runCli(['run', file, '--out', join(dir, 'one')])).status).toBe(0);
+    server.requests.length = 0;
+
+    await startWorker(redis.url);
+    const out = join(dir, 'q');
+    const coordinator = start(['run', file, '--out', out, '--queue', redis.url], { HOTMESS_TEST_HOLD_AFTER_APPLY: hold });
+    await waitFor(() => coordinator.stderr.includes('hotmess-test: holding'), 'the coordinator held after applying', 90_000);
+    await kill(coordinator);
+    const repliedBefore = ledger(out).filter((l) => l.kind === 'reply').length;
+    const heldId = /holding after applying (\S+)/.exec(coordinator.stderr)![1];
+    const r0 = new Redis(redis.port, '127.0.0.1');
+    const [stream] = await r0.keys('hotmess:calls:*');
+    const [[, fields]] = await r0.xrange(stream, heldId, heldId);
+    expect(fields).toContain(hold.split(':')[0] === 'sent' ? 'n' : 'c');
+    await r0.xadd(stream, '*', ...fields);
+    r0.disconnect();
+    // The two jobs in hand finish (their 6 requests) while no coordinator listens.
+    await waitFor(() => server.requests.length >= 6, 'the jobs in hand', 60_000);
+
+    const r = await runCli(['run', file, '--out', out, '--resume', '--queue', redis.url, '--json']);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
+    expect(r.status).toBe(0);
+    for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(normalisedLines(join(out, f))).toEqual(normalisedLines(join(dir, 'one', f)));
+    expect(server.requests).toHaveLength(18);
+    // Each request once on the ledger, sent and settled; each reply once in the cache.
+    const lines = ledger(out);
+    const settled = lines.filter((l) => l.kind !== 'end' && l.kind !== 'sent').map((l) => `${l.invocation}/${l.id}`);
+    expect(settled).toHaveLength(18);
+    expect(new Set(settled).size).toBe(18);
+    expect(lines.filter((l) => l.kind === 'sent')).toHaveLength(18);
+    expect(lines.filter((l) => l.kind === 'reply')).toHaveLength(18);
+    const cost = JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8'));
+    expect(cost.total).toMatchObject({ calls: 18, requests: 18, unknownReplies: 0 });
+    expect(cost.total.costUsdAtMost).toBe(cost.total.costUsd);
+    const cacheLines = (d: string) => readdirSync(join(d, 'cache')).flatMap((f) => readFileSync(join(d, 'cache', f), 'utf8').split('\n').filter(Boolean)).sort();
+    expect(cacheLines(out)).toEqual(cacheLines(join(dir, 'one')));
+    // The resumed invocation's spend (what its budget counts) holds each reply it applied once.
+    const summary = JSON.parse(r.stdout);
+    expect(summary.llm.paidCalls).toBe(18 - repliedBefore);
   });
 });
