@@ -133,6 +133,38 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     expect(total.costUsdAtMost).toBeGreaterThan(total.costUsd);
   });
 
+  // A request lost with its worker is settled by the coordinator, at its bound; no worker will add it to the spend counter that
+  // every worker's check before a request reads, so the coordinator does: the workers' view of the budget matches the ledger's.
+  it('kill -9 of a worker mid-request under --max-cost: its lost request counts at its bound in the spend every worker checks', async () => {
+    const dir = tempDir();
+    const file = scenarioFile(dir, { rollouts: 2, concurrency: 1 });
+    const r0 = new Redis(redis.port, '127.0.0.1');
+    await r0.flushall();
+    const a = await startWorker(redis.url);
+    // The 5th request (the second rollout's second) dies with its worker. Four replies are $0.0093, five $0.011625: $0.012 is
+    // reached only by counting the lost request at its bound (several times a reply's cost), as the ledger does.
+    before = { n: 5, act: () => kill(a) };
+    const run = runCli(['run', file, '--out', join(dir, 'q'), '--queue', redis.url, '--max-cost', '0.012']);
+    await waitFor(() => a.proc.signalCode !== null, 'the kill', 90_000);
+    await startWorker(redis.url);
+    const r = await run;
+    expect(r.stderr).toMatch(/run stopped \(cost budget of \$0\.012 reached \(counting 1 lost reply/);
+    expect(r.status).toBe(7);
+    const lines = ledger(join(dir, 'q')) as (Line & { costUsd?: number; maxUsd?: number })[];
+    const lost = lines.filter((l) => l.kind === 'lost');
+    expect(lost).toHaveLength(1);
+    const bound = lines.find((l) => l.kind === 'sent' && l.id === lost[0].id)!.maxUsd!;
+    const replies = lines.filter((l) => l.kind === 'reply').reduce((sum, l) => sum + l.costUsd!, 0);
+    expect(replies).toBeLessThan(0.012);
+    expect(replies + bound).toBeGreaterThanOrEqual(0.012);
+    // The counter the workers' Lua check reads holds the lost request's bound, as the coordinator's budget does.
+    const [key] = await r0.keys('hotmess:spent:*');
+    expect(Number(await r0.get(key))).toBeCloseTo(replies + bound, 9);
+    r0.disconnect();
+    // So no request went out after the budget was reached: the 4 paid, and the one lost.
+    expect(server.requests).toHaveLength(5);
+  });
+
   it('kill -9 of the coordinator mid-request: --resume --queue settles what was paid meanwhile, redoes nothing, pays nothing twice', async () => {
     const dir = tempDir();
     const file = scenarioFile(dir, { rollouts: 6, concurrency: 2 });
