@@ -231,13 +231,25 @@ export class RunCalls {
   /**
    * A model job failed on its worker: apply what its attempt recorded (it
    * flushed before failing), so a budget its workers saw reached is seen
-   * here too, and the run stops for it rather than failing.
+   * here too, and the run stops for it rather than failing. Returns true
+   * when the worker gave the job up for a stop that no longer holds: an
+   * earlier invocation's (Ctrl-C, then `--resume` while the attempt still
+   * waited for its reply), which this one cleared; the job is to run again.
    */
-  async failed(reason: string): Promise<void> {
+  async failed(reason: string): Promise<boolean> {
     await this.pull(null);
-    if (this.stopping || this.closed) return;
-    const why = this.o.shouldStop() ?? (reason.startsWith(STOPPED_BY_RUN) ? reason.slice(STOPPED_BY_RUN.length).replace(/\); .*$/, '') : null);
-    if (why) this.stop(why);
+    if (this.stopping || this.closed) return false;
+    const own = this.o.shouldStop();
+    if (own) {
+      this.stop(own);
+      return false;
+    }
+    if (!reason.startsWith(STOPPED_BY_RUN)) return false;
+    // Asked as the worker asked: the stop key (this invocation's only) and the budget against what the workers have paid.
+    const why = await runStopped(this.o.connection, this.o.run);
+    if (why === null) return true;
+    this.stop(why);
+    return false;
   }
 
   /**

@@ -53,7 +53,7 @@ export interface CoordinatorModels {
   readonly maxCostUsd?: number;
   /** The run's stop rule (the budget, a halt), checked as the workers' calls arrive: the coordinator stops the run itself. */
   readonly shouldStop: () => string | null;
-  /** After a stop, how long to wait for the workers' requests in flight to be settled on the ledger (default 10 s; the rest is settled on resume). */
+  /** After a stop for the budget or a halt (not Ctrl-C), how long to wait for the workers' requests in flight to be settled on the ledger (default 10 s; the rest is settled on resume). */
   readonly settleMs?: number;
 }
 
@@ -228,8 +228,10 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
   const onFailed = async (id: string, reason: string) => {
     const job = jobs.get(id);
     // A withdrawn job fails for good when its worker sees the stop (or the budget, before this coordinator has read that far): a resume runs it again.
-    if (job?.model && !job.withdrawn) await calls?.failed(reason);
+    const stale = job?.model && !job.withdrawn && calls ? await calls.failed(reason) : false;
     if (!job || job.done || job.withdrawn || !queue) return;
+    // Given up for an earlier invocation's stop: it runs again now, as a resume does with a job that failed before it began.
+    if (stale) return void (await (await queue.getJob(id))?.retry('failed'));
     const state = await queue.getJobState(id);
     // A failed attempt with attempts left goes back to wait: only the last one stops the run.
     if (state === 'failed') lose(new HotmessError('agent', `queue job ${id} failed ${attempts} times on workers; last: ${reason}`));
@@ -328,7 +330,9 @@ export function queuePlace(o: CoordinatorOptions): QueuePlace {
       watch?.stop();
       // The workers' calls: after a stop, what their requests in flight cost is waited for (a while); a finished run's stream goes.
       const finished = !lost && !aborted && !calls?.stopped && [...jobs.values()].every((j) => j.done);
-      if (calls && !lost) await calls.close({ finished, settleMs: o.models?.settleMs ?? 10_000 });
+      // Ctrl-C waits for nothing: a request in flight stays `sent` on the ledger, and its reply, which its worker puts on the
+      // run's stream, settles it on `--resume` (as after a kill -9). A budget stop waits a while, so its totals are known now.
+      if (calls && !lost) await calls.close({ finished, settleMs: aborted ? 0 : (o.models?.settleMs ?? 10_000) });
       // Stopped short (a budget, Ctrl-C): model-backed jobs no worker has started are withdrawn, so nothing more is spent; a resume enqueues them again.
       if (queue && !lost) {
         const unstarted = [...jobs.values()].filter((j) => !j.done && isModelBacked(s.agents.find((a) => a.name === j.data.agent)!));

@@ -254,4 +254,60 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     const summary = JSON.parse(r.stdout);
     expect(summary.llm.paidCalls).toBe(18 - repliedBefore);
   });
+
+  // Ctrl-C waits for no reply: the coordinator used to wait up to 10 s for the requests in flight to be settled. Nothing is lost:
+  // the request in flight is `sent` on the ledger, its worker puts the reply on the run's stream, and `--resume` settles it.
+  it.each([false, true])('Ctrl-C of a coordinator with a request in flight exits at once; --resume (at once: %s) finishes the run, paying nothing twice', async (atOnce) => {
+    const dir = tempDir();
+    const file = scenarioFile(dir, { rollouts: 6, concurrency: 2 });
+    expect((await runCli(['run', file, '--out', join(dir, 'one')])).status).toBe(0);
+    server.requests.length = 0;
+
+    await startWorker(redis.url);
+    const out = join(dir, 'q');
+    const coordinator = start(['run', file, '--out', out, '--queue', redis.url]);
+    const sent = () => (existsSync(join(out, 'cost.jsonl')) ? ledger(out).filter((l) => l.kind === 'sent').length : 0);
+    let signalled = 0;
+    const r0 = new Redis(redis.port, '127.0.0.1');
+    // The 4th request stays at the server until the coordinator has exited (at most 15 s: it used to wait 10 for the reply), and
+    // with `atOnce` until the resumed coordinator has started (cleared the stop): its worker then gives its job up for a stop
+    // that no longer holds.
+    before = {
+      n: 4,
+      act: async () => {
+        await waitFor(() => sent() >= 4, 'the 4th request on the ledger', 60_000);
+        process.kill(coordinator.proc.pid!, 'SIGINT');
+        signalled = Date.now();
+        await Promise.race([coordinator.exited, new Promise((r) => setTimeout(r, 15_000))]);
+        if (!atOnce) return;
+        for (let until = Date.now() + 60_000; (await r0.keys('hotmess:stop:*')).length > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+      },
+    };
+    await coordinator.exited;
+    const exitedAfter = Date.now() - signalled;
+    expect(signalled).toBeGreaterThan(0);
+    expect(coordinator.proc.exitCode).toBe(130);
+    expect(coordinator.stderr).toMatch(/run stopped \(interrupted\)/);
+    // Promptly: it used to wait 10 s for the reply. (Generous for a loaded machine: it takes about 0.1 s.)
+    expect(exitedAfter).toBeLessThan(2500);
+    // The request in flight is on the ledger as sent, its fate unknown until the resume reads it.
+    const atExit = ledger(out);
+    const unsettled = atExit.filter((l) => l.kind === 'sent' && !atExit.some((s) => s.kind !== 'sent' && s.kind !== 'end' && s.id === l.id));
+    expect(unsettled.length).toBeGreaterThanOrEqual(1);
+    expect(atExit.filter((l) => l.kind === 'lost')).toEqual([]);
+    // Else the worker gives its jobs up (the stop) before the resume.
+    if (!atOnce) for (let until = Date.now() + 30_000; (await r0.llen('bull:hotmess:active')) > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+
+    const r = await runCli(['run', file, '--out', out, '--resume', '--queue', redis.url]);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
+    expect(r.status).toBe(0);
+    for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(normalisedLines(join(out, f))).toEqual(normalisedLines(join(dir, 'one', f)));
+    expect(server.requests).toHaveLength(18);
+    expect(new Set(bodies(server.requests)).size).toBe(18);
+    const lines = ledger(out);
+    expect(lines.filter((l) => l.kind === 'sent')).toHaveLength(18);
+    expect(lines.filter((l) => l.kind === 'reply')).toHaveLength(18);
+    expect(JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8')).total).toMatchObject({ calls: 18, requests: 18, unknownReplies: 0 });
+    r0.disconnect();
+  });
 });
