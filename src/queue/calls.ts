@@ -16,10 +16,16 @@
  *   rollout only after applying the `end` of the attempt that returned it.
  * - Cache lines also go to a list per job (`hotmess:jobcache:<job>`): an
  *   attempt that runs again after a kill re-reads what the killed one bought.
- * - Ledger lines written from an entry carry its id (`at`), and `sent` lines
- *   name the worker's request (`src`): a coordinator resumed after a crash
- *   applies only entries after the last one on the ledger, and settles
- *   requests the crashed one saw sent.
+ * - Ledger lines written from an entry carry its id (`at`) and its attempt
+ *   and number (`from`), and `sent` lines name the worker's request (`src`):
+ *   a coordinator resumed after a crash reads after the last entry on the
+ *   ledger, skips what each attempt had applied (a copy resent after a
+ *   reconnect has a new id, so `at` alone would not do), appends no cache
+ *   line that is in its file already (the one effect with no ledger line),
+ *   and settles requests the crashed one saw sent.
+ * - Requests the coordinator settles as lost itself (a worker died or ended
+ *   its attempt with them open) go on the workers' spend counter at their
+ *   bound, as the workers put theirs.
  * - When the coordinator stops the run (the budget, a halt, Ctrl-C), it sets
  *   `hotmess:stop:<run>`: workers send no request of the run after they see
  *   it (each permit checks it), and give up rollouts waiting between

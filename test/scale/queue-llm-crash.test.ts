@@ -46,6 +46,14 @@ interface Proc {
   stderr: string;
 }
 const procs: Proc[] = [];
+/** The test's own connections to Redis (closed after each test). */
+const clients: Redis[] = [];
+const client = (port: number): Redis => {
+  const r = new Redis(port, '127.0.0.1');
+  r.on('error', () => undefined);
+  clients.push(r);
+  return r;
+};
 
 function start(args: readonly string[], env: Readonly<Record<string, string>> = {}): Proc {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: CHECKOUT_ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, CI: '1', ...env } });
@@ -88,10 +96,14 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
 
   afterEach(async () => {
     before = null;
+    for (const r of clients.splice(0)) r.disconnect();
     for (const p of procs.splice(0)) {
       if (p.proc.exitCode === null && p.proc.signalCode === null) process.kill(-p.proc.pid!, 'SIGKILL');
       await p.exited;
     }
+    // A stopped run keeps its keys (its stop, its stream) for a resume: the next test starts from an empty Redis.
+    await client(redis.port).flushall();
+    for (const r of clients.splice(0)) r.disconnect();
   });
 
   afterAll(async () => {
@@ -138,8 +150,7 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
   it('kill -9 of a worker mid-request under --max-cost: its lost request counts at its bound in the spend every worker checks', async () => {
     const dir = tempDir();
     const file = scenarioFile(dir, { rollouts: 2, concurrency: 1 });
-    const r0 = new Redis(redis.port, '127.0.0.1');
-    await r0.flushall();
+    const r0 = client(redis.port);
     const a = await startWorker(redis.url);
     // The 5th request (the second rollout's second) dies with its worker. Four replies are $0.0093, five $0.011625: $0.012 is
     // reached only by counting the lost request at its bound (several times a reply's cost), as the ledger does.
@@ -160,7 +171,6 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     // The counter the workers' Lua check reads holds the lost request's bound, as the coordinator's budget does.
     const [key] = await r0.keys('hotmess:spent:*');
     expect(Number(await r0.get(key))).toBeCloseTo(replies + bound, 9);
-    r0.disconnect();
     // So no request went out after the budget was reached: the 4 paid, and the one lost.
     expect(server.requests).toHaveLength(5);
   });
@@ -211,7 +221,7 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
   // The window between applying a stream entry (a ledger line, a cache line) and removing it from the stream: the coordinator is
   // held there by a test hook and killed for real. The entry is also resent (as ioredis resends a command after a reconnect):
   // the copy has a new stream id, so only the ledger's record of each attempt's entries can tell it was applied.
-  it.each(['sent:4', 'reply:3', 'cache:4'])('kill -9 of the coordinator right after applying %s, and that entry resent: --resume applies every entry once', async (hold) => {
+  it.each(['sent:4', 'cache:4'])('kill -9 of the coordinator right after applying %s, and that entry resent: --resume applies every entry once', async (hold) => {
     const dir = tempDir();
     const file = scenarioFile(dir, { rollouts: 6, concurrency: 2 });
     expect((await runCli(['run', file, '--out', join(dir, 'one')])).status).toBe(0);
@@ -224,12 +234,11 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     await kill(coordinator);
     const repliedBefore = ledger(out).filter((l) => l.kind === 'reply').length;
     const heldId = /holding after applying (\S+)/.exec(coordinator.stderr)![1];
-    const r0 = new Redis(redis.port, '127.0.0.1');
+    const r0 = client(redis.port);
     const [stream] = await r0.keys('hotmess:calls:*');
     const [[, fields]] = await r0.xrange(stream, heldId, heldId);
     expect(fields).toContain(hold.split(':')[0] === 'sent' ? 'n' : 'c');
     await r0.xadd(stream, '*', ...fields);
-    r0.disconnect();
     // The two jobs in hand finish (their 6 requests) while no coordinator listens.
     await waitFor(() => server.requests.length >= 6, 'the jobs in hand', 60_000);
 
@@ -268,7 +277,7 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     const coordinator = start(['run', file, '--out', out, '--queue', redis.url]);
     const sent = () => (existsSync(join(out, 'cost.jsonl')) ? ledger(out).filter((l) => l.kind === 'sent').length : 0);
     let signalled = 0;
-    const r0 = new Redis(redis.port, '127.0.0.1');
+    const r0 = client(redis.port);
     // The 4th request stays at the server until the coordinator has exited (at most 15 s: it used to wait 10 for the reply), and
     // with `atOnce` until the resumed coordinator has started (cleared the stop): its worker then gives its job up for a stop
     // that no longer holds.
@@ -308,6 +317,5 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     expect(lines.filter((l) => l.kind === 'sent')).toHaveLength(18);
     expect(lines.filter((l) => l.kind === 'reply')).toHaveLength(18);
     expect(JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8')).total).toMatchObject({ calls: 18, requests: 18, unknownReplies: 0 });
-    r0.disconnect();
   });
 });
