@@ -109,6 +109,21 @@ const FIXED_MID = Int32Array.from(FIXED, (k) => Math.min(4, k.length - 4));
 const FIXED_WORDS = Int32Array.from(FIXED.flatMap((k) => [k.readInt32LE(0), k.readInt32LE(Math.min(4, k.length - 4)), k.readInt32LE(k.length - 4)]));
 if (FIXED.some((k) => k.length < 4 || k.length > 12)) throw new Error('a fixed text of the layout outside 4..12 bytes');
 
+/**
+ * The words that cover `bytes` (4 or more): at 0, 4, 8… and the last at
+ * n − 4, overlapping the one before it.
+ */
+function wordsOf(bytes: Uint8Array): Int32Array {
+  const n = bytes.length;
+  if (n < 4) return new Int32Array(0);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, n);
+  const full = Math.ceil(n / 4) - 1;
+  const w = new Int32Array(full + 1);
+  for (let i = 0; i < full; i++) w[i] = dv.getInt32(4 * i, true);
+  w[full] = dv.getInt32(n - 4, true);
+  return w;
+}
+
 /** Whether FIXED[k] is at b[p] (`dv` views b; the caller checked that p + its length ≤ the line's end). */
 function fixedAt(dv: DataView, p: number, k: number): boolean {
   return dv.getInt32(p, true) === FIXED_WORDS[3 * k] && dv.getInt32(p + FIXED_MID[k], true) === FIXED_WORDS[3 * k + 1] && dv.getInt32(p + FIXED_LEN[k] - 4, true) === FIXED_WORDS[3 * k + 2];
@@ -248,6 +263,7 @@ export class Scanner {
   private readonly actions = new StringCache(16);
   /** The last rollout id the fast path read, and its bytes. */
   private idBytes = new Uint8Array(0);
+  private idWords: Int32Array = new Int32Array(0);
   private idText = '';
   /** A view of the buffer last scanned, for word reads. */
   private view: DataView = new DataView(new ArrayBuffer(0));
@@ -417,13 +433,17 @@ export class Scanner {
     if (!fixedAt(dv, start, FIXED_HEAD)) return false;
     const rec = this.rec;
     rec.clear();
-    // The id: most lines repeat the previous line's, compared in place; no escapes (an escaped quote needs the full reader).
+    // The id: most lines repeat the previous line's, compared in place by words; no escapes (an escaped quote needs the full reader).
     let p = start + HEAD.length;
-    const prev = this.idBytes;
-    const pn = prev.length;
+    const pn = this.idBytes.length;
     let q = p + pn;
-    let same = pn > 0 && q < last && b[q] === Q;
-    for (let i = 0; same && i < pn; i++) same = b[p + i] === prev[i];
+    let same = pn >= 4 && q < last && b[q] === Q;
+    if (same) {
+      const w = this.idWords;
+      const tail = w.length - 1;
+      for (let i = 0; same && i < tail; i++) same = dv.getInt32(p + 4 * i, true) === w[i];
+      same = same && dv.getInt32(q - 4, true) === w[tail];
+    }
     if (same) rec.rollout = this.idText;
     else {
       q = p;
@@ -438,6 +458,7 @@ export class Scanner {
       rec.rollout = id;
       if (q - p <= 64) {
         this.idBytes = Uint8Array.prototype.slice.call(b, p, q);
+        this.idWords = wordsOf(this.idBytes);
         this.idText = id;
       }
     }

@@ -159,6 +159,13 @@ describe(`the writers' layout read fast (${mode.name})`, () => {
     });
   }
 
+  it('tells apart ids that differ from the previous line\'s in one byte, in length or by an escape', async () => {
+    const ids = ['noisy:10:0:0', 'noisy:10:0:1', 'noisy:10:1:1', 'moisy:10:1:1', 'noisy:10:0:10', 'noisy:10:0:1', 'noisy:10:0:', 'abc', 'abcd', 'abce', 'abc', 'ünï:1', 'ünï:2', 'a\\"b', 'a\\"b', 'noisy:10:0:1'];
+    const lines = ids.map((id, i) => `{"rollout":"${id}","t":${i + 1},"action":1,"measure":[${i}]}`);
+    const { got } = await scan([...lines, lines[0]]);
+    expect(gotPicks(got)).toEqual(parsedPicks([...lines, lines[0]]));
+  });
+
   it('steps over an unread state with escapes as JSON.parse reads it', async () => {
     // kv-sum and every environment with features: the state is not read, only stepped over.
     const lines = ['"\\\\"', '"x\\"y"', '"\\\\\\"\\\\"', '"a\\\\\\\\"'].map((state) => `{"rollout":"a:1:0:0","t":1,"action":1,"obs":${state},"state":${state},"reward":0,"measure":[2]}`);
