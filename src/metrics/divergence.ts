@@ -19,6 +19,46 @@ export function entropyBits(counts: Iterable<number>, n: number): number | null 
   return h === 0 ? 0 : h;
 }
 
+/**
+ * `entropyBits` of the first k counts, for many rows in turn: each count's
+ * term (c/n)·log₂(c/n) is computed once per n and reused (a row of N
+ * distinct actions is N equal terms), then summed in the same order, so the
+ * result is the same double.
+ */
+export class EntropyOfCounts {
+  private n = -1;
+  private terms = new Float64Array(0);
+  private known = new Uint8Array(0);
+
+  bits(counts: ArrayLike<number>, k: number, n: number): number | null {
+    if (n < 1) return null;
+    if (n !== this.n) {
+      this.n = n;
+      if (this.terms.length <= n) {
+        this.terms = new Float64Array(n + 1);
+        this.known = new Uint8Array(n + 1);
+      } else this.known.fill(0);
+    }
+    const { terms, known } = this;
+    let h = 0;
+    for (let i = 0; i < k; i++) {
+      const c = counts[i];
+      if (!(c > 0)) continue;
+      if (c > n || c !== Math.floor(c)) {
+        // Not a count of these n: computed as entropyBits would, not kept.
+        h -= (c / n) * Math.log2(c / n);
+        continue;
+      }
+      if (known[c] === 0) {
+        known[c] = 1;
+        terms[c] = (c / n) * Math.log2(c / n);
+      }
+      h -= terms[c];
+    }
+    return h === 0 ? 0 : h;
+  }
+}
+
 /** h(t) = 1 − S(t)/S(t−1); null when S(t−1) is 0 or unknown. */
 export function hazard(prev: number | null, current: number | null): number | null {
   if (prev === null || current === null || !(prev > 0)) return null;

@@ -5,7 +5,6 @@
  * collision-free. After a rollout ends its action is END, so two rollouts
  * that ended at the same step with the same prefix stay together. Pure.
  */
-import { pairAgreement } from './divergence.js';
 
 /** The action id of a rollout that has ended. */
 export const END = -1;
@@ -33,7 +32,8 @@ export class PrefixTracker {
   private stamp: Int32Array;
   private steps = 0;
   private readonly ids = new Map<number, number>();
-  private readonly sizes: number[] = [];
+  /** Class sizes at t (as many as there are classes). */
+  private readonly sizes: Int32Array;
 
   /** `actionIds` bounds the action ids passed to `step` (ids in [0, actionIds) or END). */
   constructor(
@@ -46,6 +46,7 @@ export class PrefixTracker {
     this.firstAction = new Int32Array(Math.max(1, n));
     this.firstNext = new Int32Array(Math.max(1, n));
     this.stamp = new Int32Array(Math.max(1, n));
+    this.sizes = new Int32Array(Math.max(1, n));
   }
 
   /** Advance one step: `actions[r]` is rollout r's action id at t, or END. */
@@ -53,8 +54,9 @@ export class PrefixTracker {
     const { n, ids, sizes, cls, nextCls, firstAction, firstNext, stamp } = this;
     const width = this.actionIds + 1;
     const now = ++this.steps;
-    ids.clear();
-    sizes.length = 0;
+    // Neither is reallocated per step: clearing an empty Map and emptying an array both would.
+    if (ids.size > 0) ids.clear();
+    let classes = 0;
     for (let r = 0; r < n; r++) {
       const c = cls[r];
       const a = actions[r];
@@ -62,16 +64,16 @@ export class PrefixTracker {
       if (stamp[c] !== now) {
         stamp[c] = now;
         firstAction[c] = a;
-        id = firstNext[c] = sizes.length;
-        sizes.push(0);
+        id = firstNext[c] = classes;
+        sizes[classes++] = 0;
       } else if (firstAction[c] === a) id = firstNext[c];
       else {
         const key = c * width + (a + 1);
         const known = ids.get(key);
         if (known === undefined) {
-          id = sizes.length;
+          id = classes;
           ids.set(key, id);
-          sizes.push(0);
+          sizes[classes++] = 0;
         } else id = known;
       }
       sizes[id]++;
@@ -79,9 +81,15 @@ export class PrefixTracker {
     }
     this.cls = nextCls;
     this.nextCls = cls;
+    // pairAgreement of the sizes, without a copy of them: Σ m(m−1) is an integer, exact in any order.
     let modal = 0;
-    for (const m of sizes) if (m > modal) modal = m;
-    return { survival: pairAgreement(sizes, n), distinctPrefixes: sizes.length, modalShare: n > 0 ? modal / n : null };
+    let pairs = 0;
+    for (let i = 0; i < classes; i++) {
+      const m = sizes[i];
+      if (m > modal) modal = m;
+      pairs += m * (m - 1);
+    }
+    return { survival: n < 2 ? null : pairs / (n * (n - 1)), distinctPrefixes: classes, modalShare: n > 0 ? modal / n : null };
   }
 }
 

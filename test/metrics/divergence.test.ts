@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entropyBits, featureDivergence, hashDivergence, hazard, pairAgreement, prefixCurve } from '../../src/metrics/index.js';
+import { EntropyOfCounts, entropyBits, featureDivergence, hashDivergence, hazard, pairAgreement, prefixCurve } from '../../src/metrics/index.js';
 
 describe('action agreement and entropy', () => {
   it('counts pairs that agree', () => {
@@ -11,6 +11,31 @@ describe('action agreement and entropy', () => {
     expect(entropyBits([2, 1], 3)).toBeCloseTo(-(2 / 3) * Math.log2(2 / 3) - (1 / 3) * Math.log2(1 / 3), 12);
     expect(entropyBits([1, 1, 1, 1], 4)).toBeCloseTo(2, 12);
     expect(entropyBits([5], 5)).toBe(0);
+  });
+});
+
+describe('entropy of many rows (EntropyOfCounts)', () => {
+  it('is the same double as entropyBits, row after row, whatever n and the counts', () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const e = new EntropyOfCounts();
+    for (let k = 0; k < 2000; k++) {
+      // n repeats for a while, then changes (the memo must follow it); k < 2000 rows of a few distinct counts.
+      const n = 1 + ((k >> 4) % 40);
+      const counts: number[] = [];
+      let left = n;
+      while (left > 0) {
+        const c = 1 + rand(left);
+        counts.push(c);
+        left -= c;
+      }
+      // Noise past what a row counts: a zero, and sometimes a count that is not one of n (computed, not memoised).
+      counts.push(0);
+      if (k % 50 === 0) counts.push(n + 0.5, n + 3);
+      const k2 = counts.length - (k % 3 === 0 ? 1 : 0);
+      expect(e.bits(counts, k2, n)).toBe(entropyBits(counts.slice(0, k2), n));
+    }
+    expect(e.bits([1], 1, 0)).toBeNull();
   });
 });
 
