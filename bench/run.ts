@@ -4,7 +4,7 @@
  */
 import { errorText } from '../src/core/index.js';
 
-const CASES = ['./engine.js', './drafts.js', './horizon.js', './analyze.js', './replay.js', './llm.js', './openai.js', './batch.js', './inspect.js', './soak.js', './scale.js', './scaleout.js'];
+const CASES = ['./engine.js', './drafts.js', './horizon.js', './analyze.js', './scan.js', './replay.js', './llm.js', './openai.js', './batch.js', './inspect.js', './soak.js', './scale.js', './scaleout.js'];
 
 /** Arguments for a case's main: the engine bench runs the Gymnasium peer around maze here (not when run alone). */
 const ARGS: Record<string, unknown[]> = { './engine.js': [undefined, { peer: true }] };
