@@ -36,6 +36,8 @@ describe('the API key', () => {
     const summary = await runCommand(file, { out, json: true });
     expect(summary.terminations.error).toBe(1);
     expect(server.requests.every((r) => r.headers.authorization === `Bearer ${SENTINEL_KEY}`)).toBe(true);
+    // The body's type goes with every call (a client default header), and its length is the body's.
+    expect(server.requests.every((r) => r.headers['content-type'] === 'application/json' && Number(r.headers['content-length']) === Buffer.byteLength(JSON.stringify(r.body)))).toBe(true);
     const failed = rollouts(out).find((r) => r.termination === 'error');
     expect(failed.error).toBe('agent at t=2: anthropic: HTTP 400 invalid_request_error: bad request from Bearer [redacted] (request req_000002)');
     const files = allFiles(out);

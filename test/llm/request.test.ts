@@ -100,9 +100,13 @@ describe('a rollout of requests with a RequestMemo', () => {
       const history: HistoryEntry[] = [];
       const turns = new Map<number, readonly Json[]>();
       const s: RequestSettings = { ...settings, history: window, temperature: 0.5, effort: 'high' };
+      // The space changes under the memo (same schema, another description; discrete lists, one of them met again),
+      // and so do the instructions: the memoised system blocks and tools must follow.
+      const moves = ['up', 'down'];
+      const spaces = [space, { ...space, description: 'an integer, larger' }, { kind: 'discrete' as const, actions: moves }, { kind: 'discrete' as const, actions: ['left', 'right', { to: 3 }] }];
       for (let t = 1; t <= 14; t++) {
         const retries = t % 4 === 0 ? [{ content: reply(t), reason: 'not legal' }] : [];
-        const at = { settings: s, envName: 'toy', instructions: 'keys: a b', space, history: [...history], turns, observation: obs(t), retries };
+        const at = { settings: s, envName: 'toy', instructions: t < 9 ? 'keys: a b' : 'keys: c', space: { ...spaces[(t * 7) % 4] }, history: [...history], turns, observation: obs(t), retries };
         const plain = buildRequest(at);
         const memoised = buildRequest({ ...at, history, memo });
         expect(memoised).toEqual(plain);

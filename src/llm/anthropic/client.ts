@@ -45,7 +45,6 @@ export interface MessagesCaller {
   create(body: Uint8Array, signal: AbortSignal): Promise<MessagesReply>;
 }
 
-const JSON_BODY = { 'content-type': 'application/json' };
 
 export async function createMessagesCaller(config: AnthropicConfig, limiter: Limiter): Promise<MessagesCaller> {
   let Anthropic: typeof import('@anthropic-ai/sdk').default;
@@ -61,6 +60,8 @@ export async function createMessagesCaller(config: AnthropicConfig, limiter: Lim
     timeout: config.timeoutMs,
     // Spans cost ~0.2 ms of CPU per call and nothing here reads them.
     openTelemetry: false,
+    // Every call's body is JSON bytes: said once here rather than merged from each call's options.
+    defaultHeaders: { 'content-type': 'application/json' },
     ...(config.httpClient === 'fetch' ? {} : { fetch: bufferedFetch as never }),
   });
   const scrub = (s: string) => (config.apiKey.length > 0 ? s.split(config.apiKey).join('[redacted]') : s);
@@ -72,7 +73,7 @@ export async function createMessagesCaller(config: AnthropicConfig, limiter: Lim
       // The slot is held from before the attempt is sent until its reply (or fault) is in; waiting for one is not under the timeout.
       await limiter.acquire(signal);
       try {
-        response = await client.post('/v1/messages', { body, headers: JSON_BODY, signal }).asResponse();
+        response = await client.post('/v1/messages', { body, signal }).asResponse();
         limiter.succeeded();
         text = await response.text();
       } catch (e) {

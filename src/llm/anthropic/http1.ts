@@ -304,10 +304,11 @@ class Connection {
     this.socket.ref();
     if (body === null || body.length === 0) this.socket.write(head, 'latin1');
     else {
-      this.socket.cork();
-      this.socket.write(head, 'latin1');
-      this.socket.write(body);
-      this.socket.uncork();
+      // One buffer, one write: cheaper than a corked pair (a writev and its bookkeeping).
+      const bytes = Buffer.allocUnsafe(head.length + body.length);
+      bytes.write(head, 0, 'latin1');
+      body.copy(bytes, head.length);
+      this.socket.write(bytes);
     }
   }
 
@@ -403,24 +404,22 @@ function open(origin: Origin, key: string, pool: Connection[]): Connection {
 const OWN = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
 /**
- * One request. `headers` are written as given (names lower-cased by the
- * caller or not), except `content-length`, `transfer-encoding` and
- * `connection`, which this client sets; a `host` header replaces the
- * origin's. Rejects with the socket's error, an `Http1Error`, or `abort()`'s
- * result when `signal` fires (the socket is then closed).
+ * One request. `headers` (a `Headers`: valid names and values by
+ * construction) are written as its iteration gives them, except
+ * `content-length`, `transfer-encoding` and `connection`, which this client
+ * sets; a `host` header replaces the origin's. Rejects with the socket's
+ * error, an `Http1Error`, or `abort()`'s result when `signal` fires (the
+ * socket is then closed).
  */
-export function http1Request(origin: Origin, method: string, path: string, headers: Record<string, string>, body: Buffer | null, signal: AbortSignal | null, abort: () => unknown): Promise<Http1Response> {
+export function http1Request(origin: Origin, method: string, path: string, headers: Headers, body: Buffer | null, signal: AbortSignal | null, abort: () => unknown): Promise<Http1Response> {
   return new Promise<Http1Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abort());
     let lines = '';
     let host = false;
-    for (const name in headers) {
-      const value = headers[name];
-      if (!TOKEN.test(name) || /[\r\n\0]/.test(value)) return reject(new TypeError(`invalid header ${JSON.stringify(name)}`));
-      const lower = name.toLowerCase();
-      if (lower === 'host') host = true;
-      if (!OWN.has(lower)) lines += `${name}: ${value}\r\n`;
-    }
+    headers.forEach((value, name) => {
+      if (name === 'host') host = true;
+      if (!OWN.has(name)) lines += `${name}: ${value}\r\n`;
+    });
     let head = `${method} ${path} HTTP/1.1\r\n${host ? '' : `host: ${origin.host}\r\n`}${lines}`;
     if (body !== null || (method !== 'GET' && method !== 'HEAD')) head += `content-length: ${body === null ? 0 : body.length}\r\n`;
     head += '\r\n';

@@ -69,10 +69,11 @@ function targetOf(input: string | URL): Target {
 /** A call whose reply is read whole, over the lean HTTP/1.1 client (http1.ts). */
 function sendBuffered(input: string | URL, init: RequestInit, body: string | Uint8Array | null | undefined, signal: AbortSignal | null): Promise<Response> {
   let target: Target;
-  let headers: Record<string, string>;
+  let headers: Headers;
   try {
     target = targetOf(input);
-    headers = plainHeaders(init.headers);
+    // A Headers has valid names and values by construction (the lean client writes them as they are).
+    headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
   } catch (e) {
     return Promise.reject(new TypeError('fetch failed', { cause: e }));
   }

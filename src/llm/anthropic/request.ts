@@ -73,13 +73,49 @@ const EPHEMERAL: Block = { type: 'ephemeral' };
 export class RequestMemo {
   readonly turns = new WeakMap<HistoryEntry, { readonly user: Message; readonly assistant: Message; readonly carried: Block[] }>();
   readonly json = new WeakMap<object, string>();
+  /**
+   * The last request's system blocks and tools, with what they were built
+   * from: the same inputs give the same objects again (and their JSON, in
+   * `json`), instead of a rebuild and a re-serialisation every step.
+   */
+  system: { readonly from: readonly [string, string | undefined, string | undefined, boolean]; readonly blocks: Block[] } | null = null;
+  tools: { readonly from: object; readonly description: string | null; readonly tools: Block[] } | null = null;
+}
+
+function systemOf(input: StepRequestInput): Block[] {
+  const s = input.settings;
+  const memo = input.memo;
+  const from = memo?.system?.from;
+  if (memo && from && from[0] === input.envName && from[1] === s.system && from[2] === input.instructions && from[3] === s.promptCaching) return memo.system!.blocks;
+  const blocks: Block[] = systemBlocks(input.envName, s.system, input.instructions).map((text) => ({ type: 'text', text }));
+  if (s.promptCaching) blocks[blocks.length - 1].cache_control = EPHEMERAL;
+  if (memo) {
+    memo.system = { from: [input.envName, s.system, input.instructions, s.promptCaching], blocks };
+    memo.json.set(blocks, canonicalJson(blocks));
+  }
+  return blocks;
+}
+
+/** The `tools` list for the space; the same list while the space is built around the same actions or schema and description. */
+function toolsOf(input: StepRequestInput): Block[] {
+  const space = input.space;
+  const memo = input.memo;
+  const from: object = space.kind === 'discrete' ? space.actions : space.schema;
+  const description = space.kind === 'discrete' ? null : space.description;
+  const known = memo?.tools;
+  if (known && known.from === from && known.description === description) return known.tools;
+  const tool = actionTool(space);
+  const tools: Block[] = [{ name: tool.name, description: tool.description, input_schema: tool.inputSchema }];
+  if (memo) {
+    memo.tools = { from, description, tools };
+    memo.json.set(tools, canonicalJson(tools));
+  }
+  return tools;
 }
 
 export function buildRequest(input: StepRequestInput): Record<string, Json> {
   const s = input.settings;
-  const tool = actionTool(input.space);
-  const system: Block[] = systemBlocks(input.envName, s.system, input.instructions).map((text) => ({ type: 'text', text }));
-  if (s.promptCaching) system[system.length - 1].cache_control = EPHEMERAL;
+  const system = systemOf(input);
 
   const messages = conversation(input);
   if (s.promptCaching && s.history === 'full') {
@@ -91,7 +127,7 @@ export function buildRequest(input: StepRequestInput): Record<string, Json> {
     model: s.model,
     max_tokens: s.maxTokens,
     system,
-    tools: [{ name: tool.name, description: tool.description, input_schema: tool.inputSchema }],
+    tools: toolsOf(input),
     messages: messages as unknown as Json,
   };
   if (s.toolChoice === 'any') request.tool_choice = { type: 'any' };
@@ -153,7 +189,8 @@ export function serialiseRequest(request: Record<string, Json>, memo: { readonly
     const v = request[k];
     if (v === undefined) continue;
     if (s.length > 1) s += ',';
-    s += JSON.stringify(k) + ':' + (k === 'messages' && Array.isArray(v) ? messagesJson(v as object[], memo) : canonicalJson(v));
+    // Messages are memoised one by one; other values only when the builder memoised them (system, tools).
+    s += JSON.stringify(k) + ':' + (k === 'messages' && Array.isArray(v) ? messagesJson(v as object[], memo) : ((v !== null && typeof v === 'object' && memo.json.get(v)) || canonicalJson(v)));
   }
   return s + '}';
 }

@@ -16,7 +16,7 @@ import { TOOL_PROMPT_TOKENS } from '../estimate.js';
 import { NO_TOOL_CALL } from '../prompt.js';
 import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
-import type { AnthropicConfig, MessagesReply } from './client.js';
+import type { AnthropicConfig, MessagesCaller, MessagesReply } from './client.js';
 import { ApiCallError, fatalReason } from './faults.js';
 import { batchCustomId } from './batcher.js';
 import { buildRequest, RequestMemo, serialiseRequest, type RequestSettings, type RetryTurn } from './request.js';
@@ -45,6 +45,8 @@ export class AnthropicSession implements AsyncAgent {
   private invalidReplies = 0;
   private instructions: { text: string | undefined } | null = null;
   private last: StepReport | undefined;
+  /** The config and caller of the first live call, kept for the rollout's others (the runtime's lookup hashes the config). */
+  private live: { readonly config: AnthropicConfig; readonly caller: MessagesCaller } | null = null;
 
   constructor(private readonly init: SessionInit) {
     try {
@@ -149,10 +151,11 @@ export class AnthropicSession implements AsyncAgent {
    */
   private async fetch(request: Record<string, unknown>, body: Buffer, signal: AbortSignal, at: { key: string; t: number; attempt: number }): Promise<{ reply: MessagesReply; parsed: ParsedReply; attempts: number; latencyMs: number }> {
     const { settings, runtime, ctx, price } = this.init;
-    const config = this.init.config();
+    const config = this.live?.config ?? this.init.config();
     if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
     if (runtime.batcher) return this.fetchBatched(request, signal, at, config);
-    const caller = await runtime.anthropic(config);
+    const caller = this.live?.caller ?? (await runtime.anthropic(config));
+    this.live ??= { config, caller };
     // The body (the canonical JSON the cache key was made from) bounds the bill: no prompt token is
     // shorter than one of its bytes, plus the API's tool-use system prompt.
     const maxUsd = price ? maxCostUsd(price, body.length + TOOL_PROMPT_TOKENS, settings.maxTokens) : null;

@@ -25,7 +25,7 @@ import { NO_TOOL_CALL } from '../prompt.js';
 import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
 import { ApiCallError, fatalReason } from '../anthropic/faults.js';
-import type { ChatReply, OpenAIConfig } from './client.js';
+import type { ChatCaller, ChatReply, OpenAIConfig } from './client.js';
 import { buildChatRequest, ChatRequestMemo, type ChatSettings, type ChatTurn, type RetryChatTurn } from './request.js';
 import { serialiseRequest } from '../anthropic/request.js';
 import { parseChat, type ParsedChoice } from './response.js';
@@ -70,6 +70,8 @@ export class OpenAISession implements AsyncAgent {
   private invalidReplies = 0;
   private instructions: { text: string | undefined } | null = null;
   private last: StepReport | undefined;
+  /** The config and caller of the first live call, kept for the rollout's others (the runtime's lookup hashes the config). */
+  private live: { readonly config: OpenAIConfig; readonly caller: ChatCaller } | null = null;
 
   constructor(private readonly init: ChatSessionInit) {
     this.cache = init.runtime.cache.forRollout(init.ctx.rollout.agentSeed);
@@ -224,9 +226,10 @@ export class OpenAISession implements AsyncAgent {
       runtime.miss(what);
       throw new CacheMissError(what);
     }
-    const config = this.init.config();
+    const config = this.live?.config ?? this.init.config();
     if (runtime.halted) throw new HotmessError(runtime.halted.code, runtime.halted.reason);
-    const caller = await runtime.openai(config);
+    const caller = this.live?.caller ?? (await runtime.openai(config));
+    this.live ??= { config, caller };
     const price = this.init.price;
     const maxUsd = price ? maxCostUsd(price, Buffer.byteLength(requestJson), settings.maxTokens * this.init.samples) : null;
     let latencyMs = 0;
