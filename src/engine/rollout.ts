@@ -1,7 +1,8 @@
 /**
  * A rollout as an xstate v5 machine run as an actor:
  *
- *   ready ─STEP→ (observes) deciding ─DECIDED→ (acts, records) ready …
+ *   ready ─(async agent: observes)→ deciding ─DECIDED→ (acts, records) ready …
+ *   ready ─STEP→ (a burst of whole synchronous steps) ready …
  *
  * ending in exactly one of three end states: `terminated` (the environment
  * reached an end state), `truncated` (the horizon was reached; applied here
@@ -12,9 +13,11 @@
  * time, so a scripted rollout runs to completion without a single promise.
  * An async agent's decision is awaited outside the machine, which waits in
  * `deciding` for its outcome as an event (DECIDED with the action, or
- * UNDECIDED with the agent's error); an abort stops the actor there. It was
- * a promise actor invoked per step: a child actor, its system registration
- * and two more microsteps cost about 0.1 ms of CPU per model-backed step
+ * UNDECIDED with the agent's error); an abort stops the actor there. From
+ * `ready`, an async rollout that is not over goes on to `deciding` by
+ * itself, so a model-backed step is one event. It was a STEP event and a
+ * promise actor invoked per step: a child actor, its system registration
+ * and three more microsteps cost about 0.1 ms of CPU per model-backed step
  * (0.2 ms before V8 optimises them), an eighth of what a step may cost at
  * 64 requests in flight on one core (bench llm).
  *
@@ -94,6 +97,7 @@ export const rolloutMachine = setup({
   guards: {
     horizonReached: ({ context }) => context.t >= context.session.horizon,
     synchronous: ({ context }) => context.session.synchronous,
+    asynchronous: ({ context }) => !context.session.synchronous,
     failed: ({ context }) => context.failure !== null,
     terminated: ({ context }) => context.terminated,
     // The same three, on the rollout a LOAD brings (guards see the context before the transition's actions).
@@ -141,16 +145,14 @@ export const rolloutMachine = setup({
         { guard: 'failed', target: 'error' },
         { guard: 'terminated', target: 'terminated' },
         { guard: 'horizonReached', target: 'truncated' },
+        // Async agents: observe, then wait for the decision (runRollout asks the agent).
+        { guard: 'asynchronous', target: 'deciding', actions: 'observe' },
       ],
-      // (LOAD below applies these same checks, in this order, to the rollout it brings.)
+      // (LOAD below applies the end checks, in this order, to the rollout it brings.)
       on: {
-        STEP: [
-          // Scripted agents (and replayed prefixes): observe → decide → act → record
-          // inside the transition, a burst at a time; no promise.
-          { guard: 'synchronous', actions: 'stepSync' },
-          // Async agents: observe, then wait for the decision (runRollout asks the agent).
-          { target: 'deciding', actions: 'observe' },
-        ],
+        // Scripted agents (and replayed prefixes): observe → decide → act → record
+        // inside the transition, a burst at a time; no promise.
+        STEP: { guard: 'synchronous', actions: 'stepSync' },
       },
     },
     deciding: {
