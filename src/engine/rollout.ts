@@ -1,8 +1,8 @@
 /**
  * A rollout as an xstate v5 machine run as an actor:
  *
- *   ready ─(async agent: observes)→ deciding ─DECIDED→ (acts, records) ready …
  *   ready ─STEP→ (a burst of whole synchronous steps) ready …
+ *   ready ─(an async agent: observes)→ deciding ─DECIDED→ (acts, records, observes) deciding …
  *
  * ending in exactly one of three end states: `terminated` (the environment
  * reached an end state), `truncated` (the horizon was reached; applied here
@@ -15,11 +15,12 @@
  * `deciding` for its outcome as an event (DECIDED with the action, or
  * UNDECIDED with the agent's error); an abort stops the actor there. From
  * `ready`, an async rollout that is not over goes on to `deciding` by
- * itself, so a model-backed step is one event. It was a STEP event and a
- * promise actor invoked per step: a child actor, its system registration
- * and three more microsteps cost about 0.1 ms of CPU per model-backed step
- * (0.2 ms before V8 optimises them), an eighth of what a step may cost at
- * 64 requests in flight on one core (bench llm).
+ * itself, and stays there from step to step: a model-backed step is one
+ * event and one microstep. It was a STEP event and a promise actor invoked
+ * per step: a child actor, its system registration and four microsteps
+ * cost about 0.1 ms of CPU per model-backed step (0.2 ms before V8
+ * optimises them), an eighth of what a step may cost at 64 requests in
+ * flight on one core (bench llm).
  *
  * An actor is reused: from an end state, LOAD starts the next rollout. A
  * fresh actor costs tens of microseconds (its system, mailbox and initial
@@ -80,6 +81,18 @@ const loadInto = [
   { target: 'ready', actions: 'load' },
 ] as const;
 
+/**
+ * The end checks, in their order: a failure, then the environment's end,
+ * then the horizon (truncation is decided here and nowhere else). `ready`
+ * and `deciding` apply them after every step; LOAD applies the same three to
+ * the rollout it brings (`loadInto`).
+ */
+const endChecks = [
+  { guard: 'failed', target: 'error' },
+  { guard: 'terminated', target: 'terminated' },
+  { guard: 'horizonReached', target: 'truncated' },
+] as const;
+
 type RolloutEvent =
   | { readonly type: 'STEP' }
   | { readonly type: 'LOAD'; readonly session: RolloutSession }
@@ -121,7 +134,8 @@ export const rolloutMachine = setup({
       context.session.observe();
       return standing(context.session);
     }),
-    actAndRecord: assign(({ context, event }) => {
+    // An async step's decision: act and record, then observe for the next step unless the rollout is over.
+    actAndObserve: assign(({ context, event }) => {
       const s = context.session;
       // As in stepSync: a write that failed is the run's, thrown by runRollout rather than inside the actor.
       try {
@@ -129,6 +143,7 @@ export const rolloutMachine = setup({
       } catch (error) {
         burstThrew = { error };
       }
+      if (!s.ended) s.observe();
       return standing(s);
     }),
     undecided: assign(({ context, event }) => ({ failure: `agent at t=${context.t + 1}: ${errorText(event.type === 'UNDECIDED' ? event.error : 'no decision')}` })),
@@ -138,13 +153,10 @@ export const rolloutMachine = setup({
   context: ({ input }) => standing(input.session),
   initial: 'ready',
   states: {
-    // Between steps. The end checks live here and only here: truncation at
-    // the horizon is decided in this one place.
+    // Between steps: the end checks (`endChecks`, also after an async step in `deciding`).
     ready: {
       always: [
-        { guard: 'failed', target: 'error' },
-        { guard: 'terminated', target: 'terminated' },
-        { guard: 'horizonReached', target: 'truncated' },
+        ...endChecks,
         // Async agents: observe, then wait for the decision (runRollout asks the agent).
         { guard: 'asynchronous', target: 'deciding', actions: 'observe' },
       ],
@@ -155,10 +167,12 @@ export const rolloutMachine = setup({
         STEP: { guard: 'synchronous', actions: 'stepSync' },
       },
     },
+    // Waiting for an async agent's decision. DECIDED acts, records and observes the next step in one
+    // transition that stays here (a model-backed step is one event and one microstep); the end checks follow it.
     deciding: {
-      always: { guard: 'failed', target: 'error' },
+      always: endChecks,
       on: {
-        DECIDED: { target: 'ready', actions: 'actAndRecord' },
+        DECIDED: { actions: 'actAndObserve' },
         UNDECIDED: { target: 'error', actions: 'undecided' },
       },
     },
