@@ -145,10 +145,17 @@ describe('ResponseParser', () => {
 });
 
 /** A server on 127.0.0.1 whose every connection is handed to `onConnection`, which answers as the test wants. */
-async function rawServer(onConnection: (socket: Socket, request: (cb: (head: string) => void) => void) => void): Promise<{ url: string; server: NetServer; connections: () => number }> {
+async function rawServer(onConnection: (socket: Socket, request: (cb: (head: string) => void) => void) => void): Promise<{ url: string; server: NetServer; connections: () => number; closed: (n: number) => Promise<void> }> {
   let connections = 0;
+  let closed = 0;
+  const waiters: (() => void)[] = [];
   const server = createNetServer((socket) => {
     connections++;
+    // Closed on both sides: the client has seen the server's end too (it ends its own side when it does).
+    socket.on('close', () => {
+      closed++;
+      for (const w of waiters.splice(0)) w();
+    });
     let buf = '';
     const waiting: ((head: string) => void)[] = [];
     socket.on('data', (c: Buffer) => {
@@ -167,7 +174,10 @@ async function rawServer(onConnection: (socket: Socket, request: (cb: (head: str
     onConnection(socket, (cb) => waiting.push(cb));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, connections: () => connections };
+  const closedAtLeast = async (n: number): Promise<void> => {
+    while (closed < n) await new Promise<void>((r) => waiters.push(r));
+  };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, connections: () => connections, closed: closedAtLeast };
 }
 
 /** Answer every request on the socket with `reply(head, n)` (n counts this connection's requests from 1). */
@@ -250,7 +260,8 @@ describe('bufferedFetch over the lean client', () => {
     servers.push(s.server);
     for (let i = 0; i < 3; i++) {
       expect(await (await bufferedFetch(`${s.url}/`, { method: 'POST', body: 'a' })).text()).toBe('ok');
-      await new Promise((r) => setTimeout(r, 80));
+      // However late the client's event loop runs, it has seen the server's end once both sides are closed.
+      await s.closed(i + 1);
     }
     expect(s.connections()).toBe(3);
   });
@@ -284,9 +295,7 @@ describe('bufferedFetch over the lean client', () => {
   });
 
   it('an abort closes the connection and rejects with an AbortError; the next call is served', async () => {
-    let closed = 0;
     const slow = await rawServer((socket, request) => {
-      socket.on('close', () => closed++);
       answerEach((head, _n, s) => {
         if (head.startsWith('POST /slow')) return;
         s.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nfine');
@@ -297,9 +306,10 @@ describe('bufferedFetch over the lean client', () => {
     const pending = bufferedFetch(`${slow.url}/slow`, { method: 'POST', body: 'a', signal: c.signal });
     setTimeout(() => c.abort(), 30);
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    await new Promise((r) => setTimeout(r, 30));
-    expect(closed).toBe(1);
+    // The aborted call's connection is closed (the server sees it go), and the next call opens another.
+    await slow.closed(1);
     expect(await (await bufferedFetch(`${slow.url}/ok`, { method: 'POST', body: 'a' })).text()).toBe('fine');
+    expect(slow.connections()).toBe(2);
   });
 
   it('refuses a header value that would split the request', async () => {

@@ -26,7 +26,7 @@ export interface AnthropicConfig {
   /** The first backoff between attempts when the server names no `retry-after`; it doubles, up to 8 s. */
   readonly retryDelayMs: number;
   readonly timeoutMs: number;
-  /** 'node' (default): node:http(s) with keep-alive, a quarter less CPU per step; 'fetch': the built-in fetch. */
+  /** 'node' (default): the lean HTTP/1.1 client (http1.ts) on keep-alive sockets, the least CPU per call; 'fetch': the built-in fetch. */
   readonly httpClient?: 'node' | 'fetch';
 }
 

@@ -292,11 +292,13 @@ class Connection {
     socket.setKeepAlive(true, 1000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e: Error) => this.fail(e));
+    // The server's end of the stream: no reply can follow, so the socket is done even before it closes.
+    socket.on('end', () => this.onClose());
     socket.on('close', () => this.onClose());
   }
 
   get usable(): boolean {
-    return !this.closed && !this.socket.destroyed && Date.now() < this.reusableUntil;
+    return !this.closed && !this.socket.destroyed && !this.socket.readableEnded && Date.now() < this.reusableUntil;
   }
 
   send(head: string, body: Buffer | null, exchange: Exchange): void {
@@ -305,7 +307,7 @@ class Connection {
     if (body === null || body.length === 0) this.socket.write(head, 'latin1');
     else {
       // One buffer, one write: cheaper than a corked pair (a writev and its bookkeeping).
-      const bytes = Buffer.allocUnsafe(head.length + body.length);
+      const bytes = Buffer.alloc(head.length + body.length);
       bytes.write(head, 0, 'latin1');
       body.copy(bytes, head.length);
       this.socket.write(bytes);
