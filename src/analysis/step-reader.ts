@@ -764,6 +764,36 @@ export interface SegmentTask {
   readonly start: number;
   readonly end: number | null;
   readonly readState: boolean;
+  /** Columns to fill, recycled from a range already stored (transferred with the task); else new ones. */
+  readonly buffers?: ColumnBuffers;
+}
+
+/**
+ * The typed arrays a range's columns are written into, reused range after
+ * range: a set goes to a thread with a task, comes back filled (the columns
+ * are views of it, not copies), and returns to the pool once its range is
+ * stored. A copy per range meant fresh memory every time: page faults in the
+ * thread, and transferred buffers piling up until a garbage collection on
+ * both threads.
+ */
+export interface ColumnBuffers {
+  readonly line: Int32Array;
+  readonly isRaw: Uint8Array;
+  readonly rollout: Int32Array;
+  readonly t: Float64Array;
+  readonly kinds: Uint8Array;
+  readonly nums: Float64Array;
+  readonly refs: Int32Array;
+  readonly state: Float64Array;
+  readonly replayed: Uint8Array;
+  readonly vecLen: Int32Array;
+  readonly vecAt: Int32Array;
+  readonly vec: Float64Array;
+}
+
+/** The ArrayBuffers of a set, to transfer. */
+export function buffersOf(b: ColumnBuffers): ArrayBuffer[] {
+  return [b.line, b.isRaw, b.rollout, b.t, b.kinds, b.nums, b.refs, b.state, b.replayed, b.vecLen, b.vecAt, b.vec].map((a) => a.buffer as ArrayBuffer);
 }
 
 const V_NUMBER = KIND_NUMBER;
@@ -789,6 +819,25 @@ export interface SegmentColumns extends StepColumns {
   readonly ids: string[];
   readonly strings: string[];
   readonly stats: { fast: number; general: number };
+  /** The whole arrays behind the columns (views of their first n entries), to recycle once the range is stored. */
+  readonly buffers: ColumnBuffers;
+}
+
+function freshBuffers(lines: number, values: number): ColumnBuffers {
+  return {
+    line: new Int32Array(lines),
+    isRaw: new Uint8Array(lines),
+    rollout: new Int32Array(lines),
+    t: new Float64Array(lines),
+    kinds: new Uint8Array(2 * lines),
+    nums: new Float64Array(2 * lines),
+    refs: new Int32Array(2 * lines),
+    state: new Float64Array(lines),
+    replayed: new Uint8Array(lines),
+    vecLen: new Int32Array(3 * lines),
+    vecAt: new Int32Array(lines),
+    vec: new Float64Array(values),
+  };
 }
 
 /** Growable typed columns for scanSegment. */
@@ -815,6 +864,8 @@ export class ColumnsBuilder {
   private lastRef = 0;
   strings: string[] = [];
   private stringIndex = new Map<string, number>();
+  /** The arrays went out with the last range's columns: the next range needs others. */
+  private given = false;
   constructor(cap: number) {
     this.line = new Int32Array(cap);
     this.isRaw = new Uint8Array(cap);
@@ -835,7 +886,10 @@ export class ColumnsBuilder {
    * is a copy of their used part): a thread scans range after range, and
    * fresh arrays of a range's size cost zeroing and page faults every time.
    */
-  reset(): void {
+  reset(buffers?: ColumnBuffers): void {
+    if (buffers) this.adopt(buffers);
+    else if (this.given) this.adopt(freshBuffers(this.cap, this.vecCap));
+    this.given = false;
     this.n = 0;
     this.nv = 0;
     this.raw = [];
@@ -846,6 +900,24 @@ export class ColumnsBuilder {
     this.lastRef = 0;
     this.strings = [];
     this.stringIndex = new Map();
+  }
+
+  /** Capacity in lines and in vector values, kept past a transfer (which empties the arrays). */
+  private cap = 0;
+  private vecCap = 0;
+
+  private adopt(b: ColumnBuffers): void {
+    ({ line: this.line, isRaw: this.isRaw, rollout: this.rollout, t: this.t, kinds: this.kinds, nums: this.nums } = b);
+    ({ refs: this.refs, state: this.state, replayed: this.replayed, vecLen: this.vecLen, vecAt: this.vecAt, vec: this.vec } = b);
+  }
+
+  /** The arrays, for the columns of the range just scanned; the next range writes into others. */
+  release(): ColumnBuffers {
+    this.given = true;
+    this.cap = this.line.length;
+    this.vecCap = this.vec.length;
+    const { line, isRaw, rollout, t, kinds, nums, refs, state, replayed, vecLen, vecAt, vec } = this;
+    return { line, isRaw, rollout, t, kinds, nums, refs, state, replayed, vecLen, vecAt, vec };
   }
 
   private grow(): void {
@@ -1049,7 +1121,7 @@ export function scanSegment(task: SegmentTask): { columns: SegmentColumns; trans
   const scanner = new Scanner(task.readState);
   const span = (task.end ?? task.start + SEGMENT_BYTES) - task.start;
   const b = (segmentBuilder ??= new ColumnsBuilder(Math.max(64, Math.ceil(span / 128))));
-  b.reset();
+  b.reset(task.buffers);
   const stats = { fast: 0, general: 0 };
   const lines = forEachLineSync(
     task.file,
@@ -1082,30 +1154,32 @@ export function scanSegment(task: SegmentTask): { columns: SegmentColumns; trans
     task.end === null ? { start: task.start, buffer: segmentBuffer() } : { start: task.start, end: task.end, buffer: segmentBuffer() },
   );
   const n = b.n;
+  const c = b.release();
+  // Views of the used part: the arrays go out whole and come back for a later range.
   const columns: SegmentColumns = {
     seg: task.seg,
     lines,
     n,
-    line: b.line.slice(0, n),
-    isRaw: b.isRaw.slice(0, n),
+    line: c.line.subarray(0, n),
+    isRaw: c.isRaw.subarray(0, n),
     raw: b.raw,
     rawLast: Uint8Array.from(b.rawLast),
-    rollout: b.rollout.slice(0, n),
+    rollout: c.rollout.subarray(0, n),
     ids: b.ids,
-    t: b.t.slice(0, n),
-    kinds: b.kinds.slice(0, 2 * n),
-    nums: b.nums.slice(0, 2 * n),
-    refs: b.refs.slice(0, 2 * n),
+    t: c.t.subarray(0, n),
+    kinds: c.kinds.subarray(0, 2 * n),
+    nums: c.nums.subarray(0, 2 * n),
+    refs: c.refs.subarray(0, 2 * n),
     strings: b.strings,
-    state: b.state.slice(0, n),
-    replayed: b.replayed.slice(0, n),
-    vecLen: b.vecLen.slice(0, 3 * n),
-    vecAt: b.vecAt.slice(0, n),
-    vec: b.vec.slice(0, b.nv),
+    state: c.state.subarray(0, n),
+    replayed: c.replayed.subarray(0, n),
+    vecLen: c.vecLen.subarray(0, 3 * n),
+    vecAt: c.vecAt.subarray(0, n),
+    vec: c.vec.subarray(0, b.nv),
     stats,
+    buffers: c,
   };
-  const { line, isRaw, rollout, t, kinds, nums, refs, state, replayed, vecLen, vecAt, vec, rawLast } = columns;
-  return { columns, transfer: [line, isRaw, rollout, t, kinds, nums, refs, state, replayed, vecLen, vecAt, vec, rawLast].map((a) => a.buffer as ArrayBuffer) };
+  return { columns, transfer: [...buffersOf(c), columns.rawLast.buffer as ArrayBuffer] };
 }
 
 /** Messages from a reader thread. */
@@ -1293,6 +1367,12 @@ async function readInParallel(
     return task;
   };
   const results = new Map<number, SegmentColumns>();
+  /** Column buffers of ranges already stored, for the next ranges to fill. */
+  const spare: ColumnBuffers[] = [];
+  const withBuffers = (task: SegmentTask): SegmentTask => {
+    const buffers = spare.pop();
+    return buffers ? { ...task, buffers } : task;
+  };
   /** Ranges a thread gave back unread (it failed, or died): read here. */
   const redo = new Set<number>();
   let wake: (() => void) | null = null;
@@ -1336,7 +1416,8 @@ async function readInParallel(
           const task = nextTask();
           if (!task) break;
           t.inflight.add(task.seg);
-          t.worker.postMessage(task);
+          const sent = withBuffers(task);
+          t.worker.postMessage(sent, sent.buffers ? buffersOf(sent.buffers) : []);
         }
       }
       const done = results.get(consumed);
@@ -1347,6 +1428,7 @@ async function readInParallel(
           stats.general += done.stats.general;
         }
         replayer.replay(done, base);
+        spare.push(done.buffers);
         base += done.lines;
         consumed++;
         continue;
@@ -1370,7 +1452,7 @@ async function readInParallel(
       const later = redo.size > 0 ? tasks[Math.min(...redo)] : tasks.length - consumed < ahead ? nextTask() : null;
       if (later) {
         redo.delete(later.seg);
-        results.set(later.seg, scanSegment(later).columns);
+        results.set(later.seg, scanSegment(withBuffers(later)).columns);
         // A thread's replies arrive only when this thread yields: without it, a thread done early sits idle with nothing to read.
         await yieldToLoop();
         continue;

@@ -224,70 +224,115 @@ export class GroupSteps {
   addColumns(slot: number, c: StepColumns, i: number, end: number): number {
     const r = this.rollouts[slot];
     const expected = this.expected[slot];
-    const kinds = c.kinds;
-    const vecLen = c.vecLen;
-    const vec = c.vec;
+    // Everything the loop touches in locals, the rollout's counters written back once: a field load or store per line costs more than the line's own work.
+    const { t: ts, kinds, nums, refs, vecLen, vecAt, vec, state, replayed } = c;
+    const actions = r.actions;
+    const oracle = r.oracle;
+    const states = r.states;
+    const useStates = this.useStates;
+    const intIds = this.intIds;
+    const refIds = this.refIdsOf(c);
+    let measures = r.measures;
+    let features = r.features;
+    let targets = this.targets;
+    let measureDim = this.measureDim;
+    let featureDim = this.featureDim;
+    let len = r.len;
+    let matches = r.matches;
+    let oracleSteps = r.oracleSteps;
+    let firstMismatch = r.firstMismatch;
     let k = i;
     for (; k < end; k++) {
-      const t = c.t[k];
-      if (t !== r.len + 1 || t > expected) break;
+      const t = ts[k];
+      if (t !== len + 1 || t > expected) break;
       const ak = kinds[2 * k];
       const ok = kinds[2 * k + 1];
-      if (ak > KIND_STRING || ok === KIND_JSON || c.replayed[k] !== 0) break;
-      let v = c.vecAt[k];
+      if (ak > KIND_STRING || ok === KIND_JSON || replayed[k] !== 0) break;
+      let v = vecAt[k];
       const ml = vecLen[3 * k];
       const tl = vecLen[3 * k + 1];
       const fl = vecLen[3 * k + 2];
       // Measures: absent, or an array of the group's dimension (the first sets it) with a target of the same or none.
-      if (ml === VEC_ABSENT ? tl !== VEC_ABSENT : ml < 0 || (this.measureDim !== -1 && ml !== this.measureDim) || (tl !== VEC_ABSENT && tl !== ml)) break;
-      if (fl !== VEC_ABSENT && (fl < 0 || (this.featureDim !== -1 && fl !== this.featureDim))) break;
+      if (ml === VEC_ABSENT ? tl !== VEC_ABSENT : ml < 0 || (measureDim !== -1 && ml !== measureDim) || (tl !== VEC_ABSENT && tl !== ml)) break;
+      if (fl !== VEC_ABSENT && (fl < 0 || (featureDim !== -1 && fl !== featureDim))) break;
       const nv = (ml > 0 ? ml : 0) + (tl > 0 ? tl : 0) + (fl > 0 ? fl : 0);
       let finite = true;
       for (let j = 0; j < nv; j++) if (!Number.isFinite(vec[v + j])) finite = false;
       if (!finite) break;
       const at = t - 1;
-      const action: string | number = ak === KIND_NUMBER ? c.nums[2 * k] : c.strings[c.refs[2 * k]];
-      r.actions[at] = this.actionId(action);
-      if (ok === KIND_ABSENT) r.oracle[at] = 0;
-      else {
-        r.oracleSteps++;
-        const same = ok === ak && (ak === KIND_NUMBER ? c.nums[2 * k + 1] === action : c.strings[c.refs[2 * k + 1]] === action);
-        if (same) r.matches++;
-        else if (r.firstMismatch === Infinity) r.firstMismatch = t;
-        r.oracle[at] = same ? 1 : 2;
+      // The action's id: small integers through the flat table, strings once per distinct text of the range, anything else as `add` does.
+      let id: number;
+      if (ak === KIND_NUMBER) {
+        const a = nums[2 * k];
+        if ((a | 0) === a && a !== 0) {
+          id = intIds.get(a);
+          if (id < 0) {
+            id = this.nextAction++;
+            intIds.set(a, id);
+          }
+        } else id = this.actionId(a);
+      } else {
+        const ref = refs[2 * k];
+        id = refIds[ref];
+        if (id < 0) id = refIds[ref] = this.actionId(c.strings[ref]);
       }
-      r.states[at] = this.useStates ? c.state[k] : NaN;
+      actions[at] = id;
+      if (ok === KIND_ABSENT) oracle[at] = 0;
+      else {
+        oracleSteps++;
+        // Strings of a range are interned: the same text has the same ref.
+        const same = ok === ak && (ak === KIND_NUMBER ? nums[2 * k + 1] === nums[2 * k] : refs[2 * k + 1] === refs[2 * k]);
+        if (same) matches++;
+        else if (firstMismatch === Infinity) firstMismatch = t;
+        oracle[at] = same ? 1 : 2;
+      }
+      states[at] = useStates ? state[k] : NaN;
       if (ml !== VEC_ABSENT) {
         const d = ml;
-        if (this.measureDim === -1) this.measureDim = d;
-        if (!r.measures) r.measures = new Float64Array(Math.max(r.actions.length, t) * d).fill(NaN);
+        if (measureDim === -1) measureDim = this.measureDim = d;
+        if (!measures) measures = r.measures = new Float64Array(Math.max(actions.length, t) * d).fill(NaN);
         // Copied by hand: a subarray per step is an allocation per step.
-        const m = r.measures;
-        for (let j = 0; j < d; j++) m[at * d + j] = vec[v + j];
+        for (let j = 0; j < d; j++) measures[at * d + j] = vec[v + j];
         v += d;
         if (tl !== VEC_ABSENT) {
-          if (this.targets.length < t * d) this.targets = grow(this.targets, t * d, NaN);
-          const tg = this.targets;
-          if (Number.isNaN(tg[at * d])) for (let j = 0; j < d; j++) tg[at * d + j] = vec[v + j];
+          if (targets.length < t * d) targets = this.targets = grow(targets, t * d, NaN);
+          if (Number.isNaN(targets[at * d])) for (let j = 0; j < d; j++) targets[at * d + j] = vec[v + j];
           v += d;
         }
       }
       if (fl !== VEC_ABSENT) {
         const d = fl;
-        if (this.featureDim === -1) this.featureDim = d;
-        if (!r.features) r.features = new Float64Array(Math.max(r.actions.length, t) * d).fill(NaN);
-        const f = r.features;
-        for (let j = 0; j < d; j++) f[at * d + j] = vec[v + j];
+        if (featureDim === -1) featureDim = this.featureDim = d;
+        if (!features) features = r.features = new Float64Array(Math.max(actions.length, t) * d).fill(NaN);
+        for (let j = 0; j < d; j++) features[at * d + j] = vec[v + j];
       }
-      r.len = t;
-      if (!r.complete && t >= expected) {
-        r.complete = true;
-        this.pending--;
+      len = t;
+      if (t >= expected) {
         k++;
         break;
       }
     }
+    r.len = len;
+    r.matches = matches;
+    r.oracleSteps = oracleSteps;
+    r.firstMismatch = firstMismatch;
+    if (!r.complete && len >= expected) {
+      r.complete = true;
+      this.pending--;
+    }
     return k - i;
+  }
+
+  /** The columns whose string refs `refIds` maps, and per ref the action id (−1: not yet looked up). */
+  private refCols: StepColumns | null = null;
+  private refIds = new Int32Array(0);
+
+  private refIdsOf(c: StepColumns): Int32Array {
+    if (this.refCols !== c) {
+      this.refCols = c;
+      this.refIds = new Int32Array(c.strings.length).fill(-1);
+    }
+    return this.refIds;
   }
 
   private storeMeasure(r: RolloutSteps, t: number, m: readonly number[], target: readonly number[] | null, id: string, line: number): void {
