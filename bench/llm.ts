@@ -21,6 +21,9 @@
  * With every rollout in flight (C ≥ N) a step's requests are one round: step_ms near 50 and a small
  * spread mean the process keeps up; spread_ms near step_ms − 50 means one core is the limit.
  * Sizes: BENCH_LLM_ROLLOUTS (64), BENCH_LLM_STEPS (16), BENCH_LLM_CONCURRENCY (default: a line for 16, then one for 64).
+ * BENCH_LLM_WARM=K adds, after each pair of lines, K more runs of the same size in the same process and
+ *   bench llm-warm steps=<n> concurrency=<c> runs=<K> main_ms_per_step=<the last run's> ratio=<the last run's> load=<1-min load>
+ * (steady-state cost, once V8 has optimised the path; the lines above stay the cold, first timed run).
  *
  * The SDK and its HTTP client cost ~1 ms of CPU per call, and the engine and
  * agent about 1 ms more per step, so the ratio is CPU-bound once C × ~2 ms
@@ -68,6 +71,14 @@ export async function main(): Promise<void> {
       const r = rounds((await server.ask<{ arrivals: [number, number][] }>(`arrivals ${before}`)).arrivals, t0);
       const main = thread ? `main_ms_per_step=${(thread.cpuMs / n).toFixed(3)} queued_ms=${thread.queuedMs.toFixed(0)} ` : '';
       process.stdout.write(`bench llm-cpu steps=${n} concurrency=${concurrency} cpu_ms_per_step=${(cpuMs / n).toFixed(3)} first_ms=${r.first.toFixed(0)} step_ms=${r.step.toFixed(1)} spread_ms=${r.spread.toFixed(1)} ${main}load=${loadavg()[0].toFixed(1)}\n`);
+      const warm = Number(process.env.BENCH_LLM_WARM ?? 0);
+      if (Number.isInteger(warm) && warm > 0) {
+        let last = null as Awaited<ReturnType<typeof once>> | null;
+        for (let k = 0; k < warm; k++) last = await once(server.url, rollouts, steps, concurrency);
+        const w = last!;
+        const wMain = w.thread ? ` main_ms_per_step=${(w.thread.cpuMs / n).toFixed(3)}` : '';
+        process.stdout.write(`bench llm-warm steps=${n} concurrency=${concurrency} runs=${warm}${wMain} ratio=${(w.ms / ideal).toFixed(3)} load=${loadavg()[0].toFixed(1)}\n`);
+      }
     }
   } finally {
     server.close();
