@@ -89,8 +89,15 @@ const F_PATCHES = 4;
 const F_MEASURE = 5;
 const F_TARGET = 6;
 const F_FEATURES = 7;
-const F_TIMING = 8;
-const FAST_KEYS = ['oracle', 'obs', 'state', 'reward', 'patches', 'measure', 'target', 'features', 'timing'].map((k) => Buffer.from(`,"${k}":`, 'latin1'));
+const F_ILLEGAL = 8;
+const F_INVALID = 9;
+const F_REPLAYED = 10;
+const F_TEXT = 11;
+const F_INFO = 12;
+const F_TIMING = 13;
+const FAST_KEYS = ['oracle', 'obs', 'state', 'reward', 'patches', 'measure', 'target', 'features', 'illegal', 'invalid', 'replayed', 'text', 'info', 'timing'].map((k) => Buffer.from(`,"${k}":`, 'latin1'));
+/** `true` as a little-endian word. */
+const TRUE_WORD = Buffer.from('true', 'latin1').readInt32LE(0);
 const N_FAST = FAST_KEYS.length;
 /**
  * The fixed texts of the layout (the head, then `,"t":`, `,"action":`, then
@@ -489,6 +496,10 @@ export class Scanner {
           break;
         case F_OBS:
         case F_STATE:
+        case F_ILLEGAL:
+        case F_INVALID:
+        case F_TEXT:
+          // Strings never read (but a state where the environment has no features).
           if (c !== Q) return false;
           if (f === F_STATE && this.readState) {
             this.b = b;
@@ -515,10 +526,17 @@ export class Scanner {
           if (p === r) return false;
           break;
         }
+        case F_REPLAYED:
+          // A fork's replayed prefix: only `true` is a value the columns keep; anything else is for the general reader.
+          if (p + 4 > last || dv.getInt32(p, true) !== TRUE_WORD) return false;
+          rec.replayed = true;
+          p += 4;
+          break;
         case F_PATCHES:
+        case F_INFO:
         case F_TIMING: {
-          // Bracket-matched, strings stepped over; never read. A timing (an agent's wall-clock report) ends the line.
-          if (c !== LS && c !== LB) return false;
+          // Bracket-matched, strings stepped over; never read. `info` and `timing` are objects; a timing (an agent's wall-clock report) ends the line.
+          if (c !== LB && (f !== F_PATCHES || c !== LS)) return false;
           let depth = 0;
           for (;;) {
             if (p >= last) return false;
@@ -1046,8 +1064,8 @@ export class ColumnsBuilder {
   /**
    * `add` for a record of the scanner's fast path, which leaves only what it
    * checked: the rollout a string, `measure`/`target`/`features` arrays of
-   * numbers or absent, no `replayed`. The vectors are copied without a type
-   * test per element.
+   * numbers or absent, `replayed` true or absent. The vectors are copied
+   * without a type test per element.
    */
   addFast(rec: ScannedStep, line: number, readState: boolean): boolean {
     const t = rec.t;
@@ -1102,7 +1120,7 @@ export class ColumnsBuilder {
     this.rollout[i] = r;
     this.t[i] = t;
     this.state[i] = readState ? stateNumber(rec.state) : NaN;
-    this.replayed[i] = 0;
+    this.replayed[i] = rec.replayed === true ? 1 : 0;
     return true;
   }
 }
