@@ -21,6 +21,10 @@
  * With every rollout in flight (C ≥ N) a step's requests are one round: step_ms near 50 and a small
  * spread mean the process keeps up; spread_ms near step_ms − 50 means one core is the limit.
  * Sizes: BENCH_LLM_ROLLOUTS (64), BENCH_LLM_STEPS (16), BENCH_LLM_CONCURRENCY (default: a line for 16, then one for 64).
+ * After the concurrency-64 line, the same run with its rollouts in worker processes (`run --workers 2`):
+ *   bench llm-workers steps=<n> concurrency=64 workers=2 ratio=<measured/ideal> main_ms_per_step=<this process's main thread>
+ *     workers_ms_per_step=<both workers' CPU, all threads> load=<1-min load>
+ * (the pool is started and warmed by the same untimed warm-up; BENCH_LLM_WORKERS=0 skips it, =N uses N workers).
  * BENCH_LLM_WARM=K adds, after each pair of lines, K more runs of the same size in the same process and
  *   bench llm-warm steps=<n> concurrency=<c> runs=<K> main_ms_per_step=<the last run's> ratio=<the last run's> load=<1-min load>
  * (steady-state cost, once V8 has optimised the path; the lines above stay the cold, first timed run).
@@ -37,6 +41,8 @@ import anthropic from '../agents/anthropic.js';
 import kvSum from '../environments/kv-sum.js';
 import { parseScenario, resolveScenario, runScenario, type Registry } from '../src/engine/index.js';
 import { createLlmRuntime } from '../src/llm/index.js';
+import { placeFor } from '../src/cli/commands/run.js';
+import { REGISTRY as CLI_REGISTRY } from '../src/cli/registry.js';
 import { kvSumAnswer, message, startMessagesServer } from '../test/llm/server.js';
 import { remoteServer } from './remote-server.js';
 
@@ -80,9 +86,76 @@ export async function main(): Promise<void> {
         process.stdout.write(`bench llm-warm steps=${n} concurrency=${concurrency} runs=${warm}${wMain} ratio=${(w.ms / ideal).toFixed(3)} load=${loadavg()[0].toFixed(1)}\n`);
       }
     }
+    const workers = process.env.BENCH_LLM_WORKERS === undefined ? 2 : int('BENCH_LLM_WORKERS', 0);
+    if (concurrencies.includes(64) && workers > 1) await workersLine(server.url, rollouts, steps, 64, workers, server.count);
   } finally {
     server.close();
   }
+}
+
+/** The concurrency-64 run with its rollouts in `workers` worker processes, as `run --workers` places them. */
+async function workersLine(url: string, rollouts: number, steps: number, concurrency: number, workers: number, count: () => Promise<number>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hotmess-bench-llm-workers-'));
+  const runtime = createLlmRuntime({ cacheDir: join(dir, 'cache'), maxRequests: Infinity });
+  const scenario = (horizon: number) => resolveScenario(spec(url, rollouts, horizon, concurrency), CLI_REGISTRY, null);
+  const place = placeFor(await scenario(2), workers, concurrency, runtime.services())!;
+  // The pool outlives both runs: the runner must not close it in between.
+  const kept = { slots: place.slots, run: place.run.bind(place), flush: () => place.flush?.() };
+  try {
+    // Untimed, as for one process: starting the workers, the SDK import in each, the first connections.
+    await runScenario(await scenario(2), { out: join(dir, 'warm'), registry: CLI_REGISTRY, version: 'bench', services: runtime.services(), place: kept });
+    const s = await scenario(steps);
+    const before = await count();
+    // The workers started with the warm-up.
+    const pids = (place as { pids?: () => number[] }).pids?.() ?? [];
+    const workers0 = pids.map(cpuOf);
+    const thread0 = mainThread();
+    const started = performance.now();
+    const summary = await runScenario(s, { out: join(dir, 'run'), registry: CLI_REGISTRY, version: 'bench', services: runtime.services(), place: kept });
+    const ms = performance.now() - started;
+    const thread1 = mainThread();
+    const workers1 = pids.map(cpuOf);
+    const calls = (await count()) - before;
+    const n = rollouts * steps;
+    if (summary.terminations.error > 0 || calls !== n) throw new Error(`bench llm-workers: ${summary.terminations.error} rollouts failed, ${calls} calls for ${n} steps`);
+    const ideal = (n * LATENCY_MS) / concurrency;
+    const main = thread0 && thread1 ? ` main_ms_per_step=${((thread1.cpuMs - thread0.cpuMs) / n).toFixed(3)}` : '';
+    let workersMs: number | null = pids.length > 0 ? 0 : null;
+    for (let i = 0; i < pids.length && workersMs !== null; i++) {
+      const [a, b] = [workers0[i], workers1[i]];
+      workersMs = a === null || b === null ? null : workersMs + b - a;
+    }
+    const spent = workersMs !== null ? ` workers_ms_per_step=${(workersMs / n).toFixed(3)}` : '';
+    process.stdout.write(`bench llm-workers steps=${n} concurrency=${concurrency} workers=${workers} ratio=${(ms / ideal).toFixed(3)}${main}${spent} load=${loadavg()[0].toFixed(1)}\n`);
+  } finally {
+    await place.close?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Another process's CPU time so far in ms, all threads (Linux /proc); null elsewhere. */
+function cpuOf(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** The bench's scenario: `rollouts` rollouts of kv-sum at `horizon` steps, `concurrency` in flight. */
+function spec(url: string, rollouts: number, horizon: number, concurrency: number) {
+  return parseScenario({
+    name: 'bench-llm',
+    environment: 'kv-sum',
+    params: { dictSize: 64, keysPerStep: 1 },
+    horizons: [horizon],
+    instances: 1,
+    rollouts,
+    seed: 1,
+    concurrency,
+    agents: [{ name: 'claude', kind: 'anthropic', params: { model: 'claude-haiku-4-5', baseURL: url, apiKeyEnv: KEY_ENV, maxRetries: 0 } }],
+  });
 }
 
 /** One run of `rollouts` × `steps` at `concurrency`, timed from the runner's start to its end. */
@@ -114,18 +187,7 @@ function mainThread(): { cpuMs: number; queuedMs: number } | null {
 async function once(url: string, rollouts: number, steps: number, concurrency: number, count?: () => Promise<number>): Promise<{ ms: number; cpuMs: number; thread: { cpuMs: number; queuedMs: number } | null; calls: number; errors: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'hotmess-bench-llm-'));
   try {
-    const spec = parseScenario({
-      name: 'bench-llm',
-      environment: 'kv-sum',
-      params: { dictSize: 64, keysPerStep: 1 },
-      horizons: [steps],
-      instances: 1,
-      rollouts,
-      seed: 1,
-      concurrency,
-      agents: [{ name: 'claude', kind: 'anthropic', params: { model: 'claude-haiku-4-5', baseURL: url, apiKeyEnv: KEY_ENV, maxRetries: 0 } }],
-    });
-    const s = await resolveScenario(spec, REGISTRY, null);
+    const s = await resolveScenario(spec(url, rollouts, steps, concurrency), REGISTRY, null);
     const out = join(dir, 'run');
     const runtime = createLlmRuntime({ cacheDir: join(out, 'cache'), maxRequests: Infinity });
     const before = count ? await count() : 0;
