@@ -44,7 +44,7 @@ const Params = z
     maxRetries: z.number().int().min(0).max(20).default(8).describe('retries of a transient fault within a step (429, 5xx, 408/409, a dropped connection, a malformed body, a timeout); honours retry-after'),
     retryDelayMs: z.number().int().min(0).max(60_000).default(500).describe('first backoff between those retries when the server names no retry-after; doubles up to 8 s'),
     timeoutMs: z.number().int().min(50).max(3_600_000).default(120_000).describe('per-attempt request timeout'),
-    httpClient: z.enum(['node', 'fetch']).default('node').describe("the SDK's HTTP transport: hotmess's lean HTTP/1.1 client with keep-alive (a third of node:http's CPU per call), or the built-in fetch"),
+    httpClient: z.enum(['node', 'fetch']).default('node').describe("the SDK's HTTP transport: hotmess's lean HTTP/1.1 client with keep-alive (half of node:http's CPU per call or less), or the built-in fetch"),
     baseURL: z.url().optional().describe('defaults to ANTHROPIC_BASE_URL, then the public API'),
     apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('ANTHROPIC_API_KEY').describe('the environment variable holding the API key (the key itself never goes in a scenario)'),
     price: z.object({ input: Rate, output: Rate, cacheWrite: Rate.optional(), cacheWrite1h: Rate.optional(), cacheRead: Rate.optional() }).strict().optional().describe('USD per million tokens, overriding the price table (needed for models it does not list)'),

@@ -4,8 +4,8 @@
  * keep-alive sockets (node:net, node:tls) pooled per origin.
  *
  * Why not node:http: its request and response objects, streams and
- * per-request listeners cost about 80–100 µs of CPU per call warm and twice
- * that before V8 has optimised them; this costs about a third. At 64
+ * per-request listeners cost 65–90 µs of CPU per call warm and about 180 µs
+ * before V8 has optimised them; this costs 35–40 and about 70. At 64
  * requests in flight every call's CPU is on the one core the engine runs on
  * (bench llm). Semantics kept from node:http with a keep-alive agent: a
  * `host` header, `content-length` bodies, responses framed by

@@ -12,7 +12,7 @@
  * `bufferedFetch` is for calls whose reply is read whole (`text()`,
  * `json()`, `arrayBuffer()`; never `body` as a stream): the Messages and
  * Chat Completions calls. It goes over the lean HTTP/1.1 client of
- * http1.ts instead of node:http (a third of the CPU per call), and its
+ * http1.ts instead of node:http (half the CPU per call or less), and its
  * `Response` holds the bytes without a web stream around them, which cost
  * about as much as the rest of the reply's handling together. The same
  * semantics as `nodeFetch`, tested on both.
