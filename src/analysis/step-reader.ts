@@ -37,17 +37,23 @@ const KEY_TABLE = new Int8Array(32 * 256).fill(-1);
 WANTED_BYTES.forEach((w, k) => (KEY_TABLE[w.length * 256 + w[0]] = k));
 
 /**
- * Recently seen short strings by their bytes: a rollout's id repeats on
+ * Recently seen short values by their bytes: a rollout's id repeats on
  * every one of its lines and actions come from small sets, so most string
- * values are found here instead of being decoded again.
+ * (and object: hanoi's moves) values are found here instead of being
+ * decoded or parsed again. A value found here is the one decoded before:
+ * parsed objects are shared by the lines that spell them alike.
  */
-class StringCache {
+class BytesCache<T> {
   private readonly bytes: Buffer[] = [];
-  private readonly strings: string[] = [];
+  private readonly values: T[] = [];
   private last = 0;
   private next = 0;
-  constructor(private readonly size: number) {}
-  get(b: Buffer, s: number, e: number): string {
+  constructor(
+    private readonly size: number,
+    private readonly maxBytes: number,
+    private readonly decode: (b: Buffer, s: number, e: number) => T,
+  ) {}
+  get(b: Buffer, s: number, e: number): T {
     const len = e - s;
     const n = this.bytes.length;
     for (let i = 0; i < n; i++) {
@@ -58,19 +64,23 @@ class StringCache {
       while (j < len && b[s + j] === w[j]) j++;
       if (j === len) {
         this.last = k;
-        return this.strings[k];
+        return this.values[k];
       }
     }
-    const str = b.toString('utf8', s, e);
-    if (len <= 64) {
+    const value = this.decode(b, s, e);
+    if (len <= this.maxBytes) {
       const slot = n < this.size ? n : this.next++ % this.size;
       this.bytes[slot] = Buffer.from(b.subarray(s, e));
-      this.strings[slot] = str;
+      this.values[slot] = value;
       this.last = slot;
     }
-    return str;
+    return value;
   }
 }
+
+/** Strings of up to 64 bytes (the bytes between the quotes, no escapes). */
+const stringCache = (size: number) => new BytesCache<string>(size, 64, (b, s, e) => b.toString('utf8', s, e));
+type StringCache = BytesCache<string>;
 
 const HEAD = Buffer.from('{"rollout":"', 'latin1');
 const K_T = Buffer.from(',"t":', 'latin1');
@@ -266,8 +276,10 @@ export class Scanner {
    */
   private readonly rec = new ScannedStep();
   private readonly arrays: number[][] = WANTED.map(() => []);
-  private readonly ids = new StringCache(4);
-  private readonly actions = new StringCache(16);
+  private readonly ids = stringCache(4);
+  private readonly actions = stringCache(16);
+  /** Actions and oracles that are objects, arrays or literals, by their JSON text. */
+  private readonly jsonActions = new BytesCache<unknown>(16, 256, (b, s, e) => JSON.parse(b.toString('utf8', s, e)));
   /** The last rollout id the fast path read, and its bytes. */
   private idBytes = new Uint8Array(0);
   private idWords: Int32Array = new Int32Array(0);
@@ -362,7 +374,7 @@ export class Scanner {
     if (c === LS) return this.numberArray(out);
     if (c === 45 || (c >= 48 && c <= 57)) return this.number();
     this.skipValue();
-    return JSON.parse(b.toString('utf8', start, this.p));
+    return cache === this.actions ? this.jsonActions.get(b, start, this.p) : JSON.parse(b.toString('utf8', start, this.p));
   }
 
   /** The JSON number at p (`numberAt`); anything that is not one, or runs on into more number bytes, is for JSON.parse. */
@@ -889,6 +901,8 @@ export class ColumnsBuilder {
   private lastRef = 0;
   strings: string[] = [];
   private stringIndex = new Map<string, number>();
+  /** JSON values already in `strings`, by identity. */
+  private jsonRefs = new Map<unknown, number>();
   /** The arrays went out with the last range's columns: the next range needs others. */
   private given = false;
   constructor(cap: number) {
@@ -925,6 +939,7 @@ export class ColumnsBuilder {
     this.lastRef = 0;
     this.strings = [];
     this.stringIndex = new Map();
+    this.jsonRefs = new Map();
   }
 
   /** Capacity in lines and in vector values, kept past a transfer (which empties the arrays). */
@@ -997,8 +1012,15 @@ export class ColumnsBuilder {
     } else if (v === undefined) this.kinds[at] = V_ABSENT;
     else {
       // Objects, arrays, booleans, null: their JSON text, parsed back once per distinct text.
+      // The scanner hands back one object for lines that spell it alike: stringified once per range.
       this.kinds[at] = V_JSON;
-      this.refs[at] = this.stringRef(JSON.stringify(v));
+      let ref = this.jsonRefs.get(v);
+      if (ref === undefined) {
+        ref = this.stringRef(JSON.stringify(v));
+        if (this.jsonRefs.size >= 1024) this.jsonRefs.clear();
+        this.jsonRefs.set(v, ref);
+      }
+      this.refs[at] = ref;
     }
     return true;
   }
