@@ -2,7 +2,7 @@
 export { rolloutMachine, runRollout, type RolloutEnd } from './rollout.js';
 export { RolloutSession, type StepSink } from './session.js';
 export { InstanceCache } from './instances.js';
-export { executeRollout, buildAgent, errorRolloutLine, rolloutLineJson, type ExecuteResult, type RolloutLine } from './execute.js';
+export { executeRollout, buildAgent, errorRolloutLine, rolloutLine, type ExecuteResult, type RolloutLine } from './execute.js';
 export { localPlace, splitPlace, ByteSink, endOfLine, type RolloutPlace, type RolloutSink, type Withdrawn, type LocalPlaceOptions } from './place.js';
 export { workerPool, autoWorkers, type WorkerPool, type PoolOptions, type PoolServices } from './pool.js';
 export { serveRollouts, type WorkerServices } from './pool-worker.js';
