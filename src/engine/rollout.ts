@@ -27,12 +27,14 @@
  * snapshot), as much as a short scripted rollout's steps, while an event costs
  * a few; so each rollout slot keeps its actor and sends LOAD instead.
  *
- * A reused actor's rollout takes its first synchronous burst just before
- * LOAD (a scripted rollout of up to SYNC_BURST steps: all of it), and LOAD
- * goes straight to where that left the rollout: an end state, or `ready`.
- * One microstep per scripted rollout instead of two (LOAD into `ready`, then
- * `ready`'s end checks), about 4–8 µs of the engine's per-rollout cost; LOAD's
- * end checks are `ready`'s, in the same order (`loadInto`).
+ * A rollout takes its first synchronous burst before it gets an actor (a
+ * scripted rollout of up to SYNC_BURST steps: all of it), and LOAD goes
+ * straight to where that left the rollout: an end state, or `ready`. One
+ * microstep per scripted rollout instead of two (LOAD into `ready`, then
+ * `ready`'s end checks); LOAD's end checks are `ready`'s, with the same
+ * precedence (`loadFrom`). Idle actors wait by the end state they rest in,
+ * and a rollout gets one resting where it stands (`acquire`): LOAD then
+ * takes its first transition, which has no target, and the actor stays put.
  */
 import { createActor, setup, assign, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { errorText, type Action } from '../core/index.js';
@@ -73,19 +75,40 @@ function burst(s: RolloutSession): RolloutSession {
  */
 export const SYNC_BURST = 1024;
 
-/** LOAD from an end state: `ready`'s end checks, in its order, on the rollout LOAD brings (already past its first burst). */
-const loadInto = [
-  { guard: 'loadedFailed', target: 'error', actions: 'load' },
-  { guard: 'loadedTerminated', target: 'terminated', actions: 'load' },
-  { guard: 'loadedHorizonReached', target: 'truncated', actions: 'load' },
-  { target: 'ready', actions: 'load' },
-] as const;
+type Resting = 'terminated' | 'truncated' | 'error';
+
+/**
+ * LOAD from an end state lands where the rollout it brings stands (already
+ * past its first burst): the end checks (`endChecks`) with their precedence
+ * (failed, then terminated, then at the horizon), made exclusive guards so
+ * that their order in a list no longer matters. Each end state lists its own
+ * end first, as a transition without a target: a rollout LOADed into an
+ * actor resting where it ends (see acquire) leaves the actor in place, and
+ * xstate runs no exit or entry set and copies the snapshot once (for the
+ * context).
+ */
+const toError = { guard: 'loadedFailed', target: 'error', actions: 'load' } as const;
+const toTerminated = { guard: 'loadedTerminated', target: 'terminated', actions: 'load' } as const;
+const toTruncated = { guard: 'loadedTruncated', target: 'truncated', actions: 'load' } as const;
+const toReady = { target: 'ready', actions: 'load' } as const;
+const loadFrom = {
+  error: [{ guard: 'loadedFailed', actions: 'load' }, toTerminated, toTruncated, toReady],
+  terminated: [{ guard: 'loadedTerminated', actions: 'load' }, toError, toTruncated, toReady],
+  truncated: [{ guard: 'loadedTruncated', actions: 'load' }, toError, toTerminated, toReady],
+} as const;
+
+/** Where a loaded rollout stands: the end the end checks would pick, in their order, or null to go on. */
+function loadedEnd(s: RolloutSession): Resting | null {
+  if (s.failure !== null) return 'error';
+  if (s.terminated) return 'terminated';
+  return s.horizonReached ? 'truncated' : null;
+}
 
 /**
  * The end checks, in their order: a failure, then the environment's end,
  * then the horizon (truncation is decided here and nowhere else). `ready`
  * and `deciding` apply them after every step; LOAD applies the same three to
- * the rollout it brings (`loadInto`).
+ * the rollout it brings (`loadFrom`).
  */
 const endChecks = [
   { guard: 'failed', target: 'error' },
@@ -113,10 +136,10 @@ export const rolloutMachine = setup({
     asynchronous: ({ context }) => !context.session.synchronous,
     failed: ({ context }) => context.failure !== null,
     terminated: ({ context }) => context.terminated,
-    // The same three, on the rollout a LOAD brings (guards see the context before the transition's actions).
-    loadedHorizonReached: ({ event }) => event.type === 'LOAD' && event.session.horizonReached,
-    loadedFailed: ({ event }) => event.type === 'LOAD' && event.session.failure !== null,
-    loadedTerminated: ({ event }) => event.type === 'LOAD' && event.session.terminated,
+    // The same three, exclusive, on the rollout a LOAD brings (guards see the context before the transition's actions).
+    loadedFailed: ({ event }) => event.type === 'LOAD' && loadedEnd(event.session) === 'error',
+    loadedTerminated: ({ event }) => event.type === 'LOAD' && loadedEnd(event.session) === 'terminated',
+    loadedTruncated: ({ event }) => event.type === 'LOAD' && loadedEnd(event.session) === 'truncated',
   },
   actions: {
     stepSync: assign(({ context }) => {
@@ -160,7 +183,7 @@ export const rolloutMachine = setup({
         // Async agents: observe, then wait for the decision (runRollout asks the agent).
         { guard: 'asynchronous', target: 'deciding', actions: 'observe' },
       ],
-      // (LOAD below applies the end checks, in this order, to the rollout it brings.)
+      // (LOAD below applies the end checks, with this precedence, to the rollout it brings.)
       on: {
         // Scripted agents (and replayed prefixes): observe → decide → act → record
         // inside the transition, a burst at a time; no promise.
@@ -176,12 +199,12 @@ export const rolloutMachine = setup({
         UNDECIDED: { target: 'error', actions: 'undecided' },
       },
     },
-    // The end states. Not final: LOAD runs the next rollout on the same actor,
+    // The end states. Not final: LOAD runs the next rollout on an idle actor,
     // after its first synchronous burst (see acquire): a scripted rollout of up
     // to SYNC_BURST steps is then one event and one microstep from start to end.
-    terminated: { on: { LOAD: loadInto } },
-    truncated: { on: { LOAD: loadInto } },
-    error: { on: { LOAD: loadInto } },
+    terminated: { on: { LOAD: loadFrom.terminated } },
+    truncated: { on: { LOAD: loadFrom.truncated } },
+    error: { on: { LOAD: loadFrom.error } },
   },
 });
 
@@ -216,17 +239,42 @@ function rethrowBurst(): void {
   throw error;
 }
 
-/** Idle actors, each at an end state, ready for LOAD. At most one per rollout that was ever in flight at once. */
-const idle: RolloutActor[] = [];
+/**
+ * Idle actors, ready for LOAD, by the end state each rests in; at most
+ * MAX_IDLE in each (one per rollout that was ever in flight at once).
+ */
+const idle: Record<Resting, RolloutActor[]> = { terminated: [], truncated: [], error: [] };
 const MAX_IDLE = 64;
 
+/**
+ * An actor for `session`, which takes its first burst first. The actor is
+ * one that rests where the rollout then stands, so that LOAD leaves it in
+ * place (see loadFrom): an actor that moves between end states costs xstate
+ * exit and entry sets and a second snapshot, and V8 compiling those paths
+ * for the odd rollout, several times what a LOAD costs otherwise
+ * (docs/throughput.md). Where the rollout lands is still the machine's
+ * decision, by its guards, whatever actor it gets.
+ */
 function acquire(session: RolloutSession): RolloutActor {
-  const actor = idle.pop();
-  if (actor === undefined) return createActor(rolloutMachine, { input: { session } }).start();
-  // The first burst before LOAD, so that LOAD lands where it left the rollout (see the header).
   burst(session);
+  const end = loadedEnd(session);
+  const actor = end !== null ? idle[end].pop() : (idle.truncated.pop() ?? idle.terminated.pop() ?? idle.error.pop());
+  if (actor === undefined) return createActor(rolloutMachine, { input: { session } }).start();
   actor.send({ type: 'LOAD', session });
   return actor;
+}
+
+/** An actor whose rollout ended normally goes back to the pool of its end state; a stopped or crashed one never does. */
+function release(actor: RolloutActor, snap: RolloutSnapshot): void {
+  const value = snap.value;
+  if (snap.status !== 'active' || (value !== 'terminated' && value !== 'truncated' && value !== 'error')) return;
+  const pool = idle[value];
+  if (pool.length < MAX_IDLE) pool.push(actor);
+}
+
+/** Idle actors per end state (tests: actors are reused, not created per rollout). */
+export function idleActors(): Record<Resting, number> {
+  return { terminated: idle.terminated.length, truncated: idle.truncated.length, error: idle.error.length };
 }
 
 /**
@@ -246,7 +294,7 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
   }
   const end = endOf(snap);
   if (end !== null) {
-    if (snap.status === 'active' && idle.length < MAX_IDLE) idle.push(actor);
+    release(actor, snap);
     return end;
   }
   // The rollout waits on its async agent: the machine is in `deciding`.
@@ -293,7 +341,7 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
       const end = endOf(snap);
       if (end !== null) {
         stop();
-        if (snap.status === 'active' && idle.length < MAX_IDLE) idle.push(actor);
+        release(actor, snap);
         resolve(end);
       } else if (snap.status === 'active' && snap.value === 'deciding') decide();
       else {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RolloutSession, runRollout, type RolloutEnd } from '../../src/engine/index.js';
-import { SYNC_BURST } from '../../src/engine/rollout.js';
+import { idleActors, SYNC_BURST } from '../../src/engine/rollout.js';
 import type { Action, Agent } from '../../src/core/index.js';
 import counter from '../fixtures/counter-env.js';
 
@@ -101,5 +101,21 @@ describe('rollout actor reuse', () => {
     const long = session('long', { async: false, act: () => 'stay' }, SYNC_BURST + 5);
     expect(await run(long.s)).toEqual({ termination: 'truncated' });
     expect(long.sink.lines.map((l) => JSON.parse(l).t)).toEqual(Array.from({ length: SYNC_BURST + 5 }, (_, k) => k + 1));
+  });
+
+  it('gives each rollout an actor resting where it will end, so that LOAD leaves it in place', async () => {
+    let n = 0;
+    const agents = { T: inc, R: { async: false, act: () => 'stay' } as Agent, E: { async: false, act: () => (++n % 2 === 0 ? 'boom' : 'inc') } as Agent };
+    const runKind = async (k: keyof typeof agents, i: number) => {
+      n = 0;
+      return (await run(session(`q${i}`, agents[k]).s)).termination;
+    };
+    // One rollout of each end first, so that each end state has an idle actor.
+    expect([await runKind('T', 0), await runKind('R', 1), await runKind('E', 2)]).toEqual(['terminated', 'truncated', 'error']);
+    const before = idleActors();
+    expect(before.terminated * before.truncated * before.error).toBeGreaterThan(0);
+    // Every change of end: an actor taken from another end state's pool would move pools; a fresh one would add to them.
+    for (const [i, k] of [...'TRETTRREERT'].entries()) await runKind(k as keyof typeof agents, 10 + i);
+    expect(idleActors()).toEqual(before);
   });
 });
