@@ -7,7 +7,9 @@
 export function pairAgreement(counts: Iterable<number>, n: number): number | null {
   if (n < 2) return null;
   let s = 0;
-  for (const c of counts) s += c * (c - 1);
+  // Arrays by index (the same terms in the same order): for-of here sees several kinds of iterable and would allocate a result per count.
+  if (Array.isArray(counts)) for (let i = 0; i < counts.length; i++) s += counts[i] * (counts[i] - 1);
+  else for (const c of counts) s += c * (c - 1);
   return s / (n * (n - 1));
 }
 
