@@ -267,7 +267,7 @@ class ScannedStep {
 /** Thrown inside the scanner to fall back to JSON.parse; never escapes this module. */
 const FALLBACK = Symbol('fallback');
 
-export class Scanner {
+class Scanner {
   /** `readState`: materialise `state` (skipped when the analysis uses features instead). */
   constructor(private readonly readState: boolean) {}
   /**
@@ -878,7 +878,7 @@ function freshBuffers(lines: number, values: number): ColumnBuffers {
 }
 
 /** Growable typed columns for scanSegment. */
-export class ColumnsBuilder {
+class ColumnsBuilder {
   n = 0;
   line: Int32Array;
   isRaw: Uint8Array;
