@@ -495,7 +495,8 @@ class Scanner {
     // The optional fields, each at most once and in the writers' order.
     for (let f = 0; ; f++) {
       if (p === last) return true;
-      if (b[p] !== COMMA) return false;
+      // Past the closing brace: a skipped value took it (a torn line). Never read past the line: the buffer may end there.
+      if (p > last || b[p] !== COMMA) return false;
       while (f < N_FAST && !(p + FIXED_LEN[FIXED_KEYS + f] <= last && fixedAt(dv, p, FIXED_KEYS + f))) f++;
       if (f === N_FAST) return false;
       p += FIXED_LEN[FIXED_KEYS + f];

@@ -184,6 +184,9 @@ describe(`the writers' layout read fast (${mode.name})`, () => {
     await expect(scan([head + patches + ',"measure":[1,]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
     await expect(scan([head + patches + ',"measure":[1e]}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
     await expect(scan([head + patches + ',"measure":[1],"timing":{"ms":[1}}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
+    // Torn where an object action's closing brace ends the line: the value takes the line's last byte.
+    await expect(scan(['{"rollout":"a:1:0:0","t":1,"action":{"x":1}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
+    await expect(scan([head + patches + ',"measure":[1],"info":{"k":{}}', head + '}'])).rejects.toThrow(/steps\.jsonl:1: corrupt line/);
   });
 });
 
