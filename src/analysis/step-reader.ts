@@ -1014,9 +1014,11 @@ class ColumnsBuilder {
     else {
       // Objects, arrays, booleans, null: their JSON text, parsed back once per distinct text.
       // The scanner hands back one object for lines that spell it alike: stringified once per range.
+      // Not an array: an array of numbers is the scanner's reused array, the same object whatever it holds.
       this.kinds[at] = V_JSON;
-      let ref = this.jsonRefs.get(v);
-      if (ref === undefined) {
+      let ref = Array.isArray(v) ? undefined : this.jsonRefs.get(v);
+      if (Array.isArray(v)) ref = this.stringRef(JSON.stringify(v));
+      else if (ref === undefined) {
         ref = this.stringRef(JSON.stringify(v));
         if (this.jsonRefs.size >= 1024) this.jsonRefs.clear();
         this.jsonRefs.set(v, ref);

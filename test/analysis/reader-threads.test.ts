@@ -50,6 +50,17 @@ describe('analyze with reader threads', () => {
     });
   }
 
+  // Ranges of many lines too: a thread's builder then carries what it caches from line to line (one value per spelling) across lines of a range.
+  for (const env of readdirSync(golden)) {
+    it(`gives the same analysis of the golden ${env} run as one thread, in ranges of 16 kB`, async () => {
+      const stats = { ranges: 0, lines: 0 };
+      const one = JSON.stringify(await analyzeRun(join(golden, env), ONE));
+      const two = JSON.stringify(await analyzeRun(join(golden, env), threaded(stats, 16 << 10)));
+      expect(two).toBe(one);
+      expect(stats.lines).toBeGreaterThan(100);
+    });
+  }
+
   it('gives the same analysis when the steps of rollouts interleave and a torn last line ends the file', async () => {
     // Lines of different rollouts alternating, as a hand-merged log would have them; a torn tail.
     const dir = editedCopy('maze', (lines) => {
