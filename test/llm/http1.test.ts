@@ -14,7 +14,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResponseParser, Http1Error } from '../../src/llm/anthropic/http1.js';
+import { ResponseParser, Http1Error, originKey } from '../../src/llm/anthropic/http1.js';
 import { bufferedFetch } from '../../src/llm/index.js';
 import { createRng } from '../../src/core/index.js';
 
@@ -80,6 +80,19 @@ describe('ResponseParser', () => {
     { name: 'HTTP/1.0 without keep-alive', raw: 'HTTP/1.0 200 OK\r\ncontent-length: 1\r\n\r\nx', status: 200, statusText: 'OK', headers: ['content-length', '1'], body: 'x', reusable: false },
     { name: 'HTTP/1.0 with keep-alive', raw: 'HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 1\r\n\r\nx', status: 200, statusText: 'OK', headers: ['connection', 'keep-alive', 'content-length', '1'], body: 'x', reusable: true },
     { name: 'a status line without a reason', raw: 'HTTP/1.1 503\r\ncontent-length: 0\r\n\r\n', status: 503, statusText: '', headers: ['content-length', '0'], body: '', reusable: true },
+    // RFC 9112 §6.3: transfer-encoding overrides content-length, and such a message (a smuggling attempt, or a broken proxy) ends the connection.
+    {
+      name: 'both content-length and chunked',
+      raw: 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+      status: 200,
+      statusText: 'OK',
+      headers: ['content-length', '3', 'transfer-encoding', 'chunked'],
+      body: 'hello',
+      reusable: false,
+    },
+    // RFC 9112 §6.1: transfer-encoding in an HTTP/1.0 message is faulty framing; the connection is closed after it.
+    { name: 'chunked in HTTP/1.0 with keep-alive', raw: 'HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n', status: 200, statusText: 'OK', headers: ['connection', 'keep-alive', 'transfer-encoding', 'chunked'], body: 'ok', reusable: false },
+    { name: '103 Early Hints, then the reply', raw: 'HTTP/1.1 103 Early Hints\r\nlink: </a>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', status: 200, statusText: 'OK', headers: ['content-length', '2'], body: 'ok', reusable: true },
   ];
   for (const c of cases) {
     it(`reads ${c.name} the same however the bytes arrive`, () => {
@@ -376,5 +389,83 @@ process.stdout.write(await r.text());`;
     expect(out).toBe('{"ok":true}');
     // The server would hold the connection for a minute: the process ended on its own, with the socket idle.
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+/** A review against RFC 9112 and how API servers and the proxies before them behave: framing, reuse, request writing. */
+describe('bufferedFetch: framing, reuse and request writing', () => {
+  it('a reply with both content-length and chunked is read by its chunks and its connection is not reused', async () => {
+    const s = await rawServer(answerEach((_h, n, socket) => socket.write(`HTTP/1.1 200 OK\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nn=${n}\r\n0\r\n\r\n`)));
+    servers.push(s.server);
+    for (let i = 0; i < 3; i++) expect(await (await bufferedFetch(`${s.url}/`, { method: 'POST', body: 'a' })).text()).toBe('n=1');
+    expect(s.connections()).toBe(3);
+  });
+
+  it('refuses a method that would split the request, before connecting', async () => {
+    const s = await rawServer(answerEach((_h, _n, socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+    servers.push(s.server);
+    for (const method of ['GET / HTTP/1.1\r\nx-injected: 1\r\n\r\nPOST', 'PO ST', '']) {
+      const e = await bufferedFetch(`${s.url}/`, { method, body: 'a' }).catch((x: unknown) => x);
+      expect(e).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+      expect(String((e as Error).cause)).toMatch(/invalid HTTP method/);
+    }
+    expect(s.connections()).toBe(0);
+  });
+
+  it("honours the caller's connection: close as node:http does: sent, and the connection not reused", async () => {
+    const heads: string[] = [];
+    const s = await rawServer(
+      answerEach((head, _n, socket) => {
+        heads.push(head.toLowerCase());
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      }),
+    );
+    servers.push(s.server);
+    for (let i = 0; i < 2; i++) expect(await (await bufferedFetch(`${s.url}/`, { method: 'POST', headers: { Connection: 'close' }, body: 'a' })).text()).toBe('ok');
+    expect(heads.map((h) => h.match(/^connection: .*$/gm))).toEqual([['connection: close'], ['connection: close']]);
+    expect(s.connections()).toBe(2);
+    // Without it, one connection carries both (the header is the client's to write: a caller's keep-alive is not repeated).
+    for (let i = 0; i < 2; i++) await (await bufferedFetch(`${s.url}/k`, { method: 'POST', headers: { connection: 'keep-alive' }, body: 'a' })).text();
+    expect(s.connections()).toBe(3);
+  });
+
+  it('a kept-alive connection the server drops as the next request arrives fails that call (so the SDK retries it), never retried silently', async () => {
+    let requests = 0;
+    const s = await rawServer(
+      answerEach((_h, n, socket) => {
+        requests++;
+        // The classic race: the server's idle close crosses the reused socket's request.
+        if (n === 2) socket.destroy();
+        else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      }),
+    );
+    servers.push(s.server);
+    expect(await (await bufferedFetch(`${s.url}/`, { method: 'POST', body: 'a' })).text()).toBe('ok');
+    const e = await bufferedFetch(`${s.url}/`, { method: 'POST', body: 'b' }).catch((x: unknown) => x);
+    // TypeError('fetch failed') is what the SDKs retry as a connection error.
+    expect(e).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    expect(String((e as Error).cause)).toMatch(/socket hang up|ECONNRESET/);
+    expect(requests).toBe(2);
+    expect(await (await bufferedFetch(`${s.url}/`, { method: 'POST', body: 'c' })).text()).toBe('ok');
+    expect(requests).toBe(3);
+    expect(s.connections()).toBe(2);
+  });
+
+  it('reaches an IPv6 literal, with its brackets and port in the host header', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end(JSON.stringify({ host: req.headers.host, family: req.socket.remoteFamily })));
+    });
+    await new Promise<void>((r) => server.listen(0, '::1', r));
+    servers.push({ close: () => (server.closeAllConnections(), server.close()) });
+    const port = (server.address() as AddressInfo).port;
+    expect(await (await bufferedFetch(`http://[::1]:${port}/`, { method: 'POST', body: 'a' })).json()).toEqual({ host: `[::1]:${port}`, family: 'IPv6' });
+  });
+
+  it('keeps plain and TLS origins apart in the pool and the TLS session cache, whatever their host names', () => {
+    const plain = { https: false, hostname: 'sapi.example', port: 8443, host: 'sapi.example:8443' };
+    const tls = { https: true, hostname: 'api.example', port: 8443, host: 'api.example:8443' };
+    expect(originKey(plain)).not.toBe(originKey(tls));
+    expect(originKey({ ...tls, hostname: '::1' })).not.toBe(originKey({ ...tls, hostname: '::1:8443', port: 1 }));
   });
 });

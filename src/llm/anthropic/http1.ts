@@ -12,7 +12,8 @@
  * `content-length`, chunked transfer coding or the connection's end, 1xx
  * interim responses skipped, idle sockets unref'd (they never keep the
  * process alive) and reused most recent first, a socket not reused after
- * `connection: close`, HTTP/1.0 or anything unexpected, and no request
+ * `connection: close` (the server's or the caller's), HTTP/1.0, a reply
+ * naming both content-length and transfer-encoding, or anything unexpected, and no request
  * retried on its own: a request that fails is the caller's to retry.
  * Servers that bound idle time (`keep-alive: timeout=N`) are believed, less
  * a second, so a socket the server is about to close is not picked.
@@ -248,7 +249,9 @@ export class ResponseParser {
     this.status = status;
     this.statusText = m[3] ?? '';
     this.rawHeaders = raw;
-    this.keepAlive = !close && (m[1] === '1' || keepAlive);
+    // Both framings named (or chunked in HTTP/1.0): a message that might be smuggled (RFC 9112 §6.1, §6.3);
+    // transfer-encoding frames it, and the connection is not trusted with another.
+    this.keepAlive = !close && (m[1] === '1' || keepAlive) && !(coded && (length !== null || m[1] === '0'));
     if (this.noBody || status === 204 || status === 304) this.phase = Phase.Done;
     else if (chunked) this.phase = Phase.ChunkSize;
     else if (coded) {
@@ -269,6 +272,8 @@ const bad = (what: string) => new Http1Error(`malformed HTTP response: ${what}`,
 
 interface Exchange {
   readonly parser: ResponseParser;
+  /** The request asked for `connection: close`: the socket is not reused, whatever the reply says. */
+  readonly close: boolean;
   readonly resolve: (r: Http1Response) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -343,7 +348,7 @@ class Connection {
     this.exchange = null;
     const reply = ex.parser.response();
     // Not reused when the reply came before the request was all written (an early refusal), either.
-    if (ex.parser.reusable && !this.closed && this.socket.writableLength === 0 && this.pool.length < MAX_IDLE) {
+    if (ex.parser.reusable && !ex.close && !this.closed && this.socket.writableLength === 0 && this.pool.length < MAX_IDLE) {
       const idle = ex.parser.idleTimeoutMs;
       this.reusableUntil = idle === null ? Infinity : Date.now() + idle - KEEP_ALIVE_MARGIN_MS;
       this.socket.unref();
@@ -402,6 +407,11 @@ function open(origin: Origin, key: string, pool: Connection[]): Connection {
   return new Connection(socket, pool);
 }
 
+/** The pool and TLS session key: the scheme spelled out, so `http://sx` and `https://x` on one port never share sockets. */
+export function originKey(origin: Origin): string {
+  return `${origin.https ? 'https' : 'http'}://${origin.hostname}:${origin.port}`;
+}
+
 /** Request headers that this client writes itself (framing and the connection are its business). */
 const OWN = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
@@ -409,23 +419,30 @@ const OWN = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-
  * One request. `headers` (a `Headers`: valid names and values by
  * construction) are written as its iteration gives them, except
  * `content-length`, `transfer-encoding` and `connection`, which this client
- * sets; a `host` header replaces the origin's. Rejects with the socket's
+ * sets (a caller's `connection: close` is sent and the socket then closed);
+ * a `host` header replaces the origin's. A method that is not a token is
+ * refused. Rejects with the socket's
  * error, an `Http1Error`, or `abort()`'s result when `signal` fires (the
  * socket is then closed).
  */
 export function http1Request(origin: Origin, method: string, path: string, headers: Headers, body: Buffer | null, signal: AbortSignal | null, abort: () => unknown): Promise<Http1Response> {
   return new Promise<Http1Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abort());
+    // The method is written as it is: a CR, LF or space in it would split the request (node:http refuses it too).
+    if (!TOKEN.test(method)) return reject(new Http1Error(`invalid HTTP method ${JSON.stringify(method.slice(0, 40))}`, 'ERR_INVALID_HTTP_TOKEN'));
     let lines = '';
     let host = false;
+    let close = false;
     headers.forEach((value, name) => {
       if (name === 'host') host = true;
+      // The caller's `connection: close` is honoured, as node:http does: sent, and the socket not reused.
+      else if (name === 'connection' && /(?:^|,)\s*close\s*(?:,|$)/i.test(value)) close = true;
       if (!OWN.has(name)) lines += `${name}: ${value}\r\n`;
     });
-    let head = `${method} ${path} HTTP/1.1\r\n${host ? '' : `host: ${origin.host}\r\n`}${lines}`;
+    let head = `${method} ${path} HTTP/1.1\r\n${host ? '' : `host: ${origin.host}\r\n`}${lines}${close ? 'connection: close\r\n' : ''}`;
     if (body !== null || (method !== 'GET' && method !== 'HEAD')) head += `content-length: ${body === null ? 0 : body.length}\r\n`;
     head += '\r\n';
-    const key = `${origin.https ? 's' : ''}${origin.hostname}:${origin.port}`;
+    const key = originKey(origin);
     const pool = poolOf(key);
     let conn: Connection | undefined;
     while ((conn = pool.pop()) !== undefined && !conn.usable) conn.destroy();
@@ -439,6 +456,7 @@ export function http1Request(origin: Origin, method: string, path: string, heade
     const settle = () => signal?.removeEventListener('abort', onAbort);
     c.send(head, body, {
       parser: new ResponseParser(method === 'HEAD'),
+      close,
       resolve: (r) => {
         settle();
         resolve(r);
