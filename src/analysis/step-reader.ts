@@ -926,9 +926,11 @@ class ColumnsBuilder {
   }
 
   /**
-   * Empty again for the next range. The typed arrays are kept (what is sent
-   * is a copy of their used part): a thread scans range after range, and
-   * fresh arrays of a range's size cost zeroing and page faults every time.
+   * Empty again for the next range, writing into `buffers` (a set recycled
+   * from a range already stored) when given. Without, the arrays of the last
+   * range are kept unless they went out with its columns (`release`); only
+   * then are new ones made: fresh arrays of a range's size for every range
+   * cost zeroing and page faults every time.
    */
   reset(buffers?: ColumnBuffers): void {
     if (buffers) this.adopt(buffers);
