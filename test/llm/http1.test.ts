@@ -6,7 +6,7 @@
  * close while idle), TLS with a certificate made by openssl, and a real
  * process that must exit with an idle keep-alive socket open.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -451,6 +451,89 @@ describe('bufferedFetch: framing, reuse and request writing', () => {
     expect(s.connections()).toBe(2);
   });
 
+  it('reuses an idle connection at most 4 s when the server names no bound (uvicorn and llama.cpp close theirs at 5 s unsaid), its own bound when it names one', async () => {
+    const quiet = await rawServer(answerEach((_h, _n, socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+    const said = await rawServer(answerEach((_h, _n, socket) => socket.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=10\r\ncontent-length: 2\r\n\r\nok')));
+    servers.push(quiet.server, said.server);
+    // Only the clock is faked: the sockets and their events are real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      for (const [s, conns] of [
+        [quiet, [1, 1, 2]],
+        [said, [1, 1, 1]],
+      ] as const) {
+        const got: number[] = [];
+        for (const later of [0, 3500, 4500]) {
+          vi.setSystemTime(Date.now() + later);
+          expect(await (await bufferedFetch(`${s.url}/`, { method: 'POST', body: 'a' })).text()).toBe('ok');
+          got.push(s.connections());
+        }
+        expect(got).toEqual(conns);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a reset after a complete reply, or bytes after a 204, close that idle connection quietly: the next call opens another', async () => {
+    const reset = await rawServer(
+      answerEach((_h, _n, socket) => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        setTimeout(() => socket.resetAndDestroy(), 10);
+      }),
+    );
+    // A 204 with a body it must not have (a broken proxy): read as empty, and the stray bytes end the connection rather than become the next reply.
+    const stray = await rawServer(
+      answerEach((_h, _n, socket) => {
+        socket.write('HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n');
+        setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nforge'), 10);
+      }),
+    );
+    servers.push(reset.server, stray.server);
+    for (const s of [reset, stray]) {
+      for (let i = 0; i < 2; i++) {
+        const r = await bufferedFetch(`${s.url}/`, { method: 'POST', body: 'a' });
+        expect(await r.text()).toBe(s === reset ? 'ok' : '');
+        await s.closed(i + 1);
+        // The server's side closes at once on a reset: one turn of the event loop's poll lets the client read it.
+        if (s === reset) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(s.connections()).toBe(2);
+    }
+  });
+
+  it('HEAD reads no body and keeps the connection; large bodies and a non-ASCII path go through whole', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 7, 'é');
+    const ports = new Set<number>();
+    const server = createServer((req, res) => {
+      ports.add(req.socket.remotePort!);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.method === 'HEAD') return res.writeHead(200, { 'content-length': '123' }).end();
+        res.setHeader('x-path', req.url!);
+        // Chunked, in pieces of many sizes.
+        for (let at = 0; at < body.length; ) {
+          const n = Math.min(body.length - at, 1 + ((at * 7919) % 65_000));
+          res.write(body.subarray(at, at + n));
+          at += n;
+        }
+        res.end();
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push({ close: () => (server.closeAllConnections(), server.close()) });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const head = await bufferedFetch(`${url}/h`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length'), await head.text()]).toEqual([200, '123', '']);
+    const r = await bufferedFetch(`${url}/v1/é?q=ü`, { method: 'POST', body: big });
+    expect(r.headers.get('x-path')).toBe('/v1/%C3%A9?q=%C3%BC');
+    expect(Buffer.from(await r.arrayBuffer()).equals(big)).toBe(true);
+    expect(ports.size).toBe(1);
+  });
+
   it('reaches an IPv6 literal, with its brackets and port in the host header', async () => {
     const server = createServer((req, res) => {
       req.resume();
@@ -467,5 +550,41 @@ describe('bufferedFetch: framing, reuse and request writing', () => {
     const tls = { https: true, hostname: 'api.example', port: 8443, host: 'api.example:8443' };
     expect(originKey(plain)).not.toBe(originKey(tls));
     expect(originKey({ ...tls, hostname: '::1' })).not.toBe(originKey({ ...tls, hostname: '::1:8443', port: 1 }));
+  });
+});
+
+describe('bufferedFetch over TLS with a trusted certificate', () => {
+  it('sends SNI and checks the certificate names the host: trusted for localhost, refused for an address it does not name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotmess-tls-'));
+    try {
+      // Names localhost only: the chain is trusted (NODE_EXTRA_CA_CERTS), so only the host check can refuse it.
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const names: (string | false | null)[] = [];
+      const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+        names.push((req.socket as import('node:tls').TLSSocket).servername);
+        req.resume();
+        req.on('end', () => res.end('secure'));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      servers.push({ close: () => (server.closeAllConnections(), server.close()) });
+      const port = (server.address() as AddressInfo).port;
+      const script = `import { bufferedFetch } from ${JSON.stringify(join(process.cwd(), 'src/llm/anthropic/node-fetch.ts'))};
+const out = [];
+for (const host of ['localhost', '127.0.0.1']) {
+  try { out.push(await (await bufferedFetch('https://' + host + ':${port}/', { method: 'POST', body: 'a' })).text()); }
+  catch (e) { out.push(e.message + ': ' + (e.cause?.code ?? e.cause)); }
+}
+process.stdout.write(JSON.stringify(out));`;
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') };
+      delete env.NODE_TLS_REJECT_UNAUTHORIZED;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      expect(await new Promise<number | null>((r) => child.once('close', r))).toBe(0);
+      expect(JSON.parse(out)).toEqual(['secure', 'fetch failed: ERR_TLS_CERT_ALTNAME_INVALID']);
+      expect(names).toEqual(['localhost']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

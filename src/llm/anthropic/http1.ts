@@ -16,7 +16,8 @@
  * naming both content-length and transfer-encoding, or anything unexpected, and no request
  * retried on its own: a request that fails is the caller's to retry.
  * Servers that bound idle time (`keep-alive: timeout=N`) are believed, less
- * a second, so a socket the server is about to close is not picked.
+ * a second, and a socket is idle at most 4 s when the server names no bound,
+ * so a socket the server is about to close is not picked.
  * Anything malformed (a bad status line, a bad header, a bad chunk, a head
  * over 64 KiB, a body cut short) fails the call with an error saying what.
  */
@@ -58,6 +59,13 @@ const MAX_LINE = 8 * 1024;
 const MAX_IDLE = 256;
 /** Believe a server's `keep-alive: timeout=N` less this much. */
 const KEEP_ALIVE_MARGIN_MS = 1000;
+/**
+ * How long an idle socket is reused when the server names no bound: under
+ * the 5 s after which uvicorn (vLLM), llama.cpp and node servers close an
+ * idle connection without saying so, as undici's 4 s default, so that a
+ * request does not cross the server's close on a socket it is just closing.
+ */
+const DEFAULT_IDLE_MS = 4000;
 
 const enum Phase {
   Head,
@@ -285,7 +293,7 @@ interface Exchange {
  */
 class Connection {
   exchange: Exchange | null = null;
-  /** When it went idle and until when it may be reused (the server's keep-alive bound). */
+  /** Until when it may be reused, once idle (the server's keep-alive bound, or DEFAULT_IDLE_MS). */
   reusableUntil = Infinity;
   private closed = false;
 
@@ -350,7 +358,7 @@ class Connection {
     // Not reused when the reply came before the request was all written (an early refusal), either.
     if (ex.parser.reusable && !ex.close && !this.closed && this.socket.writableLength === 0 && this.pool.length < MAX_IDLE) {
       const idle = ex.parser.idleTimeoutMs;
-      this.reusableUntil = idle === null ? Infinity : Date.now() + idle - KEEP_ALIVE_MARGIN_MS;
+      this.reusableUntil = Date.now() + (idle === null ? DEFAULT_IDLE_MS : idle - KEEP_ALIVE_MARGIN_MS);
       this.socket.unref();
       this.pool.push(this);
     } else this.destroy();
