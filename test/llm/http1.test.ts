@@ -534,6 +534,17 @@ describe('bufferedFetch: framing, reuse and request writing', () => {
     expect(ports.size).toBe(1);
   });
 
+  it('an abort during the TLS handshake (a server that accepts and never answers) rejects with an AbortError and closes the socket', async () => {
+    const mute = await rawServer(() => undefined);
+    servers.push(mute.server);
+    const c = new AbortController();
+    const pending = bufferedFetch(mute.url.replace('http:', 'https:'), { method: 'POST', body: 'a', signal: c.signal });
+    setTimeout(() => c.abort(), 30);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await mute.closed(1);
+    expect(mute.connections()).toBe(1);
+  });
+
   it('reaches an IPv6 literal, with its brackets and port in the host header', async () => {
     const server = createServer((req, res) => {
       req.resume();

@@ -83,6 +83,16 @@ describe('bufferedFetch', () => {
     expect(new TextDecoder().decode(await copy.arrayBuffer())).toBe(JSON.stringify({ method: 'POST', body: '{"b":2}', auth: 'Bearer k' }));
   });
 
+  it('answers blob() and bytes() with the reply as nodeFetch does, not the empty body the standard methods would read', async () => {
+    const want = JSON.stringify({ method: 'POST', body: 'z', auth: null });
+    const init = { method: 'POST', body: 'z' };
+    const blob = await (await bufferedFetch(`${url}/x`, init)).blob();
+    expect([await blob.text(), blob.type]).toEqual([want, (await (await nodeFetch(`${url}/x`, init)).blob()).type]);
+    const once = await bufferedFetch(`${url}/x`, init);
+    expect(new TextDecoder().decode(await (once as unknown as { bytes(): Promise<Uint8Array> }).bytes())).toBe(want);
+    await expect(once.blob()).rejects.toThrow(TypeError);
+  });
+
   it('decodes as the standard does (gzip, a byte order mark dropped) and reads a 204 as empty', async () => {
     expect(await (await bufferedFetch(`${url}/gzip`)).json()).toEqual({ zipped: true });
     const bom = await bufferedFetch(`${url}/bom`);

@@ -168,8 +168,8 @@ const EMPTY = Buffer.alloc(0);
 const StandardResponse: new (body: null, init: ResponseInit) => object = Response;
 
 /**
- * A `Response` over bytes already read: `text()`, `json()` and
- * `arrayBuffer()` answer from them (once, as a body can be read once);
+ * A `Response` over bytes already read: `text()`, `json()`,
+ * `arrayBuffer()`, `blob()` and `bytes()` answer from them (once, as a body can be read once);
  * `body` is null, as for a reply without one.
  */
 class BufferedResponse extends StandardResponse {
@@ -210,6 +210,24 @@ class BufferedResponse extends StandardResponse {
     try {
       const data = this.#take();
       return Promise.resolve(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  // The standard's own would read the null body: an empty Blob or array, the reply silently lost.
+  blob(): Promise<Blob> {
+    try {
+      const data = this.#take();
+      return Promise.resolve(new Blob([data], { type: (this as unknown as Response).headers.get('content-type') ?? '' }));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  bytes(): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(new Uint8Array(this.#take()));
     } catch (e) {
       return Promise.reject(e);
     }
