@@ -1079,6 +1079,13 @@ class ColumnsBuilder {
       this.nv = nv;
       return false;
     }
+    this.vecAt[i] = nv;
+    this.row(i, id, t, rec, line, readState);
+    return true;
+  }
+
+  /** Row `i`'s rollout (interned), line, t, state and replayed mark; its values and vectors are already in. */
+  private row(i: number, id: string, t: number, rec: ScannedStep, line: number, readState: boolean): void {
     // A rollout's lines are contiguous, and the scanner hands back the same string for the same id.
     let r = id === this.lastId ? this.lastRef : this.idIndex.get(id);
     if (r === undefined) {
@@ -1089,14 +1096,12 @@ class ColumnsBuilder {
     this.lastId = id;
     this.lastRef = r;
     this.n++;
-    this.vecAt[i] = nv;
     this.line[i] = line;
     this.isRaw[i] = 0;
     this.rollout[i] = r;
     this.t[i] = t;
     this.state[i] = readState ? stateNumber(rec.state) : NaN;
     this.replayed[i] = rec.replayed === true ? 1 : 0;
-    return true;
   }
 
   /**
@@ -1143,22 +1148,7 @@ class ColumnsBuilder {
       this.vecLen[at + 2] = f.length;
     }
     this.nv = nv;
-    const id = rec.rollout as string;
-    let r = id === this.lastId ? this.lastRef : this.idIndex.get(id);
-    if (r === undefined) {
-      r = this.ids.length;
-      this.ids.push(id);
-      this.idIndex.set(id, r);
-    }
-    this.lastId = id;
-    this.lastRef = r;
-    this.n++;
-    this.line[i] = line;
-    this.isRaw[i] = 0;
-    this.rollout[i] = r;
-    this.t[i] = t;
-    this.state[i] = readState ? stateNumber(rec.state) : NaN;
-    this.replayed[i] = rec.replayed === true ? 1 : 0;
+    this.row(i, rec.rollout as string, t, rec, line, readState);
     return true;
   }
 }
