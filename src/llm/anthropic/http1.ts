@@ -13,8 +13,9 @@
  * interim responses skipped, idle sockets unref'd (they never keep the
  * process alive) and reused most recent first, a socket not reused after
  * `connection: close` (the server's or the caller's), HTTP/1.0, a reply
- * naming both content-length and transfer-encoding, or anything unexpected, and no request
- * retried on its own: a request that fails is the caller's to retry.
+ * naming both content-length and transfer-encoding, or anything
+ * unexpected, and no request retried on its own: a request that fails is
+ * the caller's to retry.
  * Servers that bound idle time (`keep-alive: timeout=N`) are believed, less
  * a second, and a socket is idle at most 4 s when the server names no bound,
  * so a socket the server is about to close is not picked.
@@ -429,9 +430,8 @@ const OWN = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-
  * `content-length`, `transfer-encoding` and `connection`, which this client
  * sets (a caller's `connection: close` is sent and the socket then closed);
  * a `host` header replaces the origin's. A method that is not a token is
- * refused. Rejects with the socket's
- * error, an `Http1Error`, or `abort()`'s result when `signal` fires (the
- * socket is then closed).
+ * refused. Rejects with the socket's error, an `Http1Error`, or `abort()`'s
+ * result when `signal` fires (the socket is then closed).
  */
 export function http1Request(origin: Origin, method: string, path: string, headers: Headers, body: Buffer | null, signal: AbortSignal | null, abort: () => unknown): Promise<Http1Response> {
   return new Promise<Http1Response>((resolve, reject) => {
