@@ -277,6 +277,19 @@ export function idleActors(): Record<Resting, number> {
   return { terminated: idle.terminated.length, truncated: idle.truncated.length, error: idle.error.length };
 }
 
+const STEP = { type: 'STEP' } as const;
+
+/** The synchronous stretch: STEP while the machine is `ready`, so until the rollout ends or waits on an async agent. */
+function stepWhileReady(actor: RolloutActor): RolloutSnapshot {
+  let snap = actor.getSnapshot();
+  while (snap.status === 'active' && snap.value === 'ready') {
+    actor.send(STEP);
+    rethrowBurst();
+    snap = actor.getSnapshot();
+  }
+  return snap;
+}
+
 /**
  * Run one rollout to its end, with how it ended; an abort signal stops an
  * in-flight agent call and ends the rollout in `error`. Throws (or rejects)
@@ -284,14 +297,7 @@ export function idleActors(): Record<Resting, number> {
  */
 export function runRollout(session: RolloutSession, signal?: AbortSignal): Promise<RolloutEnd> | RolloutEnd {
   const actor = acquire(session);
-  const STEP = { type: 'STEP' } as const;
-  // Synchronous stretch: step until done or until an async agent call is pending.
-  let snap = actor.getSnapshot();
-  while (snap.status === 'active' && snap.value === 'ready') {
-    actor.send(STEP);
-    rethrowBurst();
-    snap = actor.getSnapshot();
-  }
+  const snap = stepWhileReady(actor);
   const end = endOf(snap);
   if (end !== null) {
     release(actor, snap);
@@ -327,12 +333,7 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
       try {
         actor.send(event);
         rethrowBurst();
-        snap = actor.getSnapshot();
-        while (snap.status === 'active' && snap.value === 'ready') {
-          actor.send(STEP);
-          rethrowBurst();
-          snap = actor.getSnapshot();
-        }
+        snap = stepWhileReady(actor);
       } catch (e) {
         stop();
         reject(e);
