@@ -150,16 +150,21 @@ export class GroupSteps {
   }
 
   /** The id of an action; equal ids ⇔ equal canonical keys. */
+  /** The id of a small non-zero integer action, through the flat table. */
+  private intActionId(action: number): number {
+    let id = this.intIds.get(action);
+    if (id < 0) {
+      id = this.nextAction++;
+      this.intIds.set(action, id);
+    }
+    return id;
+  }
+
   private actionId(action: unknown): number {
     if (typeof action === 'string') return this.idIn(this.stringIds, action);
     if (typeof action === 'number') {
       // Small integers (most numeric actions) through a flat table; others (and −0, as 0) through the map.
-      if ((action | 0) === action && action !== 0) {
-        const id = this.intIds.get(action);
-        if (id >= 0) return id;
-        this.intIds.set(action, this.nextAction);
-        return this.nextAction++;
-      }
+      if ((action | 0) === action && action !== 0) return this.intActionId(action);
       if (Number.isFinite(action)) return this.idIn(this.numberIds, action === 0 ? 0 : action);
     }
     return this.idIn(this.actionIds, actionKey(action));
@@ -230,7 +235,6 @@ export class GroupSteps {
     const oracle = r.oracle;
     const states = r.states;
     const useStates = this.useStates;
-    const intIds = this.intIds;
     const refIds = this.refIdsOf(c);
     let measures = r.measures;
     let features = r.features;
@@ -264,13 +268,7 @@ export class GroupSteps {
       let id: number;
       if (ak === KIND_NUMBER) {
         const a = nums[2 * k];
-        if ((a | 0) === a && a !== 0) {
-          id = intIds.get(a);
-          if (id < 0) {
-            id = this.nextAction++;
-            intIds.set(a, id);
-          }
-        } else id = this.actionId(a);
+        id = (a | 0) === a && a !== 0 ? this.intActionId(a) : this.actionId(a);
       } else {
         const ref = refs[2 * k];
         id = refIds[ref];
