@@ -314,7 +314,6 @@ class Scanner {
     return escaped;
   }
 
-
   /** Skip any JSON value starting at p (locals in the loops: a field store per byte is slow). */
   skipValue(): void {
     const b = this.b;
@@ -417,7 +416,6 @@ class Scanner {
       if (d !== COMMA) throw FALLBACK;
     }
   }
-
 
   /** Which wanted key the string at [s, e) is, or -1. */
   keyIndex(s: number, e: number): number {
@@ -664,7 +662,6 @@ class Scanner {
     return rec as unknown as StepLine;
   }
 }
-
 
 export interface StepReadOptions {
   /** Materialise `state` (default true). */

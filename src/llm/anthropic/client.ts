@@ -45,7 +45,6 @@ export interface MessagesCaller {
   create(body: Uint8Array, signal: AbortSignal): Promise<MessagesReply>;
 }
 
-
 export async function createMessagesCaller(config: AnthropicConfig, limiter: Limiter): Promise<MessagesCaller> {
   let Anthropic: typeof import('@anthropic-ai/sdk').default;
   try {
