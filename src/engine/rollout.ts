@@ -29,12 +29,12 @@
  *
  * A rollout takes its first synchronous burst before it gets an actor (a
  * scripted rollout of up to SYNC_BURST steps: all of it), and LOAD goes
- * straight to where that left the rollout: an end state, or `ready`. One
- * microstep per scripted rollout instead of two (LOAD into `ready`, then
- * `ready`'s end checks); LOAD's end checks are `ready`'s, with the same
- * precedence (`loadFrom`). Idle actors wait by the end state they rest in,
- * and a rollout gets one resting where it stands (`acquire`): LOAD then
- * takes its first transition, which has no target, and the actor stays put.
+ * straight to where that left the rollout: an end state, or `ready`.
+ * LOAD's end checks are `ready`'s, with the same precedence (`loadFrom`).
+ * Idle actors wait by the end state they rest in, and a rollout gets one
+ * resting where it ends (`acquire`): the machine's guards then find nowhere
+ * else for it to go, no transition is enabled, and the actor stays put
+ * without a microstep. A scripted rollout costs one event that moves nothing.
  */
 import { createActor, setup, assign, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { errorText, type Action } from '../core/index.js';
@@ -45,7 +45,13 @@ export type RolloutEnd =
   | { readonly termination: 'truncated' }
   | { readonly termination: 'error'; readonly error: string };
 
-/** Where a rollout stands after an event: all the machine's guards read. */
+/**
+ * Where the rollout that last moved the machine stands: all the guards of
+ * `ready` and `deciding` read. (A rollout LOADed into an actor resting where
+ * it ends moves nothing, context included; how a rollout ended is read from
+ * the state it is in and from its own session, never from an end state's
+ * context: see endOf.)
+ */
 export interface RolloutContext {
   /** The effects (environment, agent, log sink) of the rollout being run. */
   readonly session: RolloutSession;
@@ -78,23 +84,25 @@ export const SYNC_BURST = 1024;
 type Resting = 'terminated' | 'truncated' | 'error';
 
 /**
- * LOAD from an end state lands where the rollout it brings stands (already
- * past its first burst): the end checks (`endChecks`) with their precedence
- * (failed, then terminated, then at the horizon), made exclusive guards so
- * that their order in a list no longer matters. Each end state lists its own
- * end first, as a transition without a target: a rollout LOADed into an
- * actor resting where it ends (see acquire) leaves the actor in place, and
- * xstate runs no exit or entry set and copies the snapshot once (for the
- * context).
+ * LOAD from an end state moves the actor to where the rollout it brings
+ * stands (already past its first burst): the end checks (`endChecks`) with
+ * their precedence (failed, then terminated, then at the horizon), made
+ * exclusive guards so that their order in a list no longer matters, or
+ * `ready` when the rollout goes on. Each end state lists only the other
+ * places: a rollout that ends where the actor rests (acquire picks such an
+ * actor) enables no transition, and xstate takes no microstep (no exit and
+ * entry sets, no actions, no new snapshot). That is most of what an event
+ * costs, and most of the xstate code V8 would otherwise compile while a run
+ * is under way, since it runs once per rollout (docs/throughput.md).
  */
 const toError = { guard: 'loadedFailed', target: 'error', actions: 'load' } as const;
 const toTerminated = { guard: 'loadedTerminated', target: 'terminated', actions: 'load' } as const;
 const toTruncated = { guard: 'loadedTruncated', target: 'truncated', actions: 'load' } as const;
-const toReady = { target: 'ready', actions: 'load' } as const;
+const toReady = { guard: 'loadedGoesOn', target: 'ready', actions: 'load' } as const;
 const loadFrom = {
-  error: [{ guard: 'loadedFailed', actions: 'load' }, toTerminated, toTruncated, toReady],
-  terminated: [{ guard: 'loadedTerminated', actions: 'load' }, toError, toTruncated, toReady],
-  truncated: [{ guard: 'loadedTruncated', actions: 'load' }, toError, toTerminated, toReady],
+  error: [toTerminated, toTruncated, toReady],
+  terminated: [toError, toTruncated, toReady],
+  truncated: [toError, toTerminated, toReady],
 } as const;
 
 /** Where a loaded rollout stands: the end the end checks would pick, in their order, or null to go on. */
@@ -140,6 +148,7 @@ export const rolloutMachine = setup({
     loadedFailed: ({ event }) => event.type === 'LOAD' && loadedEnd(event.session) === 'error',
     loadedTerminated: ({ event }) => event.type === 'LOAD' && loadedEnd(event.session) === 'terminated',
     loadedTruncated: ({ event }) => event.type === 'LOAD' && loadedEnd(event.session) === 'truncated',
+    loadedGoesOn: ({ event }) => event.type === 'LOAD' && loadedEnd(event.session) === null,
   },
   actions: {
     stepSync: assign(({ context }) => {
@@ -169,7 +178,11 @@ export const rolloutMachine = setup({
       if (!s.ended) s.observe();
       return standing(s);
     }),
-    undecided: assign(({ context, event }) => ({ failure: `agent at t=${context.t + 1}: ${errorText(event.type === 'UNDECIDED' ? event.error : 'no decision')}` })),
+    // The failure is the session's, as every other failure is (endOf reads it there).
+    undecided: assign(({ context, event }) => {
+      context.session.failure = `agent at t=${context.t + 1}: ${errorText(event.type === 'UNDECIDED' ? event.error : 'no decision')}`;
+      return standing(context.session);
+    }),
   },
 }).createMachine({
   id: 'rollout',
@@ -214,7 +227,8 @@ type RolloutSnapshot = SnapshotFrom<typeof rolloutMachine>;
 const TERMINATED: RolloutEnd = Object.freeze({ termination: 'terminated' });
 const TRUNCATED: RolloutEnd = Object.freeze({ termination: 'truncated' });
 
-const endOf = (snap: RolloutSnapshot): RolloutEnd | null => {
+/** How `session`'s rollout ended, by the state the machine put it in; null while it goes on. */
+const endOf = (snap: RolloutSnapshot, session: RolloutSession): RolloutEnd | null => {
   // The machine is flat: its state value is the state's name.
   switch (snap.value) {
     case 'terminated':
@@ -222,7 +236,7 @@ const endOf = (snap: RolloutSnapshot): RolloutEnd | null => {
     case 'truncated':
       return TRUNCATED;
     case 'error':
-      return { termination: 'error', error: snap.context.failure ?? 'unknown failure' };
+      return { termination: 'error', error: session.failure ?? 'unknown failure' };
   }
   if (snap.status === 'error') return { termination: 'error', error: errorText(snap.error) };
   return null;
@@ -298,7 +312,7 @@ function stepWhileReady(actor: RolloutActor): RolloutSnapshot {
 export function runRollout(session: RolloutSession, signal?: AbortSignal): Promise<RolloutEnd> | RolloutEnd {
   const actor = acquire(session);
   const snap = stepWhileReady(actor);
-  const end = endOf(snap);
+  const end = endOf(snap, session);
   if (end !== null) {
     release(actor, snap);
     return end;
@@ -339,7 +353,7 @@ export function runRollout(session: RolloutSession, signal?: AbortSignal): Promi
         reject(e);
         return;
       }
-      const end = endOf(snap);
+      const end = endOf(snap, session);
       if (end !== null) {
         stop();
         release(actor, snap);

@@ -209,31 +209,46 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
     );
   };
 
-  try {
-    for (const planned of x.plan) {
+  const plan = x.plan[Symbol.iterator]();
+  // The synchronous stretch: start rollouts in plan order, committing each
+  // one that finishes without waiting (scripted) at once, until the plan
+  // ends, a stop applies, the slots are full of rollouts in flight, or 10 ms
+  // have passed (time to let signals, timers and progress through). A plain
+  // function, not the loop of this async one: V8 optimises a hot loop while
+  // it runs (on-stack replacement) only outside async functions, so that
+  // loop ran unoptimised until executePlan had been called a few times: a
+  // scripted run spends its time here (docs/throughput.md).
+  const stretch = (): 'ended' | 'full' | 'yield' => {
+    for (;;) {
       stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? withdrawn);
-      if (stoppedBecause || lost) break;
-      const running = runOne(planned);
-      if (running === undefined) {
-        // Finished and committed already; nothing in flight.
-      } else {
+      if (stoppedBecause || lost) return 'ended';
+      const next = plan.next();
+      if (next.done) return 'ended';
+      const running = runOne(next.value);
+      if (running !== undefined) {
         const p = running.then(() => void inflight.delete(p));
         inflight.add(p);
+        if (inflight.size >= place.slots) return 'full';
       }
-      if (inflight.size >= place.slots) {
+      if (Date.now() - lastYield > 10) return 'yield';
+    }
+  };
+
+  try {
+    for (let why = stretch(); why !== 'ended'; why = stretch()) {
+      if (why === 'full') {
         place.flush?.();
         await Promise.race(inflight);
+        if (Date.now() - lastYield <= 10) continue;
       }
-      // Scripted rollouts finish synchronously; let signals, timers and progress through every 10 ms.
-      if (Date.now() - lastYield > 10) {
-        await yieldToLoop();
-        lastYield = Date.now();
-      }
+      await yieldToLoop();
+      lastYield = Date.now();
     }
     place.flush?.();
     await Promise.all(inflight);
   } finally {
     writer.close();
+    plan.return?.();
     await place.close?.();
   }
   if (lost) throw (lost as { error: unknown }).error;
