@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RolloutSession, runRollout, type RolloutEnd } from '../../src/engine/index.js';
-import { idleActors, SYNC_BURST } from '../../src/engine/rollout.js';
+import { createActor } from 'xstate';
+import { idleActors, rolloutMachine, SYNC_BURST } from '../../src/engine/rollout.js';
 import type { Action, Agent } from '../../src/core/index.js';
 import counter from '../fixtures/counter-env.js';
 
@@ -117,5 +118,32 @@ describe('rollout actor reuse', () => {
     // Every change of end: an actor taken from another end state's pool would move pools; a fresh one would add to them.
     for (const [i, k] of [...'TRETTRREERT'].entries()) await runKind(k as keyof typeof agents, 10 + i);
     expect(idleActors()).toEqual(before);
+  });
+
+  it('a LOAD that lands where the actor rests enables no transition: no microstep, the same snapshot', () => {
+    // The cheap case every scripted rollout takes (acquire picks such an actor); a regression here would add
+    // an xstate microstep per rollout without changing any log.
+    const ended = (k: 'T' | 'R') => {
+      const r = session(`m${k}`, k === 'T' ? inc : { async: false, act: () => 'stay' });
+      while (!r.s.ended) r.s.stepSync();
+      return r.s;
+    };
+    const first = ended('T');
+    const actor = createActor(rolloutMachine, { input: { session: first } }).start();
+    expect(actor.getSnapshot().value).toBe('terminated');
+    const resting = actor.getSnapshot();
+    actor.send({ type: 'LOAD', session: ended('T') });
+    expect(actor.getSnapshot()).toBe(resting);
+    // A rollout that ends elsewhere moves the actor, and the context is then that rollout's.
+    const truncated = ended('R');
+    actor.send({ type: 'LOAD', session: truncated });
+    expect(actor.getSnapshot().value).toBe('truncated');
+    expect(actor.getSnapshot().context).toMatchObject({ session: truncated, t: 3, terminated: false, failure: null });
+    // One that goes on lands in ready with its context.
+    const fresh = session('mG', inc).s;
+    actor.send({ type: 'LOAD', session: fresh });
+    expect(actor.getSnapshot().value).toBe('ready');
+    expect(actor.getSnapshot().context).toMatchObject({ session: fresh, t: 0 });
+    actor.stop();
   });
 });
