@@ -39,8 +39,9 @@ describe('overload and rate limits', () => {
   it('a burst of 429s cuts the shared limit once', async () => {
     const limiter = sharedLimiter('anthropic');
     const cutsBefore = limiter.stats.cuts;
-    // A retry-after of 1.5 s makes the cooldown 1.5 s: the four refusals land well inside it even on a loaded machine.
-    server.handler = (r) => (r.n <= 4 ? { status: 429, headers: { 'retry-after': '1.5' }, json: apiError('rate_limit_error', 'too many') } : right(r));
+    // A retry-after of 3 s makes the cooldown 3 s: the four refusals land well inside it even on a loaded machine
+    // (1.5 s was not always enough at load 10–16: a refusal after the cooldown is rightly a second cut).
+    server.handler = (r) => (r.n <= 4 ? { status: 429, headers: { 'retry-after': '3' }, json: apiError('rate_limit_error', 'too many') } : right(r));
     const out = join(tempDir(), 'run');
     const { summary } = await run(scenarioSpec(server.url, { horizons: [2], rollouts: 4, concurrency: 4, agent: { maxRetries: 3 } }), out);
     expect(summary.terminations.terminated).toBe(4);
@@ -83,9 +84,10 @@ describe.each(['node', 'fetch'])('timeouts and aborts (httpClient %s)', (httpCli
   it('a timeout with no retries left fails the rollout, not the run', async () => {
     server.handler = (r) => (r.n === 1 ? { ...right(r), delayMs: 5000 } : right(r));
     const out = join(tempDir(), 'run');
-    const { summary } = await run(scenarioSpec(server.url, { horizons: [2], rollouts: 2, agent: { timeoutMs: 300, httpClient } }), out);
+    // 1 s, not less: every other request must finish well within the timeout even on a loaded machine.
+    const { summary } = await run(scenarioSpec(server.url, { horizons: [2], rollouts: 2, agent: { timeoutMs: 1000, httpClient } }), out);
     expect(summary.terminations).toEqual({ terminated: 1, truncated: 0, error: 1 });
-    expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: request timed out (timeout 300 ms) after 0 retries');
+    expect(rollouts(out)[0].error).toBe('agent at t=1: anthropic: request timed out (timeout 1000 ms) after 0 retries');
   });
 
   it('a refused connection is a connection error, retried and then reported', async () => {
