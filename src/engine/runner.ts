@@ -220,10 +220,11 @@ export async function executePlan(x: PlanExecution): Promise<PlanOutcome> {
   // scripted run spends its time here (docs/throughput.md).
   const stretch = (): 'ended' | 'full' | 'yield' => {
     for (;;) {
-      stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? withdrawn);
-      if (stoppedBecause || lost) return 'ended';
+      // The stop checks come after the plan's end, so that a budget reached by the last rollout stops nothing.
       const next = plan.next();
       if (next.done) return 'ended';
+      stoppedBecause = x.signal?.aborted ? 'interrupted' : (x.shouldStop?.() ?? withdrawn);
+      if (stoppedBecause || lost) return 'ended';
       const running = runOne(next.value);
       if (running !== undefined) {
         const p = running.then(() => void inflight.delete(p));

@@ -53,3 +53,24 @@ describe('rollout endings', () => {
     expect(new Set(steps.map((s) => s.oracle))).toEqual(new Set(['inc']));
   });
 });
+
+describe('stopping a run', () => {
+  const scenario = () => resolveScenario(parseScenario({ name: 'counter', environment: './counter-env.ts', params: {}, horizons: [4], instances: 1, rollouts: 3, seed: 1, agents: [{ name: 'o', kind: 'oracle' }] }), REGISTRY, fixtureFile);
+
+  it('a stop reached by the last rollout stops nothing: the run is finished, not interrupted', async () => {
+    const s = await scenario();
+    let done = 0;
+    // Like a cost budget: over the limit once every rollout has run.
+    const summary = await runScenario(s, { out: join(tempDir(), 'run'), registry: REGISTRY, version: 'test', onProgress: (d) => (done = d), shouldStop: () => (done >= 3 ? 'budget reached' : null) });
+    expect(summary).toMatchObject({ status: 'finished', ran: 3, stoppedBecause: null });
+  });
+
+  it('a stop reached earlier starts no more rollouts and says why', async () => {
+    const s = await scenario();
+    let done = 0;
+    const dir = join(tempDir(), 'run');
+    const summary = await runScenario(s, { out: dir, registry: REGISTRY, version: 'test', onProgress: (d) => (done = d), shouldStop: () => (done >= 2 ? 'budget reached' : null) });
+    expect(summary).toMatchObject({ status: 'interrupted', ran: 2, stoppedBecause: 'budget reached' });
+    expect(readJsonlFile(join(dir, 'rollouts.jsonl'))).toHaveLength(2);
+  });
+});
