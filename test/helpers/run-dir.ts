@@ -1,5 +1,5 @@
 /** Test helpers for run directories: normalised content for determinism checks. */
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,3 +37,12 @@ export function readJsonlFile<T = Record<string, unknown>>(file: string): T[] {
  * and kill -9 reach the CLI itself). Spawn it as `spawn(CLI[0], [...CLI.slice(1), ...args])`.
  */
 export const CLI = [process.execPath, '--import', 'tsx', 'src/cli/main.ts'] as const;
+
+/** A run's error rollouts as `<rollout>: <error>` (none where `rollouts.jsonl` is missing): asserted empty, a failure names each. */
+export function errorRollouts(dir: string): string[] {
+  const file = join(dir, 'rollouts.jsonl');
+  if (!existsSync(file)) return [];
+  return readJsonlFile<{ rollout: string; error?: string }>(file)
+    .filter((l) => l.error !== undefined)
+    .map((l) => `${l.rollout}: ${l.error}`);
+}

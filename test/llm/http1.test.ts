@@ -305,6 +305,8 @@ describe('bufferedFetch over the lean client', () => {
     servers.push(silent.server);
     const e3 = await bufferedFetch(`${silent.url}/`, { method: 'POST', body: 'a' }).catch((e: unknown) => e);
     expect(String((e3 as Error).cause)).toMatch(/socket hang up|ECONNRESET/);
+    // A connection opened for the call: not the idle-close race, so not marked for the agent's resend.
+    expect((e3 as Error).cause).toMatchObject({ closedIdle: false });
   });
 
   it('an abort closes the connection and rejects with an AbortError; the next call is served', async () => {
@@ -429,7 +431,7 @@ describe('bufferedFetch: framing, reuse and request writing', () => {
     expect(s.connections()).toBe(3);
   });
 
-  it('a kept-alive connection the server drops as the next request arrives fails that call (so the SDK retries it), never retried silently', async () => {
+  it('a kept-alive connection the server drops as the next request arrives fails that call, marked closedIdle (the agent sends it again), never retried silently', async () => {
     let requests = 0;
     const s = await rawServer(
       answerEach((_h, n, socket) => {
@@ -445,6 +447,8 @@ describe('bufferedFetch: framing, reuse and request writing', () => {
     // TypeError('fetch failed') is what the SDKs retry as a connection error.
     expect(e).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
     expect(String((e as Error).cause)).toMatch(/socket hang up|ECONNRESET/);
+    // Pooled, and no byte of a reply: the mark the agent resends on (once, on a new connection; the ledger keeps the failed attempt).
+    expect((e as Error).cause).toMatchObject({ closedIdle: true, code: 'ECONNRESET' });
     expect(requests).toBe(2);
     expect(await (await bufferedFetch(`${s.url}/`, { method: 'POST', body: 'c' })).text()).toBe('ok');
     expect(requests).toBe(3);

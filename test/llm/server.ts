@@ -52,7 +52,7 @@ export interface MessagesServer {
   close(): Promise<void>;
 }
 
-export async function startMessagesServer(apiKey: string, handler: Handler): Promise<MessagesServer> {
+export async function startMessagesServer(apiKey: string, handler: Handler, o: { keepAliveMs?: number } = {}): Promise<MessagesServer> {
   const started = Date.now();
   const requests: ServerRequest[] = [];
   let unauthorized = 0;
@@ -83,6 +83,8 @@ export async function startMessagesServer(apiKey: string, handler: Handler): Pro
       } else send(res, reply);
     });
   });
+  // How long an idle kept-alive connection stays open (node's default 5 s; its `keep-alive: timeout=N` header says so).
+  if (o.keepAliveMs !== undefined) server.keepAliveTimeout = o.keepAliveMs;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

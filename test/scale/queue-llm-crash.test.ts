@@ -25,7 +25,7 @@ import { Redis } from 'ioredis';
 import { CHECKOUT_ROOT } from '../../src/cli/version.js';
 import { runCli, scenarioSpec, tempDir, useMessagesServer, waitFor } from '../llm/helpers.js';
 import { kvSumAnswer, message, type MessagesServer, type ServerRequest } from '../llm/server.js';
-import { normalisedLines, readJsonlFile } from '../helpers/run-dir.js';
+import { errorRollouts, normalisedLines, readJsonlFile } from '../helpers/run-dir.js';
 import { REDIS_SERVER, REDIS_SKIP_NOTE, startRedis, type RedisServer } from '../helpers/redis.js';
 
 if (!REDIS_SERVER) console.warn(REDIS_SKIP_NOTE);
@@ -125,6 +125,7 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     const r = await run;
     expect(r.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
     expect(r.status).toBe(0);
+    expect(errorRollouts(join(dir, 'q'))).toEqual([]);
     for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(normalisedLines(join(dir, 'q', f))).toEqual(normalisedLines(join(dir, 'one', f)));
 
     // The server answered 7 requests: the 6 prompts, and the 5th again (its first answer went to a dead process).
@@ -201,6 +202,7 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.skipped).toBe(committed);
+    expect(errorRollouts(out)).toEqual([]);
     for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(normalisedLines(join(out, f))).toEqual(normalisedLines(join(dir, 'one', f)));
     // 6 rollouts of 3 requests: each prompt paid once, across the crash.
     expect(server.requests).toHaveLength(18);
@@ -245,6 +247,7 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     const r = await runCli(['run', file, '--out', out, '--resume', '--queue', redis.url, '--json']);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
     expect(r.status).toBe(0);
+    expect(errorRollouts(out)).toEqual([]);
     for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(normalisedLines(join(out, f))).toEqual(normalisedLines(join(dir, 'one', f)));
     expect(server.requests).toHaveLength(18);
     // Each request once on the ledger, sent and settled; each reply once in the cache.
@@ -310,6 +313,7 @@ describe.skipIf(!REDIS_SERVER)('model-backed rollouts through the queue when a p
     const r = await runCli(['run', file, '--out', out, '--resume', '--queue', redis.url]);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
     expect(r.status).toBe(0);
+    expect(errorRollouts(out)).toEqual([]);
     for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(normalisedLines(join(out, f))).toEqual(normalisedLines(join(dir, 'one', f)));
     expect(server.requests).toHaveLength(18);
     expect(new Set(bodies(server.requests)).size).toBe(18);

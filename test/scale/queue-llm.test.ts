@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { CHECKOUT_ROOT } from '../../src/cli/version.js';
 import { allFiles, runCli, scenarioSpec, SENTINEL_KEY, tempDir, useMessagesServer, waitFor } from '../llm/helpers.js';
 import { kvSumAnswer, message, type MessagesServer, type ServerRequest } from '../llm/server.js';
-import { normalisedLines, readJsonlFile } from '../helpers/run-dir.js';
+import { errorRollouts, normalisedLines, readJsonlFile } from '../helpers/run-dir.js';
 import { pidOfLocalPort } from '../helpers/peer.js';
 import { REDIS_SERVER, REDIS_SKIP_NOTE, startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -101,6 +101,7 @@ describe.skipIf(!REDIS_SERVER)('run --queue with a model-backed agent', () => {
     const q = await runCli(['run', file, '--out', join(dir, 'q'), '--queue', redis.url]);
     expect(q.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
     expect(q.status).toBe(0);
+    expect(errorRollouts(join(dir, 'q'))).toEqual([]);
     for (const f of ['steps.jsonl', 'rollouts.jsonl']) expect(normalisedLines(join(dir, 'q', f))).toEqual(normalisedLines(join(dir, 'one', f)));
     // The workers called the API, not the coordinator.
     expect(server.requests.length).toBe(18);
@@ -155,7 +156,7 @@ describe.skipIf(!REDIS_SERVER)('run --queue with a model-backed agent', () => {
     expect(JSON.parse(readFileSync(join(dir, 'q', 'manifest.json'), 'utf8')).status).toBe('interrupted');
     // Resume: the rollouts given up re-read what they bought; every prompt is paid once in all.
     const again = await runCli(['run', file, '--out', join(dir, 'q'), '--resume', '--queue', redis.url]);
-    expect(readJsonlFile<{ rollout: string; error?: string }>(join(dir, 'q', 'rollouts.jsonl')).filter((l) => l.error !== undefined)).toEqual([]);
+    expect(errorRollouts(join(dir, 'q'))).toEqual([]);
     expect(again.stderr.split('\n').filter((l) => l.startsWith('hotmess:'))).toEqual([]);
     expect(again.status).toBe(0);
     expect(readJsonlFile(join(dir, 'q', 'rollouts.jsonl'))).toHaveLength(12);

@@ -33,6 +33,14 @@ export class ApiCallError extends HotmessError {
   /** How long the server asked to wait before a retry (`retry-after-ms`, `retry-after`), when it said. */
   retryAfterMs: number | null = null;
 
+  /**
+   * The request went out on a kept-alive connection that the server closed
+   * as idle before any byte of a reply (http1.ts): a race of the connection
+   * pool's, not a fault of the server's; the session sends the request once
+   * more on a new connection, whatever its retries.
+   */
+  closedIdle = false;
+
   /** Worth another attempt: no answer, an unreadable body, or a status the API documents as transient (408, 409, 429, 5xx). */
   get retryable(): boolean {
     if (this.fault === 'auth') return false;
@@ -70,7 +78,10 @@ export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: num
   if (name === 'APIConnectionTimeoutError') return make(`${who}: request timed out (timeout ${ctx.timeoutMs} ms${tries ? `, ${tries}` : ''})`, 'transient');
   if (name === 'APIConnectionError') {
     const errno = socketCode(e);
-    return make(`${who}: connection failed${tries ? ` ${tries}` : ''}: ${errorLine(e)}${errno ? ` (${errno})` : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
+    const idle = closedIdle(e);
+    const made = make(`${who}: connection failed${tries ? ` ${tries}` : ''}: ${errorLine(e)}${errno ? ` (${errno})` : ''}${idle ? ' on a kept-alive connection the server closed before any byte of the reply' : ''}`, errno && UNREACHABLE.has(errno) ? 'unreachable' : 'transient', null, errno);
+    made.closedIdle = idle;
+    return made;
   }
   if (typeof err.status === 'number') {
     const d = err.error?.error ?? err.error;
@@ -85,6 +96,18 @@ export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: num
 }
 
 /**
+ * Whether a failed attempt is sent once more at once, outside the retries:
+ * the first time its kept-alive connection was closed by the server's idle
+ * timer as it went out (no byte of a reply; the server had not read it, or
+ * reset it unread). With `maxRetries: 0` such a race would otherwise end the
+ * rollout in `error`. The failed attempt stays on the ledger as `lost`, at
+ * its bound, and the resend is a request of its own.
+ */
+export function resendClosedIdle(e: ApiCallError, resent: number): boolean {
+  return e.closedIdle && resent === 0;
+}
+
+/**
  * The one-line reason a fatal fault stops the run (null for a transient
  * one). It names the agent and what to check, never the key.
  */
@@ -96,6 +119,13 @@ export function fatalReason(e: ApiCallError, who: { agent: string; keyEnv: strin
     return `cannot reach the ${who.api ?? 'Messages API'} at ${e.baseURL} for agent "${who.agent}" (${e.errno} ${tries}): check the agent's baseURL, ${who.baseEnv ?? 'ANTHROPIC_BASE_URL'} and the network`;
   }
   return null;
+}
+
+/** Whether an error's cause chain holds the lean client's word that a kept-alive connection was closed before any reply (http1.ts). */
+function closedIdle(e: unknown, depth = 0): boolean {
+  if (!e || typeof e !== 'object' || depth > 6) return false;
+  const o = e as { closedIdle?: unknown; cause?: unknown };
+  return o.closedIdle === true || closedIdle(o.cause, depth + 1);
 }
 
 /** The first socket error code in an error's cause chain (fetch wraps it: TypeError → cause → {code}). */

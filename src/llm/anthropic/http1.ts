@@ -48,6 +48,13 @@ export class Http1Error extends Error {
   constructor(
     message: string,
     readonly code: string,
+    /**
+     * The call went out on a kept-alive connection taken from the pool, and the
+     * connection was closed or reset before any byte of a reply: the server's
+     * idle close crossed the request (the caller may send it again on a new
+     * connection; the request is not sent again here).
+     */
+    readonly closedIdle = false,
   ) {
     super(message);
     this.name = 'Http1Error';
@@ -283,6 +290,10 @@ interface Exchange {
   readonly parser: ResponseParser;
   /** The request asked for `connection: close`: the socket is not reused, whatever the reply says. */
   readonly close: boolean;
+  /** It went out on a kept-alive connection from the pool (not one opened for it). */
+  readonly reused: boolean;
+  /** A byte of the reply has arrived. */
+  answered: boolean;
   readonly resolve: (r: Http1Response) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -343,6 +354,7 @@ class Connection {
       this.destroy();
       return;
     }
+    ex.answered = true;
     let done: boolean;
     try {
       done = ex.parser.push(chunk);
@@ -383,7 +395,14 @@ class Connection {
   private fail(e: Error): void {
     const ex = this.exchange;
     this.destroy();
-    ex?.reject(e);
+    if (ex === null) return;
+    // A pooled connection that ends before any byte of the reply: the server closed it as idle while the request went out.
+    if (ex.reused && !ex.answered) {
+      // The server is closing idle connections: the pool's others to it are no better, and the caller's next try opens a new one.
+      for (const idle of [...this.pool]) idle.destroy();
+      const code = (e as { code?: unknown }).code;
+      ex.reject(new Http1Error(`${e.message} (a kept-alive connection, closed by the server before any byte of the reply)`, typeof code === 'string' ? code : 'ECONNRESET', true));
+    } else ex.reject(e);
   }
 
   private leavePool(): void {
@@ -454,6 +473,7 @@ export function http1Request(origin: Origin, method: string, path: string, heade
     const pool = poolOf(key);
     let conn: Connection | undefined;
     while ((conn = pool.pop()) !== undefined && !conn.usable) conn.destroy();
+    const reused = conn !== undefined;
     conn ??= open(origin, key, pool);
     const c = conn;
     const onAbort = () => {
@@ -465,6 +485,8 @@ export function http1Request(origin: Origin, method: string, path: string, heade
     c.send(head, body, {
       parser: new ResponseParser(method === 'HEAD'),
       close,
+      reused,
+      answered: false,
       resolve: (r) => {
         settle();
         resolve(r);

@@ -17,7 +17,7 @@ import { NO_TOOL_CALL } from '../prompt.js';
 import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
 import type { AnthropicConfig, MessagesCaller, MessagesReply } from './client.js';
-import { ApiCallError, fatalReason } from './faults.js';
+import { ApiCallError, fatalReason, resendClosedIdle } from './faults.js';
 import { batchCustomId } from './batcher.js';
 import { buildRequest, RequestMemo, serialiseRequest, type RequestSettings, type RetryTurn } from './request.js';
 import { parseReply, type ParsedReply } from './response.js';
@@ -160,6 +160,7 @@ export class AnthropicSession implements AsyncAgent {
     // shorter than one of its bytes, plus the API's tool-use system prompt.
     const maxUsd = price ? maxCostUsd(price, body.length + TOOL_PROMPT_TOKENS, settings.maxTokens) : null;
     let latencyMs = 0;
+    let resent = 0;
     for (let retry = 0; ; retry++) {
       const ticket = this.onDisk(() => runtime.meter.sent(settings.model, maxUsd));
       const started = Date.now();
@@ -168,13 +169,18 @@ export class AnthropicSession implements AsyncAgent {
         latencyMs += Date.now() - started;
         const parsed = parseReply(reply.message);
         this.onDisk(() => ticket.replied(parsed.usage, price ? costUsd(price, parsed.usage) : null));
-        return { reply, parsed, attempts: retry + 1, latencyMs };
+        return { reply, parsed, attempts: retry + resent + 1, latencyMs };
       } catch (e) {
         latencyMs += Date.now() - started;
         if (isOsError(e)) throw e;
         if (e instanceof ApiCallError && e.status !== null && e.status !== 200) this.onDisk(() => ticket.refused(e.status!));
         else this.onDisk(() => ticket.lost(signal.aborted ? 'aborted' : e instanceof ApiCallError ? e.message : errorLine(e)));
         if (signal.aborted || !(e instanceof ApiCallError)) throw e;
+        if (resendClosedIdle(e, resent)) {
+          resent++;
+          retry--;
+          continue;
+        }
         const spent = !e.retryable || retry >= config.maxRetries;
         // Refused credentials or an unreachable server doom every call: stop the run, not just this rollout.
         const fatal = e.fault === 'auth' || (spent && e.fault === 'unreachable') ? fatalReason(e, { agent: ctx.rollout.agent, keyEnv: this.init.keyEnv, model: settings.model, maxRetries: retry }) : null;

@@ -24,7 +24,7 @@ import { backoffMs, sleep } from '../retry.js';
 import { NO_TOOL_CALL } from '../prompt.js';
 import type { LlmRuntime } from '../runtime.js';
 import { readToolInput, type ToolReply } from '../tools.js';
-import { ApiCallError, fatalReason } from '../anthropic/faults.js';
+import { ApiCallError, fatalReason, resendClosedIdle } from '../anthropic/faults.js';
 import type { ChatCaller, ChatReply, OpenAIConfig } from './client.js';
 import { buildChatRequest, ChatRequestMemo, type ChatSettings, type ChatTurn, type RetryChatTurn } from './request.js';
 import { serialiseRequest } from '../anthropic/request.js';
@@ -235,6 +235,7 @@ export class OpenAISession implements AsyncAgent {
     let latencyMs = 0;
     // Transient faults (429, 5xx, a dropped connection, a malformed body, a timeout) are retried with backoff;
     // every attempt is on the ledger when sent and settled when its fate is known.
+    let resent = 0;
     for (let retry = 0; ; retry++) {
       const ticket = runtime.meter.sent(settings.model, maxUsd);
       const started = Date.now();
@@ -245,13 +246,18 @@ export class OpenAISession implements AsyncAgent {
         ticket.replied(parsed.usage, this.costOf(parsed.usage));
         // The ledger line first, then the cache line.
         this.cache.put(key, reply as unknown as Json);
-        return { reply, live: true, latencyMs, attempts: retry + 1 };
+        return { reply, live: true, latencyMs, attempts: retry + resent + 1 };
       } catch (e) {
         latencyMs += Date.now() - started;
         if (e instanceof ApiCallError && e.status !== null && e.status !== 200) ticket.refused(e.status);
         else ticket.lost(signal.aborted ? 'aborted' : e instanceof ApiCallError ? e.message : String(e));
         if (signal.aborted || !(e instanceof ApiCallError)) throw e;
         if (raw && e.status === 400) throw e;
+        if (resendClosedIdle(e, resent)) {
+          resent++;
+          retry--;
+          continue;
+        }
         const spent = !e.retryable || retry >= config.maxRetries;
         const fatal =
           e.fault === 'auth' || (spent && e.fault === 'unreachable')
