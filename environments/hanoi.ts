@@ -19,7 +19,7 @@
  * - Outcome: coverage over disks: 1 for each disk on the target peg.
  */
 import { z } from 'zod';
-import { defineEnvironment, hashString, HotmessError, type ActionSpace, type Observation, type Rng } from '../src/core/index.js';
+import { defineEnvironment, hashString, HotmessError, IdleMemo, type ActionSpace, type Observation, type Rng } from '../src/core/index.js';
 
 const MAX_DISKS = 30;
 const Params = z.object({});
@@ -228,7 +228,8 @@ function buildView(pegs: readonly number[], target: number): View {
   };
 }
 
-const VIEW_SETS = new Map<number, Views>();
+/** Let go once the process stops resetting towers: 8 full Views are about 20 MB of old space. */
+const VIEW_SETS = new IdleMemo<number, Views>(VIEW_SETS_KEPT);
 
 function viewsFor(disks: number, target: number): Views {
   const key = disks * 3 + target;
@@ -236,7 +237,6 @@ function viewsFor(disks: number, target: number): Views {
   if (views === undefined) {
     views = new Views(target);
     VIEW_SETS.set(key, views);
-    if (VIEW_SETS.size > VIEW_SETS_KEPT) VIEW_SETS.delete(VIEW_SETS.keys().next().value as number);
   }
   return views;
 }

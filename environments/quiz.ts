@@ -11,7 +11,7 @@
  * state (and in `features`), not in the hash.
  */
 import { z } from 'zod';
-import { defineEnvironment, hashString, type Observation } from '../src/core/index.js';
+import { defineEnvironment, hashString, IdleMemo, type Observation } from '../src/core/index.js';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -59,7 +59,8 @@ class Script {
   }
 }
 
-const SCRIPTS = new Map<string, Script>();
+/** Let go once the process stops resetting quizzes. */
+const SCRIPTS = new IdleMemo<string, Script>(SCRIPTS_KEPT);
 
 function scriptFor(horizon: number, letters: readonly string[]): Script {
   const key = `${horizon}:${letters.length}`;
@@ -67,7 +68,6 @@ function scriptFor(horizon: number, letters: readonly string[]): Script {
   if (script === undefined) {
     script = new Script(horizon, letters);
     SCRIPTS.set(key, script);
-    if (SCRIPTS.size > SCRIPTS_KEPT) SCRIPTS.delete(SCRIPTS.keys().next().value as string);
   }
   return script;
 }

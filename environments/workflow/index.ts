@@ -23,7 +23,7 @@
  * rollout of a group shares one), and a step is a table lookup.
  */
 import { z } from 'zod';
-import { canonicalJson, defineEnvironment, hashString, HotmessError, type ActionSpace, type Observation, type Rng } from '../../src/core/index.js';
+import { canonicalJson, defineEnvironment, hashString, HotmessError, IdleMemo, type ActionSpace, type Observation, type Rng } from '../../src/core/index.js';
 import { compileChart, type CompiledChart } from './compile.js';
 import { machineToMermaid } from './mermaid.js';
 import { buildRunbook, instanceFlags, layout, locate, RULES, situation, type RunbookContext, type StageKind } from './runbook.js';
@@ -52,24 +52,19 @@ interface State {
   readonly config: number;
 }
 
-const MACHINES = new Map<string, ReturnType<typeof buildRunbook>>();
-const COMPILED = new Map<string, Runbook>();
+/** Memos of pure functions, let go once the process stops resetting instances (a chart at 8,000 steps is tens of MB). */
 const MEMO_LIMIT = 64;
+const MACHINES = new IdleMemo<string, ReturnType<typeof buildRunbook>>(MEMO_LIMIT);
+const COMPILED = new IdleMemo<string, Runbook>(MEMO_LIMIT);
 
 function machineFor(stages: readonly StageKind[]): ReturnType<typeof buildRunbook> {
   const key = stages.join(',');
   let m = MACHINES.get(key);
   if (!m) {
     m = buildRunbook(stages);
-    remember(MACHINES, key, m);
+    MACHINES.set(key, m);
   }
   return m;
-}
-
-/** Bounded memo: drop the oldest entry past the limit. Memoised values are immutable. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.set(key, value);
-  if (map.size > MEMO_LIMIT) map.delete(map.keys().next().value as string);
 }
 
 function compile(params: Params, horizon: number, rng: Rng): Runbook {
@@ -100,7 +95,7 @@ function compile(params: Params, horizon: number, rng: Rng): Runbook {
     });
   }
   const runbook = new Runbook(stages, chart, horizon, observations, spaces, completed);
-  remember(COMPILED, key, runbook);
+  COMPILED.set(key, runbook);
   return runbook;
 }
 

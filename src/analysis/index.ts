@@ -1,6 +1,7 @@
 /** The analysis layer: run directory → AnalysisDocument (metrics spec, section G), and its tables. */
 export * from './document.js';
 export { analyzeRun, writeAnalysis, MIN_SETTLED_N, type AnalyzeOptions } from './analyze.js';
+export { releaseReaderThreads, READER_IDLE_MS } from './step-reader.js';
 export { nullNonFinite } from './finite.js';
 export { renderAnalysisTable, renderColumns, wrapText, type TableLayout } from './table.js';
 export { fmt, fmtInterval, fmtEstimate, fmtShare, intervalDigits } from './format.js';

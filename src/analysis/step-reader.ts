@@ -1321,9 +1321,12 @@ class ColumnReplayer {
 }
 
 /**
- * A reader thread, kept for the next read once this one is done (unref'd
- * meanwhile, so an idle one never keeps the process alive): starting one
- * costs about 0.4 CPU-s, loading its modules.
+ * A reader thread, kept for a read that follows soon (unref'd meanwhile, so
+ * an idle one never keeps the process alive): starting one costs about
+ * 0.4 CPU-s, loading its modules. Ended once idle for READER_IDLE_MS: an
+ * idle thread holds its own V8 heap, its read buffer and the last range's
+ * columns, which a process done reading (the TUI, a notebook between
+ * analyses) should get back.
  */
 interface ReaderThread {
   readonly worker: Worker;
@@ -1337,6 +1340,21 @@ interface ReaderThread {
 }
 
 const idleThreads: ReaderThread[] = [];
+/** How long an idle reader thread waits for the next read before it is ended: reads back to back (tests, a script re-analysing) reuse it. */
+export const READER_IDLE_MS = 2000;
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Reader threads kept idle for the next read (tests: they are ended once unused). */
+export const keptReaderThreads = (): number => idleThreads.length;
+
+/** Ends the idle reader threads now, rather than READER_IDLE_MS after their last read. */
+export async function releaseReaderThreads(): Promise<void> {
+  if (idleTimer !== null) clearTimeout(idleTimer);
+  idleTimer = null;
+  const ending = idleThreads.splice(0);
+  for (const t of ending) t.dead = true;
+  await Promise.all(ending.map((t) => t.worker.terminate()));
+}
 const THREAD_ENTRY = new URL(`./step-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 function spawnReader(): ReaderThread {
@@ -1379,6 +1397,11 @@ function giveBack(threads: readonly ReaderThread[]): void {
     }
     t.worker.unref();
     idleThreads.push(t);
+  }
+  if (idleThreads.length > 0) {
+    if (idleTimer !== null) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => void releaseReaderThreads(), READER_IDLE_MS);
+    idleTimer.unref();
   }
 }
 
@@ -1507,5 +1530,8 @@ async function readInParallel(
   } finally {
     closeSync(fd);
     giveBack(pool);
+    // This thread's scan state (read buffer, the last range's columns) served this read only.
+    readBuffer = null;
+    segmentBuilder = null;
   }
 }

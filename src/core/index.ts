@@ -14,3 +14,4 @@ export * from './invocation.js';
 export * from './int-table.js';
 export * from './waiting.js';
 export * from './thread.js';
+export * from './idle-memo.js';

@@ -9,7 +9,8 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeRun, type AnalyzeOptions } from '../../src/analysis/index.js';
+import { analyzeRun, READER_IDLE_MS, releaseReaderThreads, type AnalyzeOptions } from '../../src/analysis/index.js';
+import { keptReaderThreads } from '../../src/analysis/step-reader.js';
 import { tempDir } from '../helpers/run-dir.js';
 
 const golden = join(import.meta.dirname, '..', 'golden');
@@ -95,4 +96,41 @@ describe('analyze with reader threads', () => {
       expect(await failure(dir, threaded({ ranges: 0, lines: 0 }))).toBe(one);
     });
   }
+});
+
+/** The OS threads of this process (Linux): a reader thread is one while it lives. */
+const osThreads = (): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+
+// A process that analysed a large run and moved on (the TUI, a notebook, the next bench case) gets the threads' heaps back.
+describe('reader threads after analyzeRun', () => {
+  it(`are kept for a read that follows and ended once idle for READER_IDLE_MS (${READER_IDLE_MS} ms)`, async () => {
+    const dir = join(golden, 'kv-sum');
+    // The thread pool of node's file system calls, started by a first read: it stays, and would be counted below.
+    await analyzeRun(dir, ONE);
+    await releaseReaderThreads();
+    const before = osThreads();
+    const stats = { ranges: 0, lines: 0 };
+    await analyzeRun(dir, threaded(stats));
+    expect(stats.ranges).toBeGreaterThan(0);
+    expect(keptReaderThreads()).toBe(1);
+    const kept = osThreads();
+    expect(kept).toBeGreaterThan(before);
+    // A read soon after takes the same thread.
+    await analyzeRun(dir, threaded(stats));
+    expect(keptReaderThreads()).toBe(1);
+    expect(osThreads()).toBe(kept);
+    await new Promise((resolve) => setTimeout(resolve, READER_IDLE_MS + 500));
+    expect(keptReaderThreads()).toBe(0);
+    expect(osThreads()).toBeLessThanOrEqual(before);
+  });
+
+  it('are ended at once by releaseReaderThreads', async () => {
+    await releaseReaderThreads();
+    const before = osThreads();
+    await analyzeRun(join(golden, 'maze'), threaded({ ranges: 0, lines: 0 }));
+    expect(osThreads()).toBeGreaterThan(before);
+    await releaseReaderThreads();
+    expect(keptReaderThreads()).toBe(0);
+    expect(osThreads()).toBeLessThanOrEqual(before);
+  });
 });
