@@ -36,7 +36,7 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-export async function startChatServer(apiKey: string | null, handler: ChatHandler): Promise<ChatServer> {
+export async function startChatServer(apiKey: string | null, handler: ChatHandler, o: { keepAliveMs?: number } = {}): Promise<ChatServer> {
   const requests: ChatRequest[] = [];
   const state = { handler };
   const server = createServer((req, res) => {
@@ -60,6 +60,8 @@ export async function startChatServer(apiKey: string | null, handler: ChatHandle
       } else send(res, reply);
     });
   });
+  // How long an idle kept-alive connection stays open (node's default 5 s).
+  if (o.keepAliveMs !== undefined) server.keepAliveTimeout = o.keepAliveMs;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
