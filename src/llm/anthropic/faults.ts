@@ -98,10 +98,12 @@ export function apiCallError(e: unknown, ctx: { baseURL: string; maxRetries: num
 /**
  * Whether a failed attempt is sent once more at once, outside the retries:
  * the first time its kept-alive connection was closed by the server's idle
- * timer as it went out (no byte of a reply; the server had not read it, or
- * reset it unread). With `maxRetries: 0` such a race would otherwise end the
- * rollout in `error`. The failed attempt stays on the ledger as `lost`, at
- * its bound, and the resend is a request of its own.
+ * timer as it went out (no byte of a reply: in that race the server never
+ * read it). With `maxRetries: 0` such a race would otherwise end the
+ * rollout in `error`. A server that read the request and then dropped the
+ * connection unanswered looks the same and gets it once more too: the failed
+ * attempt stays on the ledger as `lost`, at its bound, and the resend is a
+ * request of its own, so the spend is never undercounted.
  */
 export function resendClosedIdle(e: ApiCallError, resent: number): boolean {
   return e.closedIdle && resent === 0;
