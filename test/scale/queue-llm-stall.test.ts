@@ -55,8 +55,9 @@ describe.skipIf(!REDIS_SERVER)('a resumed model-backed queue run whose server st
 
   it('commits no error rollout: requests reset unread on idle connections are sent again, and the logs are one process’s', async () => {
     // 6 rollouts of 3 requests, 2 at a time: the kill lands at the 7th request; the 2 jobs in hand end at the 12th, after which the
-    // server stops for 8 s (its idle close comes 6 s after a reply; the workers reuse a connection for 4 s).
-    const server = start(['test/llm/stalling-server.ts'], { STALL_AFTER: '12', STALL_MS: '8000', KEEP_ALIVE_MS: '5000' });
+    // server stops for 10 s. Its idle close comes about 9 s after a reply, and the workers reuse a connection for 7 s (its
+    // `keep-alive: timeout=8` less a second): time enough for the resumed coordinator to start on a loaded machine.
+    const server = start(['test/llm/stalling-server.ts'], { STALL_AFTER: '12', STALL_MS: '10000', KEEP_ALIVE_MS: '8000' });
     await waitFor(() => /^url /m.test(server.out), 'the stalling server', 60_000);
     const url = /^url (\S+)$/m.exec(server.out)![1];
     const dir = tempDir();
